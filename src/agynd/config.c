@@ -1,0 +1,33 @@
+/* config.c — agynd configuration defaults from the environment. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agynd/commands.h"
+
+static const char *env_or(const char *name, const char *fallback) {
+    const char *value = getenv(name);
+    return value && *value ? value : fallback;
+}
+
+void config_derive_paths(struct app_config *config, int database_set, int keyring_set) {
+    if (!database_set)
+        snprintf(config->database, sizeof config->database, "sqlite:%s/agyn.db",
+                 config->data_dir);
+    if (!keyring_set)
+        snprintf(config->keyring_file, sizeof config->keyring_file, "%s/keyring.json",
+                 config->data_dir);
+}
+
+void config_defaults(struct app_config *config) {
+    memset(config, 0, sizeof *config);
+    snprintf(config->data_dir, sizeof config->data_dir, "%s", env_or("AGYN_DATA_DIR", "./var"));
+    snprintf(config->listen, sizeof config->listen, "%s", env_or("AGYN_LISTEN", "127.0.0.1:8080"));
+    config_derive_paths(config, 0, 0);
+    if (getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE"))
+        snprintf(config->database, sizeof config->database, "%s", getenv("AGYN_DATABASE"));
+    if (getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE"))
+        snprintf(config->keyring_file, sizeof config->keyring_file, "%s",
+                 getenv("AGYN_KEYRING_FILE"));
+    config->http_threads = 4;
+}

@@ -1,0 +1,43 @@
+/* main.c — agynd's entry point: dispatches to init, serve and keys. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agynd/commands.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "agynd — the agyn server: image pull secrets for agents, MCP servers and hooks\n"
+            "\n"
+            "Usage: agynd <command> [options]\n"
+            "\n"
+            "Commands:\n"
+            "  init    create a data directory: database, keyring, server-admin token\n"
+            "  serve   serve the API and the Console\n"
+            "  keys    list, add and remove encryption keys; re-encrypt stored values\n"
+            "\n"
+            "Run 'agynd <command> --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    umask(077); /* the database, keyring and logs hold secrets: owner-only files */
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(command, "init") == 0)
+        return cmd_init(argc - 1, argv + 1);
+    if (strcmp(command, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(command, "keys") == 0)
+        return cmd_keys(argc - 1, argv + 1);
+    fprintf(stderr, "agynd: unknown command \"%s\"\n\n", command);
+    usage(stderr);
+    return 2;
+}

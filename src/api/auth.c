@@ -1,0 +1,132 @@
+/* auth.c — API token generation, hashing and authentication. */
+#include "api/auth.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "store/tables.h"
+
+static void base64url(const unsigned char *in, size_t len, char *out) {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    uint32_t bits = 0;
+    int nbits = 0;
+    for (size_t i = 0; i < len; i++) {
+        bits = (bits << 8) | in[i];
+        nbits += 8;
+        while (nbits >= 6) {
+            out[o++] = alphabet[(bits >> (nbits - 6)) & 63];
+            nbits -= 6;
+        }
+    }
+    if (nbits > 0)
+        out[o++] = alphabet[(bits << (6 - nbits)) & 63];
+    out[o] = '\0';
+}
+
+void auth_token_hash(const char *value, char hash[TOKEN_HASH_HEX]) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)value, strlen(value), digest);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        static const char hex[] = "0123456789abcdef";
+        hash[2 * i] = hex[digest[i] >> 4];
+        hash[2 * i + 1] = hex[digest[i] & 15];
+    }
+    hash[64] = '\0';
+}
+
+void auth_token_generate(char value[TOKEN_VALUE_LEN + 1], char hash[TOKEN_HASH_HEX]) {
+    unsigned char random[32];
+    if (RAND_bytes(random, sizeof random) != 1)
+        abort();
+    memcpy(value, "agyn_", 5);
+    base64url(random, sizeof random, value + 5);
+    OPENSSL_cleanse(random, sizeof random);
+    auth_token_hash(value, hash);
+}
+
+int auth_token_create(struct store *store, const char *organization_id, const char *name,
+                      const char *role, char value[TOKEN_VALUE_LEN + 1], json_t **row_out,
+                      struct agyn_error *err) {
+    char hash[TOKEN_HASH_HEX];
+    auth_token_generate(value, hash);
+    char prefix[16];
+    memcpy(prefix, value, 9);
+    prefix[9] = '\0';
+    json_t *row = json_pack("{s:s?, s:s, s:s, s:s, s:s}", "organization_id", organization_id,
+                            "name", name, "role", role, "token_hash", hash, "token_prefix",
+                            prefix);
+    if (!organization_id)
+        json_object_set_new(row, "organization_id", json_null());
+    if (store_insert(store, &TABLE_API_TOKENS, row, err) != 0) {
+        json_decref(row);
+        OPENSSL_cleanse(value, TOKEN_VALUE_LEN);
+        return -1;
+    }
+    if (row_out)
+        *row_out = row;
+    else
+        json_decref(row);
+    return 0;
+}
+
+const char *role_name(enum role role) {
+    switch (role) {
+    case ROLE_ADMIN: return "admin";
+    case ROLE_OWNER: return "owner";
+    case ROLE_MEMBER: return "member";
+    default: return "none";
+    }
+}
+
+enum role role_parse(const char *text) {
+    if (!text)
+        return ROLE_NONE;
+    if (strcmp(text, "owner") == 0)
+        return ROLE_OWNER;
+    if (strcmp(text, "member") == 0)
+        return ROLE_MEMBER;
+    if (strcmp(text, "admin") == 0)
+        return ROLE_ADMIN;
+    return ROLE_NONE;
+}
+
+int auth_authenticate(struct store *store, const char *authorization, struct principal *out,
+                      struct agyn_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!authorization)
+        return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization",
+                         "missing Authorization header; send \"Authorization: Bearer <token>\"");
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization",
+                         "the Authorization header must use the Bearer scheme");
+    const char *token = authorization + 7;
+    while (*token == ' ')
+        token++;
+    if (strlen(token) != TOKEN_VALUE_LEN || strncmp(token, "agyn_", 5) != 0)
+        return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "invalid API token");
+    char hash[TOKEN_HASH_HEX];
+    auth_token_hash(token, hash);
+    struct store_filter by_hash = {"token_hash", hash};
+    struct store_query query = {.filters = &by_hash, .filter_count = 1};
+    json_t *row = NULL;
+    if (store_find(store, &TABLE_API_TOKENS, &query, &row, err) != 0)
+        return -1;
+    const char *stored = row ? json_string_value(json_object_get(row, "token_hash")) : NULL;
+    if (!stored || strlen(stored) != 64 || CRYPTO_memcmp(stored, hash, 64) != 0) {
+        json_decref(row);
+        return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "invalid API token");
+    }
+    out->role = role_parse(json_string_value(json_object_get(row, "role")));
+    const char *org = json_string_value(json_object_get(row, "organization_id"));
+    snprintf(out->organization_id, sizeof out->organization_id, "%s", org ? org : "");
+    snprintf(out->token_id, sizeof out->token_id, "%s",
+             json_string_value(json_object_get(row, "id")));
+    json_decref(row);
+    return 0;
+}

@@ -1,0 +1,80 @@
+/* h_agents.c — agents: a name and the image the runner pulls for the agent's main container.
+ * Deleting an agent deletes its MCP servers, hooks and every attachment of all three. */
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/input.h"
+#include "api/resource.h"
+#include "api/validate.h"
+#include "store/tables.h"
+
+static const char *const AGENT_FIELDS[] = {"name", "image", "description", NULL};
+
+HANDLER(h_agents_create) {
+    const char *name, *image, *description;
+    if (input_require_object(req, AGENT_FIELDS, err) != 0 ||
+        input_string(req->body, "name", true, &name, err) != 0 ||
+        name_validate(name, "name", err) != 0 ||
+        input_string(req->body, "image", true, &image, err) != 0 ||
+        validate_image(image, "image", err) != 0 ||
+        input_string(req->body, "description", false, &description, err) != 0 ||
+        validate_description(description, err) != 0)
+        return -1;
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "name",
+                            name, "image", image, "description", description ? description : "");
+    if (store_insert(req->app->store, &TABLE_AGENTS, row, err) != 0) {
+        resource_conflict_message(err, "an agent", name);
+        json_decref(row);
+        return -1;
+    }
+    return respond_json(res, 201, row);
+}
+
+HANDLER(h_agents_list) {
+    return resource_list(req, res, &TABLE_AGENTS, NULL, 0, err);
+}
+
+HANDLER(h_agents_get) {
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_AGENTS, "agent", "id", req->id, &row, err) != 0)
+        return -1;
+    return respond_json(res, 200, row);
+}
+
+HANDLER(h_agents_update) {
+    const char *name, *image, *description;
+    if (input_require_object(req, AGENT_FIELDS, err) != 0 ||
+        input_string(req->body, "name", false, &name, err) != 0 ||
+        (name && name_validate(name, "name", err) != 0) ||
+        input_string(req->body, "image", false, &image, err) != 0 ||
+        (image && validate_image(image, "image", err) != 0) ||
+        input_string(req->body, "description", false, &description, err) != 0 ||
+        validate_description(description, err) != 0)
+        return -1;
+    json_t *changes = json_object();
+    if (name)
+        json_object_set_new(changes, "name", json_string(name));
+    if (image)
+        json_object_set_new(changes, "image", json_string(image));
+    if (description)
+        json_object_set_new(changes, "description", json_string(description));
+    int rc = store_update(req->app->store, &TABLE_AGENTS, req->org_id, req->id, changes, err);
+    json_decref(changes);
+    if (rc != 0) {
+        resource_conflict_message(err, "an agent", name);
+        if (err->code == AGYN_NOT_FOUND)
+            agyn_fail(err, AGYN_NOT_FOUND, "id", "agent %s not found", req->id);
+        return -1;
+    }
+    return h_agents_get(req, res, err);
+}
+
+HANDLER(h_agents_delete) {
+    if (store_delete(req->app->store, &TABLE_AGENTS, req->org_id, req->id, err) != 0) {
+        if (err->code == AGYN_NOT_FOUND)
+            agyn_fail(err, AGYN_NOT_FOUND, "id", "agent %s not found", req->id);
+        return -1;
+    }
+    res->status = 204;
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* h_organizations.c — organizations: the admin creates them; an organization's own tokens
+ * can read it (and see only it in the list). */
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/input.h"
+#include "api/resource.h"
+#include "store/tables.h"
+
+HANDLER(h_organizations_create) {
+    static const char *const fields[] = {"name", NULL};
+    const char *name;
+    if (input_require_object(req, fields, err) != 0 ||
+        input_string(req->body, "name", true, &name, err) != 0 ||
+        name_validate(name, "name", err) != 0)
+        return -1;
+    json_t *row = json_pack("{s:s}", "name", name);
+    if (store_insert(req->app->store, &TABLE_ORGANIZATIONS, row, err) != 0) {
+        resource_conflict_message(err, "an organization", name);
+        json_decref(row);
+        return -1;
+    }
+    return respond_json(res, 201, row);
+}
+
+HANDLER(h_organizations_list) {
+    if (req->principal.role != ROLE_ADMIN) {
+        json_t *org = NULL;
+        if (store_get(req->app->store, &TABLE_ORGANIZATIONS, NULL,
+                      req->principal.organization_id, &org, err) != 0)
+            return -1;
+        json_t *items = json_array();
+        json_array_append_new(items, org);
+        return respond_json(res, 200, output_page(items, 0));
+    }
+    struct store_query query = {0};
+    if (input_page(req, &query.limit, &query.after_seq, err) != 0)
+        return -1;
+    json_t *rows = NULL;
+    int64_t next = 0;
+    if (store_list(req->app->store, &TABLE_ORGANIZATIONS, &query, &rows, &next, err) != 0)
+        return -1;
+    return respond_json(res, 200, output_page(rows, next));
+}
+
+HANDLER(h_organizations_get) {
+    json_t *org = NULL;
+    if (resource_load(req, &TABLE_ORGANIZATIONS, "organization", "organization_id",
+                      req->org_id, &org, err) != 0)
+        return -1;
+    return respond_json(res, 200, org);
+}

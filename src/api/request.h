@@ -1,0 +1,56 @@
+/* request.h — one API request as handlers see it (method, path parameters, query, parsed
+ * body, the authenticated principal) and the response they fill in. */
+#ifndef AGYN_API_REQUEST_H
+#define AGYN_API_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "api/app.h"
+#include "core/error.h"
+#include "core/names.h"
+
+enum role { ROLE_NONE = 0, ROLE_MEMBER, ROLE_OWNER, ROLE_ADMIN };
+
+struct principal {
+    enum role role;
+    char organization_id[AGYN_UUID_LEN + 1]; /* "" for the server-admin token */
+    char token_id[AGYN_UUID_LEN + 1];
+};
+
+struct api_request {
+    struct app *app;
+    const char *method;
+    const char *path;
+    const char *route; /* the matched pattern, for logs and metrics */
+    void *connection;  /* struct MHD_Connection *, for query arguments */
+    char org_id[AGYN_UUID_LEN + 1]; /* {org} path parameter */
+    char id[AGYN_UUID_LEN + 1];     /* {id} path parameter */
+    char sub[64];                   /* a trailing fixed word some routes capture */
+    json_t *body;                   /* parsed JSON object, NULL when the request has no body */
+    const char *raw_body;
+    size_t raw_body_len;
+    struct principal principal;
+    char request_id[20];
+};
+
+struct api_response {
+    int status;
+    json_t *json; /* serialized when body is NULL */
+    char *body;   /* raw body (malloc'd) */
+    size_t body_len;
+    const void *static_body; /* raw body that outlives the response (embedded assets) */
+    const char *content_type;
+    const char *cache_control;
+};
+
+/* Query argument or NULL. */
+const char *request_query(const struct api_request *req, const char *name);
+
+/* Sets a JSON response (steals json). Returns 0. */
+int respond_json(struct api_response *res, int status, json_t *json);
+
+#endif

@@ -1,0 +1,368 @@
+/* server.c — libmicrohttpd glue: collects request bodies (1 MiB cap), authenticates, routes,
+ * checks access, runs the handler, writes the JSON response or error, and logs one line per
+ * request with its id, route, status and duration. */
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include "api/auth.h"
+#include "api/request.h"
+#include "api/router.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "store/tables.h"
+
+#define MAX_BODY (1024 * 1024)
+
+struct api_server {
+    struct MHD_Daemon *daemon;
+    struct app *app;
+};
+
+struct request_context {
+    char *body;
+    size_t body_len;
+    int too_large;
+    int64_t started_us;
+};
+
+const char *request_query(const struct api_request *req, const char *name) {
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->connection,
+                                       MHD_GET_ARGUMENT_KIND, name);
+}
+
+int respond_json(struct api_response *res, int status, json_t *json) {
+    res->status = status;
+    json_decref(res->json);
+    res->json = json;
+    return 0;
+}
+
+static void error_response(struct api_response *res, const struct agyn_error *err) {
+    json_t *error = json_pack("{s:s, s:s}", "code", agyn_code_name(err->code), "message",
+                              err->message[0] ? err->message : agyn_code_name(err->code));
+    if (err->field[0])
+        json_object_set_new(error, "field", json_string(err->field));
+    respond_json(res, agyn_code_http_status(err->code), json_pack("{s:o}", "error", error));
+}
+
+static int content_type_is_json(struct MHD_Connection *connection) {
+    const char *type =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!type)
+        return 0;
+    size_t len = strcspn(type, ";");
+    while (len > 0 && type[len - 1] == ' ')
+        len--;
+    return len == 16 && strncasecmp(type, "application/json", 16) == 0;
+}
+
+static int check_access(const struct route *route, struct api_request *req,
+                        struct agyn_error *err) {
+    const struct principal *who = &req->principal;
+    if (route->access == ACCESS_PUBLIC || route->access == ACCESS_TOKEN)
+        return 0;
+    if (route->access == ACCESS_ADMIN) {
+        if (who->role != ROLE_ADMIN)
+            return agyn_fail(err, AGYN_PERMISSION_DENIED, NULL,
+                             "this needs the server-admin token");
+        return 0;
+    }
+    /* Organization routes: the token must belong to {org} (or be the admin's). Another
+     * organization is indistinguishable from one that does not exist. */
+    if (!uuid_is_valid(req->org_id))
+        return agyn_fail(err, AGYN_NOT_FOUND, "organization_id", "organization not found");
+    if (who->role != ROLE_ADMIN && strcmp(who->organization_id, req->org_id) != 0)
+        return agyn_fail(err, AGYN_NOT_FOUND, "organization_id", "organization not found");
+    if (who->role == ROLE_ADMIN) {
+        json_t *org = NULL;
+        if (store_get(req->app->store, &TABLE_ORGANIZATIONS, NULL, req->org_id, &org, err) != 0)
+            return agyn_fail(err, AGYN_NOT_FOUND, "organization_id", "organization not found");
+        json_decref(org);
+    }
+    if (route->access == ACCESS_OWNER && who->role == ROLE_MEMBER)
+        return agyn_fail(err, AGYN_PERMISSION_DENIED, NULL,
+                         "this needs a token with role owner; this token's role is member");
+    return 0;
+}
+
+static int check_path_ids(const struct route *route, struct api_request *req,
+                          struct agyn_error *err) {
+    if (strstr(route->pattern, "{id}") && !uuid_is_valid(req->id))
+        return agyn_fail(err, AGYN_NOT_FOUND, "id", "%s not found: \"%s\" is not a valid id",
+                         route->id_kind ? route->id_kind : "resource", req->id);
+    return 0;
+}
+
+static int parse_body(struct MHD_Connection *connection, struct request_context *ctx,
+                      struct api_request *req, struct agyn_error *err) {
+    if (ctx->too_large)
+        return agyn_fail(err, AGYN_PAYLOAD_TOO_LARGE, NULL,
+                         "the request body is larger than 1 MiB");
+    req->raw_body = ctx->body;
+    req->raw_body_len = ctx->body_len;
+    if (ctx->body_len == 0)
+        return 0;
+    if (!content_type_is_json(connection))
+        return agyn_fail(err, AGYN_UNSUPPORTED_MEDIA, "Content-Type",
+                         "the request body must be sent as Content-Type: application/json");
+    json_error_t parse_error;
+    json_t *body = json_loadb(ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &parse_error);
+    if (!body)
+        return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL,
+                         "malformed JSON at line %d column %d: %s", parse_error.line,
+                         parse_error.column, parse_error.text);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL,
+                         "the request body must be a JSON object");
+    }
+    req->body = body;
+    return 0;
+}
+
+static void dispatch(struct api_server *server, struct MHD_Connection *connection,
+                     const char *method, const char *url, struct request_context *ctx,
+                     struct api_request *req, struct api_response *res) {
+    struct agyn_error err = {0};
+    const struct route *route = NULL;
+    req->route = "unmatched";
+    enum route_match match = router_match(method, url, req, &route);
+    if (match == ROUTE_FOUND)
+        req->route = route->pattern;
+    int rc = 0;
+    if (match != ROUTE_FOUND || route->access != ACCESS_PUBLIC) {
+        const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                                MHD_HTTP_HEADER_AUTHORIZATION);
+        rc = auth_authenticate(server->app->store, authorization, &req->principal, &err);
+    }
+    if (rc == 0 && match == ROUTE_NO_PATH)
+        rc = agyn_fail(&err, AGYN_NOT_FOUND, NULL, "no such API route: %s %s", method, url);
+    if (rc == 0 && match == ROUTE_WRONG_METHOD)
+        rc = agyn_fail(&err, AGYN_METHOD_NOT_ALLOWED, NULL, "method %s is not allowed on %s",
+                       method, url);
+    if (rc == 0)
+        rc = check_access(route, req, &err);
+    if (rc == 0)
+        rc = check_path_ids(route, req, &err);
+    if (rc == 0)
+        rc = parse_body(connection, ctx, req, &err);
+    if (rc == 0)
+        rc = route->handler(req, res, &err);
+    if (rc != 0) {
+        free(res->body);
+        res->body = NULL;
+        res->static_body = NULL;
+        error_response(res, &err);
+        if (err.code == AGYN_INTERNAL)
+            log_event("error", "request failed", "request_id=%s route=%s error=\"%s\"",
+                      req->request_id, req->route, err.message);
+    }
+}
+
+static struct MHD_Response *build_response(struct api_response *res) {
+    struct MHD_Response *response;
+    const char *type = res->content_type;
+    if (res->static_body) {
+        response = MHD_create_response_from_buffer(res->body_len, (void *)res->static_body,
+                                                   MHD_RESPMEM_PERSISTENT);
+    } else if (res->body) {
+        response = MHD_create_response_from_buffer(res->body_len, res->body,
+                                                   MHD_RESPMEM_MUST_FREE);
+        res->body = NULL;
+    } else {
+        char *text = res->json ? json_dumps(res->json, JSON_COMPACT) : NULL;
+        size_t len = text ? strlen(text) : 0;
+        response = MHD_create_response_from_buffer(len, text ? text : (void *)"",
+                                                   text ? MHD_RESPMEM_MUST_FREE
+                                                        : MHD_RESPMEM_PERSISTENT);
+        if (!type && text)
+            type = "application/json";
+    }
+    if (!response)
+        return NULL;
+    if (type)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            res->cache_control ? res->cache_control : "no-store");
+    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    return response;
+}
+
+static void new_request_id(char out[20]) {
+    unsigned char random[8];
+    RAND_bytes(random, sizeof random);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", random[i]);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+    struct api_server *server = cls;
+    struct request_context *ctx = *con_cls;
+    if (!ctx) {
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+            return MHD_NO;
+        ctx->started_us = clock_monotonic_us();
+        const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && strtoull(length, NULL, 10) > MAX_BODY)
+            ctx->too_large = 1;
+        *con_cls = ctx;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!ctx->too_large && ctx->body_len + *upload_data_size > MAX_BODY)
+            ctx->too_large = 1;
+        if (!ctx->too_large) {
+            char *grown = realloc(ctx->body, ctx->body_len + *upload_data_size + 1);
+            if (!grown)
+                return MHD_NO;
+            memcpy(grown + ctx->body_len, upload_data, *upload_data_size);
+            ctx->body = grown;
+            ctx->body_len += *upload_data_size;
+            ctx->body[ctx->body_len] = '\0';
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    struct api_request req = {.app = server->app, .method = method, .path = url,
+                              .connection = connection};
+    struct api_response res = {0};
+    new_request_id(req.request_id);
+    dispatch(server, connection, method, url, ctx, &req, &res);
+
+    struct MHD_Response *response = build_response(&res);
+    enum MHD_Result queued = MHD_NO;
+    if (response) {
+        MHD_add_response_header(response, "X-Request-Id", req.request_id);
+        queued = MHD_queue_response(connection, (unsigned)res.status, response);
+        MHD_destroy_response(response);
+    }
+    double duration_ms = (double)(clock_monotonic_us() - ctx->started_us) / 1000.0;
+    log_event("info", "request",
+              "request_id=%s method=%s route=%s status=%d duration_ms=%.3f", req.request_id,
+              method, req.route, res.status, duration_ms);
+    json_decref(req.body);
+    json_decref(res.json);
+    free(res.body);
+    return queued;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                         enum MHD_RequestTerminationCode code) {
+    struct request_context *ctx = *con_cls;
+    if (!ctx)
+        return;
+    free(ctx->body);
+    free(ctx);
+    *con_cls = NULL;
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap) {
+    char message[512];
+    vsnprintf(message, sizeof message, fmt, ap);
+    message[strcspn(message, "\n")] = '\0';
+    log_event("warn", "http", "detail=\"%s\"", message);
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
+                        struct agyn_error *err) {
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "listen", "listen address must be HOST:PORT");
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || colon[1] == '\0')
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "listen", "bad port in \"%s\"", listen);
+    memset(addr, 0, sizeof *addr);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        host[strlen(host) - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            return agyn_fail(err, AGYN_UNPROCESSABLE, "listen", "bad IPv6 address in \"%s\"",
+                             listen);
+        *len = sizeof *a6;
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "listen",
+                         "listen host must be an IP address, got \"%s\"", host);
+    *len = sizeof *a4;
+    return 0;
+}
+
+int api_server_start(struct app *app, struct api_server **out, unsigned *port_out,
+                     struct agyn_error *err) {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    if (parse_listen(app->config.listen, &addr, &addr_len, err) != 0)
+        return -1;
+    struct api_server *server = calloc(1, sizeof *server);
+    server->app = app;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    server->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(app->config.http_threads > 0
+                                                    ? app->config.http_threads
+                                                    : 4),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)1000, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)511, MHD_OPTION_END);
+    if (!server->daemon) {
+        free(server);
+        return agyn_fail(err, AGYN_UNAVAILABLE, "listen", "cannot listen on %s",
+                         app->config.listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
+                                                           MHD_DAEMON_INFO_BIND_PORT);
+    *port_out = info ? info->port : 0;
+    *out = server;
+    return 0;
+}
+
+void api_server_stop(struct api_server *server, int timeout_ms) {
+    if (!server)
+        return;
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0)
+            break;
+        usleep(20 * 1000);
+    }
+    MHD_stop_daemon(server->daemon);
+    free(server);
+}

@@ -1,0 +1,16 @@
+/* clock.h — wall-clock timestamps in RFC 3339 UTC and a monotonic clock for durations. */
+#ifndef AGYN_CORE_CLOCK_H
+#define AGYN_CORE_CLOCK_H
+
+#include <stdint.h>
+
+#define RFC3339_LEN 32
+
+/* "2026-11-26T19:15:50.123Z" (millisecond precision, always UTC). */
+void clock_now_rfc3339(char buf[RFC3339_LEN]);
+void clock_format_rfc3339(int64_t unix_ms, char buf[RFC3339_LEN]);
+int64_t clock_now_unix_ms(void);
+int64_t clock_monotonic_ms(void);
+int64_t clock_monotonic_us(void);
+
+#endif

@@ -1,0 +1,69 @@
+/* oci_client.h — OCI distribution client (libcurl + OpenSSL): pulls an image into the local
+ * content store with one credential (or none), and logs in to check a credential. Implements
+ * the /v2/ ping, Basic and Bearer (token service) challenges, a token cache, manifest/index
+ * negotiation for the runner's platform, parallel verified blob downloads and redirects that
+ * never carry Authorization to another host. */
+#ifndef AGYN_REGISTRY_OCI_CLIENT_H
+#define AGYN_REGISTRY_OCI_CLIENT_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/image_ref.h"
+
+struct registry_client_config {
+    const char *content_dir;                  /* OCI image layout root; created if missing */
+    const char *ca_file;                      /* extra CA bundle, or NULL for system CAs */
+    const char *const *insecure_registries;   /* NULL-terminated "host:port" allowed over HTTP */
+    const char *platform_os;                  /* NULL = "linux" */
+    const char *platform_arch;                /* NULL = the build's arch in OCI terms ("amd64") */
+    long connect_timeout_ms;                  /* 0 = 10000 */
+    long low_speed_timeout_s;                 /* abort a transfer slower than 1 KiB/s this long; 0 = 60 */
+    int max_parallel_blobs;                   /* 0 = 8 */
+};
+
+struct registry_client;
+
+/* A credential; NULL pointer means anonymous. The client copies nothing it does not need and
+ * never logs or reports the password. */
+struct registry_auth {
+    const char *username;
+    const char *password;
+};
+
+enum pull_failure {
+    PULL_OK = 0,
+    PULL_UNAUTHORIZED, /* 401/403 after authenticating: the credential is wrong or lacks access */
+    PULL_NOT_FOUND,    /* MANIFEST_UNKNOWN, NAME_UNKNOWN, 404: permanent */
+    PULL_INVALID,      /* unsupported manifest, no matching platform, bad reference: permanent */
+    PULL_TRANSIENT,    /* network, 5xx, 429, digest or size mismatch, timeout: retry later */
+};
+
+struct pull_result {
+    char manifest_digest[80]; /* digest of the platform manifest that was pulled */
+    uint64_t bytes_downloaded;
+    uint64_t bytes_total; /* sum of config + layer sizes */
+    int blobs_total;
+    int blobs_cached; /* already present and verified in the content store */
+};
+
+int registry_client_new(const struct registry_client_config *config, struct registry_client **out,
+                        struct agyn_error *err);
+void registry_client_free(struct registry_client *client);
+
+/* Pulls ref (tag or digest) with auth. On failure returns -1, sets *failure and err->message to
+ * the registry's own error text (e.g. "unauthorized: authentication required", from the
+ * {"errors":[{code,message}]} body or a plain-text body). Thread-safe: several pulls may run at
+ * once on one client. The manifest is always fetched with this call's credential, even when
+ * every blob is already cached. */
+int registry_pull(struct registry_client *client, const struct image_ref *ref,
+                  const struct registry_auth *auth, struct pull_result *result,
+                  enum pull_failure *failure, struct agyn_error *err);
+
+/* Checks a credential: /v2/ ping, then the Basic check or the token exchange (scope
+ * repository:<repository>:pull when repository is not NULL). */
+int registry_login(struct registry_client *client, const char *registry_host,
+                   const char *repository, const struct registry_auth *auth,
+                   enum pull_failure *failure, struct agyn_error *err);
+
+#endif

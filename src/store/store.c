@@ -1,0 +1,145 @@
+/* store.c — the backend-independent half of the store: picks the backend for a location,
+ * stamps ids and timestamps, and forwards every call. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/names.h"
+
+int store_open(const char *location, struct store **out, struct agyn_error *err) {
+    const struct store_backend *backend = &store_backend_sqlite;
+    const char *rest = location;
+    if (strncmp(location, "sqlite:", 7) == 0)
+        rest = location + 7;
+    else if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "database",
+                         "the PostgreSQL backend is not part of this build yet; use sqlite:PATH");
+    struct store *store = calloc(1, sizeof *store);
+    if (!store)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    store->backend = backend;
+    if (backend->open(store, rest, err) != 0) {
+        free(store);
+        return -1;
+    }
+    if (backend->migrate(store, err) != 0) {
+        backend->close(store);
+        free(store);
+        return -1;
+    }
+    *out = store;
+    return 0;
+}
+
+void store_close(struct store *store) {
+    if (!store)
+        return;
+    store->backend->close(store);
+    free(store);
+}
+
+int store_ping(struct store *store, struct agyn_error *err) {
+    return store->backend->ping(store, err);
+}
+
+int store_tx_begin(struct store *store, struct agyn_error *err) {
+    return store->backend->tx_begin(store, err);
+}
+
+int store_tx_commit(struct store *store, struct agyn_error *err) {
+    return store->backend->tx_commit(store, err);
+}
+
+void store_tx_rollback(struct store *store) {
+    store->backend->tx_rollback(store);
+}
+
+int store_insert(struct store *store, const struct store_table *table, json_t *row,
+                 struct agyn_error *err) {
+    if (!json_is_string(json_object_get(row, "id"))) {
+        char id[AGYN_UUID_LEN + 1];
+        uuid_generate(id);
+        json_object_set_new(row, "id", json_string(id));
+    }
+    char now[RFC3339_LEN];
+    clock_now_rfc3339(now);
+    json_object_set_new(row, "created_at", json_string(now));
+    json_object_set_new(row, "updated_at", json_string(now));
+    return store->backend->insert(store, table, row, err);
+}
+
+int store_find(struct store *store, const struct store_table *table,
+               const struct store_query *query, json_t **row_out, struct agyn_error *err) {
+    struct store_query one = *query;
+    one.limit = 1;
+    json_t *rows = NULL;
+    int64_t next = 0;
+    if (store->backend->list(store, table, &one, &rows, &next, err) != 0)
+        return -1;
+    *row_out = json_array_size(rows) ? json_incref(json_array_get(rows, 0)) : NULL;
+    json_decref(rows);
+    return 0;
+}
+
+int store_get(struct store *store, const struct store_table *table, const char *organization_id,
+              const char *id, json_t **row_out, struct agyn_error *err) {
+    struct store_filter by_id = {"id", id};
+    struct store_query query = {.organization_id = organization_id, .filters = &by_id,
+                                .filter_count = 1};
+    if (store_find(store, table, &query, row_out, err) != 0)
+        return -1;
+    if (!*row_out)
+        return agyn_fail(err, AGYN_NOT_FOUND, "id", "not found");
+    return 0;
+}
+
+int store_list(struct store *store, const struct store_table *table,
+               const struct store_query *query, json_t **rows_out, int64_t *next_seq,
+               struct agyn_error *err) {
+    return store->backend->list(store, table, query, rows_out, next_seq, err);
+}
+
+int store_update(struct store *store, const struct store_table *table,
+                 const char *organization_id, const char *id, json_t *changes,
+                 struct agyn_error *err) {
+    char now[RFC3339_LEN];
+    clock_now_rfc3339(now);
+    json_object_set_new(changes, "updated_at", json_string(now));
+    return store->backend->update(store, table, organization_id, id, changes, err);
+}
+
+int store_delete(struct store *store, const struct store_table *table,
+                 const char *organization_id, const char *id, struct agyn_error *err) {
+    struct store_filter by_id = {"id", id};
+    struct store_query query = {.organization_id = organization_id, .filters = &by_id,
+                                .filter_count = 1};
+    int removed = 0;
+    if (store->backend->remove(store, table, &query, &removed, err) != 0)
+        return -1;
+    if (removed == 0)
+        return agyn_fail(err, AGYN_NOT_FOUND, "id", "not found");
+    return 0;
+}
+
+int store_delete_where(struct store *store, const struct store_table *table,
+                       const struct store_query *query, int *removed, struct agyn_error *err) {
+    int count = 0;
+    int rc = store->backend->remove(store, table, query, &count, err);
+    if (removed)
+        *removed = count;
+    return rc;
+}
+
+int store_count(struct store *store, const struct store_table *table,
+                const struct store_query *query, long long *count_out, struct agyn_error *err) {
+    return store->backend->count(store, table, query, count_out, err);
+}
+
+const struct store_column *store_table_column(const struct store_table *table, const char *name) {
+    for (size_t i = 0; i < table->column_count; i++)
+        if (strcmp(table->columns[i].name, name) == 0)
+            return &table->columns[i];
+    return NULL;
+}

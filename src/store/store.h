@@ -1,0 +1,123 @@
+/* store.h — persistence behind one interface. Rows travel as JSON objects keyed by column name
+ * (TEXT columns are strings, INTEGER columns integers, NULL is null), so no SQL dialect leaks
+ * out of the backends. Tables are described once in tables.c; each backend (store_sqlite.c,
+ * later PostgreSQL) owns its schema migrations and maps constraint violations to agyn_error:
+ * a unique violation is AGYN_CONFLICT with field = the clashing column, a missing row
+ * AGYN_NOT_FOUND. Calls on one thread share that thread's connection, so
+ * store_tx_begin/commit/rollback wrap every call made between them on the same thread. */
+#ifndef AGYN_STORE_STORE_H
+#define AGYN_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/error.h"
+
+enum column_kind { COLUMN_TEXT, COLUMN_INTEGER };
+
+enum column_flags {
+    COLUMN_NULLABLE = 1 << 0,
+    COLUMN_SEALED = 1 << 1,   /* envelope-encrypted value: never in a response, re-wrapped by
+                                 `agynd keys rewrap` */
+    COLUMN_INTERNAL = 1 << 2, /* kept out of API responses (hashes, ...) */
+};
+
+struct store_column {
+    const char *name;
+    enum column_kind kind;
+    unsigned flags;
+};
+
+struct store_table {
+    const char *name;
+    const struct store_column *columns; /* every table also has id, created_at, updated_at */
+    size_t column_count;
+    bool organization_scoped; /* has organization_id; every lookup is confined to one org */
+};
+
+struct store_filter {
+    const char *column;
+    const char *value; /* NULL matches SQL NULL */
+};
+
+struct store_query {
+    const char *organization_id; /* required for organization-scoped tables */
+    const struct store_filter *filters;
+    size_t filter_count;
+    int limit;         /* 0 = no limit */
+    int64_t after_seq; /* keyset paging: rows created after this position */
+};
+
+struct store;
+
+struct store_backend {
+    const char *name;
+    int (*open)(struct store *store, const char *location, struct agyn_error *err);
+    void (*close)(struct store *store);
+    int (*migrate)(struct store *store, struct agyn_error *err);
+    int (*ping)(struct store *store, struct agyn_error *err);
+    int (*tx_begin)(struct store *store, struct agyn_error *err);
+    int (*tx_commit)(struct store *store, struct agyn_error *err);
+    void (*tx_rollback)(struct store *store);
+    int (*insert)(struct store *store, const struct store_table *table, json_t *row,
+                  struct agyn_error *err);
+    int (*list)(struct store *store, const struct store_table *table,
+                const struct store_query *query, json_t **rows_out, int64_t *next_seq,
+                struct agyn_error *err);
+    int (*update)(struct store *store, const struct store_table *table,
+                  const char *organization_id, const char *id, json_t *changes,
+                  struct agyn_error *err);
+    int (*remove)(struct store *store, const struct store_table *table,
+                  const struct store_query *query, int *removed, struct agyn_error *err);
+    int (*count)(struct store *store, const struct store_table *table,
+                 const struct store_query *query, long long *count_out, struct agyn_error *err);
+};
+
+struct store {
+    const struct store_backend *backend;
+    void *state; /* the backend's */
+};
+
+/* Opens "sqlite:/path/agyn.db" (or a bare path) and applies pending migrations. */
+int store_open(const char *location, struct store **out, struct agyn_error *err);
+void store_close(struct store *store);
+int store_ping(struct store *store, struct agyn_error *err);
+
+int store_tx_begin(struct store *store, struct agyn_error *err);
+int store_tx_commit(struct store *store, struct agyn_error *err);
+void store_tx_rollback(struct store *store);
+
+/* Fills id (when absent), created_at and updated_at, then inserts. */
+int store_insert(struct store *store, const struct store_table *table, json_t *row,
+                 struct agyn_error *err);
+/* One row by id within an organization (NULL for unscoped tables); AGYN_NOT_FOUND otherwise. */
+int store_get(struct store *store, const struct store_table *table, const char *organization_id,
+              const char *id, json_t **row_out, struct agyn_error *err);
+/* First row matching the query, or *row_out = NULL (not an error) when none. */
+int store_find(struct store *store, const struct store_table *table,
+               const struct store_query *query, json_t **row_out, struct agyn_error *err);
+/* Rows in creation order; *next_seq > 0 when more rows follow (use it as after_seq). */
+int store_list(struct store *store, const struct store_table *table,
+               const struct store_query *query, json_t **rows_out, int64_t *next_seq,
+               struct agyn_error *err);
+/* Sets updated_at and the given columns; AGYN_NOT_FOUND when the row does not exist. */
+int store_update(struct store *store, const struct store_table *table,
+                 const char *organization_id, const char *id, json_t *changes,
+                 struct agyn_error *err);
+/* Deletes one row by id; AGYN_NOT_FOUND when absent. */
+int store_delete(struct store *store, const struct store_table *table,
+                 const char *organization_id, const char *id, struct agyn_error *err);
+/* Deletes every row matching the query; *removed gets the count (may be NULL). */
+int store_delete_where(struct store *store, const struct store_table *table,
+                       const struct store_query *query, int *removed, struct agyn_error *err);
+int store_count(struct store *store, const struct store_table *table,
+                const struct store_query *query, long long *count_out, struct agyn_error *err);
+
+const struct store_column *store_table_column(const struct store_table *table, const char *name);
+
+extern const struct store_backend store_backend_sqlite;
+
+#endif

@@ -1,0 +1,534 @@
+/* store_sqlite.c — the embedded SQLite backend. One connection per thread (opened on first
+ * use, closed with the store), WAL journal, foreign keys on, a busy timeout, synchronous=FULL
+ * for durable commits and secure_delete so deleted ciphertexts do not linger in free pages.
+ * SQL is generated from the table descriptions; only column names from tables.c ever reach
+ * the SQL text, every value is a bound parameter. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/sqlite_schema.h"
+#include "store/store.h"
+
+#define STATEMENT_CACHE_SIZE 48
+#define SQL_MAX 2048
+
+struct cached_statement {
+    char *sql;
+    sqlite3_stmt *stmt;
+};
+
+struct sqlite_connection {
+    sqlite3 *db;
+    struct cached_statement cache[STATEMENT_CACHE_SIZE];
+    size_t cache_next;
+    int in_transaction;
+    struct sqlite_connection *next;
+};
+
+struct sqlite_state {
+    char *path;
+    uint64_t instance;
+    pthread_mutex_t lock;
+    struct sqlite_connection *connections;
+};
+
+static atomic_uint_fast64_t next_instance = 1;
+
+static __thread struct {
+    uint64_t instance;
+    struct sqlite_connection *conn;
+} thread_connection;
+
+static int sqlite_error(sqlite3 *db, int rc, struct agyn_error *err) {
+    int extended = db ? sqlite3_extended_errcode(db) : rc;
+    const char *message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        /* "UNIQUE constraint failed: agents.organization_id, agents.name": the last column. */
+        const char *last_dot = strrchr(message, '.');
+        return agyn_fail(err, AGYN_CONFLICT, last_dot ? last_dot + 1 : NULL, "already exists");
+    }
+    if (extended == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return agyn_fail(err, AGYN_CONFLICT, NULL, "the row is referenced by or refers to "
+                                                   "another row that does not allow this");
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, NULL, "constraint failed: %s", message);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return agyn_fail(err, AGYN_UNAVAILABLE, NULL, "database is busy: %s", message);
+    return agyn_fail(err, AGYN_INTERNAL, NULL, "database error: %s", message);
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, struct agyn_error *err) {
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_error(db, rc, err);
+}
+
+static struct sqlite_connection *open_connection(struct sqlite_state *state,
+                                                 struct agyn_error *err) {
+    struct sqlite_connection *conn = calloc(1, sizeof *conn);
+    if (!conn) {
+        agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(state->path, &conn->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        agyn_fail(err, AGYN_UNAVAILABLE, "database", "cannot open database %s: %s", state->path,
+                  conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+        sqlite3_close(conn->db);
+        free(conn);
+        return NULL;
+    }
+    sqlite3_busy_timeout(conn->db, 10000);
+    sqlite3_extended_result_codes(conn->db, 1);
+    if (exec_sql(conn->db,
+                 "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;",
+                 err) != 0) {
+        sqlite3_close(conn->db);
+        free(conn);
+        return NULL;
+    }
+    pthread_mutex_lock(&state->lock);
+    conn->next = state->connections;
+    state->connections = conn;
+    pthread_mutex_unlock(&state->lock);
+    return conn;
+}
+
+static struct sqlite_connection *connection(struct store *store, struct agyn_error *err) {
+    struct sqlite_state *state = store->state;
+    if (thread_connection.instance == state->instance && thread_connection.conn)
+        return thread_connection.conn;
+    struct sqlite_connection *conn = open_connection(state, err);
+    if (!conn)
+        return NULL;
+    thread_connection.instance = state->instance;
+    thread_connection.conn = conn;
+    return conn;
+}
+
+/* Prepared statements are cached per connection by SQL text. */
+static sqlite3_stmt *prepare(struct sqlite_connection *conn, const char *sql,
+                             struct agyn_error *err) {
+    for (size_t i = 0; i < STATEMENT_CACHE_SIZE; i++) {
+        if (conn->cache[i].sql && strcmp(conn->cache[i].sql, sql) == 0) {
+            sqlite3_reset(conn->cache[i].stmt);
+            sqlite3_clear_bindings(conn->cache[i].stmt);
+            return conn->cache[i].stmt;
+        }
+    }
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite_error(conn->db, rc, err);
+        return NULL;
+    }
+    struct cached_statement *slot = &conn->cache[conn->cache_next];
+    conn->cache_next = (conn->cache_next + 1) % STATEMENT_CACHE_SIZE;
+    if (slot->stmt)
+        sqlite3_finalize(slot->stmt);
+    free(slot->sql);
+    slot->sql = strdup(sql);
+    slot->stmt = stmt;
+    if (!slot->sql) {
+        slot->stmt = NULL;
+        sqlite3_finalize(stmt);
+        agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    return stmt;
+}
+
+static void close_connection(struct sqlite_connection *conn) {
+    for (size_t i = 0; i < STATEMENT_CACHE_SIZE; i++) {
+        if (conn->cache[i].stmt)
+            sqlite3_finalize(conn->cache[i].stmt);
+        free(conn->cache[i].sql);
+    }
+    sqlite3_close(conn->db);
+    free(conn);
+}
+
+static int sqlite_open(struct store *store, const char *location, struct agyn_error *err) {
+    struct sqlite_state *state = calloc(1, sizeof *state);
+    if (!state)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    state->path = strdup(location);
+    state->instance = atomic_fetch_add(&next_instance, 1);
+    pthread_mutex_init(&state->lock, NULL);
+    store->state = state;
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn || exec_sql(conn->db, "PRAGMA journal_mode=WAL;", err) != 0) {
+        store->backend->close(store);
+        return -1;
+    }
+    return 0;
+}
+
+static void sqlite_close(struct store *store) {
+    struct sqlite_state *state = store->state;
+    if (!state)
+        return;
+    pthread_mutex_lock(&state->lock);
+    struct sqlite_connection *conn = state->connections;
+    while (conn) {
+        struct sqlite_connection *next = conn->next;
+        close_connection(conn);
+        conn = next;
+    }
+    state->connections = NULL;
+    pthread_mutex_unlock(&state->lock);
+    if (thread_connection.instance == state->instance)
+        thread_connection.conn = NULL;
+    pthread_mutex_destroy(&state->lock);
+    free(state->path);
+    free(state);
+    store->state = NULL;
+}
+
+static int sqlite_migrate(struct store *store, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    if (exec_sql(conn->db,
+                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                 "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
+                 err) != 0)
+        return -1;
+    for (size_t i = 0; SQLITE_MIGRATIONS[i]; i++) {
+        int version = (int)i + 1;
+        if (exec_sql(conn->db, "BEGIN IMMEDIATE", err) != 0)
+            return -1;
+        sqlite3_stmt *check = NULL;
+        sqlite3_prepare_v2(conn->db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1,
+                           &check, NULL);
+        sqlite3_bind_int(check, 1, version);
+        int applied = sqlite3_step(check) == SQLITE_ROW;
+        sqlite3_finalize(check);
+        if (!applied) {
+            char record[128];
+            snprintf(record, sizeof record,
+                     "INSERT INTO schema_migrations (version) VALUES (%d)", version);
+            if (exec_sql(conn->db, SQLITE_MIGRATIONS[i], err) != 0 ||
+                exec_sql(conn->db, record, err) != 0) {
+                agyn_error_prefix(err, "migration %d", version);
+                exec_sql(conn->db, "ROLLBACK", NULL);
+                return -1;
+            }
+        }
+        if (exec_sql(conn->db, "COMMIT", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int sqlite_ping(struct store *store, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    sqlite3_stmt *stmt = prepare(conn, "SELECT 1", err);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc == SQLITE_ROW ? 0 : sqlite_error(conn->db, rc, err);
+}
+
+static int sqlite_tx_begin(struct store *store, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    if (conn->in_transaction)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "nested transaction");
+    if (exec_sql(conn->db, "BEGIN IMMEDIATE", err) != 0)
+        return -1;
+    conn->in_transaction = 1;
+    return 0;
+}
+
+static int sqlite_tx_commit(struct store *store, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    conn->in_transaction = 0;
+    if (exec_sql(conn->db, "COMMIT", err) != 0) {
+        exec_sql(conn->db, "ROLLBACK", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void sqlite_tx_rollback(struct store *store) {
+    struct sqlite_connection *conn = connection(store, NULL);
+    if (!conn || !conn->in_transaction)
+        return;
+    conn->in_transaction = 0;
+    exec_sql(conn->db, "ROLLBACK", NULL);
+}
+
+/* The columns every row has, in SELECT order, followed by the table's own. */
+static size_t row_columns(const struct store_table *table, const char *names[], int kinds[],
+                          size_t max) {
+    size_t n = 0;
+    names[n] = "id", kinds[n++] = COLUMN_TEXT;
+    if (table->organization_scoped)
+        names[n] = "organization_id", kinds[n++] = COLUMN_TEXT;
+    names[n] = "created_at", kinds[n++] = COLUMN_TEXT;
+    names[n] = "updated_at", kinds[n++] = COLUMN_TEXT;
+    for (size_t i = 0; i < table->column_count && n < max; i++)
+        names[n] = table->columns[i].name, kinds[n++] = (int)table->columns[i].kind;
+    return n;
+}
+
+static int known_column(const struct store_table *table, const char *name) {
+    return strcmp(name, "id") == 0 || strcmp(name, "created_at") == 0 ||
+           strcmp(name, "updated_at") == 0 ||
+           (table->organization_scoped && strcmp(name, "organization_id") == 0) ||
+           store_table_column(table, name) != NULL;
+}
+
+static int bind_json(sqlite3_stmt *stmt, int index, json_t *value) {
+    if (!value || json_is_null(value))
+        return sqlite3_bind_null(stmt, index);
+    if (json_is_integer(value))
+        return sqlite3_bind_int64(stmt, index, json_integer_value(value));
+    if (json_is_string(value))
+        return sqlite3_bind_text(stmt, index, json_string_value(value),
+                                 (int)json_string_length(value), SQLITE_TRANSIENT);
+    if (json_is_boolean(value))
+        return sqlite3_bind_int(stmt, index, json_is_true(value));
+    return sqlite3_bind_null(stmt, index);
+}
+
+/* Appends " WHERE ..." for the query and binds from *next_index. */
+static int build_where(const struct store_table *table, const struct store_query *query,
+                       char *sql, size_t size, struct agyn_error *err) {
+    size_t len = strlen(sql);
+    const char *joiner = " WHERE ";
+    if (table->organization_scoped) {
+        if (!query->organization_id)
+            return agyn_fail(err, AGYN_INTERNAL, NULL, "query on %s without organization",
+                             table->name);
+        len += (size_t)snprintf(sql + len, size - len, "%sorganization_id = ?", joiner);
+        joiner = " AND ";
+    }
+    for (size_t i = 0; i < query->filter_count; i++) {
+        const struct store_filter *f = &query->filters[i];
+        if (!known_column(table, f->column))
+            return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column %s", f->column);
+        len += (size_t)snprintf(sql + len, size - len, "%s%s %s", joiner, f->column,
+                                f->value ? "= ?" : "IS NULL");
+        joiner = " AND ";
+    }
+    if (query->after_seq > 0) {
+        len += (size_t)snprintf(sql + len, size - len, "%sseq > ?", joiner);
+    }
+    return len < size ? 0 : agyn_fail(err, AGYN_INTERNAL, NULL, "query too long");
+}
+
+static int bind_where(sqlite3_stmt *stmt, const struct store_table *table,
+                      const struct store_query *query, int index) {
+    if (table->organization_scoped)
+        sqlite3_bind_text(stmt, index++, query->organization_id, -1, SQLITE_TRANSIENT);
+    for (size_t i = 0; i < query->filter_count; i++)
+        if (query->filters[i].value)
+            sqlite3_bind_text(stmt, index++, query->filters[i].value, -1, SQLITE_TRANSIENT);
+    if (query->after_seq > 0)
+        sqlite3_bind_int64(stmt, index++, query->after_seq);
+    return index;
+}
+
+static int sqlite_insert(struct store *store, const struct store_table *table, json_t *row,
+                         struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    const char *names[64];
+    int kinds[64];
+    size_t n = row_columns(table, names, kinds, 64);
+    char sql[SQL_MAX];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (", table->name);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", i ? ", " : "", names[i]);
+    len += (size_t)snprintf(sql + len, sizeof sql - len, ") VALUES (");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s?", i ? ", " : "");
+    snprintf(sql + len, sizeof sql - len, ")");
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        bind_json(stmt, (int)i + 1, json_object_get(row, names[i]));
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+}
+
+static json_t *column_json(sqlite3_stmt *stmt, int index) {
+    switch (sqlite3_column_type(stmt, index)) {
+    case SQLITE_NULL:
+        return json_null();
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(stmt, index));
+    default:
+        return json_stringn((const char *)sqlite3_column_text(stmt, index),
+                            (size_t)sqlite3_column_bytes(stmt, index));
+    }
+}
+
+static int sqlite_list(struct store *store, const struct store_table *table,
+                       const struct store_query *query, json_t **rows_out, int64_t *next_seq,
+                       struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    const char *names[64];
+    int kinds[64];
+    size_t n = row_columns(table, names, kinds, 64);
+    char sql[SQL_MAX];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT seq");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s", names[i]);
+    snprintf(sql + len, sizeof sql - len, " FROM %s", table->name);
+    if (build_where(table, query, sql, sizeof sql, err) != 0)
+        return -1;
+    len = strlen(sql);
+    snprintf(sql + len, sizeof sql - len, " ORDER BY seq%s", query->limit > 0 ? " LIMIT ?" : "");
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    int index = bind_where(stmt, table, query, 1);
+    if (query->limit > 0)
+        sqlite3_bind_int(stmt, index, query->limit + 1);
+    json_t *rows = json_array();
+    *next_seq = 0;
+    int rc;
+    int64_t last_seq = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (query->limit > 0 && (int)json_array_size(rows) == query->limit) {
+            *next_seq = last_seq;
+            break;
+        }
+        last_seq = sqlite3_column_int64(stmt, 0);
+        json_t *row = json_object();
+        for (size_t i = 0; i < n; i++)
+            json_object_set_new(row, names[i], column_json(stmt, (int)i + 1));
+        json_array_append_new(rows, row);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite_error(conn->db, rc, err);
+        sqlite3_reset(stmt);
+        json_decref(rows);
+        return -1;
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    *rows_out = rows;
+    return 0;
+}
+
+static int sqlite_update(struct store *store, const struct store_table *table,
+                         const char *organization_id, const char *id, json_t *changes,
+                         struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    char sql[SQL_MAX];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", table->name);
+    const char *key;
+    json_t *value;
+    int first = 1;
+    json_object_foreach(changes, key, value) {
+        if (!known_column(table, key) || strcmp(key, "id") == 0 ||
+            strcmp(key, "organization_id") == 0)
+            return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot update column %s", key);
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s = ?", first ? "" : ", ", key);
+        first = 0;
+    }
+    len += (size_t)snprintf(sql + len, sizeof sql - len, " WHERE id = ?%s",
+                            table->organization_scoped ? " AND organization_id = ?" : "");
+    if (len >= sizeof sql)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "update too long");
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    int index = 1;
+    json_object_foreach(changes, key, value) {
+        bind_json(stmt, index++, value);
+    }
+    sqlite3_bind_text(stmt, index++, id, -1, SQLITE_TRANSIENT);
+    if (table->organization_scoped)
+        sqlite3_bind_text(stmt, index++, organization_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
+    if (result == 0 && sqlite3_changes(conn->db) == 0)
+        result = agyn_fail(err, AGYN_NOT_FOUND, "id", "not found");
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+}
+
+static int sqlite_remove(struct store *store, const struct store_table *table,
+                         const struct store_query *query, int *removed, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql, "DELETE FROM %s", table->name);
+    if (build_where(table, query, sql, sizeof sql, err) != 0)
+        return -1;
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    bind_where(stmt, table, query, 1);
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
+    *removed = result == 0 ? sqlite3_changes(conn->db) : 0;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+}
+
+static int sqlite_count(struct store *store, const struct store_table *table,
+                        const struct store_query *query, long long *count_out,
+                        struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table->name);
+    if (build_where(table, query, sql, sizeof sql, err) != 0)
+        return -1;
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    bind_where(stmt, table, query, 1);
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_ROW ? 0 : sqlite_error(conn->db, rc, err);
+    *count_out = result == 0 ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+}
+
+const struct store_backend store_backend_sqlite = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .migrate = sqlite_migrate,
+    .ping = sqlite_ping,
+    .tx_begin = sqlite_tx_begin,
+    .tx_commit = sqlite_tx_commit,
+    .tx_rollback = sqlite_tx_rollback,
+    .insert = sqlite_insert,
+    .list = sqlite_list,
+    .update = sqlite_update,
+    .remove = sqlite_remove,
+    .count = sqlite_count,
+};

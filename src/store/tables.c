@@ -1,0 +1,53 @@
+/* tables.c — column lists of every table. The SQL schema lives with each backend. */
+#include "store/tables.h"
+
+#define COLUMNS(...) (const struct store_column[]){__VA_ARGS__}
+#define COUNT(...) (sizeof((const struct store_column[]){__VA_ARGS__}) / sizeof(struct store_column))
+#define TABLE(sql_name, scoped, ...)                                                            \
+    {.name = sql_name,                                                                          \
+     .columns = COLUMNS(__VA_ARGS__),                                                           \
+     .column_count = COUNT(__VA_ARGS__),                                                        \
+     .organization_scoped = scoped}
+
+#define TEXT(n) {n, COLUMN_TEXT, 0}
+#define TEXT_NULL(n) {n, COLUMN_TEXT, COLUMN_NULLABLE}
+
+const struct store_table TABLE_ORGANIZATIONS = TABLE("organizations", false, TEXT("name"));
+
+const struct store_table TABLE_API_TOKENS =
+    TABLE("api_tokens", false, TEXT_NULL("organization_id"), TEXT("name"), TEXT("role"),
+          {"token_hash", COLUMN_TEXT, COLUMN_INTERNAL}, TEXT("token_prefix"));
+
+const struct store_table TABLE_AGENTS =
+    TABLE("agents", true, TEXT("name"), TEXT("image"), TEXT("description"));
+
+const struct store_table TABLE_MCPS =
+    TABLE("mcps", true, TEXT("agent_id"), TEXT("name"), TEXT("image"), TEXT("description"));
+
+const struct store_table TABLE_HOOKS =
+    TABLE("hooks", true, TEXT("agent_id"), TEXT("event"), TEXT("image"), TEXT("description"));
+
+const struct store_table TABLE_SECRET_PROVIDERS =
+    TABLE("secret_providers", true, TEXT("name"), TEXT("type"), TEXT("config"),
+          {"credentials_sealed", COLUMN_TEXT, COLUMN_SEALED | COLUMN_NULLABLE});
+
+const struct store_table TABLE_SECRETS =
+    TABLE("secrets", true, TEXT("name"), TEXT("description"),
+          {"value_sealed", COLUMN_TEXT, COLUMN_SEALED | COLUMN_NULLABLE}, TEXT_NULL("provider_id"),
+          TEXT_NULL("remote_path"), TEXT("value_source"), TEXT("value_updated_at"));
+
+const struct store_table TABLE_IMAGE_PULL_SECRETS =
+    TABLE("image_pull_secrets", true, TEXT("name"), TEXT("description"), TEXT("registry"),
+          TEXT("username"), {"password_sealed", COLUMN_TEXT, COLUMN_SEALED | COLUMN_NULLABLE},
+          TEXT_NULL("password_secret_id"), TEXT_NULL("provider_id"), TEXT_NULL("remote_path"),
+          TEXT("password_source"), TEXT("password_updated_at"));
+
+const struct store_table TABLE_ATTACHMENTS =
+    TABLE("image_pull_secret_attachments", true, TEXT("image_pull_secret_id"),
+          TEXT_NULL("agent_id"), TEXT_NULL("mcp_id"), TEXT_NULL("hook_id"));
+
+const struct store_table *const STORE_ALL_TABLES[] = {
+    &TABLE_ORGANIZATIONS, &TABLE_API_TOKENS,  &TABLE_AGENTS,
+    &TABLE_MCPS,          &TABLE_HOOKS,       &TABLE_SECRET_PROVIDERS,
+    &TABLE_SECRETS,       &TABLE_IMAGE_PULL_SECRETS, &TABLE_ATTACHMENTS,
+    NULL};

@@ -1,0 +1,20 @@
+/* tables.h — the tables of the data model (DESIGN.md), described once for every backend. */
+#ifndef AGYN_STORE_TABLES_H
+#define AGYN_STORE_TABLES_H
+
+#include "store/store.h"
+
+extern const struct store_table TABLE_ORGANIZATIONS;
+extern const struct store_table TABLE_API_TOKENS;
+extern const struct store_table TABLE_AGENTS;
+extern const struct store_table TABLE_MCPS;
+extern const struct store_table TABLE_HOOKS;
+extern const struct store_table TABLE_SECRET_PROVIDERS;
+extern const struct store_table TABLE_SECRETS;
+extern const struct store_table TABLE_IMAGE_PULL_SECRETS;
+extern const struct store_table TABLE_ATTACHMENTS;
+
+/* Every table, NULL-terminated (used by `agynd keys rewrap` to find sealed columns). */
+extern const struct store_table *const STORE_ALL_TABLES[];
+
+#endif

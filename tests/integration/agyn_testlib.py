@@ -1,0 +1,202 @@
+"""Shared helpers for agyn's black-box integration tests (Python 3 standard library only).
+
+Server starts `agynd init` + `agynd serve` on a free loopback port with a temporary data
+directory, captures its log, and stops it with SIGTERM (checking a clean exit). Client speaks
+the HTTP/JSON API. Tests find binaries through AGYND_BIN (set by CTest) or build/bin.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+SOURCE_DIR = os.environ.get(
+    "AGYN_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+AGYND = os.environ.get("AGYND_BIN", os.path.join(SOURCE_DIR, "build", "bin", "agynd"))
+FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:300]!r}>"
+
+
+class Client:
+    """A minimal API client. `token` is sent as a Bearer token when set."""
+
+    def __init__(self, port, token=None):
+        self.port = port
+        self.token = token
+
+    def with_token(self, token):
+        return Client(self.port, token)
+
+    def raw(self, method, path, body=None, headers=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        all_headers = {}
+        if self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        all_headers.update(headers or {})
+        conn.request(method, path, body=body, headers=all_headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        result = Response(resp.status, dict(resp.getheaders()), data.decode("utf-8", "replace"))
+        conn.close()
+        return result
+
+    def call(self, method, path, body=None, **kwargs):
+        payload = None
+        headers = {}
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        return self.raw(method, path, payload, headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body if body is not None else {}, **kw)
+
+    def patch(self, path, body, **kw):
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+
+class Server:
+    """One agynd process with its own data directory."""
+
+    def __init__(self, extra_args=(), env=None):
+        self.tmp = tempfile.mkdtemp(prefix="agyn-test-")
+        self.data_dir = os.path.join(self.tmp, "data")
+        self.log_path = os.path.join(self.tmp, "agynd.log")
+        self.port = free_port()
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
+        init = subprocess.run([AGYND, "init", "--data-dir", self.data_dir], env=self.env,
+                              capture_output=True, text=True, check=True)
+        lines = init.stdout.strip().splitlines()
+        assert len(lines) == 1, init.stdout
+        self.admin_token = lines[0]
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [AGYND, "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}"]
+            + self.extra_args, stdout=self.log, stderr=self.log, env=self.env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"agynd exited with {self.proc.returncode}:\n{self.logs()}")
+            try:
+                if Client(self.port).get("/healthz", timeout=2).status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("agynd did not become healthy:\n" + self.logs())
+
+    def stop(self):
+        """SIGTERM and wait; returns the exit code."""
+        if not self.proc:
+            return 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc = None
+        self.log.close()
+        return code
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def admin(self):
+        return Client(self.port, self.admin_token)
+
+    def close(self):
+        code = self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return code
+
+    # Convenience: an organization with an owner and a member token.
+    def new_org(self, name):
+        admin = self.admin()
+        org = admin.post("/api/v1/organizations", {"name": name})
+        assert org.status == 201, org
+        org_id = org.json["id"]
+        owner = admin.post(f"/api/v1/organizations/{org_id}/tokens",
+                           {"name": "owner", "role": "owner"})
+        member = admin.post(f"/api/v1/organizations/{org_id}/tokens",
+                            {"name": "member", "role": "member"})
+        assert owner.status == 201 and member.status == 201, (owner, member)
+        return OrgContext(org_id, Client(self.port, owner.json["token"]),
+                          Client(self.port, member.json["token"]))
+
+
+class OrgContext:
+    def __init__(self, org_id, owner, member):
+        self.id = org_id
+        self.owner = owner
+        self.member = member
+        self.base = f"/api/v1/organizations/{org_id}"
+
+    def path(self, suffix):
+        return self.base + suffix
+
+
+class ServerTestCase(unittest.TestCase):
+    """Starts one agynd for the whole class; checks it exits cleanly and logged no 5xx."""
+
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(cls.server_args)
+
+    @classmethod
+    def tearDownClass(cls):
+        logs = cls.server.logs()
+        code = cls.server.close()
+        if code != 0:
+            raise AssertionError(f"agynd exited with {code} on SIGTERM:\n{logs[-4000:]}")
+        if "ERROR: AddressSanitizer" in logs or "runtime error:" in logs:
+            raise AssertionError("sanitizer report in agynd log:\n" + logs[-8000:])
+
+    def assertError(self, resp, status, field=None, code=None):
+        self.assertEqual(resp.status, status, resp)
+        self.assertIsNotNone(resp.json, f"error body is not JSON: {resp}")
+        self.assertIn("error", resp.json, resp)
+        err = resp.json["error"]
+        self.assertIn("code", err)
+        self.assertIn("message", err)
+        if field is not None:
+            self.assertEqual(err.get("field"), field, resp)
+        if code is not None:
+            self.assertEqual(err["code"], code, resp)
