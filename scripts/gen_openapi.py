@@ -51,6 +51,81 @@ SCHEMAS = {
                       ["agent_id", "event", "image"]),
     "HookUpdate": obj({"event": STR, "image": STR, "description": STR, "agent_id": UUID}),
     "Health": obj({"status": STR}),
+    "SecretProvider": obj({**META, "name": STR, "type": {"enum": ["vault", "aws-secrets-manager"]},
+                           "config": {"type": "object", "description":
+                                      "Public config; credential fields are never returned."},
+                           "secret_fields_set": {"type": "array", "items": STR}}),
+    "SecretProviderCreate": obj({"name": STR, "type": {"enum": ["vault", "aws-secrets-manager"]},
+                                 "config": {"oneOf": [ref("VaultConfig"), ref("AwsConfig")]}},
+                                ["name", "type", "config"]),
+    "SecretProviderUpdate": obj({"name": STR, "type": STR, "config": {"type": "object"}}),
+    "VaultConfig": obj({"address": STR, "token": {"type": "string", "writeOnly": True},
+                        "namespace": STR}, ["address", "token"]),
+    "AwsConfig": obj({"region": STR, "access_key_id": STR,
+                      "secret_access_key": {"type": "string", "writeOnly": True},
+                      "session_token": {"type": "string", "writeOnly": True},
+                      "endpoint_url": STR}, ["region", "access_key_id", "secret_access_key"]),
+    "ProviderTest": obj({"ok": {"type": "boolean"}, "message": STR}),
+    "Secret": obj({**META, "name": STR, "description": STR,
+                   "value_source": {"enum": ["inline", "remote"]}, "provider_id": NULLABLE_UUID,
+                   "remote_path": {"type": ["string", "null"]}, "value_updated_at": TIME}),
+    "SecretCreate": obj({"name": STR, "description": STR,
+                         "value": {"type": "string", "writeOnly": True},
+                         "provider_id": UUID, "remote_path": STR}, ["name"]),
+    "SecretUpdate": obj({"name": STR, "description": STR,
+                         "value": {"type": "string", "writeOnly": True},
+                         "provider_id": UUID, "remote_path": STR}),
+    "ImagePullSecret": obj({**META, "name": STR, "description": STR,
+                            "registry": {"type": "string", "description":
+                                         "Normalized host[:port][/path]; '*' globs one label."},
+                            "username": STR,
+                            "password_source": {"enum": ["inline", "secret", "remote"]},
+                            "password_secret_id": NULLABLE_UUID, "provider_id": NULLABLE_UUID,
+                            "remote_path": {"type": ["string", "null"]},
+                            "password_updated_at": TIME,
+                            "attachment_id": {"type": "string", "format": "uuid", "description":
+                                              "Only in the attached-secrets lists."},
+                            "attached_at": TIME}),
+    "ImagePullSecretCreate": obj({"name": STR, "description": STR, "registry": STR,
+                                  "username": STR,
+                                  "password": {"type": "string", "writeOnly": True},
+                                  "password_secret_id": UUID, "provider_id": UUID,
+                                  "remote_path": STR}, ["name", "registry", "username"],
+                                 {"description": "Exactly one of password, password_secret_id, "
+                                                 "or provider_id with remote_path."}),
+    "ImagePullSecretUpdate": obj({"name": STR, "description": STR, "registry": STR,
+                                  "username": STR,
+                                  "password": {"type": "string", "writeOnly": True},
+                                  "password_secret_id": UUID, "provider_id": UUID,
+                                  "remote_path": STR}),
+    "DockerConfig": {"type": "object", "properties": {"auths": {"type": "object"}},
+                     "required": ["auths"]},
+    "ImportResult": obj({"created": {"type": "array", "items": ref("ImagePullSecret")},
+                         "errors": {"type": "array", "items": obj({"key": STR,
+                                                                   "error": {"type": "object"}})}}),
+    "Container": obj({"name": STR, "role": {"enum": ["main", "mcp", "hook"]}, "image": STR,
+                      "image_digest": {"type": ["string", "null"]},
+                      "status": {"enum": ["waiting", "running", "terminated"]},
+                      "reason": {"type": ["string", "null"], "description":
+                                 "ContainerCreating, ErrImagePull, ImagePullBackOff, ..."},
+                      "message": {"type": ["string", "null"]},
+                      "credential": {"type": ["object", "null"], "properties": {
+                          "image_pull_secret_id": UUID, "name": STR}},
+                      "agent_id": UUID, "mcp_id": UUID, "hook_id": UUID,
+                      "started_at": {"type": ["string", "null"]},
+                      "finished_at": {"type": ["string", "null"]}}),
+    "Workload": obj({**META, "agent_id": UUID,
+                     "status": {"enum": ["starting", "running", "stopping", "stopped", "failed"]},
+                     "failure_reason": {"type": ["string", "null"]},
+                     "failure_message": {"type": ["string", "null"]},
+                     "containers": {"type": "array", "items": ref("Container")}}),
+    "WorkloadCreate": obj({"agent_id": UUID}, ["agent_id"]),
+    "VerifyResult": obj({"ok": {"type": "boolean"}, "message": STR}),
+    "Attachment": obj({**META, "image_pull_secret_id": UUID, "agent_id": NULLABLE_UUID,
+                       "mcp_id": NULLABLE_UUID, "hook_id": NULLABLE_UUID}),
+    "AttachmentCreate": obj({"image_pull_secret_id": UUID, "agent_id": UUID, "mcp_id": UUID,
+                             "hook_id": UUID}, ["image_pull_secret_id"],
+                            {"description": "Exactly one of agent_id, mcp_id, hook_id."}),
 }
 
 def page_of(name):
@@ -123,6 +198,54 @@ PATHS = {
 PATHS.update(crud(ORG + "/agents", "Agent", "agent"))
 PATHS.update(crud(ORG + "/mcps", "Mcp", "MCP server", ["agent_id"]))
 PATHS.update(crud(ORG + "/hooks", "Hook", "hook", ["agent_id"]))
+for part, noun in [("agents", "agent"), ("mcps", "MCP server"), ("hooks", "hook")]:
+    PATHS[f"{ORG}/{part}/{{id}}/image-pull-secrets"] = {
+        "get": op(f"Image pull secrets attached to the {noun}, in attachment order", "member",
+                  200, page_of("ImagePullSecret"))}
+PATHS.update(crud(ORG + "/secret-providers", "SecretProvider", "secret provider"))
+PATHS[ORG + "/secret-providers/{id}/test"] = {
+    "post": op("Check the provider's connectivity and credentials", "owner", 200,
+               ref("ProviderTest"))}
+PATHS.update(crud(ORG + "/secrets", "Secret", "secret"))
+PATHS.update(crud(ORG + "/image-pull-secrets", "ImagePullSecret", "image pull secret",
+                  ["provider_id", "password_secret_id"]))
+PATHS[ORG + "/image-pull-secrets"]["get"]["parameters"].append(
+    {"name": "registry", "in": "query", "schema": STR})
+PATHS[ORG + "/image-pull-secrets/{id}"]["delete"]["parameters"] = [
+    {"name": "detach", "in": "query", "schema": {"type": "boolean"},
+     "description": "Detach it everywhere and delete, in one transaction."}]
+PATHS[ORG + "/image-pull-secrets/import"] = {
+    "post": op("Create one image pull secret per entry of a Docker config.json", "owner", 201,
+               ref("ImportResult"), "DockerConfig")}
+PATHS[ORG + "/image-pull-secret-attachments"] = {
+    "post": op("Attach an image pull secret", "member", 201, ref("Attachment"),
+               "AttachmentCreate"),
+    "get": op("List attachments", "member", 200, page_of("Attachment"),
+              params=[{"name": f, "in": "query", "schema": UUID}
+                      for f in ["image_pull_secret_id", "agent_id", "mcp_id", "hook_id"]],
+              paged=True)}
+PATHS[ORG + "/image-pull-secret-attachments/{id}"] = {
+    "get": op("Get an attachment", "member", 200, ref("Attachment")),
+    "delete": op("Detach", "member", 204)}
+
+PATHS[ORG + "/image-pull-secrets/{id}/verify"] = {
+    "post": op("Log in to the registry with this secret now", "member", 200,
+               ref("VerifyResult"))}
+PATHS[ORG + "/workloads"] = {
+    "post": op("Start a workload for an agent", "member", 201, ref("Workload"),
+               "WorkloadCreate"),
+    "get": op("List workloads", "member", 200, page_of("Workload"),
+              params=[{"name": "agent_id", "in": "query", "schema": UUID},
+                      {"name": "status", "in": "query", "schema": STR}], paged=True)}
+PATHS[ORG + "/workloads/{id}"] = {"get": op("Get a workload", "member", 200, ref("Workload"))}
+PATHS[ORG + "/workloads/{id}/stop"] = {
+    "post": op("Stop a workload", "member", 200, ref("Workload"))}
+PATHS[ORG + "/events"] = {
+    "get": op("Live events (text/event-stream): workload.created, workload.updated, "
+              "workload.status_changed, image_pull_secret.*, attachment.*", "member", 200,
+              params=[{"name": "last_event_id", "in": "query", "schema": {"type": "integer"}},
+                      {"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer"}}])}
+PATHS["/metrics"] = {"get": op("Prometheus metrics (text)", "public", 200)}
 
 for path, item in PATHS.items():
     params = []

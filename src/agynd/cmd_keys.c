@@ -1,30 +1,58 @@
-/* cmd_keys.c — `agynd keys`: list the keyring, add a new active key, remove an old one. */
+/* cmd_keys.c — `agynd keys`: list the keyring, add a new active key, re-encrypt every stored
+ * value under it (safe beside a running server), and remove a key no value uses any more. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agynd/commands.h"
+#include "agynd/sealed_values.h"
 #include "crypto/keyring.h"
+#include "store/store.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "Usage: agynd keys <list|add|remove KEY_ID> [--data-dir DIR] "
+    fprintf(out, "Usage: agynd keys <list|add|rewrap|remove KEY_ID> [--data-dir DIR] "
                  "[--keyring-file FILE]\n"
                  "\n"
                  "  list           show the keys; '*' marks the active one\n"
                  "  add            add a new key and make it active for new values\n"
-                 "  remove KEY_ID  delete a key that is no longer active\n"
+                 "  rewrap         re-encrypt every stored value under the active key (may run\n"
+                 "                 while agynd serves; it picks up the new key by itself)\n"
+                 "  remove KEY_ID  delete a key that is not active and no value uses\n"
+                 "  --database URL       database (env AGYN_DATABASE; default sqlite:DIR/agyn.db)\n"
                  "  --data-dir DIR       data directory (env AGYN_DATA_DIR; default ./var)\n"
                  "  --keyring-file FILE  keyring (env AGYN_KEYRING_FILE;\n"
                  "                       default DIR/keyring.json)\n");
+}
+
+static int rewrap(const struct app_config *config) {
+    struct agyn_error err = {0};
+    struct keyring *kr = NULL;
+    struct store *store = NULL;
+    struct sealed_values_report report;
+    int rc = 1;
+    if (keyring_load(config->keyring_file, &kr, &err) == 0 &&
+        store_open(config->database, &store, &err) == 0 &&
+        sealed_values_rewrap(store, kr, &report, &err) == 0) {
+        printf("re-encrypted %lld of %lld stored values under key %s\n", report.rewrapped,
+               report.values, keyring_active_id(kr));
+        rc = 0;
+    } else {
+        fprintf(stderr, "agynd keys rewrap: %s\n", err.message);
+    }
+    store_close(store);
+    keyring_free(kr);
+    return rc;
 }
 
 int cmd_keys(int argc, char **argv) {
     struct app_config config;
     config_defaults(&config);
     int keyring_set = getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE");
+    int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
     static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
                                             {"keyring-file", required_argument, NULL, 'k'},
+                                            {"database", required_argument, NULL, 'b'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt;
@@ -36,11 +64,15 @@ int cmd_keys(int argc, char **argv) {
             snprintf(config.keyring_file, sizeof config.keyring_file, "%s", optarg);
             keyring_set = 1;
             break;
+        case 'b':
+            snprintf(config.database, sizeof config.database, "%s", optarg);
+            database_set = 1;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    config_derive_paths(&config, 0, keyring_set);
+    config_derive_paths(&config, database_set, keyring_set);
     if (optind >= argc) {
         usage(stderr);
         return 2;
@@ -71,8 +103,27 @@ int cmd_keys(int argc, char **argv) {
         printf("%s\n", id);
         return 0;
     }
+    if (strcmp(action, "rewrap") == 0)
+        return rewrap(&config);
     if (strcmp(action, "remove") == 0 && optind + 1 < argc) {
-        if (keyring_remove_key(config.keyring_file, argv[optind + 1], &err) != 0) {
+        const char *key_id = argv[optind + 1];
+        struct store *store = NULL;
+        long long in_use = 0;
+        if (store_open(config.database, &store, &err) != 0 ||
+            sealed_values_count_key(store, key_id, &in_use, &err) != 0) {
+            fprintf(stderr, "agynd keys: %s\n", err.message);
+            store_close(store);
+            return 1;
+        }
+        store_close(store);
+        if (in_use > 0) {
+            fprintf(stderr,
+                    "agynd keys: %lld stored values are still encrypted with %s; run "
+                    "'agynd keys rewrap' first\n",
+                    in_use, key_id);
+            return 1;
+        }
+        if (keyring_remove_key(config.keyring_file, key_id, &err) != 0) {
             fprintf(stderr, "agynd keys: %s\n", err.message);
             return 1;
         }

@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "agynd/commands.h"
+#include "agynd/sealed_values.h"
+#include "api/sse.h"
+#include "core/duration.h"
+#include "runner/runner.h"
 #include "api/server.h"
 #include "core/log.h"
 #include "crypto/keyring.h"
@@ -27,6 +31,19 @@ static void usage(FILE *out) {
             "  --database URL        sqlite:PATH (env AGYN_DATABASE; default\n"
             "                        sqlite:DIR/agyn.db)\n"
             "  --http-threads N      HTTP worker threads (default 4)\n"
+            "\n"
+            "Runner (pulls the images of started workloads):\n"
+            "  --runner-threads N           workloads started at once (default 4)\n"
+            "  --runtime NAME               runtime backend: pull-only (default)\n"
+            "  --content-dir DIR            OCI image layout for pulled blobs\n"
+            "                               (default DATA_DIR/content)\n"
+            "  --registry-ca-file FILE      extra CA certificates for registries\n"
+            "  --insecure-registry HOST:PORT  allow plain HTTP to this registry (repeatable;\n"
+            "                               loopback registries always may use HTTP)\n"
+            "  --pull-backoff-initial DUR   first retry delay after a failed pull (default 10s)\n"
+            "  --pull-backoff-max DUR       longest retry delay (default 300s)\n"
+            "  --start-grace DUR            fail a workload whose images are not pulled by\n"
+            "                               then (default 60s); DUR is like 250ms, 10s, 5m\n"
             "  -h, --help            show this help\n");
 }
 
@@ -40,13 +57,71 @@ int cmd_serve(int argc, char **argv) {
                                             {"keyring-file", required_argument, NULL, 'k'},
                                             {"database", required_argument, NULL, 'b'},
                                             {"http-threads", required_argument, NULL, 't'},
+                                            {"runner-threads", required_argument, NULL, 'r'},
+                                            {"runtime", required_argument, NULL, 'R'},
+                                            {"content-dir", required_argument, NULL, 'c'},
+                                            {"registry-ca-file", required_argument, NULL, 'a'},
+                                            {"insecure-registry", required_argument, NULL, 'i'},
+                                            {"pull-backoff-initial", required_argument, NULL,
+                                             'B'},
+                                            {"pull-backoff-max", required_argument, NULL, 'M'},
+                                            {"start-grace", required_argument, NULL, 'G'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
+    struct runner_config runner_config = {.threads = 4,
+                                          .backoff_initial_ms = 10000,
+                                          .backoff_max_ms = 300000,
+                                          .start_grace_ms = 60000,
+                                          .runtime = &runtime_pull_only};
+    char content_dir[4200] = "";
+    const char *ca_file = NULL;
+    const char *insecure[65] = {0};
+    size_t insecure_count = 0;
+    struct agyn_error err = {0};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         struct app_config *c = &app.config;
         switch (opt) {
+        case 'r':
+            runner_config.threads = atoi(optarg);
+            if (runner_config.threads < 1 || runner_config.threads > 64) {
+                fprintf(stderr, "agynd serve: --runner-threads must be 1 to 64\n");
+                return 2;
+            }
+            break;
+        case 'R':
+            runner_config.runtime = runtime_find(optarg);
+            if (!runner_config.runtime) {
+                fprintf(stderr, "agynd serve: unknown --runtime \"%s\" (available: pull-only)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'c': snprintf(content_dir, sizeof content_dir, "%s", optarg); break;
+        case 'a': ca_file = optarg; break;
+        case 'i':
+            if (insecure_count == 64) {
+                fprintf(stderr, "agynd serve: at most 64 --insecure-registry options\n");
+                return 2;
+            }
+            insecure[insecure_count++] = optarg;
+            break;
+        case 'B':
+        case 'M':
+        case 'G': {
+            long long *target = opt == 'B'   ? &runner_config.backoff_initial_ms
+                                : opt == 'M' ? &runner_config.backoff_max_ms
+                                             : &runner_config.start_grace_ms;
+            const char *name = opt == 'B'   ? "--pull-backoff-initial"
+                               : opt == 'M' ? "--pull-backoff-max"
+                                            : "--start-grace";
+            if (duration_parse_ms(optarg, name, target, &err) != 0) {
+                fprintf(stderr, "agynd serve: %s\n", err.message);
+                return 2;
+            }
+            break;
+        }
         case 'd': snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg); break;
         case 'l': snprintf(c->listen, sizeof c->listen, "%s", optarg); break;
         case 'k':
@@ -77,7 +152,8 @@ int cmd_serve(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct agyn_error err = {0};
+    if (!content_dir[0])
+        snprintf(content_dir, sizeof content_dir, "%s/content", app.config.data_dir);
     if (keyring_load(app.config.keyring_file, &app.keyring, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
         return 1;
@@ -87,10 +163,33 @@ int cmd_serve(int argc, char **argv) {
         keyring_free(app.keyring);
         return 1;
     }
+    if (sealed_values_check(app.store, app.keyring, &err) != 0) {
+        fprintf(stderr, "agynd serve: %s\n", err.message);
+        store_close(app.store);
+        keyring_free(app.keyring);
+        return 1;
+    }
+    app.resolve = (struct resolve_context){app.store, app.keyring, app.config.keyring_file};
+    struct registry_client_config registry_config = {.content_dir = content_dir,
+                                                     .ca_file = ca_file,
+                                                     .insecure_registries = insecure};
+    struct runner *runner = NULL;
     struct api_server *server = NULL;
     unsigned port = 0;
+    if (registry_client_new(&registry_config, &app.registry, &err) != 0 ||
+        runner_start(&runner_config, &app.resolve, app.registry, &runner, &err) != 0) {
+        fprintf(stderr, "agynd serve: %s\n", err.message);
+        registry_client_free(app.registry);
+        store_close(app.store);
+        keyring_free(app.keyring);
+        return 1;
+    }
+    sse_start();
     if (api_server_start(&app, &server, &port, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
+        sse_stop();
+        runner_stop(runner);
+        registry_client_free(app.registry);
         store_close(app.store);
         keyring_free(app.keyring);
         return 1;
@@ -101,7 +200,10 @@ int cmd_serve(int argc, char **argv) {
     int received = 0;
     sigwait(&signals, &received);
     log_event("info", "shutting down", "signal=%s", received == SIGINT ? "SIGINT" : "SIGTERM");
+    sse_stop();
     api_server_stop(server, 5000);
+    runner_stop(runner);
+    registry_client_free(app.registry);
     store_close(app.store);
     keyring_free(app.keyring);
     log_event("info", "stopped", NULL);

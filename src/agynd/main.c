@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "agynd/commands.h"
+#include "core/wiping_alloc.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -24,6 +25,7 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    wiping_alloc_install();
     umask(077); /* the database, keyring and logs hold secrets: owner-only files */
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||

@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 #include "crypto/keyring.h"
+#include "providers/resolve.h"
+#include "registry/oci_client.h"
 #include "store/store.h"
 
 struct app_config {
@@ -21,6 +23,8 @@ struct app {
     struct app_config config;
     struct store *store;
     struct keyring *keyring;
+    struct resolve_context resolve; /* store + keyring, for opening stored credentials */
+    struct registry_client *registry; /* for verify; shared with the runner */
 };
 
 #endif

@@ -38,5 +38,41 @@ HANDLER(h_hooks_list);
 HANDLER(h_hooks_get);
 HANDLER(h_hooks_update);
 HANDLER(h_hooks_delete);
+/* h_secret_providers.c */
+HANDLER(h_secret_providers_create);
+HANDLER(h_secret_providers_list);
+HANDLER(h_secret_providers_get);
+HANDLER(h_secret_providers_update);
+HANDLER(h_secret_providers_delete);
+HANDLER(h_secret_providers_test);
+/* h_secrets.c */
+HANDLER(h_secrets_create);
+HANDLER(h_secrets_list);
+HANDLER(h_secrets_get);
+HANDLER(h_secrets_update);
+HANDLER(h_secrets_delete);
+/* h_image_pull_secrets.c */
+HANDLER(h_image_pull_secrets_create);
+HANDLER(h_image_pull_secrets_list);
+HANDLER(h_image_pull_secrets_get);
+HANDLER(h_image_pull_secrets_update);
+HANDLER(h_image_pull_secrets_delete);
+HANDLER(h_image_pull_secrets_import);
+/* h_attachments.c */
+HANDLER(h_attachments_create);
+HANDLER(h_attachments_list);
+HANDLER(h_attachments_get);
+HANDLER(h_attachments_delete);
+HANDLER(h_agents_image_pull_secrets);
+HANDLER(h_mcps_image_pull_secrets);
+HANDLER(h_hooks_image_pull_secrets);
+/* h_workloads.c, h_events.c, h_metrics.c, h_verify.c */
+HANDLER(h_workloads_create);
+HANDLER(h_workloads_list);
+HANDLER(h_workloads_get);
+HANDLER(h_workloads_stop);
+HANDLER(h_events);
+HANDLER(h_metrics);
+HANDLER(h_image_pull_secrets_verify);
 
 #endif

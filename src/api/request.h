@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -45,6 +46,10 @@ struct api_response {
     const void *static_body; /* raw body that outlives the response (embedded assets) */
     const char *content_type;
     const char *cache_control;
+    /* A streamed body (server-sent events): libmicrohttpd content reader and its cleanup. */
+    ssize_t (*stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
+    void (*stream_free)(void *cls);
+    void *stream_cls;
 };
 
 /* Query argument or NULL. */

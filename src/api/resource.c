@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "api/input.h"
+#include "core/log.h"
+#include "store/event_log.h"
 
 int resource_load(const struct api_request *req, const struct store_table *table,
                   const char *kind, const char *field, const char *id, json_t **row_out,
@@ -69,4 +71,11 @@ int resource_list(struct api_request *req, struct api_response *res,
     }
     json_decref(rows);
     return respond_json(res, 200, output_page(items, next));
+}
+
+void resource_publish(const struct api_request *req, const char *type, json_t *payload) {
+    struct agyn_error err = {0};
+    if (event_log_append(req->app->store, req->org_id, type, payload, &err) != 0)
+        log_event("error", "publishing event failed", "request_id=%s type=%s error=\"%s\"",
+                  req->request_id, type, err.message);
 }

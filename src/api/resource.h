@@ -25,5 +25,9 @@ int resource_list(struct api_request *req, struct api_response *res,
 /* Builds a filter from an optional UUID query argument; returns the new count. */
 int resource_query_filter(const struct api_request *req, const char *name,
                           struct store_filter *filters, size_t *count, struct agyn_error *err);
+/* Appends an event (image_pull_secret.created, attachment.deleted, ...) for req->org_id;
+ * payload is borrowed and must hold no secret. A failure is logged, not returned: the change
+ * itself has been made. */
+void resource_publish(const struct api_request *req, const char *type, json_t *payload);
 
 #endif

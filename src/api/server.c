@@ -19,6 +19,7 @@
 #include "api/router.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/names.h"
 #include "store/tables.h"
 
@@ -48,11 +49,29 @@ int respond_json(struct api_response *res, int status, json_t *json) {
     return 0;
 }
 
+/* Messages and fields may quote request bytes (a path segment, a field name cut at 64 bytes);
+ * json_string refuses invalid UTF-8, so such bytes become '?' and the body stays JSON. */
+static json_t *error_text(const char *text) {
+    size_t len = strlen(text);
+    if (utf8_is_valid(text, len))
+        return json_stringn(text, len);
+    char *copy = strdup(text);
+    if (!copy)
+        return json_string("?");
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    json_t *out = json_string(copy);
+    free(copy);
+    return out;
+}
+
 static void error_response(struct api_response *res, const struct agyn_error *err) {
-    json_t *error = json_pack("{s:s, s:s}", "code", agyn_code_name(err->code), "message",
-                              err->message[0] ? err->message : agyn_code_name(err->code));
+    json_t *error = json_pack("{s:s, s:o}", "code", agyn_code_name(err->code), "message",
+                              error_text(err->message[0] ? err->message
+                                                         : agyn_code_name(err->code)));
     if (err->field[0])
-        json_object_set_new(error, "field", json_string(err->field));
+        json_object_set_new(error, "field", error_text(err->field));
     respond_json(res, agyn_code_http_status(err->code), json_pack("{s:o}", "error", error));
 }
 
@@ -163,6 +182,10 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
         free(res->body);
         res->body = NULL;
         res->static_body = NULL;
+        if (res->stream_free)
+            res->stream_free(res->stream_cls);
+        res->stream_read = NULL;
+        res->stream_free = NULL;
         error_response(res, &err);
         if (err.code == AGYN_INTERNAL)
             log_event("error", "request failed", "request_id=%s route=%s error=\"%s\"",
@@ -173,7 +196,12 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
 static struct MHD_Response *build_response(struct api_response *res) {
     struct MHD_Response *response;
     const char *type = res->content_type;
-    if (res->static_body) {
+    if (res->stream_read) {
+        response = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, 4096, res->stream_read,
+            res->stream_cls, res->stream_free);
+        res->stream_read = NULL;
+    } else if (res->static_body) {
         response = MHD_create_response_from_buffer(res->body_len, (void *)res->static_body,
                                                    MHD_RESPMEM_PERSISTENT);
     } else if (res->body) {
@@ -197,6 +225,51 @@ static struct MHD_Response *build_response(struct api_response *res) {
                             res->cache_control ? res->cache_control : "no-store");
     MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
     return response;
+}
+
+/* RFC 9110 requires Allow on a 405: the methods some route takes on this path. */
+static void add_allow_header(struct MHD_Response *response, const char *url) {
+    static const char *const methods[] = {"GET", "POST", "PATCH", "DELETE"};
+    char allow[64] = "";
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        struct api_request probe = {0};
+        const struct route *route = NULL;
+        if (router_match(methods[i], url, &probe, &route) != ROUTE_FOUND)
+            continue;
+        size_t len = strlen(allow);
+        snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "",
+                 strcmp(methods[i], "GET") == 0 ? "GET, HEAD" : methods[i]);
+    }
+    MHD_add_response_header(response, "Allow", allow);
+}
+
+/* Decodes %XX in the path and query like libmicrohttpd's default, except %00: a decoded NUL
+ * would cut the path short ("/api/v1/me%00x" would route as "/api/v1/me"), so it stays as is. */
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *connection, char *text) {
+    char *out = text;
+    const char *in = text;
+    while (*in) {
+        int high = in[0] == '%' ? hex_digit(in[1]) : -1;
+        int low = high >= 0 ? hex_digit(in[2]) : -1;
+        if (low >= 0 && (high || low)) {
+            *out++ = (char)(high * 16 + low);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - text);
 }
 
 static void new_request_id(char out[20]) {
@@ -250,10 +323,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     enum MHD_Result queued = MHD_NO;
     if (response) {
         MHD_add_response_header(response, "X-Request-Id", req.request_id);
+        if (res.status == 405)
+            add_allow_header(response, url);
+        if (res.status == 401)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
         queued = MHD_queue_response(connection, (unsigned)res.status, response);
         MHD_destroy_response(response);
     }
     double duration_ms = (double)(clock_monotonic_us() - ctx->started_us) / 1000.0;
+    char labels[320];
+    snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"", method,
+             req.route, res.status);
+    metrics_add("agyn_http_requests_total", labels, 1);
     log_event("info", "request",
               "request_id=%s method=%s route=%s status=%d duration_ms=%.3f", req.request_id,
               method, req.route, res.status, duration_ms);
@@ -322,6 +403,7 @@ int api_server_start(struct app *app, struct api_server **out, unsigned *port_ou
     socklen_t addr_len;
     if (parse_listen(app->config.listen, &addr, &addr_len, err) != 0)
         return -1;
+    metrics_describe("agyn_http_requests_total", "counter", "HTTP requests by route and status.");
     struct api_server *server = calloc(1, sizeof *server);
     server->app = app;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
@@ -330,8 +412,8 @@ int api_server_start(struct app *app, struct api_server **out, unsigned *port_ou
         flags |= MHD_USE_IPv6;
     server->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(app->config.http_threads > 0
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(app->config.http_threads > 0
                                                     ? app->config.http_threads
                                                     : 4),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,

@@ -30,7 +30,8 @@ struct registry_pattern {
  * Host rules: labels of 1..63 letters, digits and '-' (not first or last), or exactly "*";
  * the last label must not be "*"; a host whose last label is numeric is an IPv4 address
  * (four decimal octets, no leading zeros, no '*'); "[v6]" literals; port 1..65535 without
- * leading zeros. */
+ * leading zeros. IPv6 literals are lower-cased but not otherwise rewritten, so "[::1]" and
+ * "[0::1]" are different hosts (image_ref keeps them as written too). */
 int registry_pattern_parse(const char *text, const char *field, struct registry_pattern *out,
                            struct agyn_error *err);
 

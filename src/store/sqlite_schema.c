@@ -34,7 +34,8 @@ const char *const SQLITE_MIGRATIONS[] = {
     /* 2: secret providers, secrets, image pull secrets, attachments. */
     "CREATE TABLE secret_providers (" COMMON IN_ORG
     "name TEXT NOT NULL, type TEXT NOT NULL, config TEXT NOT NULL,"
-    " credentials_sealed TEXT, UNIQUE (organization_id, name));"
+    " credentials_sealed TEXT, credential_fields TEXT NOT NULL DEFAULT '[]',"
+    " UNIQUE (organization_id, name));"
     "CREATE TABLE secrets (" COMMON IN_ORG
     "name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', value_sealed TEXT,"
     " provider_id TEXT REFERENCES secret_providers(id), remote_path TEXT,"
@@ -70,6 +71,19 @@ const char *const SQLITE_MIGRATIONS[] = {
     "CREATE INDEX attachments_by_agent ON image_pull_secret_attachments (agent_id, seq);"
     "CREATE INDEX attachments_by_mcp ON image_pull_secret_attachments (mcp_id, seq);"
     "CREATE INDEX attachments_by_hook ON image_pull_secret_attachments (hook_id, seq);",
+
+    /* 3: workloads (runs of an agent, claimed by a runner) and the event log (SSE). */
+    "CREATE TABLE workloads (" COMMON IN_ORG
+    "agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,"
+    " status TEXT NOT NULL CHECK (status IN ('starting', 'running', 'stopping', 'stopped',"
+    " 'failed')),"
+    " failure_reason TEXT, failure_message TEXT, containers TEXT NOT NULL DEFAULT '[]',"
+    " stop_requested INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, claimed_at TEXT);"
+    "CREATE INDEX workloads_org ON workloads (organization_id, seq);"
+    "CREATE INDEX workloads_unclaimed ON workloads (status, claimed_by);"
+    "CREATE TABLE events (" COMMON IN_ORG
+    "type TEXT NOT NULL, payload TEXT NOT NULL);"
+    "CREATE INDEX events_org ON events (organization_id, seq);",
 
     NULL,
 };

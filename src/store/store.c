@@ -110,6 +110,12 @@ int store_update(struct store *store, const struct store_table *table,
     return store->backend->update(store, table, organization_id, id, changes, err);
 }
 
+int store_update_quietly(struct store *store, const struct store_table *table,
+                         const char *organization_id, const char *id, json_t *changes,
+                         struct agyn_error *err) {
+    return store->backend->update(store, table, organization_id, id, changes, err);
+}
+
 int store_delete(struct store *store, const struct store_table *table,
                  const char *organization_id, const char *id, struct agyn_error *err) {
     struct store_filter by_id = {"id", id};

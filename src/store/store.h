@@ -49,6 +49,8 @@ struct store_query {
     size_t filter_count;
     int limit;         /* 0 = no limit */
     int64_t after_seq; /* keyset paging: rows created after this position */
+    bool include_seq;  /* add each row's position as "seq" (event ids) */
+    bool newest_first; /* descending creation order (after_seq then means "before") */
 };
 
 struct store;
@@ -107,6 +109,10 @@ int store_list(struct store *store, const struct store_table *table,
 int store_update(struct store *store, const struct store_table *table,
                  const char *organization_id, const char *id, json_t *changes,
                  struct agyn_error *err);
+/* Like store_update but leaves updated_at alone (maintenance such as re-encryption). */
+int store_update_quietly(struct store *store, const struct store_table *table,
+                         const char *organization_id, const char *id, json_t *changes,
+                         struct agyn_error *err);
 /* Deletes one row by id; AGYN_NOT_FOUND when absent. */
 int store_delete(struct store *store, const struct store_table *table,
                  const char *organization_id, const char *id, struct agyn_error *err);

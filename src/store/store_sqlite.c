@@ -324,9 +324,9 @@ static int build_where(const struct store_table *table, const struct store_query
                                 f->value ? "= ?" : "IS NULL");
         joiner = " AND ";
     }
-    if (query->after_seq > 0) {
-        len += (size_t)snprintf(sql + len, size - len, "%sseq > ?", joiner);
-    }
+    if (query->after_seq > 0)
+        len += (size_t)snprintf(sql + len, size - len, "%sseq %s ?", joiner,
+                                query->newest_first ? "<" : ">");
     return len < size ? 0 : agyn_fail(err, AGYN_INTERNAL, NULL, "query too long");
 }
 
@@ -399,7 +399,8 @@ static int sqlite_list(struct store *store, const struct store_table *table,
     if (build_where(table, query, sql, sizeof sql, err) != 0)
         return -1;
     len = strlen(sql);
-    snprintf(sql + len, sizeof sql - len, " ORDER BY seq%s", query->limit > 0 ? " LIMIT ?" : "");
+    snprintf(sql + len, sizeof sql - len, " ORDER BY seq%s%s", query->newest_first ? " DESC" : "",
+             query->limit > 0 ? " LIMIT ?" : "");
     sqlite3_stmt *stmt = prepare(conn, sql, err);
     if (!stmt)
         return -1;
@@ -419,6 +420,8 @@ static int sqlite_list(struct store *store, const struct store_table *table,
         json_t *row = json_object();
         for (size_t i = 0; i < n; i++)
             json_object_set_new(row, names[i], column_json(stmt, (int)i + 1));
+        if (query->include_seq)
+            json_object_set_new(row, "seq", json_integer(last_seq));
         json_array_append_new(rows, row);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

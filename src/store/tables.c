@@ -29,7 +29,8 @@ const struct store_table TABLE_HOOKS =
 
 const struct store_table TABLE_SECRET_PROVIDERS =
     TABLE("secret_providers", true, TEXT("name"), TEXT("type"), TEXT("config"),
-          {"credentials_sealed", COLUMN_TEXT, COLUMN_SEALED | COLUMN_NULLABLE});
+          {"credentials_sealed", COLUMN_TEXT, COLUMN_SEALED | COLUMN_NULLABLE},
+          {"credential_fields", COLUMN_TEXT, COLUMN_INTERNAL});
 
 const struct store_table TABLE_SECRETS =
     TABLE("secrets", true, TEXT("name"), TEXT("description"),
@@ -46,8 +47,18 @@ const struct store_table TABLE_ATTACHMENTS =
     TABLE("image_pull_secret_attachments", true, TEXT("image_pull_secret_id"),
           TEXT_NULL("agent_id"), TEXT_NULL("mcp_id"), TEXT_NULL("hook_id"));
 
+const struct store_table TABLE_WORKLOADS =
+    TABLE("workloads", false, TEXT("organization_id"), TEXT("agent_id"), TEXT("status"),
+          TEXT_NULL("failure_reason"), TEXT_NULL("failure_message"), TEXT("containers"),
+          {"stop_requested", COLUMN_INTEGER, COLUMN_INTERNAL},
+          {"claimed_by", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
+          {"claimed_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL});
+
+const struct store_table TABLE_EVENTS =
+    TABLE("events", true, TEXT("type"), TEXT("payload"));
+
 const struct store_table *const STORE_ALL_TABLES[] = {
     &TABLE_ORGANIZATIONS, &TABLE_API_TOKENS,  &TABLE_AGENTS,
     &TABLE_MCPS,          &TABLE_HOOKS,       &TABLE_SECRET_PROVIDERS,
     &TABLE_SECRETS,       &TABLE_IMAGE_PULL_SECRETS, &TABLE_ATTACHMENTS,
-    NULL};
+    &TABLE_WORKLOADS,     &TABLE_EVENTS,      NULL};

@@ -13,6 +13,10 @@ extern const struct store_table TABLE_SECRET_PROVIDERS;
 extern const struct store_table TABLE_SECRETS;
 extern const struct store_table TABLE_IMAGE_PULL_SECRETS;
 extern const struct store_table TABLE_ATTACHMENTS;
+/* Not organization-scoped in lookups (runners claim across organizations); every API query
+ * filters on organization_id explicitly. */
+extern const struct store_table TABLE_WORKLOADS;
+extern const struct store_table TABLE_EVENTS;
 
 /* Every table, NULL-terminated (used by `agynd keys rewrap` to find sealed columns). */
 extern const struct store_table *const STORE_ALL_TABLES[];

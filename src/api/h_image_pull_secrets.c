@@ -1,0 +1,251 @@
+/* h_image_pull_secrets.c — image pull secrets, the seed's resource: a registry, a username
+ * and a write-only password from exactly one source (inline, a Secret, or a provider's remote
+ * path). The registry is normalized (core/registry_pattern). Deleting one that is attached is
+ * refused with the attachments listed, unless ?detach=true. */
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/input.h"
+#include "api/password_source.h"
+#include "api/referrers.h"
+#include "api/resource.h"
+#include "api/validate.h"
+#include "core/docker_config.h"
+#include "core/registry_pattern.h"
+#include "crypto/envelope.h"
+#include "store/tables.h"
+
+static const char *const IPS_FIELDS[] = {"name",        "description", "registry",
+                                         "username",    "password",    "password_secret_id",
+                                         "provider_id", "remote_path", NULL};
+
+const struct password_source_fields IPS_PASSWORD_SOURCE = {
+    .inline_field = "password",
+    .secret_field = "password_secret_id",
+    .table = "image_pull_secrets",
+    .sealed_column = "password_sealed",
+    .source_column = "password_source",
+    .updated_column = "password_updated_at",
+};
+
+static int normalize_registry(const char *text, char *out, size_t size, struct agyn_error *err) {
+    struct registry_pattern pattern;
+    if (registry_pattern_parse(text, "registry", &pattern, err) != 0)
+        return -1;
+    registry_pattern_format(&pattern, out, size);
+    return 0;
+}
+
+/* Registry usernames go into "user:password" Basic credentials: no ':' and no control bytes. */
+static int validate_username(const char *username, struct agyn_error *err) {
+    if (strlen(username) > 256)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username is longer than 256 bytes");
+    if (strchr(username, ':'))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username must not contain ':'");
+    if (text_validate(username, 256, "username", err) != 0)
+        return -1;
+    if (strpbrk(username, "\n\t"))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "username",
+                         "username must not contain control characters");
+    return 0;
+}
+
+static int insert_image_pull_secret(struct api_request *req, const char *name,
+                                    const char *description, const char *registry,
+                                    const char *username, const struct password_source *source,
+                                    json_t **view_out, struct agyn_error *err) {
+    char id[AGYN_UUID_LEN + 1];
+    uuid_generate(id);
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "organization_id",
+                            req->org_id, "name", name, "description",
+                            description ? description : "", "registry", registry, "username",
+                            username);
+    int rc = password_source_write(req, &IPS_PASSWORD_SOURCE, source, id, row, err);
+    if (rc == 0 && store_insert(req->app->store, &TABLE_IMAGE_PULL_SECRETS, row, err) != 0) {
+        resource_conflict_message(err, "an image pull secret", name);
+        rc = -1;
+    }
+    *view_out = rc == 0 ? resource_public(&TABLE_IMAGE_PULL_SECRETS, row) : NULL;
+    json_decref(row);
+    if (rc == 0)
+        resource_publish(req, "image_pull_secret.created", *view_out);
+    return rc;
+}
+
+HANDLER(h_image_pull_secrets_create) {
+    const char *name, *description, *registry_text, *username;
+    struct password_source source;
+    char registry[600];
+    if (input_require_object(req, IPS_FIELDS, err) != 0 ||
+        input_string(req->body, "name", true, &name, err) != 0 ||
+        name_validate(name, "name", err) != 0 ||
+        input_string(req->body, "description", false, &description, err) != 0 ||
+        validate_description(description, err) != 0 ||
+        input_string(req->body, "registry", true, &registry_text, err) != 0 ||
+        normalize_registry(registry_text, registry, sizeof registry, err) != 0 ||
+        input_string(req->body, "username", true, &username, err) != 0 ||
+        validate_username(username, err) != 0 ||
+        password_source_read(req, &IPS_PASSWORD_SOURCE, true, &source, err) != 0)
+        return -1;
+    json_t *view = NULL;
+    if (insert_image_pull_secret(req, name, description, registry, username, &source, &view,
+                                 err) != 0)
+        return -1;
+    return respond_json(res, 201, view);
+}
+
+HANDLER(h_image_pull_secrets_list) {
+    struct store_filter filters[3];
+    size_t count = 0;
+    if (resource_query_filter(req, "provider_id", filters, &count, err) != 0 ||
+        resource_query_filter(req, "password_secret_id", filters, &count, err) != 0)
+        return -1;
+    const char *registry_text = request_query(req, "registry");
+    char registry[600];
+    if (registry_text) {
+        if (normalize_registry(registry_text, registry, sizeof registry, err) != 0) {
+            err->code = AGYN_INVALID_ARGUMENT;
+            return -1;
+        }
+        filters[count++] = (struct store_filter){"registry", registry};
+    }
+    return resource_list(req, res, &TABLE_IMAGE_PULL_SECRETS, filters, count, err);
+}
+
+HANDLER(h_image_pull_secrets_get) {
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_IMAGE_PULL_SECRETS, "image pull secret", "id", req->id, &row,
+                      err) != 0)
+        return -1;
+    json_t *view = resource_public(&TABLE_IMAGE_PULL_SECRETS, row);
+    json_decref(row);
+    return respond_json(res, 200, view);
+}
+
+/* PATCH edits in place: a new password (or source) replaces the old one, and the next
+ * workload start uses it. */
+HANDLER(h_image_pull_secrets_update) {
+    const char *name, *description, *registry_text, *username;
+    struct password_source source;
+    char registry[600];
+    if (input_require_object(req, IPS_FIELDS, err) != 0 ||
+        input_string(req->body, "name", false, &name, err) != 0 ||
+        (name && name_validate(name, "name", err) != 0) ||
+        input_string(req->body, "description", false, &description, err) != 0 ||
+        validate_description(description, err) != 0 ||
+        input_string(req->body, "registry", false, &registry_text, err) != 0 ||
+        (registry_text &&
+         normalize_registry(registry_text, registry, sizeof registry, err) != 0) ||
+        input_string(req->body, "username", false, &username, err) != 0 ||
+        (username && (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username",
+                                             "username must not be empty")
+                                 : validate_username(username, err)) != 0) ||
+        password_source_read(req, &IPS_PASSWORD_SOURCE, false, &source, err) != 0)
+        return -1;
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_IMAGE_PULL_SECRETS, "image pull secret", "id", req->id, &row,
+                      err) != 0)
+        return -1;
+    json_decref(row);
+    json_t *changes = json_object();
+    if (name)
+        json_object_set_new(changes, "name", json_string(name));
+    if (description)
+        json_object_set_new(changes, "description", json_string(description));
+    if (registry_text)
+        json_object_set_new(changes, "registry", json_string(registry));
+    if (username)
+        json_object_set_new(changes, "username", json_string(username));
+    int rc = source.kind ? password_source_write(req, &IPS_PASSWORD_SOURCE, &source, req->id,
+                                                 changes, err)
+                         : 0;
+    if (rc == 0 && store_update(req->app->store, &TABLE_IMAGE_PULL_SECRETS, req->org_id, req->id,
+                                changes, err) != 0) {
+        resource_conflict_message(err, "an image pull secret", name);
+        rc = -1;
+    }
+    json_decref(changes);
+    if (rc != 0 || h_image_pull_secrets_get(req, res, err) != 0)
+        return -1;
+    resource_publish(req, "image_pull_secret.updated", res->json);
+    return 0;
+}
+
+HANDLER(h_image_pull_secrets_delete) {
+    bool detach = false;
+    if (input_query_bool(req, "detach", &detach, err) != 0)
+        return -1;
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_IMAGE_PULL_SECRETS, "image pull secret", "id", req->id, &row,
+                      err) != 0)
+        return -1;
+    json_decref(row);
+    if (store_tx_begin(req->app->store, err) != 0)
+        return -1;
+    json_t *attachments = NULL;
+    int rc = attachments_of_image_pull_secret(req, req->id, &attachments, err);
+    if (rc == 0 && json_array_size(attachments) > 0 && !detach) {
+        store_tx_rollback(req->app->store);
+        return referrers_conflict(res, "image pull secret", attachments,
+                                  "detach it first, or delete with ?detach=true");
+    }
+    json_decref(attachments);
+    struct store_filter by_secret = {"image_pull_secret_id", req->id};
+    struct store_query query = {.organization_id = req->org_id, .filters = &by_secret,
+                                .filter_count = 1};
+    if (rc == 0)
+        rc = store_delete_where(req->app->store, &TABLE_ATTACHMENTS, &query, NULL, err);
+    if (rc == 0)
+        rc = store_delete(req->app->store, &TABLE_IMAGE_PULL_SECRETS, req->org_id, req->id, err);
+    if (rc == 0)
+        rc = store_tx_commit(req->app->store, err);
+    else
+        store_tx_rollback(req->app->store);
+    if (rc != 0)
+        return -1;
+    json_t *deleted = json_pack("{s:s}", "id", req->id);
+    resource_publish(req, "image_pull_secret.deleted", deleted);
+    json_decref(deleted);
+    res->status = 204;
+    return 0;
+}
+
+static json_t *error_json(const struct agyn_error *e) {
+    json_t *out = json_pack("{s:s, s:s}", "code", agyn_code_name(e->code), "message", e->message);
+    if (e->field[0])
+        json_object_set_new(out, "field", json_string(e->field));
+    return out;
+}
+
+/* POST .../import: the body is a Docker config.json or .dockerconfigjson; one image pull
+ * secret per "auths" entry, named after its registry; each bad entry is reported on its own. */
+HANDLER(h_image_pull_secrets_import) {
+    struct docker_config_entry *entries = NULL;
+    size_t count = 0;
+    if (docker_config_parse(req->raw_body ? req->raw_body : "", req->raw_body_len, &entries,
+                            &count, err) != 0)
+        return -1;
+    json_t *created = json_array(), *failed = json_array();
+    for (size_t i = 0; i < count; i++) {
+        struct docker_config_entry *entry = &entries[i];
+        struct agyn_error entry_error = entry->error;
+        json_t *view = NULL;
+        if (entry_error.code == AGYN_OK) {
+            struct password_source source = {.inline_value = entry->password, .kind = "inline"};
+            if (validate_username(entry->username, &entry_error) == 0 &&
+                insert_image_pull_secret(req, entry->registry, "imported from Docker config",
+                                         entry->registry, entry->username, &source, &view,
+                                         &entry_error) == 0) {
+                json_array_append_new(created, view);
+                continue;
+            }
+        }
+        json_array_append_new(failed, json_pack("{s:s, s:o}", "key", entry->key, "error",
+                                                error_json(&entry_error)));
+    }
+    docker_config_entries_free(entries, count);
+    /* 201: all created; 200: some entries failed; 422: none could be created. */
+    int status = json_array_size(failed) == 0 ? 201 : json_array_size(created) ? 200 : 422;
+    return respond_json(res, status, json_pack("{s:o, s:o}", "created", created, "errors",
+                                               failed));
+}

@@ -1,0 +1,244 @@
+/* h_secret_providers.c — secret providers (Vault, AWS Secrets Manager): where remote
+ * passwords live. A provider's config is split on write: its credential fields (the backend's
+ * secret_fields) are sealed together into credentials_sealed and never returned; responses
+ * name them in secret_fields_set. The rest of the config is stored and returned as given. */
+#include <string.h>
+
+#include "api/handlers.h"
+#include "api/input.h"
+#include "api/referrers.h"
+#include "api/resource.h"
+#include "crypto/envelope.h"
+#include "crypto/sealed_field.h"
+#include "providers/provider.h"
+#include "providers/resolve.h"
+#include "store/tables.h"
+
+static const char *const PROVIDER_FIELDS[] = {"name", "type", "config", NULL};
+
+static int is_secret_field(const struct provider_backend *backend, const char *key) {
+    for (size_t i = 0; backend->secret_fields && backend->secret_fields[i]; i++)
+        if (strcmp(backend->secret_fields[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+static json_t *provider_view(const json_t *row) {
+    json_t *out = resource_public(&TABLE_SECRET_PROVIDERS, row);
+    json_t *config = json_loads(json_string_value(json_object_get(row, "config")), 0, NULL);
+    json_t *fields =
+        json_loads(json_string_value(json_object_get(row, "credential_fields")), 0, NULL);
+    json_object_set_new(out, "config", config ? config : json_object());
+    json_object_set_new(out, "secret_fields_set", fields ? fields : json_array());
+    return out;
+}
+
+/* Stores config into row: the public part as JSON text, the credentials sealed. */
+static int store_config(struct api_request *req, const struct provider_backend *backend,
+                        const char *row_id, json_t *config, json_t *row,
+                        struct agyn_error *err) {
+    json_t *public_part = json_object(), *credentials = json_object(), *names = json_array();
+    const char *key;
+    json_t *value;
+    json_object_foreach(config, key, value) {
+        if (json_is_null(value))
+            continue;
+        if (is_secret_field(backend, key)) {
+            json_object_set(credentials, key, value);
+            json_array_append_new(names, json_string(key));
+        } else {
+            json_object_set(public_part, key, value);
+        }
+    }
+    int rc = 0;
+    char *text = json_dumps(public_part, JSON_COMPACT | JSON_SORT_KEYS);
+    json_object_set_new(row, "config", json_string(text));
+    free(text);
+    text = json_dumps(names, JSON_COMPACT);
+    json_object_set_new(row, "credential_fields", json_string(text));
+    free(text);
+    if (json_object_size(credentials) == 0) {
+        json_object_set_new(row, "credentials_sealed", json_null());
+    } else {
+        text = json_dumps(credentials, JSON_COMPACT);
+        struct sealed_location where = {req->org_id, "secret_providers", row_id,
+                                        "credentials_sealed"};
+        char *sealed = sealed_field_seal(req->app->keyring, &where, text, err);
+        secure_free_str(text);
+        if (sealed)
+            json_object_set_new(row, "credentials_sealed", json_string(sealed));
+        else
+            rc = -1;
+        free(sealed);
+    }
+    json_decref(public_part);
+    json_decref(credentials);
+    json_decref(names);
+    return rc;
+}
+
+static const struct provider_backend *backend_for(const char *type, struct agyn_error *err) {
+    const struct provider_backend *backend = type ? provider_find(type) : NULL;
+    if (!backend)
+        agyn_fail(err, AGYN_UNPROCESSABLE, "type",
+                  "unknown provider type \"%.64s\"; use \"vault\" or \"aws-secrets-manager\"",
+                  type ? type : "");
+    return backend;
+}
+
+HANDLER(h_secret_providers_create) {
+    const char *name, *type;
+    if (input_require_object(req, PROVIDER_FIELDS, err) != 0 ||
+        input_string(req->body, "name", true, &name, err) != 0 ||
+        name_validate(name, "name", err) != 0 ||
+        input_string(req->body, "type", true, &type, err) != 0)
+        return -1;
+    const struct provider_backend *backend = backend_for(type, err);
+    if (!backend)
+        return -1;
+    json_t *config = json_object_get(req->body, "config");
+    if (!json_is_object(config))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "config", "config must be an object");
+    if (backend->validate_config(config, err) != 0)
+        return -1;
+    char id[AGYN_UUID_LEN + 1];
+    uuid_generate(id);
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "organization_id", req->org_id,
+                            "name", name, "type", type);
+    int rc = store_config(req, backend, id, config, row, err);
+    if (rc == 0 && store_insert(req->app->store, &TABLE_SECRET_PROVIDERS, row, err) != 0) {
+        resource_conflict_message(err, "a secret provider", name);
+        rc = -1;
+    }
+    json_t *view = rc == 0 ? provider_view(row) : NULL;
+    json_decref(row);
+    return rc == 0 ? respond_json(res, 201, view) : -1;
+}
+
+HANDLER(h_secret_providers_list) {
+    struct store_query query = {.organization_id = req->org_id};
+    if (input_page(req, &query.limit, &query.after_seq, err) != 0)
+        return -1;
+    json_t *rows = NULL;
+    int64_t next = 0;
+    if (store_list(req->app->store, &TABLE_SECRET_PROVIDERS, &query, &rows, &next, err) != 0)
+        return -1;
+    json_t *items = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        json_array_append_new(items, provider_view(row));
+    }
+    json_decref(rows);
+    return respond_json(res, 200, output_page(items, next));
+}
+
+HANDLER(h_secret_providers_get) {
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
+                      err) != 0)
+        return -1;
+    json_t *view = provider_view(row);
+    json_decref(row);
+    return respond_json(res, 200, view);
+}
+
+/* PATCH {name?, config?}: config keys given replace the stored ones (null removes an optional
+ * key); credential fields not given keep their sealed values. The type cannot change. */
+HANDLER(h_secret_providers_update) {
+    const char *name, *type;
+    if (input_require_object(req, PROVIDER_FIELDS, err) != 0 ||
+        input_string(req->body, "name", false, &name, err) != 0 ||
+        (name && name_validate(name, "name", err) != 0) ||
+        input_string(req->body, "type", false, &type, err) != 0)
+        return -1;
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
+                      err) != 0)
+        return -1;
+    const char *stored_type = json_string_value(json_object_get(row, "type"));
+    int rc = 0;
+    if (type && strcmp(type, stored_type) != 0)
+        rc = agyn_fail(err, AGYN_UNPROCESSABLE, "type",
+                       "type cannot be changed; create a new provider instead");
+    json_t *changes = json_object();
+    json_t *patch = json_object_get(req->body, "config");
+    if (rc == 0 && patch) {
+        const struct provider_backend *backend = backend_for(stored_type, err);
+        json_t *config = NULL;
+        if (!json_is_object(patch))
+            rc = agyn_fail(err, AGYN_UNPROCESSABLE, "config", "config must be an object");
+        else if (!backend || resolve_provider_config(&req->app->resolve, row, &config, err) != 0)
+            rc = -1;
+        if (rc == 0) {
+            json_object_update(config, patch);
+            rc = backend->validate_config(config, err);
+            if (rc == 0)
+                rc = store_config(req, backend, req->id, config, changes, err);
+        }
+        json_decref(config);
+    }
+    if (rc == 0 && name)
+        json_object_set_new(changes, "name", json_string(name));
+    if (rc == 0 &&
+        store_update(req->app->store, &TABLE_SECRET_PROVIDERS, req->org_id, req->id, changes,
+                     err) != 0) {
+        resource_conflict_message(err, "a secret provider", name);
+        rc = -1;
+    }
+    json_decref(changes);
+    json_decref(row);
+    return rc == 0 ? h_secret_providers_get(req, res, err) : -1;
+}
+
+HANDLER(h_secret_providers_delete) {
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
+                      err) != 0)
+        return -1;
+    json_decref(row);
+    if (store_tx_begin(req->app->store, err) != 0)
+        return -1;
+    json_t *referrers = NULL;
+    int rc = referrers_of_provider(req, req->id, &referrers, err);
+    if (rc == 0 && json_array_size(referrers) > 0) {
+        store_tx_rollback(req->app->store);
+        return referrers_conflict(res, "secret provider", referrers,
+                                  "delete or repoint them first");
+    }
+    json_decref(referrers);
+    if (rc == 0)
+        rc = store_delete(req->app->store, &TABLE_SECRET_PROVIDERS, req->org_id, req->id, err);
+    if (rc == 0)
+        rc = store_tx_commit(req->app->store, err);
+    else
+        store_tx_rollback(req->app->store);
+    if (rc != 0)
+        return -1;
+    res->status = 204;
+    return 0;
+}
+
+HANDLER(h_secret_providers_test) {
+    if (req->body && input_require_object(req, (const char *const[]){NULL}, err) != 0)
+        return -1;
+    json_t *row = NULL;
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
+                      err) != 0)
+        return -1;
+    const struct provider_backend *backend =
+        backend_for(json_string_value(json_object_get(row, "type")), err);
+    json_t *config = NULL;
+    int rc = backend ? resolve_provider_config(&req->app->resolve, row, &config, err) : -1;
+    json_decref(row);
+    if (rc != 0)
+        return -1;
+    struct agyn_error test_error = {0};
+    rc = backend->test(config, &test_error);
+    json_decref(config);
+    json_t *out = json_pack("{s:b}", "ok", rc == 0);
+    json_object_set_new(out, "message",
+                        json_string(rc == 0 ? "connected and authenticated"
+                                            : test_error.message));
+    return respond_json(res, 200, out);
+}

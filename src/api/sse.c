@@ -1,0 +1,179 @@
+/* sse.c — streaming the event log over libmicrohttpd with suspend/resume. */
+#include "api/sse.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "core/clock.h"
+#include "store/event_log.h"
+
+#define HEARTBEAT_MS 15000
+#define BATCH 100
+
+struct sse_stream {
+    struct store *store;
+    struct MHD_Connection *connection;
+    char org_id[AGYN_UUID_LEN + 1];
+    int64_t last_id;
+    char *pending;
+    size_t pending_len, pending_off;
+    int64_t last_write_ms;
+    int suspended;
+    int closed;
+    struct sse_stream *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sse_stream *streams;
+static atomic_int shutting_down;
+static pthread_t ticker;
+static atomic_int ticker_running;
+
+/* Resumes every suspended stream; each resumed stream reads new events (or a heartbeat). */
+static void resume_all(void *unused) {
+    (void)unused;
+    struct MHD_Connection *to_resume[256];
+    for (;;) {
+        size_t n = 0;
+        pthread_mutex_lock(&lock);
+        for (struct sse_stream *s = streams; s && n < 256; s = s->next)
+            if (s->suspended && !s->closed) {
+                s->suspended = 0;
+                to_resume[n++] = s->connection;
+            }
+        pthread_mutex_unlock(&lock);
+        for (size_t i = 0; i < n; i++)
+            MHD_resume_connection(to_resume[i]);
+        if (n < 256)
+            return;
+    }
+}
+
+static void *tick(void *unused) {
+    (void)unused;
+    while (!atomic_load(&shutting_down)) {
+        for (int i = 0; i < 10 && !atomic_load(&shutting_down); i++) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        resume_all(NULL);
+    }
+    return NULL;
+}
+
+void sse_start(void) {
+    atomic_store(&shutting_down, 0);
+    event_log_set_listener(resume_all, NULL);
+    if (pthread_create(&ticker, NULL, tick, NULL) == 0)
+        atomic_store(&ticker_running, 1);
+}
+
+void sse_stop(void) {
+    atomic_store(&shutting_down, 1);
+    event_log_set_listener(NULL, NULL);
+    resume_all(NULL);
+    if (atomic_exchange(&ticker_running, 0))
+        pthread_join(ticker, NULL);
+}
+
+static void fill_pending(struct sse_stream *s) {
+    json_t *events = NULL;
+    struct agyn_error err = {0};
+    free(s->pending);
+    s->pending = NULL;
+    s->pending_len = s->pending_off = 0;
+    if (event_log_read(s->store, s->org_id, s->last_id, BATCH, &events, &err) != 0)
+        return;
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    size_t i;
+    json_t *event;
+    json_array_foreach(events, i, event) {
+        char *data = json_dumps(json_object_get(event, "payload"), JSON_COMPACT);
+        int64_t id = json_integer_value(json_object_get(event, "id"));
+        const char *type = json_string_value(json_object_get(event, "type"));
+        size_t need = strlen(data ? data : "{}") + strlen(type ? type : "") + 64;
+        if (len + need > cap) {
+            cap = (len + need) * 2;
+            buf = realloc(buf, cap);
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "id: %lld\nevent: %s\ndata: %s\n\n",
+                                (long long)id, type ? type : "message", data ? data : "{}");
+        free(data);
+        s->last_id = id;
+    }
+    json_decref(events);
+    if (!buf && clock_monotonic_ms() - s->last_write_ms >= HEARTBEAT_MS) {
+        buf = strdup(": heartbeat\n\n");
+        len = strlen(buf);
+    }
+    s->pending = buf;
+    s->pending_len = len;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max) {
+    struct sse_stream *s = cls;
+    (void)pos;
+    if (atomic_load(&shutting_down))
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (s->pending_off >= s->pending_len)
+        fill_pending(s);
+    if (s->pending_off < s->pending_len) {
+        size_t n = s->pending_len - s->pending_off;
+        if (n > max)
+            n = max;
+        memcpy(out, s->pending + s->pending_off, n);
+        s->pending_off += n;
+        s->last_write_ms = clock_monotonic_ms();
+        return (ssize_t)n;
+    }
+    pthread_mutex_lock(&lock);
+    s->suspended = 1;
+    MHD_suspend_connection(s->connection);
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
+static void sse_free(void *cls) {
+    struct sse_stream *s = cls;
+    pthread_mutex_lock(&lock);
+    for (struct sse_stream **p = &streams; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
+    free(s->pending);
+    free(s);
+}
+
+int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
+             struct agyn_error *err) {
+    struct sse_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    s->store = req->app->store;
+    s->connection = req->connection;
+    snprintf(s->org_id, sizeof s->org_id, "%s", req->org_id);
+    s->last_id = last_id;
+    s->last_write_ms = clock_monotonic_ms();
+    /* The first write is a comment, so clients see the stream open at once. */
+    s->pending = strdup(": connected\n\n");
+    s->pending_len = strlen(s->pending);
+    pthread_mutex_lock(&lock);
+    s->next = streams;
+    streams = s;
+    pthread_mutex_unlock(&lock);
+    res->status = 200;
+    res->content_type = "text/event-stream";
+    res->cache_control = "no-cache";
+    res->stream_read = sse_read;
+    res->stream_free = sse_free;
+    res->stream_cls = s;
+    return 0;
+}

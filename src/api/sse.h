@@ -1,0 +1,18 @@
+/* sse.h — server-sent event streams of an organization's event log. Each stream replays the
+ * events after its Last-Event-ID, then waits (its connection suspended, costing no thread)
+ * until an append or the one-second ticker resumes it; idle streams get a heartbeat comment
+ * every 15 s. */
+#ifndef AGYN_API_SSE_H
+#define AGYN_API_SSE_H
+
+#include "api/request.h"
+
+/* Starts the ticker and hooks the event log; call once before serving. */
+void sse_start(void);
+/* Ends every stream (they finish their current write) and stops the ticker. */
+void sse_stop(void);
+/* Turns res into an event stream of req->org_id starting after last_id. */
+int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
+             struct agyn_error *err);
+
+#endif

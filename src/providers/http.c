@@ -1,0 +1,604 @@
+/* http.c — the libcurl request helper every provider backend uses, plus the shared helpers
+ * declared in http.h (wiping buffers, safe error text, config validation). */
+#include "providers/http.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "providers/provider.h"
+
+#define HTTP_MAX_REDIRECTS 3
+#define HTTP_URL_MAX 2048
+
+/* ---- provider_buffer ------------------------------------------------------------------------- */
+
+static int provider_buffer_reserve(struct provider_buffer *buf, size_t extra) {
+    if (buf->failed)
+        return -1;
+    if (extra > SIZE_MAX / 2 - buf->len || (buf->limit && buf->len + extra > buf->limit)) {
+        buf->failed = true;
+        return -1;
+    }
+    size_t needed = buf->len + extra + 1;
+    if (needed <= buf->capacity)
+        return 0;
+    size_t capacity = buf->capacity ? buf->capacity : 256;
+    while (capacity < needed)
+        capacity *= 2;
+    if (buf->limit && capacity > buf->limit + 1)
+        capacity = buf->limit + 1;
+    char *grown = malloc(capacity);
+    if (!grown) {
+        buf->failed = true;
+        return -1;
+    }
+    if (buf->data) {
+        memcpy(grown, buf->data, buf->len + 1);
+        OPENSSL_cleanse(buf->data, buf->capacity);
+        free(buf->data);
+    } else {
+        grown[0] = '\0';
+    }
+    buf->data = grown;
+    buf->capacity = capacity;
+    return 0;
+}
+
+int provider_buffer_append(struct provider_buffer *buf, const void *bytes, size_t len) {
+    if (provider_buffer_reserve(buf, len) != 0)
+        return -1;
+    if (len)
+        memcpy(buf->data + buf->len, bytes, len);
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+int provider_buffer_append_str(struct provider_buffer *buf, const char *text) {
+    return provider_buffer_append(buf, text, strlen(text));
+}
+
+int provider_buffer_append_url_escaped(struct provider_buffer *buf, const char *text) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            if (provider_buffer_append(buf, p, 1) != 0)
+                return -1;
+        } else {
+            char escaped[3] = {'%', hex[*p >> 4], hex[*p & 0x0f]};
+            if (provider_buffer_append(buf, escaped, sizeof escaped) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+const char *provider_buffer_str(struct provider_buffer *buf) {
+    if (buf->failed)
+        return NULL;
+    return buf->data ? buf->data : "";
+}
+
+void provider_buffer_wipe(struct provider_buffer *buf) {
+    if (buf->data) {
+        OPENSSL_cleanse(buf->data, buf->capacity);
+        free(buf->data);
+    }
+    buf->data = NULL;
+    buf->len = 0;
+    buf->capacity = 0;
+    buf->failed = false;
+}
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+char *provider_strdup(const char *text) {
+    size_t len = strlen(text);
+    char *copy = malloc(len + 1);
+    if (copy)
+        memcpy(copy, text, len + 1);
+    return copy;
+}
+
+void provider_free_secret(char *text) {
+    if (!text)
+        return;
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most avail bytes), 0 if invalid. */
+static size_t utf8_sequence_length(const unsigned char *p, size_t avail) {
+    size_t len;
+    uint32_t min;
+    uint32_t code;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xe0) == 0xc0) {
+        len = 2, min = 0x80, code = p[0] & 0x1f;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        len = 3, min = 0x800, code = p[0] & 0x0f;
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        len = 4, min = 0x10000, code = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > avail)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        code = (code << 6) | (p[i] & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+        return 0;
+    return len;
+}
+
+bool provider_text_is_clean(const char *text, size_t len) {
+    const unsigned char *p = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            return false;
+        size_t seq = utf8_sequence_length(p + i, len - i);
+        if (seq == 0)
+            return false;
+        i += seq;
+    }
+    return true;
+}
+
+void provider_sanitize_text(char *out, size_t size, const char *text, size_t len) {
+    if (size == 0)
+        return;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t used = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t seq = (p[i] < 0x20 || p[i] == 0x7f) ? 0 : utf8_sequence_length(p + i, len - i);
+        size_t emit = seq ? seq : 1;
+        /* Keep room for "..." and the NUL. */
+        if (used + emit + 4 > size) {
+            if (used + 4 <= size) {
+                memcpy(out + used, "...", 3);
+                used += 3;
+            }
+            break;
+        }
+        if (seq)
+            memcpy(out + used, p + i, seq);
+        else
+            out[used] = '?';
+        used += emit;
+        i += emit;
+    }
+    out[used] = '\0';
+}
+
+void provider_redact(struct agyn_error *err, const char *secret) {
+    if (!err || !secret || !*secret)
+        return;
+    static const char marker[] = "[redacted]";
+    size_t secret_len = strlen(secret);
+    char result[sizeof err->message];
+    size_t used = 0;
+    const char *p = err->message;
+    bool changed = false;
+    while (*p) {
+        if (strncmp(p, secret, secret_len) == 0) {
+            size_t n = sizeof marker - 1;
+            if (used + n >= sizeof result)
+                break;
+            memcpy(result + used, marker, n);
+            used += n;
+            p += secret_len;
+            changed = true;
+        } else {
+            if (used + 1 >= sizeof result)
+                break;
+            result[used++] = *p++;
+        }
+    }
+    result[used] = '\0';
+    if (changed)
+        memcpy(err->message, result, used + 1);
+    OPENSSL_cleanse(result, sizeof result);
+}
+
+void provider_json_wipe(json_t *json) {
+    if (!json)
+        return;
+    if (json_is_string(json)) {
+        /* jansson keeps the value in a private buffer; overwrite it in place. */
+        OPENSSL_cleanse((char *)json_string_value(json), json_string_length(json));
+    } else if (json_is_object(json)) {
+        const char *key;
+        json_t *value;
+        json_object_foreach(json, key, value) {
+            provider_json_wipe(value);
+        }
+    } else if (json_is_array(json)) {
+        size_t index;
+        json_t *value;
+        json_array_foreach(json, index, value) {
+            provider_json_wipe(value);
+        }
+    }
+}
+
+/* ---- config helpers ------------------------------------------------------------------- */
+
+int provider_config_check_object(const char *type, const json_t *config, const char *const *allowed,
+                                 struct agyn_error *err) {
+    if (!json_is_object(config))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "config", "%s: config must be an object", type);
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)config, key, value) {
+        bool known = false;
+        for (const char *const *name = allowed; *name; name++)
+            known = known || strcmp(key, *name) == 0;
+        if (known)
+            continue;
+        char names[256] = "";
+        for (const char *const *name = allowed; *name; name++) {
+            size_t used = strlen(names);
+            snprintf(names + used, sizeof names - used, "%s%s", name == allowed ? "" : ", ", *name);
+        }
+        char shown[64];
+        provider_sanitize_text(shown, sizeof shown, key, strlen(key));
+        char field[96];
+        snprintf(field, sizeof field, "config.%s", shown);
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field,
+                         "%s: unknown config key \"%s\" (allowed: %s)", type, shown, names);
+    }
+    return 0;
+}
+
+int provider_config_string(const char *type, const json_t *config, const char *key, bool required,
+                           size_t max_len, const char **out, struct agyn_error *err) {
+    char field[96];
+    snprintf(field, sizeof field, "config.%s", key);
+    *out = NULL;
+    json_t *value = json_object_get(config, key);
+    if (!value || json_is_null(value)) {
+        if (required)
+            return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s: %s is required", type, field);
+        return 0;
+    }
+    if (!json_is_string(value))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s: %s must be a string", type, field);
+    size_t len = json_string_length(value);
+    if (len == 0)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s: %s must not be empty", type, field);
+    if (len > max_len)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s: %s is longer than %zu bytes", type,
+                         field, max_len);
+    const char *text = json_string_value(value);
+    if (strlen(text) != len || !provider_text_is_clean(text, len))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field,
+                         "%s: %s must be UTF-8 text without control characters", type, field);
+    *out = text;
+    return 0;
+}
+
+/* ---- URLs ----------------------------------------------------------------------------- */
+
+void provider_url_origin(const char *url, char *out, size_t size) {
+    snprintf(out, size, "(invalid URL)");
+    CURLU *parsed = curl_url();
+    if (!parsed)
+        return;
+    char *scheme = NULL;
+    char *host = NULL;
+    char *port = NULL;
+    if (curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        if (curl_url_get(parsed, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+            snprintf(out, size, "%s://%s:%s", scheme, host, port);
+        else
+            snprintf(out, size, "%s://%s", scheme, host);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(parsed);
+}
+
+/* Compares scheme, host and effective port of two absolute URLs. */
+static bool provider_same_origin(const char *a, const char *b) {
+    CURLU *ua = curl_url();
+    CURLU *ub = curl_url();
+    bool same = false;
+    char *parts[2][3] = {{NULL, NULL, NULL}, {NULL, NULL, NULL}};
+    const CURLUPart which[3] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
+    if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
+        curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK) {
+        same = true;
+        for (int i = 0; i < 3; i++) {
+            if (curl_url_get(ua, which[i], &parts[0][i], CURLU_DEFAULT_PORT) != CURLUE_OK ||
+                curl_url_get(ub, which[i], &parts[1][i], CURLU_DEFAULT_PORT) != CURLUE_OK ||
+                strcasecmp(parts[0][i], parts[1][i]) != 0)
+                same = false;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        curl_free(parts[0][i]);
+        curl_free(parts[1][i]);
+    }
+    curl_url_cleanup(ua);
+    curl_url_cleanup(ub);
+    return same;
+}
+
+int provider_validate_base_url(const char *url, bool allow_path, const char *field,
+                               struct agyn_error *err) {
+    if (strlen(url) > HTTP_URL_MAX)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s is longer than %d bytes", field,
+                         HTTP_URL_MAX);
+    CURLU *parsed = curl_url();
+    if (!parsed)
+        return agyn_fail(err, AGYN_INTERNAL, field, "out of memory");
+    int rc = 0;
+    char *part = NULL;
+    if (curl_url_set(parsed, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        rc = agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s must be an absolute http(s) URL", field);
+        goto done;
+    }
+    curl_url_get(parsed, CURLUPART_SCHEME, &part, 0);
+    if (!part || (strcmp(part, "http") != 0 && strcmp(part, "https") != 0)) {
+        rc = agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s must use http or https", field);
+        goto done;
+    }
+    curl_free(part);
+    part = NULL;
+    if (curl_url_get(parsed, CURLUPART_HOST, &part, 0) != CURLUE_OK || !part || !*part) {
+        rc = agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s must name a host", field);
+        goto done;
+    }
+    curl_free(part);
+    part = NULL;
+    if (curl_url_get(parsed, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+        curl_url_get(parsed, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
+        rc = agyn_fail(err, AGYN_UNPROCESSABLE, field,
+                       "%s must not contain credentials (user:password@)", field);
+        goto done;
+    }
+    if (curl_url_get(parsed, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
+        curl_url_get(parsed, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
+        rc = agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s must not have a query or fragment",
+                       field);
+        goto done;
+    }
+    if (!allow_path && curl_url_get(parsed, CURLUPART_PATH, &part, 0) == CURLUE_OK &&
+        strcmp(part, "/") != 0) {
+        rc = agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s must not have a path", field);
+        goto done;
+    }
+    /* The raw text must not smuggle anything curl tolerates (spaces, control characters). */
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+        if (*p <= 0x20 || *p >= 0x7f) {
+            rc = agyn_fail(err, AGYN_UNPROCESSABLE, field,
+                           "%s must not contain spaces, control or non-ASCII characters", field);
+            goto done;
+        }
+    }
+done:
+    curl_free(part);
+    curl_url_cleanup(parsed);
+    return rc;
+}
+
+enum agyn_code provider_status_to_code(long status) {
+    if (status == 401 || status == 403)
+        return AGYN_PERMISSION_DENIED;
+    if (status == 404)
+        return AGYN_NOT_FOUND;
+    if (status >= 400 && status < 500 && status != 408 && status != 429)
+        return AGYN_UNPROCESSABLE;
+    return AGYN_UNAVAILABLE;
+}
+
+/* ---- requests ------------------------------------------------------------------------- */
+
+static pthread_once_t curl_init_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void provider_http_global_init(void) {
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct provider_http_sink {
+    struct provider_buffer body;
+    bool too_large;
+};
+
+static size_t provider_http_write_body(char *data, size_t size, size_t count, void *userdata) {
+    struct provider_http_sink *sink = userdata;
+    size_t len = size * count;
+    if (provider_buffer_append(&sink->body, data, len) != 0) {
+        sink->too_large = sink->body.len + len > PROVIDER_RESPONSE_LIMIT;
+        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+static void provider_http_free_headers(struct curl_slist *list) {
+    for (struct curl_slist *item = list; item; item = item->next)
+        OPENSSL_cleanse(item->data, strlen(item->data));
+    curl_slist_free_all(list);
+}
+
+static int provider_http_build_headers(const struct provider_http_request *req,
+                                       struct curl_slist **out, struct agyn_error *err) {
+    struct curl_slist *list = NULL;
+    struct provider_buffer line = {0};
+    for (size_t i = 0; i < req->header_count; i++) {
+        const char *name = req->headers[i].name;
+        const char *value = req->headers[i].value;
+        if (strpbrk(name, "\r\n: ") || strpbrk(value, "\r\n")) {
+            provider_buffer_wipe(&line);
+            provider_http_free_headers(list);
+            return agyn_fail(err, AGYN_INTERNAL, "", "header %s contains a line break", name);
+        }
+        line.len = 0;
+        provider_buffer_append_str(&line, name);
+        provider_buffer_append_str(&line, ": ");
+        provider_buffer_append_str(&line, value);
+        struct curl_slist *grown =
+            provider_buffer_str(&line) ? curl_slist_append(list, line.data) : NULL;
+        if (!grown) {
+            provider_buffer_wipe(&line);
+            provider_http_free_headers(list);
+            return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+        }
+        list = grown;
+    }
+    /* No "Expect: 100-continue" round trip for POST bodies. */
+    struct curl_slist *grown = curl_slist_append(list, "Expect:");
+    provider_buffer_wipe(&line);
+    if (!grown) {
+        provider_http_free_headers(list);
+        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    }
+    *out = grown;
+    return 0;
+}
+
+/* One request/response exchange without following redirects. *redirect_out is a malloc'd
+ * absolute Location for 3xx responses. */
+static int provider_http_exchange(CURL *curl, const struct provider_http_request *req,
+                                  const char *url, struct curl_slist *headers,
+                                  struct provider_http_sink *sink, char **redirect_out,
+                                  long *status_out, struct agyn_error *err) {
+    char origin[256];
+    provider_url_origin(url, origin, sizeof origin);
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, provider_connect_timeout_ms());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, provider_total_timeout_ms());
+    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PROVIDER_RESPONSE_LIMIT);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "agyn");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, provider_http_write_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+    if (strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    } else if (strcmp(req->method, "GET") == 0) {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else {
+        return agyn_fail(err, AGYN_INTERNAL, "", "unsupported HTTP method %s", req->method);
+    }
+
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && sink->too_large))
+        return agyn_fail(err, AGYN_UNAVAILABLE, "", "response from %s is larger than 1 MiB",
+                         origin);
+    if (rc != CURLE_OK)
+        return agyn_fail(err, AGYN_UNAVAILABLE, "", "cannot reach %s: %s", origin,
+                         curl_easy_strerror(rc));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status_out);
+    *redirect_out = NULL;
+    char *location = NULL;
+    if (*status_out >= 300 && *status_out < 400 &&
+        curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+        *redirect_out = provider_strdup(location);
+        if (!*redirect_out)
+            return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    }
+    return 0;
+}
+
+int provider_http_perform(const struct provider_http_request *req,
+                          struct provider_http_response *resp, struct agyn_error *err) {
+    memset(resp, 0, sizeof *resp);
+    pthread_once(&curl_init_once, provider_http_global_init);
+    if (curl_init_result != CURLE_OK)
+        return agyn_fail(err, AGYN_INTERNAL, "", "cannot initialise libcurl");
+
+    struct curl_slist *headers = NULL;
+    if (provider_http_build_headers(req, &headers, err) != 0)
+        return -1;
+    CURL *curl = curl_easy_init();
+    if (!curl) {
+        provider_http_free_headers(headers);
+        return agyn_fail(err, AGYN_INTERNAL, "", "cannot initialise libcurl");
+    }
+
+    int rc = -1;
+    char *url = provider_strdup(req->url);
+    struct provider_http_sink sink = {.body = {.limit = PROVIDER_RESPONSE_LIMIT}};
+    long status = 0;
+    if (!url) {
+        agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+        goto done;
+    }
+    for (int hop = 0;; hop++) {
+        char *redirect = NULL;
+        provider_buffer_wipe(&sink.body);
+        sink.too_large = false;
+        if (provider_http_exchange(curl, req, url, headers, &sink, &redirect, &status, err) != 0)
+            goto done;
+        if (!redirect)
+            break;
+        /* Follow only within the same origin, so credentials in headers never travel to
+         * another host, and only when the method survives the redirect. */
+        bool method_kept = strcmp(req->method, "GET") == 0 || status == 307 || status == 308;
+        if (!provider_same_origin(url, redirect)) {
+            char from[256];
+            char to[256];
+            provider_url_origin(url, from, sizeof from);
+            provider_url_origin(redirect, to, sizeof to);
+            free(redirect);
+            agyn_fail(err, AGYN_UNAVAILABLE, "", "refused redirect from %s to %s", from, to);
+            goto done;
+        }
+        if (!method_kept || hop >= HTTP_MAX_REDIRECTS) {
+            free(redirect);
+            break; /* the caller sees the 3xx status */
+        }
+        free(url);
+        url = redirect;
+    }
+    if (!provider_buffer_str(&sink.body) || provider_buffer_append(&sink.body, "", 0) != 0) {
+        agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+        goto done;
+    }
+    resp->status = status;
+    resp->body_len = sink.body.len;
+    resp->body = sink.body.data;
+    sink.body.data = NULL;
+    rc = 0;
+done:
+    provider_buffer_wipe(&sink.body);
+    free(url);
+    curl_easy_cleanup(curl);
+    provider_http_free_headers(headers);
+    return rc;
+}
+
+void provider_http_response_free(struct provider_http_response *resp) {
+    if (!resp)
+        return;
+    if (resp->body) {
+        OPENSSL_cleanse(resp->body, resp->body_len);
+        free(resp->body);
+    }
+    memset(resp, 0, sizeof *resp);
+}

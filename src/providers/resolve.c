@@ -1,0 +1,106 @@
+/* resolve.c — opening inline values and fetching remote ones for use. */
+#include "providers/resolve.h"
+
+#include <string.h>
+
+#include "crypto/envelope.h"
+#include "crypto/sealed_field.h"
+#include "providers/provider.h"
+#include "store/tables.h"
+
+static const char *text(const json_t *row, const char *column) {
+    return json_string_value(json_object_get(row, column));
+}
+
+static int open_column(const struct resolve_context *ctx, const json_t *row, const char *table,
+                       const char *column, char **plain_out, struct agyn_error *err) {
+    struct sealed_location where = {text(row, "organization_id"), table, text(row, "id"),
+                                    column};
+    return sealed_field_open(ctx->keyring, ctx->keyring_path, &where, text(row, column),
+                             plain_out, err);
+}
+
+int resolve_provider_config(const struct resolve_context *ctx, const json_t *provider_row,
+                            json_t **config_out, struct agyn_error *err) {
+    json_t *config = json_loads(text(provider_row, "config"), 0, NULL);
+    if (!json_is_object(config)) {
+        json_decref(config);
+        config = json_object();
+    }
+    if (text(provider_row, "credentials_sealed")) {
+        char *plain = NULL;
+        if (open_column(ctx, provider_row, "secret_providers", "credentials_sealed", &plain,
+                        err) != 0) {
+            json_decref(config);
+            return -1;
+        }
+        json_t *credentials = json_loads(plain, 0, NULL);
+        secure_free_str(plain);
+        json_object_update(config, credentials);
+        json_decref(credentials);
+    }
+    *config_out = config;
+    return 0;
+}
+
+int resolve_remote(const struct resolve_context *ctx, const char *organization_id,
+                   const char *provider_id, const char *remote_path, char **value_out,
+                   struct agyn_error *err) {
+    json_t *provider = NULL;
+    if (store_get(ctx->store, &TABLE_SECRET_PROVIDERS, organization_id, provider_id, &provider,
+                  err) != 0) {
+        if (err->code == AGYN_NOT_FOUND)
+            agyn_fail(err, AGYN_NOT_FOUND, "provider_id", "secret provider %s no longer exists",
+                      provider_id);
+        return -1;
+    }
+    const struct provider_backend *backend = provider_find(text(provider, "type"));
+    json_t *config = NULL;
+    int rc = -1;
+    if (!backend)
+        agyn_fail(err, AGYN_INTERNAL, "provider_id", "secret provider \"%s\" has unknown type %s",
+                  text(provider, "name"), text(provider, "type"));
+    else if (resolve_provider_config(ctx, provider, &config, err) == 0)
+        rc = backend->resolve(config, remote_path, value_out, err);
+    if (rc != 0 && backend)
+        agyn_error_prefix(err, "secret provider \"%s\" (%s), path \"%s\"",
+                          text(provider, "name"), backend->type, remote_path);
+    json_decref(config);
+    json_decref(provider);
+    return rc;
+}
+
+int resolve_secret_value(const struct resolve_context *ctx, const char *organization_id,
+                         const char *secret_id, char **value_out, struct agyn_error *err) {
+    json_t *secret = NULL;
+    if (store_get(ctx->store, &TABLE_SECRETS, organization_id, secret_id, &secret, err) != 0) {
+        if (err->code == AGYN_NOT_FOUND)
+            agyn_fail(err, AGYN_NOT_FOUND, "password_secret_id", "secret %s no longer exists",
+                      secret_id);
+        return -1;
+    }
+    int rc;
+    if (text(secret, "value_sealed"))
+        rc = open_column(ctx, secret, "secrets", "value_sealed", value_out, err);
+    else
+        rc = resolve_remote(ctx, organization_id, text(secret, "provider_id"),
+                            text(secret, "remote_path"), value_out, err);
+    if (rc != 0)
+        agyn_error_prefix(err, "secret \"%s\"", text(secret, "name"));
+    json_decref(secret);
+    return rc;
+}
+
+int resolve_image_pull_password(const struct resolve_context *ctx, const json_t *row,
+                                char **password_out, struct agyn_error *err) {
+    const char *org = text(row, "organization_id");
+    if (text(row, "password_sealed"))
+        return open_column(ctx, row, "image_pull_secrets", "password_sealed", password_out, err);
+    if (text(row, "password_secret_id"))
+        return resolve_secret_value(ctx, org, text(row, "password_secret_id"), password_out,
+                                    err);
+    if (text(row, "provider_id"))
+        return resolve_remote(ctx, org, text(row, "provider_id"), text(row, "remote_path"),
+                              password_out, err);
+    return agyn_fail(err, AGYN_INTERNAL, "password", "image pull secret has no password source");
+}

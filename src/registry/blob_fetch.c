@@ -1,0 +1,270 @@
+/* blob_fetch.c — parallel, verified, streaming blob downloads with curl multi (blob_fetch.h). */
+#include "registry/blob_fetch.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/pull_failure.h"
+#include "registry/token_service.h"
+
+#define ERROR_BODY_MAX (16 * 1024)
+#define POLL_TIMEOUT_MS 1000
+
+struct blob_fetch {
+    struct registry_session *session;
+    struct content_store *store;
+    const char *repository;
+    CURLM *multi;
+    struct blob_fetch_stats *stats;
+};
+
+struct blob_transfer {
+    struct blob_fetch *fetch;
+    const struct descriptor *blob;
+    CURL *easy;
+    struct curl_slist *headers;
+    struct ingest *ingest;
+    struct http_response meta; /* headers, and the body of an answer that is not 200 */
+    char url[HTTP_URL_MAX];
+    char errbuf[CURL_ERROR_SIZE];
+    unsigned generation; /* the session's credential generation the request was sent with */
+    int redirects;
+    bool auth_retried;
+    bool too_large;    /* more bytes arrived than the descriptor's size */
+    bool write_failed; /* the content store could not take the bytes */
+};
+
+static long response_status(CURL *easy) {
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+static size_t keep_error_body(struct http_response *meta, const char *data, size_t len) {
+    size_t room = meta->body_max - meta->body_len;
+    if (len > room) {
+        meta->body_too_large = true;
+        len = room;
+    }
+    char *grown = realloc(meta->body, meta->body_len + len + 1);
+    if (!grown)
+        return 0;
+    meta->body = grown;
+    memcpy(meta->body + meta->body_len, data, len);
+    meta->body_len += len;
+    meta->body[meta->body_len] = '\0';
+    return meta->body_too_large ? 0 : len;
+}
+
+static size_t on_blob_data(char *data, size_t size, size_t nmemb, void *userdata) {
+    struct blob_transfer *t = userdata;
+    size_t len = size * nmemb;
+    if (response_status(t->easy) != 200)
+        return keep_error_body(&t->meta, data, len);
+    if (content_store_ingest_write(t->ingest, data, len) != 0) {
+        if (len > t->blob->size - content_store_ingest_written(t->ingest))
+            t->too_large = true;
+        else
+            t->write_failed = true;
+        return 0;
+    }
+    return len;
+}
+
+static void transfer_release(struct blob_transfer *t) {
+    if (t->easy) {
+        curl_multi_remove_handle(t->fetch->multi, t->easy);
+        curl_easy_cleanup(t->easy);
+        t->easy = NULL;
+    }
+    http_headers_free_wiped(t->headers);
+    t->headers = NULL;
+}
+
+/* (Re)starts t at t->url: Authorization only on the registry's own origin. */
+static int transfer_start(struct blob_transfer *t, enum pull_failure *failure,
+                          struct agyn_error *err) {
+    struct registry_session *s = t->fetch->session;
+    transfer_release(t);
+    t->too_large = t->write_failed = false;
+    t->generation = s->generation;
+    if (http_same_origin(s->base_url, t->url) &&
+        registry_session_headers(s, NULL, &t->headers, failure, err) != 0)
+        return -1;
+    http_response_reset(&t->meta);
+    if (content_store_ingest_restart(t->ingest) != 0)
+        return pull_fail(failure, PULL_TRANSIENT, err, "content store: cannot restart blob %s",
+                         t->blob->digest);
+    t->easy = http_easy_new(s->policy, t->url, t->errbuf);
+    if (!t->easy)
+        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    http_response_attach(t->easy, &t->meta);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_blob_data);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    if (curl_multi_add_handle(t->fetch->multi, t->easy) != CURLM_OK)
+        return pull_fail(failure, PULL_TRANSIENT, err, "cannot start blob download");
+    return 0;
+}
+
+static int transfer_begin(struct blob_transfer *t, enum pull_failure *failure,
+                          struct agyn_error *err) {
+    struct blob_fetch *f = t->fetch;
+    http_response_init(&t->meta, ERROR_BODY_MAX);
+    if (snprintf(t->url, sizeof t->url, "%s/v2/%s/blobs/%s", f->session->base_url,
+                 f->repository, t->blob->digest) >= (int)sizeof t->url)
+        return pull_fail(failure, PULL_INVALID, err, "blob URL too long");
+    if (content_store_ingest_begin(f->store, t->blob->digest, t->blob->size, &t->ingest, err) !=
+        0) {
+        *failure = PULL_TRANSIENT;
+        return -1;
+    }
+    return transfer_start(t, failure, err);
+}
+
+/* A transfer ended: 0 = blob stored, 1 = restarted (redirect or refreshed token), -1 =
+ * failure. */
+static int transfer_done(struct blob_transfer *t, CURLcode result, enum pull_failure *failure,
+                         struct agyn_error *err) {
+    struct registry_session *s = t->fetch->session;
+    long status = response_status(t->easy);
+    bool answered = result == CURLE_OK || (result == CURLE_WRITE_ERROR && t->meta.body_too_large);
+    if (!answered) {
+        if (t->too_large)
+            return pull_fail(failure, PULL_TRANSIENT, err,
+                             "blob %s is larger than the %llu bytes its manifest says",
+                             t->blob->digest, (unsigned long long)t->blob->size);
+        if (t->write_failed)
+            return pull_fail(failure, PULL_TRANSIENT, err, "content store: cannot write blob %s",
+                             t->blob->digest);
+        char host[300] = "";
+        http_url_host(t->url, host, sizeof host);
+        http_transport_error(err, host, result, t->errbuf);
+        *failure = PULL_TRANSIENT;
+        return -1;
+    }
+    if (http_status_is_redirect(status)) {
+        char next[HTTP_URL_MAX];
+        bool same_origin;
+        if (++t->redirects > HTTP_MAX_REDIRECTS)
+            return pull_fail(failure, PULL_TRANSIENT, err, "blob %s: too many redirects",
+                             t->blob->digest);
+        if (http_redirect_target(t->easy, s->policy, t->url, next, sizeof next, &same_origin,
+                                 err) != 0) {
+            *failure = PULL_TRANSIENT;
+            return -1;
+        }
+        snprintf(t->url, sizeof t->url, "%s", next);
+        return transfer_start(t, failure, err) == 0 ? 1 : -1;
+    }
+    if (status == 401 && !t->auth_retried && http_same_origin(s->base_url, t->url) &&
+        registry_session_can_refresh(s)) {
+        t->auth_retried = true;
+        if (registry_session_refresh(s, t->generation, failure, err) != 0)
+            return -1;
+        return transfer_start(t, failure, err) == 0 ? 1 : -1;
+    }
+    if (status != 200)
+        return pull_fail_response(status, t->meta.body, t->meta.body_len, failure, err);
+    uint64_t written = content_store_ingest_written(t->ingest);
+    enum ingest_outcome outcome = content_store_ingest_commit(t->ingest, err);
+    t->ingest = NULL;
+    if (outcome != INGEST_COMMITTED) {
+        *failure = PULL_TRANSIENT;
+        return -1;
+    }
+    t->fetch->stats->bytes_downloaded += written;
+    return 0;
+}
+
+static void transfer_free(struct blob_transfer *t) {
+    transfer_release(t);
+    content_store_ingest_abort(t->ingest);
+    t->ingest = NULL;
+    http_response_free(&t->meta);
+}
+
+/* Indexes of blobs to download: not stored yet, each digest once. */
+static size_t plan(struct blob_fetch *f, const struct descriptor *blobs, size_t count,
+                   size_t *todo) {
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        bool repeated = false;
+        for (size_t j = 0; j < i && !repeated; j++)
+            repeated = strcmp(blobs[j].digest, blobs[i].digest) == 0;
+        if (repeated)
+            continue;
+        if (content_store_has_blob(f->store, blobs[i].digest, blobs[i].size))
+            f->stats->blobs_cached++;
+        else
+            todo[n++] = i;
+    }
+    return n;
+}
+
+static int run(struct blob_fetch *f, struct blob_transfer *transfers, size_t n, int max_parallel,
+               enum pull_failure *failure, struct agyn_error *err) {
+    size_t next = 0;
+    int active = 0;
+    while (next < n || active > 0) {
+        while (active < max_parallel && next < n) {
+            if (transfer_begin(&transfers[next++], failure, err) != 0)
+                return -1;
+            active++;
+        }
+        int running = 0;
+        if (curl_multi_perform(f->multi, &running) != CURLM_OK)
+            return pull_fail(failure, PULL_TRANSIENT, err, "blob download failed");
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(f->multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct blob_transfer *t = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            int rc = transfer_done(t, msg->data.result, failure, err);
+            if (rc < 0)
+                return -1;
+            if (rc == 0) {
+                transfer_release(t);
+                active--;
+            }
+        }
+        if (active > 0 && curl_multi_poll(f->multi, NULL, 0, POLL_TIMEOUT_MS, NULL) != CURLM_OK)
+            return pull_fail(failure, PULL_TRANSIENT, err, "blob download failed");
+    }
+    return 0;
+}
+
+int blob_fetch_all(struct registry_session *session, struct content_store *store,
+                   const char *repository, const struct descriptor *blobs, size_t count,
+                   int max_parallel, struct blob_fetch_stats *stats, enum pull_failure *failure,
+                   struct agyn_error *err) {
+    memset(stats, 0, sizeof *stats);
+    struct blob_fetch f = {session, store, repository, NULL, stats};
+    size_t *todo = calloc(count ? count : 1, sizeof *todo);
+    struct blob_transfer *transfers = calloc(count ? count : 1, sizeof *transfers);
+    f.multi = curl_multi_init();
+    if (!todo || !transfers || !f.multi) {
+        free(todo);
+        free(transfers);
+        if (f.multi)
+            curl_multi_cleanup(f.multi);
+        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+    }
+    size_t n = plan(&f, blobs, count, todo);
+    for (size_t i = 0; i < n; i++) {
+        transfers[i].fetch = &f;
+        transfers[i].blob = &blobs[todo[i]];
+    }
+    int rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, failure, err);
+    for (size_t i = 0; i < n; i++)
+        transfer_free(&transfers[i]);
+    curl_multi_cleanup(f.multi);
+    free(transfers);
+    free(todo);
+    return rc;
+}

@@ -1,0 +1,32 @@
+/* blob_fetch.h — downloading an image's blobs (config and layers) in parallel with curl multi,
+ * at most max_parallel at once: each blob streams into a content-store ingest that hashes and
+ * counts it (memory does not grow with blob size) and is renamed into place only when size and
+ * SHA-256 match. Blobs already in the store are not fetched. Redirects to storage are followed
+ * without Authorization; a 401 from the registry gets one token refresh and a retry. */
+#ifndef AGYN_REGISTRY_BLOB_FETCH_H
+#define AGYN_REGISTRY_BLOB_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "registry/content_store.h"
+#include "registry/manifest.h"
+#include "registry/session.h"
+
+struct blob_fetch_stats {
+    uint64_t bytes_downloaded; /* blob bytes stored by this call */
+    int blobs_cached;          /* blobs found in the store already */
+};
+
+/* Fetches every blob of blobs[0..count) missing from store from session's registry,
+ * repository. On failure the first error wins, every other transfer is stopped and no partial
+ * blob is left behind: digest or size mismatch, network, 5xx, 429 -> PULL_TRANSIENT with
+ * "blob sha256:... digest mismatch" and the like; registry errors are classified as in
+ * pull_fail_response. */
+int blob_fetch_all(struct registry_session *session, struct content_store *store,
+                   const char *repository, const struct descriptor *blobs, size_t count,
+                   int max_parallel, struct blob_fetch_stats *stats, enum pull_failure *failure,
+                   struct agyn_error *err);
+
+#endif

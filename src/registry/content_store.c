@@ -1,0 +1,261 @@
+/* content_store.c — the OCI image layout on disk and verified, atomic blob ingests
+ * (content_store.h). */
+#include "registry/content_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "registry/manifest.h"
+
+#define OCI_LAYOUT_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}\n"
+#define EMPTY_INDEX_CONTENT "{\"schemaVersion\":2,\"manifests\":[]}\n"
+
+struct content_store {
+    char root[PATH_MAX];
+    char blobs_dir[PATH_MAX];
+    char ingest_dir[PATH_MAX];
+};
+
+struct ingest {
+    struct content_store *store;
+    int fd;
+    char tmp_path[PATH_MAX + 32];
+    char digest[DIGEST_TEXT_MAX];
+    uint64_t expected;
+    uint64_t written;
+    EVP_MD_CTX *sha;
+};
+
+static int mkdir_p(char *path) {
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0755);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int fsync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Creates root/name with content unless it exists, atomically. */
+static int ensure_file(const struct content_store *store, const char *name, const char *content,
+                       struct agyn_error *err) {
+    char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", store->root, name);
+    if (access(path, F_OK) == 0)
+        return 0;
+    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", store->root, name);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot create %s: %s", name,
+                         strerror(errno));
+    int rc = fchmod(fd, 0644) == 0 && write_all(fd, content, strlen(content)) == 0 &&
+                     fsync(fd) == 0
+                 ? 0
+                 : -1;
+    close(fd);
+    if (rc == 0 && rename(tmp, path) == 0)
+        return 0;
+    int saved = errno;
+    unlink(tmp);
+    return agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot write %s: %s", name,
+                     strerror(saved));
+}
+
+int content_store_open(const char *root, struct content_store **out, struct agyn_error *err) {
+    *out = NULL;
+    if (!root || !root[0] || strlen(root) >= PATH_MAX - 64)
+        return agyn_fail(err, AGYN_INVALID_ARGUMENT, "content_dir",
+                         "content store directory is missing or too long");
+    struct content_store *store = calloc(1, sizeof *store);
+    if (!store)
+        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    snprintf(store->root, sizeof store->root, "%s", root);
+    snprintf(store->blobs_dir, sizeof store->blobs_dir, "%s/blobs/sha256", root);
+    snprintf(store->ingest_dir, sizeof store->ingest_dir, "%s/ingest", root);
+    if (mkdir_p(store->blobs_dir) != 0 || mkdir_p(store->ingest_dir) != 0) {
+        agyn_fail(err, AGYN_INTERNAL, "content_dir", "content store: cannot create %s: %s", root,
+                  strerror(errno));
+        free(store);
+        return -1;
+    }
+    if (ensure_file(store, "oci-layout", OCI_LAYOUT_CONTENT, err) != 0 ||
+        ensure_file(store, "index.json", EMPTY_INDEX_CONTENT, err) != 0) {
+        free(store);
+        return -1;
+    }
+    *out = store;
+    return 0;
+}
+
+void content_store_close(struct content_store *store) {
+    free(store);
+}
+
+int content_store_blob_path(const struct content_store *store, const char *digest, char *buf,
+                            size_t size) {
+    if (!digest_is_sha256(digest))
+        return -1;
+    int n = snprintf(buf, size, "%s/%s", store->blobs_dir, digest + 7);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+bool content_store_has_blob(struct content_store *store, const char *digest, uint64_t size) {
+    char path[PATH_MAX + 80];
+    struct stat st;
+    if (content_store_blob_path(store, digest, path, sizeof path) != 0 || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        return false;
+    return size == UINT64_MAX || (uint64_t)st.st_size == size;
+}
+
+int content_store_ingest_begin(struct content_store *store, const char *digest, uint64_t size,
+                               struct ingest **out, struct agyn_error *err) {
+    *out = NULL;
+    if (!digest_is_sha256(digest))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "", "invalid blob digest");
+    struct ingest *ingest = calloc(1, sizeof *ingest);
+    if (!ingest)
+        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    ingest->store = store;
+    ingest->expected = size;
+    snprintf(ingest->digest, sizeof ingest->digest, "%s", digest);
+    snprintf(ingest->tmp_path, sizeof ingest->tmp_path, "%s/%.16s.XXXXXX", store->ingest_dir,
+             digest + 7);
+    ingest->sha = EVP_MD_CTX_new();
+    ingest->fd = ingest->sha ? mkostemp(ingest->tmp_path, O_CLOEXEC) : -1;
+    if (ingest->fd < 0 || fchmod(ingest->fd, 0644) != 0 ||
+        EVP_DigestInit_ex(ingest->sha, EVP_sha256(), NULL) != 1) {
+        agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot start blob %s: %s", digest,
+                  strerror(errno));
+        if (ingest->fd >= 0) {
+            close(ingest->fd);
+            unlink(ingest->tmp_path);
+        }
+        EVP_MD_CTX_free(ingest->sha);
+        free(ingest);
+        return -1;
+    }
+    *out = ingest;
+    return 0;
+}
+
+int content_store_ingest_write(struct ingest *ingest, const void *data, size_t len) {
+    if (len > ingest->expected - ingest->written)
+        return -1;
+    if (write_all(ingest->fd, data, len) != 0 || EVP_DigestUpdate(ingest->sha, data, len) != 1)
+        return -1;
+    ingest->written += len;
+    return 0;
+}
+
+uint64_t content_store_ingest_written(const struct ingest *ingest) {
+    return ingest->written;
+}
+
+int content_store_ingest_restart(struct ingest *ingest) {
+    if (ingest->written == 0)
+        return 0;
+    if (ftruncate(ingest->fd, 0) != 0 || lseek(ingest->fd, 0, SEEK_SET) != 0 ||
+        EVP_DigestInit_ex(ingest->sha, EVP_sha256(), NULL) != 1)
+        return -1;
+    ingest->written = 0;
+    return 0;
+}
+
+static void ingest_free(struct ingest *ingest, bool remove_file) {
+    if (ingest->fd >= 0)
+        close(ingest->fd);
+    if (remove_file)
+        unlink(ingest->tmp_path);
+    EVP_MD_CTX_free(ingest->sha);
+    free(ingest);
+}
+
+void content_store_ingest_abort(struct ingest *ingest) {
+    if (ingest)
+        ingest_free(ingest, true);
+}
+
+enum ingest_outcome content_store_ingest_commit(struct ingest *ingest, struct agyn_error *err) {
+    if (ingest->written != ingest->expected) {
+        agyn_fail(err, AGYN_UNAVAILABLE, "", "blob %s size mismatch: expected %llu bytes, got %llu",
+                  ingest->digest, (unsigned long long)ingest->expected,
+                  (unsigned long long)ingest->written);
+        ingest_free(ingest, true);
+        return INGEST_SIZE_MISMATCH;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    char actual[DIGEST_TEXT_MAX] = "sha256:";
+    if (EVP_DigestFinal_ex(ingest->sha, md, &md_len) != 1 || md_len != 32) {
+        agyn_fail(err, AGYN_INTERNAL, "", "blob %s: hashing failed", ingest->digest);
+        ingest_free(ingest, true);
+        return INGEST_IO_ERROR;
+    }
+    for (unsigned int i = 0; i < md_len; i++)
+        snprintf(actual + 7 + 2 * i, 3, "%02x", md[i]);
+    if (strcmp(actual, ingest->digest) != 0) {
+        agyn_fail(err, AGYN_UNAVAILABLE, "", "blob %s digest mismatch", ingest->digest);
+        ingest_free(ingest, true);
+        return INGEST_DIGEST_MISMATCH;
+    }
+    char final_path[PATH_MAX + 80];
+    content_store_blob_path(ingest->store, ingest->digest, final_path, sizeof final_path);
+    if (fsync(ingest->fd) != 0 || rename(ingest->tmp_path, final_path) != 0 ||
+        fsync_dir(ingest->store->blobs_dir) != 0) {
+        agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot store blob %s: %s",
+                  ingest->digest, strerror(errno));
+        ingest_free(ingest, true);
+        return INGEST_IO_ERROR;
+    }
+    ingest_free(ingest, false);
+    return INGEST_COMMITTED;
+}
+
+enum ingest_outcome content_store_put(struct content_store *store, const char *digest,
+                                      const void *data, size_t len, struct agyn_error *err) {
+    struct ingest *ingest;
+    if (content_store_ingest_begin(store, digest, len, &ingest, err) != 0)
+        return INGEST_IO_ERROR;
+    if (content_store_ingest_write(ingest, data, len) != 0) {
+        agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot write blob %s: %s", digest,
+                  strerror(errno));
+        content_store_ingest_abort(ingest);
+        return INGEST_IO_ERROR;
+    }
+    return content_store_ingest_commit(ingest, err);
+}

@@ -1,0 +1,76 @@
+/* http.h — libcurl plumbing for the registry client: one-time global init, easy handles with
+ * the transport policy (http/https only, timeouts, CA file, no automatic redirects), response
+ * capture with a body cap, the rule for when plain HTTP is allowed, and redirect targets. */
+#ifndef AGYN_REGISTRY_HTTP_H
+#define AGYN_REGISTRY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+#include "core/error.h"
+
+#define HTTP_HEADER_VALUE_MAX 4096
+#define HTTP_URL_MAX 4096
+#define HTTP_MAX_REDIRECTS 5
+#define HTTP_SMALL_REQUEST_TIMEOUT_MS 300000L /* manifests, tokens, pings: 5 minutes at most */
+
+struct http_policy {
+    const char *ca_file;                    /* NULL = system CAs */
+    const char *const *insecure_registries; /* NULL-terminated "host[:port]" allowed over HTTP */
+    long connect_timeout_ms;
+    long low_speed_timeout_s; /* abort below 1 KiB/s for this long */
+};
+
+struct http_response {
+    long status;
+    char content_type[256];
+    /* Every WWW-Authenticate value of the final response, joined by ", "; a value that would
+     * not fit whole is left out rather than cut. */
+    char www_authenticate[HTTP_HEADER_VALUE_MAX];
+    char *body;
+    size_t body_len;
+    size_t body_max;
+    bool body_too_large; /* the body exceeded body_max and the transfer was stopped */
+};
+
+void http_global_init(void);
+
+/* "127.0.0.1:5000", "[::1]:5000", "localhost" and the like. */
+bool http_host_is_loopback(const char *host);
+/* Plain HTTP is allowed only for loopback hosts and those listed in insecure_registries. */
+bool http_plain_allowed(const struct http_policy *policy, const char *host);
+/* The URL's scheme is https, or http for a host where plain HTTP is allowed. */
+bool http_url_allowed(const struct http_policy *policy, const char *url);
+/* "host[:port]" of an absolute http(s) URL (port only when present); -1 when unparsable. */
+int http_url_host(const char *url, char *host, size_t size);
+/* Same scheme, host and (default-filled) port. */
+bool http_same_origin(const char *a, const char *b);
+
+/* A new easy handle for url with the policy applied; errbuf receives curl's error text. */
+CURL *http_easy_new(const struct http_policy *policy, const char *url, char *errbuf);
+
+void http_response_init(struct http_response *resp, size_t body_max);
+void http_response_reset(struct http_response *resp); /* for another attempt */
+void http_response_free(struct http_response *resp);
+/* Routes the handle's headers and body into resp. */
+void http_response_attach(CURL *easy, struct http_response *resp);
+
+/* GET url with headers into resp. Returns 0 when a response arrived (any status, possibly
+ * body_too_large), -1 on a transport failure with err set (AGYN_UNAVAILABLE) and *curl_code. */
+int http_get(const struct http_policy *policy, const char *url, const struct curl_slist *headers,
+             struct http_response *resp, CURLcode *curl_code, struct agyn_error *err);
+
+/* For a 3xx answer on easy (which fetched from_url): the absolute target in to, whether it is
+ * the same origin, and a check of the scheme policy. -1 with err set when there is no usable
+ * Location or the target is not allowed. */
+int http_redirect_target(CURL *easy, const struct http_policy *policy, const char *from_url,
+                         char *to, size_t size, bool *same_origin, struct agyn_error *err);
+bool http_status_is_redirect(long status);
+
+/* "registry <host>: <curl text>" with AGYN_UNAVAILABLE; never includes a URL's query. */
+int http_transport_error(struct agyn_error *err, const char *host, CURLcode code,
+                         const char *errbuf);
+
+#endif

@@ -1,0 +1,274 @@
+/* oci_client.c — the registry client's entry points (oci_client.h): configuration, pulling an
+ * image (manifest or index -> platform manifest -> blobs -> content store) and checking a
+ * credential with a login. */
+#include "registry/oci_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/blob_fetch.h"
+#include "registry/content_store.h"
+#include "registry/http.h"
+#include "registry/manifest.h"
+#include "registry/pull_failure.h"
+#include "registry/session.h"
+#include "registry/token_cache.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_LOW_SPEED_TIMEOUT_S 60L
+#define DEFAULT_MAX_PARALLEL_BLOBS 8
+
+struct registry_client {
+    struct http_policy policy;
+    char *content_dir;
+    char *ca_file;
+    char **insecure_registries; /* NULL-terminated copy */
+    char *platform_os;
+    char *platform_arch;
+    int max_parallel_blobs;
+    struct token_cache *tokens;
+    struct content_store *store;
+};
+
+/* A manifest as fetched: the exact bytes, their digest, and the parsed form. */
+struct fetched_manifest {
+    struct http_response resp;
+    char digest[DIGEST_TEXT_MAX];
+    struct manifest parsed;
+};
+
+static char *copy_or_null(const char *text, bool *failed) {
+    if (!text)
+        return NULL;
+    char *copy = strdup(text);
+    if (!copy)
+        *failed = true;
+    return copy;
+}
+
+static char **copy_list(const char *const *list, bool *failed) {
+    size_t n = 0;
+    while (list && list[n])
+        n++;
+    char **copy = calloc(n + 1, sizeof *copy);
+    if (!copy) {
+        *failed = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        copy[i] = copy_or_null(list[i], failed);
+    return copy;
+}
+
+int registry_client_new(const struct registry_client_config *config, struct registry_client **out,
+                        struct agyn_error *err) {
+    *out = NULL;
+    if (!config || !config->content_dir || !config->content_dir[0])
+        return agyn_fail(err, AGYN_INVALID_ARGUMENT, "content_dir",
+                         "the registry client needs a content directory");
+    http_global_init();
+    struct registry_client *client = calloc(1, sizeof *client);
+    if (!client)
+        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    bool failed = false;
+    client->content_dir = copy_or_null(config->content_dir, &failed);
+    client->ca_file = copy_or_null(config->ca_file, &failed);
+    client->insecure_registries = copy_list(config->insecure_registries, &failed);
+    client->platform_os = copy_or_null(config->platform_os ? config->platform_os : "linux", &failed);
+    client->platform_arch = copy_or_null(
+        config->platform_arch ? config->platform_arch : manifest_host_arch(), &failed);
+    client->max_parallel_blobs =
+        config->max_parallel_blobs > 0 ? config->max_parallel_blobs : DEFAULT_MAX_PARALLEL_BLOBS;
+    client->policy.ca_file = client->ca_file;
+    client->policy.insecure_registries = (const char *const *)client->insecure_registries;
+    client->policy.connect_timeout_ms =
+        config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    client->policy.low_speed_timeout_s = config->low_speed_timeout_s > 0
+                                             ? config->low_speed_timeout_s
+                                             : DEFAULT_LOW_SPEED_TIMEOUT_S;
+    client->tokens = token_cache_new();
+    if (failed || !client->tokens) {
+        registry_client_free(client);
+        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    }
+    if (content_store_open(client->content_dir, &client->store, err) != 0) {
+        registry_client_free(client);
+        return -1;
+    }
+    *out = client;
+    return 0;
+}
+
+void registry_client_free(struct registry_client *client) {
+    if (!client)
+        return;
+    content_store_close(client->store);
+    token_cache_free(client->tokens);
+    for (size_t i = 0; client->insecure_registries && client->insecure_registries[i]; i++)
+        free(client->insecure_registries[i]);
+    free(client->insecure_registries);
+    free(client->content_dir);
+    free(client->ca_file);
+    free(client->platform_os);
+    free(client->platform_arch);
+    free(client);
+}
+
+static void fetched_manifest_free(struct fetched_manifest *m) {
+    http_response_free(&m->resp);
+    manifest_free(&m->parsed);
+}
+
+/* GETs repository's manifest reference; checks its digest against expected_digest (when not
+ * NULL) and parses it. */
+static int fetch_manifest(struct registry_session *s, const char *repository,
+                          const char *reference, const char *expected_digest,
+                          struct fetched_manifest *out, enum pull_failure *failure,
+                          struct agyn_error *err) {
+    char path[700];
+    memset(out, 0, sizeof *out);
+    http_response_init(&out->resp, MANIFEST_MAX_BYTES);
+    snprintf(path, sizeof path, "/v2/%s/manifests/%s", repository, reference);
+    if (registry_session_get(s, path, MANIFEST_ACCEPT, &out->resp, failure, err) != 0)
+        return -1;
+    if (out->resp.status != 200)
+        return pull_fail_response(out->resp.status, out->resp.body, out->resp.body_len, failure,
+                                  err);
+    if (out->resp.body_too_large)
+        return pull_fail(failure, PULL_INVALID, err, "manifest %s is larger than %u bytes",
+                         expected_digest ? expected_digest : reference, MANIFEST_MAX_BYTES);
+    const char *body = out->resp.body ? out->resp.body : "";
+    digest_sha256(body, out->resp.body_len, out->digest);
+    if (expected_digest && strcmp(expected_digest, out->digest) != 0)
+        return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s digest mismatch",
+                         expected_digest);
+    if (manifest_parse(body, out->resp.body_len, out->resp.content_type, &out->parsed, err) != 0) {
+        *failure = PULL_INVALID;
+        return -1;
+    }
+    return 0;
+}
+
+/* Resolves an index to the platform's image manifest (into image). */
+static int resolve_platform(struct registry_client *client, struct registry_session *s,
+                            const char *repository, const struct fetched_manifest *index,
+                            struct fetched_manifest *image, enum pull_failure *failure,
+                            struct agyn_error *err) {
+    const struct descriptor *entry = manifest_choose_platform(
+        &index->parsed, client->platform_os, client->platform_arch, NULL, err);
+    if (!entry) {
+        *failure = PULL_INVALID;
+        return -1;
+    }
+    if (fetch_manifest(s, repository, entry->digest, entry->digest, image, failure, err) != 0)
+        return -1;
+    if (image->resp.body_len != entry->size)
+        return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s size mismatch",
+                         entry->digest);
+    if (image->parsed.kind != MANIFEST_IMAGE)
+        return pull_fail(failure, PULL_INVALID, err,
+                         "image index entry %s is not an image manifest", entry->digest);
+    return 0;
+}
+
+static int store_manifest(struct registry_client *client, const struct fetched_manifest *m,
+                          enum pull_failure *failure, struct agyn_error *err) {
+    if (content_store_has_blob(client->store, m->digest, m->resp.body_len))
+        return 0;
+    if (content_store_put(client->store, m->digest, m->resp.body ? m->resp.body : "",
+                          m->resp.body_len, err) != INGEST_COMMITTED) {
+        *failure = PULL_TRANSIENT;
+        return -1;
+    }
+    return 0;
+}
+
+static int pull_image(struct registry_client *client, struct registry_session *s,
+                      const struct image_ref *ref, struct pull_result *result,
+                      enum pull_failure *failure, struct agyn_error *err) {
+    struct fetched_manifest top, platform;
+    memset(&platform, 0, sizeof platform);
+    const char *expected = ref->digest[0] ? ref->digest : NULL;
+    int rc = fetch_manifest(s, ref->repository, expected ? expected : ref->tag, expected, &top,
+                            failure, err);
+    bool is_index = rc == 0 && top.parsed.kind == MANIFEST_INDEX;
+    if (is_index)
+        rc = resolve_platform(client, s, ref->repository, &top, &platform, failure, err);
+    const struct fetched_manifest *image = is_index ? &platform : &top;
+    struct descriptor *blobs = NULL;
+    size_t count = 0;
+    if (rc == 0) {
+        count = 1 + image->parsed.entry_count;
+        blobs = calloc(count, sizeof *blobs);
+        if (!blobs)
+            rc = pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+    }
+    if (rc == 0) {
+        blobs[0] = image->parsed.config;
+        memcpy(blobs + 1, image->parsed.entries, image->parsed.entry_count * sizeof *blobs);
+        snprintf(result->manifest_digest, sizeof result->manifest_digest, "%s", image->digest);
+        result->blobs_total = (int)count;
+        for (size_t i = 0; i < count; i++)
+            result->bytes_total += blobs[i].size;
+        struct blob_fetch_stats stats;
+        rc = blob_fetch_all(s, client->store, ref->repository, blobs, count,
+                            client->max_parallel_blobs, &stats, failure, err);
+        result->bytes_downloaded = stats.bytes_downloaded;
+        result->blobs_cached = stats.blobs_cached;
+    }
+    /* Manifests are stored last, so a stored manifest implies its blobs are stored. */
+    if (rc == 0)
+        rc = store_manifest(client, image, failure, err);
+    if (rc == 0 && is_index)
+        rc = store_manifest(client, &top, failure, err);
+    free(blobs);
+    fetched_manifest_free(&platform);
+    fetched_manifest_free(&top);
+    return rc;
+}
+
+int registry_pull(struct registry_client *client, const struct image_ref *ref,
+                  const struct registry_auth *auth, struct pull_result *result,
+                  enum pull_failure *failure, struct agyn_error *err) {
+    enum pull_failure ignored;
+    struct pull_result unused;
+    failure = failure ? failure : &ignored;
+    result = result ? result : &unused;
+    *failure = PULL_OK;
+    memset(result, 0, sizeof *result);
+    if (!client || !ref || !ref->repository[0] || (!ref->tag[0] && !ref->digest[0]))
+        return pull_fail(failure, PULL_INVALID, err, "image reference is incomplete");
+    if (ref->digest[0] && !digest_is_sha256(ref->digest))
+        return pull_fail(failure, PULL_INVALID, err, "only sha256 image digests are supported");
+    struct registry_session session;
+    int rc = registry_session_open(&session, &client->policy, client->tokens,
+                                   image_ref_api_host(ref), ref->repository, auth, failure, err);
+    if (rc == 0)
+        rc = pull_image(client, &session, ref, result, failure, err);
+    registry_session_close(&session, rc != 0 ? err : NULL);
+    return rc;
+}
+
+int registry_login(struct registry_client *client, const char *registry_host,
+                   const char *repository, const struct registry_auth *auth,
+                   enum pull_failure *failure, struct agyn_error *err) {
+    enum pull_failure ignored;
+    failure = failure ? failure : &ignored;
+    *failure = PULL_OK;
+    if (!client || !registry_host)
+        return pull_fail(failure, PULL_INVALID, err, "registry host is missing");
+    struct registry_session session;
+    int rc = registry_session_open(&session, &client->policy, client->tokens, registry_host,
+                                   repository, auth, failure, err);
+    if (rc == 0 && session.challenge.scheme != AUTH_SCHEME_NONE) {
+        struct http_response resp;
+        http_response_init(&resp, 64 * 1024);
+        rc = registry_session_get(&session, "/v2/", NULL, &resp, failure, err);
+        if (rc == 0 && resp.status != 200)
+            rc = pull_fail_response(resp.status, resp.body, resp.body_len, failure, err);
+        http_response_free(&resp);
+    }
+    registry_session_close(&session, rc != 0 ? err : NULL);
+    return rc;
+}

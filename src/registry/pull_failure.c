@@ -1,0 +1,47 @@
+/* pull_failure.c — failure kinds and messages for pulls and logins (pull_failure.h). */
+#include "registry/pull_failure.h"
+
+#include <stdarg.h>
+
+#include "registry/error_body.h"
+
+enum agyn_code pull_failure_code(enum pull_failure kind) {
+    switch (kind) {
+    case PULL_OK: return AGYN_OK;
+    case PULL_UNAUTHORIZED: return AGYN_PERMISSION_DENIED;
+    case PULL_NOT_FOUND: return AGYN_NOT_FOUND;
+    case PULL_INVALID: return AGYN_UNPROCESSABLE;
+    case PULL_TRANSIENT: return AGYN_UNAVAILABLE;
+    }
+    return AGYN_UNAVAILABLE;
+}
+
+int pull_fail(enum pull_failure *failure, enum pull_failure kind, struct agyn_error *err,
+              const char *fmt, ...) {
+    if (failure)
+        *failure = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    agyn_vfail(err, pull_failure_code(kind), "", fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static enum pull_failure classify(long status, const struct registry_error_info *info) {
+    if (status == 401 || status == 403)
+        return PULL_UNAUTHORIZED;
+    if (status == 404 || registry_error_has_code(info, "MANIFEST_UNKNOWN") ||
+        registry_error_has_code(info, "NAME_UNKNOWN") ||
+        registry_error_has_code(info, "BLOB_UNKNOWN"))
+        return PULL_NOT_FOUND;
+    if (status == 408 || status == 429 || status >= 500 || status < 100)
+        return PULL_TRANSIENT;
+    return PULL_INVALID;
+}
+
+int pull_fail_response(long status, const char *body, size_t body_len,
+                       enum pull_failure *failure, struct agyn_error *err) {
+    struct registry_error_info info;
+    registry_error_describe(status, body, body_len, &info);
+    return pull_fail(failure, classify(status, &info), err, "%s", info.text);
+}

@@ -1,0 +1,323 @@
+/* session.c — pinging a registry, getting its credential ready, and authorized GETs with
+ * hand-followed redirects and one token refresh on 401 (session.h). */
+#include "registry/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "registry/pull_failure.h"
+#include "registry/token_service.h"
+
+#define PING_BODY_MAX (64 * 1024)
+#define REQUEST_BODY_MAX (4 * 1024 * 1024 + 1)
+#define REDACTED "[redacted]"
+#define SECRET_MIN_REDACT_LEN 4
+
+static bool host_is_valid(const char *host) {
+    size_t len = strlen(host);
+    if (len == 0 || len >= 256)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = host[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']'))
+            return false;
+    }
+    return true;
+}
+
+static bool repository_is_valid(const char *repository) {
+    size_t len = strlen(repository);
+    if (len == 0 || len >= 256 || strstr(repository, "..") || repository[0] == '/')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = repository[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_' || c == '/'))
+            return false;
+    }
+    return true;
+}
+
+static void wipe_free(char *secret) {
+    if (secret) {
+        OPENSSL_cleanse(secret, strlen(secret));
+        free(secret);
+    }
+}
+
+/* A TLS handshake with a plain-HTTP server fails in one of these ways. */
+static bool tls_handshake_failed(CURLcode code) {
+    return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_RECV_ERROR ||
+           code == CURLE_GOT_NOTHING;
+}
+
+static int ping(struct registry_session *s, struct http_response *resp,
+                enum pull_failure *failure, struct agyn_error *err) {
+    char url[HTTP_URL_MAX];
+    CURLcode code;
+    snprintf(s->base_url, sizeof s->base_url, "https://%s", s->host);
+    snprintf(url, sizeof url, "%s/v2/", s->base_url);
+    int rc = http_get(s->policy, url, NULL, resp, &code, err);
+    if (rc != 0 && tls_handshake_failed(code) && http_plain_allowed(s->policy, s->host)) {
+        snprintf(s->base_url, sizeof s->base_url, "http://%s", s->host);
+        snprintf(url, sizeof url, "%s/v2/", s->base_url);
+        http_response_reset(resp);
+        rc = http_get(s->policy, url, NULL, resp, &code, err);
+    }
+    if (rc != 0 && failure)
+        *failure = PULL_TRANSIENT;
+    return rc;
+}
+
+static int set_authorization(struct registry_session *s, const char *prefix, const char *value) {
+    size_t len = strlen(prefix) + strlen(value) + 1;
+    char *line = malloc(len);
+    if (!line)
+        return -1;
+    snprintf(line, len, "%s%s", prefix, value);
+    wipe_free(s->authorization);
+    s->authorization = line;
+    s->generation++;
+    return 0;
+}
+
+static int use_token(struct registry_session *s, const char *token, double usable_until) {
+    char *copy = strdup(token);
+    if (!copy || set_authorization(s, "Authorization: Bearer ", token) != 0) {
+        free(copy);
+        return -1;
+    }
+    wipe_free(s->token);
+    s->token = copy;
+    s->token_usable_until = usable_until;
+    return 0;
+}
+
+static int obtain_token(struct registry_session *s, bool use_cache, enum pull_failure *failure,
+                        struct agyn_error *err) {
+    double now = token_clock_now();
+    char *cached = NULL;
+    double usable_until = 0;
+    if (use_cache && token_cache_get(s->tokens, s->cache_key, now, &cached, &usable_until) == 0) {
+        int rc = use_token(s, cached, usable_until);
+        wipe_free(cached);
+        return rc == 0 ? 0 : pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+    }
+    struct token_grant grant;
+    if (token_service_fetch(s->policy, &s->challenge, s->scope, s->auth, &grant, failure, err) !=
+        0)
+        return -1;
+    usable_until = token_usable_until(now, grant.expires_in, grant.issued_at);
+    token_cache_put(s->tokens, s->cache_key, grant.token, usable_until, now);
+    int rc = use_token(s, grant.token, usable_until);
+    token_grant_free(&grant);
+    return rc == 0 ? 0 : pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+}
+
+static int prepare_credential(struct registry_session *s, enum pull_failure *failure,
+                              struct agyn_error *err) {
+    if (s->challenge.scheme == AUTH_SCHEME_BEARER) {
+        if (token_cache_key(s->host, s->scope, s->auth, s->cache_key, sizeof s->cache_key) != 0)
+            return pull_fail(failure, PULL_INVALID, err, "registry %s: name too long", s->host);
+        return obtain_token(s, true, failure, err);
+    }
+    if (s->challenge.scheme == AUTH_SCHEME_BASIC && s->auth) {
+        char *basic = basic_authorization_header(s->auth);
+        if (!basic)
+            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        wipe_free(s->authorization);
+        s->authorization = basic;
+        s->generation++;
+    }
+    return 0;
+}
+
+int registry_session_open(struct registry_session *s, const struct http_policy *policy,
+                          struct token_cache *tokens, const char *host, const char *repository,
+                          const struct registry_auth *auth, enum pull_failure *failure,
+                          struct agyn_error *err) {
+    memset(s, 0, sizeof *s);
+    s->policy = policy;
+    s->tokens = tokens;
+    s->auth = auth && auth->username ? auth : NULL;
+    if (!host || !host_is_valid(host))
+        return pull_fail(failure, PULL_INVALID, err, "registry host is not valid");
+    snprintf(s->host, sizeof s->host, "%s", host);
+    if (repository && !repository_is_valid(repository))
+        return pull_fail(failure, PULL_INVALID, err, "repository name is not valid");
+    if (s->auth) {
+        for (const char *c = s->auth->username; *c; c++) {
+            if (*c == ':' || (unsigned char)*c < 0x20 || *c == 0x7f)
+                return pull_fail(failure, PULL_INVALID, err,
+                                 "registry username must not contain ':' or control characters");
+        }
+    }
+    if (repository)
+        snprintf(s->scope, sizeof s->scope, "repository:%s:pull", repository);
+
+    struct http_response resp;
+    http_response_init(&resp, PING_BODY_MAX);
+    int rc = ping(s, &resp, failure, err);
+    if (rc == 0 && resp.status == 401) {
+        if (auth_challenge_parse(resp.www_authenticate, &s->challenge) != 0)
+            rc = pull_fail(failure, PULL_INVALID, err,
+                           "registry %s: unsupported authentication challenge", s->host);
+    } else if (rc == 0 && resp.status != 200) {
+        rc = pull_fail_response(resp.status, resp.body, resp.body_len, failure, err);
+        agyn_error_prefix(err, "registry %s", s->host);
+    }
+    http_response_free(&resp);
+    if (rc == 0)
+        rc = prepare_credential(s, failure, err);
+    return rc;
+}
+
+void registry_session_close(struct registry_session *s, struct agyn_error *err) {
+    if (err && err->message[0])
+        registry_session_redact(s, err);
+    wipe_free(s->authorization);
+    wipe_free(s->token);
+    s->authorization = NULL;
+    s->token = NULL;
+}
+
+int registry_session_headers(struct registry_session *s, const char *accept,
+                             struct curl_slist **out, enum pull_failure *failure,
+                             struct agyn_error *err) {
+    *out = NULL;
+    if (s->challenge.scheme == AUTH_SCHEME_BEARER && token_clock_now() >= s->token_usable_until &&
+        obtain_token(s, true, failure, err) != 0)
+        return -1;
+    struct curl_slist *list = NULL;
+    if (s->authorization) {
+        list = curl_slist_append(list, s->authorization);
+        if (!list)
+            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+    }
+    if (accept) {
+        char line[512];
+        snprintf(line, sizeof line, "Accept: %s", accept);
+        struct curl_slist *grown = curl_slist_append(list, line);
+        if (!grown) {
+            http_headers_free_wiped(list);
+            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        }
+        list = grown;
+    }
+    *out = list;
+    return 0;
+}
+
+bool registry_session_can_refresh(const struct registry_session *s) {
+    return s->challenge.scheme == AUTH_SCHEME_BEARER;
+}
+
+int registry_session_refresh(struct registry_session *s, unsigned used_generation,
+                             enum pull_failure *failure, struct agyn_error *err) {
+    if (used_generation != s->generation)
+        return 0; /* another request already brought a new token */
+    token_cache_invalidate(s->tokens, s->cache_key, s->token);
+    return obtain_token(s, false, failure, err);
+}
+
+int registry_session_get(struct registry_session *s, const char *path, const char *accept,
+                         struct http_response *resp, enum pull_failure *failure,
+                         struct agyn_error *err) {
+    char url[HTTP_URL_MAX], host[300];
+    if (snprintf(url, sizeof url, "%s%s", s->base_url, path) >= (int)sizeof url)
+        return pull_fail(failure, PULL_INVALID, err, "registry request path too long");
+    bool retried = false;
+    for (int redirects = 0;;) {
+        bool on_registry = http_same_origin(s->base_url, url);
+        unsigned generation = s->generation;
+        struct curl_slist *headers = NULL;
+        if (on_registry) {
+            if (registry_session_headers(s, accept, &headers, failure, err) != 0)
+                return -1;
+        }
+        char errbuf[CURL_ERROR_SIZE];
+        CURL *easy = http_easy_new(s->policy, url, errbuf);
+        if (!easy) {
+            http_headers_free_wiped(headers);
+            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        }
+        http_response_reset(resp);
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, HTTP_SMALL_REQUEST_TIMEOUT_MS);
+        http_response_attach(easy, resp);
+        CURLcode code = curl_easy_perform(easy);
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
+        http_headers_free_wiped(headers);
+        if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && resp->body_too_large)) {
+            http_url_host(url, host, sizeof host);
+            http_transport_error(err, host, code, errbuf);
+            curl_easy_cleanup(easy);
+            *failure = PULL_TRANSIENT;
+            return -1;
+        }
+        if (http_status_is_redirect(resp->status)) {
+            char next[HTTP_URL_MAX];
+            bool same_origin;
+            int rc = ++redirects > HTTP_MAX_REDIRECTS
+                         ? pull_fail(failure, PULL_TRANSIENT, err, "registry %s: too many redirects",
+                                     s->host)
+                         : http_redirect_target(easy, s->policy, url, next, sizeof next,
+                                                &same_origin, err);
+            curl_easy_cleanup(easy);
+            if (rc != 0) {
+                *failure = PULL_TRANSIENT;
+                return -1;
+            }
+            snprintf(url, sizeof url, "%s", next);
+            continue;
+        }
+        curl_easy_cleanup(easy);
+        if (resp->status == 401 && on_registry && !retried && registry_session_can_refresh(s)) {
+            retried = true;
+            if (registry_session_refresh(s, generation, failure, err) != 0)
+                return -1;
+            continue;
+        }
+        return 0;
+    }
+}
+
+/* Replaces every occurrence of secret in text (bounded by size) with REDACTED. */
+static void redact_in(char *text, size_t size, const char *secret) {
+    size_t secret_len = secret ? strlen(secret) : 0;
+    if (secret_len < SECRET_MIN_REDACT_LEN || !strstr(text, secret))
+        return;
+    char out[sizeof((struct agyn_error *)0)->message];
+    size_t used = 0;
+    for (const char *p = text; *p && used + 1 < sizeof out;) {
+        if (strncmp(p, secret, secret_len) == 0) {
+            size_t n = strlen(REDACTED);
+            if (used + n >= sizeof out)
+                break;
+            memcpy(out + used, REDACTED, n);
+            used += n;
+            p += secret_len;
+        } else {
+            out[used++] = *p++;
+        }
+    }
+    out[used] = '\0';
+    snprintf(text, size, "%s", out);
+    OPENSSL_cleanse(out, sizeof out);
+}
+
+void registry_session_redact(const struct registry_session *s, struct agyn_error *err) {
+    if (!err)
+        return;
+    if (s->auth)
+        redact_in(err->message, sizeof err->message, s->auth->password);
+    if (s->authorization) {
+        const char *space = strrchr(s->authorization, ' ');
+        redact_in(err->message, sizeof err->message, space ? space + 1 : s->authorization);
+    }
+    redact_in(err->message, sizeof err->message, s->token);
+}

@@ -1,0 +1,67 @@
+/* session.h — one pull's or login's conversation with a registry: the /v2/ ping (https, or
+ * plain http for loopback and insecure registries), the challenge it answers with, the
+ * credential as Basic or as a bearer token (from the shared token cache or the token service,
+ * renewed when it expires or is rejected), and authorized GETs that follow redirects by hand,
+ * never carrying Authorization to another origin. Used by one thread at a time. */
+#ifndef AGYN_REGISTRY_SESSION_H
+#define AGYN_REGISTRY_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "registry/auth_challenge.h"
+#include "registry/http.h"
+#include "registry/oci_client.h"
+#include "registry/token_cache.h"
+
+struct registry_session {
+    const struct http_policy *policy;
+    struct token_cache *tokens;
+    const struct registry_auth *auth; /* NULL when anonymous */
+    char host[256];                   /* "host[:port]" */
+    char base_url[300];               /* "https://host[:port]" or "http://..." */
+    char scope[600];                  /* "repository:<name>:pull" or "" */
+    char cache_key[TOKEN_CACHE_KEY_MAX];
+    struct auth_challenge challenge; /* AUTH_SCHEME_NONE for an open registry */
+    char *authorization;             /* "Authorization: ..." line, or NULL */
+    char *token;                     /* the bearer token in use */
+    double token_usable_until;
+    unsigned generation; /* bumped whenever the credential line changes */
+};
+
+/* Pings host and gets the credential ready (for Bearer: a token for repository's pull scope,
+ * or no scope when repository is NULL). On failure *failure and err are set. */
+int registry_session_open(struct registry_session *s, const struct http_policy *policy,
+                          struct token_cache *tokens, const char *host, const char *repository,
+                          const struct registry_auth *auth, enum pull_failure *failure,
+                          struct agyn_error *err);
+/* Frees and wipes the credential lines; err, when not NULL, is first scrubbed of the password
+ * and tokens (see registry_session_redact). */
+void registry_session_close(struct registry_session *s, struct agyn_error *err);
+
+/* Headers for a request to the registry's own origin: the credential (a bearer token that has
+ * expired is renewed first) and Accept when accept is not NULL. Free with
+ * http_headers_free_wiped. */
+int registry_session_headers(struct registry_session *s, const char *accept,
+                             struct curl_slist **out, enum pull_failure *failure,
+                             struct agyn_error *err);
+
+/* Whether a 401 may be answered by fetching a new token. */
+bool registry_session_can_refresh(const struct registry_session *s);
+/* After a 401 for a request made at used_generation: unless the credential already changed
+ * since, drops the cached token and fetches a new one. */
+int registry_session_refresh(struct registry_session *s, unsigned used_generation,
+                             enum pull_failure *failure, struct agyn_error *err);
+
+/* GET base_url + path with the credential; redirects are followed (up to HTTP_MAX_REDIRECTS,
+ * Authorization only while on the registry's origin) and a 401 gets one token refresh. resp
+ * holds the final answer, of any status; -1 only for transport and policy failures. */
+int registry_session_get(struct registry_session *s, const char *path, const char *accept,
+                         struct http_response *resp, enum pull_failure *failure,
+                         struct agyn_error *err);
+
+/* Replaces the password, the Basic credential and the token in err->message by "[redacted]". */
+void registry_session_redact(const struct registry_session *s, struct agyn_error *err);
+
+#endif

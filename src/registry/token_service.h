@@ -1,0 +1,35 @@
+/* token_service.h — the token exchange of the Docker token authentication specification:
+ * GET <realm>?service=..&scope=..&account=.. with the credential as HTTP Basic (or none for
+ * anonymous), answered by {"token"|"access_token", "expires_in", "issued_at"}. */
+#ifndef AGYN_REGISTRY_TOKEN_SERVICE_H
+#define AGYN_REGISTRY_TOKEN_SERVICE_H
+
+#include "core/error.h"
+#include "registry/auth_challenge.h"
+#include "registry/http.h"
+#include "registry/oci_client.h"
+
+#define TOKEN_MAX_BYTES 16384
+#define TOKEN_RESPONSE_MAX_BYTES (1024 * 1024)
+
+struct token_grant {
+    char *token; /* malloc'd; visible ASCII only */
+    long expires_in; /* 0 when absent */
+    char issued_at[64]; /* "" when absent */
+};
+
+/* Exchanges auth for a token for scope ("" = none) at challenge's realm. Failures: 400/401/403
+ * -> PULL_UNAUTHORIZED with the token service's text; a realm that is not https (outside
+ * loopback and insecure registries) -> PULL_INVALID; anything else -> PULL_TRANSIENT. */
+int token_service_fetch(const struct http_policy *policy, const struct auth_challenge *challenge,
+                        const char *scope, const struct registry_auth *auth,
+                        struct token_grant *out, enum pull_failure *failure,
+                        struct agyn_error *err);
+void token_grant_free(struct token_grant *grant);
+
+/* "Authorization: Basic <base64(user:password)>" (malloc'd), or NULL when out of memory. */
+char *basic_authorization_header(const struct registry_auth *auth);
+/* Frees a header list after wiping every line (they may hold credentials). */
+void http_headers_free_wiped(struct curl_slist *headers);
+
+#endif

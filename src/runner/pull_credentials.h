@@ -1,0 +1,37 @@
+/* pull_credentials.h — the credentials one container's pull may use (DESIGN semantics 1–3):
+ * the image pull secrets attached to that container's own resource whose registry matches the
+ * image, more specific first, then in attachment order, each with its password resolved once
+ * at workload start (remote ones fetched from the provider now, never cached). */
+#ifndef AGYN_RUNNER_PULL_CREDENTIALS_H
+#define AGYN_RUNNER_PULL_CREDENTIALS_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "core/image_ref.h"
+#include "providers/resolve.h"
+
+struct pull_credential {
+    char secret_id[40];
+    char name[160];
+    char source[16]; /* inline, secret, remote */
+    char *username;
+    char *password;          /* NULL when resolving failed */
+    struct agyn_error error; /* why resolving failed */
+};
+
+struct pull_credentials {
+    struct pull_credential *items;
+    size_t count;
+};
+
+/* target_column is "agent_id", "mcp_id" or "hook_id". Resolution failures do not fail the
+ * call; they are kept per credential. */
+int pull_credentials_collect(const struct resolve_context *ctx, const char *organization_id,
+                             const char *target_column, const char *target_id,
+                             const struct image_ref *image, struct pull_credentials *out,
+                             struct agyn_error *err);
+/* Wipes passwords and frees. */
+void pull_credentials_free(struct pull_credentials *credentials);
+
+#endif

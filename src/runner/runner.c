@@ -1,0 +1,412 @@
+/* runner.c — claiming workloads and driving each through its pulls to running, failed or
+ * stopped. */
+#include "runner/runner.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/names.h"
+#include "runner/pull_credentials.h"
+#include "runner/workload.h"
+#include "store/event_log.h"
+#include "store/tables.h"
+
+struct runner {
+    struct runner_config config;
+    const struct resolve_context *resolve;
+    struct registry_client *registry;
+    char runner_id[64];
+    pthread_t *threads;
+    atomic_int stopping;
+};
+
+enum pull_outcome { PULL_DONE, PULL_WORKLOAD_FAILED, PULL_STOPPED };
+
+static const char *text(const json_t *object, const char *key) {
+    return json_string_value(json_object_get(object, key));
+}
+
+static void set_text(json_t *object, const char *key, const char *value) {
+    json_object_set_new(object, key, value ? json_string(value) : json_null());
+}
+
+/* Claims one unclaimed workload in `status`; *row_out NULL when there is none. */
+static int claim(struct runner *runner, const char *status, json_t **row_out,
+                 struct agyn_error *err) {
+    struct store *store = runner->resolve->store;
+    struct store_filter filters[] = {{"status", status}, {"claimed_by", NULL}};
+    struct store_query query = {.filters = filters, .filter_count = 2};
+    *row_out = NULL;
+    if (store_tx_begin(store, err) != 0)
+        return -1;
+    json_t *row = NULL;
+    int rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
+    if (rc == 0 && row) {
+        char now[RFC3339_LEN];
+        clock_now_rfc3339(now);
+        json_t *changes = json_pack("{s:s, s:s}", "claimed_by", runner->runner_id,
+                                    "claimed_at", now);
+        rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, text(row, "id"), changes, err);
+        json_decref(changes);
+    }
+    if (rc == 0)
+        rc = store_tx_commit(store, err);
+    else
+        store_tx_rollback(store);
+    if (rc != 0) {
+        json_decref(row);
+        return -1;
+    }
+    *row_out = row;
+    return 0;
+}
+
+static void release(struct runner *runner, const char *workload_id) {
+    struct agyn_error ignored;
+    json_t *changes = json_pack("{s:n}", "claimed_by");
+    store_update_quietly(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, changes,
+                         &ignored);
+    json_decref(changes);
+}
+
+static int stop_requested(struct runner *runner, const char *workload_id) {
+    if (atomic_load(&runner->stopping))
+        return 1;
+    json_t *row = NULL;
+    struct agyn_error ignored;
+    if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row,
+                  &ignored) != 0)
+        return 1;
+    int requested = json_integer_value(json_object_get(row, "stop_requested")) != 0;
+    json_decref(row);
+    return requested;
+}
+
+static void save(struct runner *runner, json_t *workload, const char *previous_status) {
+    struct agyn_error err = {0};
+    if (workload_save(runner->resolve->store, workload, previous_status, &err) != 0)
+        log_event("error", "saving workload failed", "workload_id=%s error=\"%s\"",
+                  text(workload, "id"), err.message);
+}
+
+/* Sleeps up to ms, waking early on any event (a stop request publishes one). */
+static void backoff_sleep(struct runner *runner, const char *workload_id, long long ms) {
+    int64_t until = clock_monotonic_ms() + ms;
+    while (!stop_requested(runner, workload_id)) {
+        int64_t left = until - clock_monotonic_ms();
+        if (left <= 0)
+            return;
+        event_log_wait(event_log_generation(), (int)(left < 500 ? left : 500));
+    }
+}
+
+static void append_message(char *buf, size_t size, const char *part) {
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s%s", len ? "; " : "", part);
+}
+
+static void count_pull(const char *result, double seconds, uint64_t bytes) {
+    char labels[64];
+    snprintf(labels, sizeof labels, "result=\"%s\"", result);
+    metrics_add("agyn_image_pulls_total", labels, 1);
+    metrics_observe("agyn_image_pull_duration_seconds", labels, seconds);
+    metrics_add("agyn_image_pull_bytes_total", "", (double)bytes);
+}
+
+static const char *failure_name(enum pull_failure failure) {
+    switch (failure) {
+    case PULL_OK: return "success";
+    case PULL_UNAUTHORIZED: return "unauthorized";
+    case PULL_NOT_FOUND: return "not_found";
+    case PULL_INVALID: return "invalid";
+    case PULL_TRANSIENT: return "transient";
+    }
+    return "transient";
+}
+
+/* One attempt: every candidate in order until one authenticates. Returns 0 on success with
+ * *used set (NULL for anonymous); otherwise *permanent says whether retrying can help. */
+static int attempt_pull(struct runner *runner, const struct image_ref *ref,
+                        const char *image_text, struct pull_credentials *credentials,
+                        struct pull_result *result, const struct pull_credential **used,
+                        int *permanent, char *message, size_t message_size) {
+    message[0] = '\0';
+    *used = NULL;
+    *permanent = 1;
+    char part[1400];
+    if (credentials->count == 0) {
+        struct agyn_error err = {0};
+        enum pull_failure failure = PULL_OK;
+        int64_t start = clock_monotonic_us();
+        int rc = registry_pull(runner->registry, ref, NULL, result, &failure, &err);
+        count_pull(failure_name(rc == 0 ? PULL_OK : failure),
+                   (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
+        if (rc == 0)
+            return 0;
+        snprintf(part, sizeof part, "pulling \"%s\" anonymously (no attached image pull secret "
+                                    "matches its registry): %s",
+                 image_text, err.message);
+        append_message(message, message_size, part);
+        *permanent = failure != PULL_TRANSIENT;
+        return -1;
+    }
+    for (size_t i = 0; i < credentials->count; i++) {
+        const struct pull_credential *cred = &credentials->items[i];
+        if (!cred->password) {
+            snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s",
+                     image_text, cred->name, cred->error.message);
+            append_message(message, message_size, part);
+            continue;
+        }
+        struct registry_auth auth = {cred->username, cred->password};
+        struct agyn_error err = {0};
+        enum pull_failure failure = PULL_OK;
+        memset(result, 0, sizeof *result);
+        int64_t start = clock_monotonic_us();
+        int rc = registry_pull(runner->registry, ref, &auth, result, &failure, &err);
+        count_pull(failure_name(rc == 0 ? PULL_OK : failure),
+                   (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
+        if (rc == 0) {
+            *used = cred;
+            return 0;
+        }
+        snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s",
+                 image_text, cred->name, err.message);
+        append_message(message, message_size, part);
+        if (failure == PULL_UNAUTHORIZED)
+            continue; /* the next matching credential may authenticate */
+        *permanent = failure != PULL_TRANSIENT;
+        return -1;
+    }
+    return -1; /* every candidate was refused: permanent */
+}
+
+static const char *container_target(const json_t *container, const char **column) {
+    static const char *const columns[] = {"agent_id", "mcp_id", "hook_id"};
+    for (size_t i = 0; i < 3; i++)
+        if (text(container, columns[i])) {
+            *column = columns[i];
+            return text(container, columns[i]);
+        }
+    *column = "agent_id";
+    return "";
+}
+
+static void fail_workload(struct runner *runner, json_t *workload, json_t *container,
+                          const char *reason, const char *message) {
+    set_text(container, "reason", reason);
+    set_text(container, "message", message);
+    set_text(workload, "status", "failed");
+    set_text(workload, "failure_reason", FAILURE_IMAGE_PULL);
+    set_text(workload, "failure_message", message);
+    save(runner, workload, "starting");
+}
+
+static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
+                                        json_t *container, int64_t started_ms) {
+    const char *workload_id = text(workload, "id");
+    const char *image_text = text(container, "image");
+    struct image_ref ref;
+    struct agyn_error err = {0};
+    if (image_ref_parse(image_text, "image", &ref, &err) != 0) {
+        fail_workload(runner, workload, container, "InvalidImageName", err.message);
+        return PULL_WORKLOAD_FAILED;
+    }
+    const char *column;
+    const char *target = container_target(container, &column);
+    struct pull_credentials credentials;
+    if (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
+                                 target, &ref, &credentials, &err) != 0) {
+        fail_workload(runner, workload, container, "ErrImagePull", err.message);
+        return PULL_WORKLOAD_FAILED;
+    }
+    long long backoff = runner->config.backoff_initial_ms;
+    char message[4096];
+    enum pull_outcome outcome = PULL_STOPPED;
+    for (;;) {
+        if (stop_requested(runner, workload_id))
+            break;
+        struct pull_result result = {0};
+        const struct pull_credential *used = NULL;
+        int permanent = 0;
+        if (attempt_pull(runner, &ref, image_text, &credentials, &result, &used, &permanent,
+                         message, sizeof message) == 0) {
+            set_text(container, "image_digest", result.manifest_digest);
+            set_text(container, "reason", NULL);
+            set_text(container, "message", NULL);
+            json_object_set_new(container, "credential",
+                                used ? json_pack("{s:s, s:s}", "image_pull_secret_id",
+                                                 used->secret_id, "name", used->name)
+                                     : json_null());
+            outcome = PULL_DONE;
+            break;
+        }
+        set_text(container, "reason", "ErrImagePull");
+        set_text(container, "message", message);
+        save(runner, workload, "starting");
+        long long elapsed = clock_monotonic_ms() - started_ms;
+        if (permanent || elapsed >= runner->config.start_grace_ms) {
+            fail_workload(runner, workload, container, "ImagePullBackOff", message);
+            outcome = PULL_WORKLOAD_FAILED;
+            break;
+        }
+        set_text(container, "reason", "ImagePullBackOff");
+        save(runner, workload, "starting");
+        long long remaining = runner->config.start_grace_ms - elapsed;
+        backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
+        backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
+                                                               : backoff * 2;
+    }
+    pull_credentials_free(&credentials);
+    return outcome;
+}
+
+static void finish_stop(struct runner *runner, json_t *workload, const char *previous) {
+    char now[RFC3339_LEN];
+    clock_now_rfc3339(now);
+    size_t i;
+    json_t *container;
+    json_array_foreach(json_object_get(workload, "containers"), i, container) {
+        struct agyn_error ignored;
+        runner->config.runtime->stop_container(workload, container, &ignored);
+        set_text(container, "status", "terminated");
+        set_text(container, "reason", "Stopped");
+        set_text(container, "finished_at", now);
+    }
+    set_text(workload, "status", "stopped");
+    save(runner, workload, previous);
+}
+
+static void run_workload(struct runner *runner, json_t *row) {
+    json_t *workload = workload_view(row);
+    const char *workload_id = text(workload, "id");
+    int64_t started_ms = clock_monotonic_ms();
+    size_t i;
+    json_t *container;
+    enum pull_outcome outcome = PULL_DONE;
+    json_array_foreach(json_object_get(workload, "containers"), i, container) {
+        outcome = pull_container(runner, workload, container, started_ms);
+        if (outcome != PULL_DONE)
+            break;
+    }
+    if (outcome == PULL_DONE) {
+        char now[RFC3339_LEN];
+        clock_now_rfc3339(now);
+        json_array_foreach(json_object_get(workload, "containers"), i, container) {
+            struct agyn_error err = {0};
+            if (runner->config.runtime->start_container(workload, container, &err) != 0) {
+                set_text(container, "reason", "StartError");
+                set_text(container, "message", err.message);
+                set_text(workload, "status", "failed");
+                set_text(workload, "failure_reason", FAILURE_START);
+                set_text(workload, "failure_message", err.message);
+                save(runner, workload, "starting");
+                outcome = PULL_WORKLOAD_FAILED;
+                break;
+            }
+            set_text(container, "status", "running");
+            set_text(container, "started_at", now);
+        }
+    }
+    if (outcome == PULL_DONE) {
+        set_text(workload, "status", "running");
+        save(runner, workload, "starting");
+    } else if (outcome == PULL_STOPPED && !atomic_load(&runner->stopping)) {
+        finish_stop(runner, workload, "stopping");
+    }
+    if (!atomic_load(&runner->stopping))
+        release(runner, workload_id);
+    json_decref(workload);
+}
+
+static void *worker(void *arg) {
+    struct runner *runner = arg;
+    while (!atomic_load(&runner->stopping)) {
+        uint64_t seen = event_log_generation();
+        struct agyn_error err = {0};
+        json_t *row = NULL;
+        if (claim(runner, "starting", &row, &err) == 0 && row) {
+            run_workload(runner, row);
+            json_decref(row);
+            continue;
+        }
+        if (claim(runner, "stopping", &row, &err) == 0 && row) {
+            json_t *workload = workload_view(row);
+            finish_stop(runner, workload, "stopping");
+            release(runner, text(workload, "id"));
+            json_decref(workload);
+            json_decref(row);
+            continue;
+        }
+        event_log_wait(seen, 1000);
+    }
+    return NULL;
+}
+
+/* The embedded runner is the only one on a SQLite store: claims left by a previous process
+ * (killed mid-pull) are released so the work is picked up again. */
+static void release_stale_claims(struct runner *runner) {
+    static const char *const statuses[] = {"starting", "stopping"};
+    for (size_t s = 0; s < 2; s++) {
+        struct store_filter filter = {"status", statuses[s]};
+        struct store_query query = {.filters = &filter, .filter_count = 1};
+        json_t *rows = NULL;
+        int64_t next = 0;
+        struct agyn_error ignored;
+        if (store_list(runner->resolve->store, &TABLE_WORKLOADS, &query, &rows, &next,
+                       &ignored) != 0)
+            continue;
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) {
+            if (text(row, "claimed_by"))
+                release(runner, text(row, "id"));
+        }
+        json_decref(rows);
+    }
+}
+
+int runner_start(const struct runner_config *config, const struct resolve_context *resolve,
+                 struct registry_client *registry, struct runner **out, struct agyn_error *err) {
+    struct runner *runner = calloc(1, sizeof *runner);
+    if (!runner)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    runner->config = *config;
+    if (runner->config.threads < 1)
+        runner->config.threads = 4;
+    if (!runner->config.runtime)
+        runner->config.runtime = &runtime_pull_only;
+    runner->resolve = resolve;
+    runner->registry = registry;
+    char id[AGYN_UUID_LEN + 1];
+    uuid_generate(id);
+    snprintf(runner->runner_id, sizeof runner->runner_id, "embedded-%s", id);
+    metrics_describe("agyn_image_pulls_total", "counter", "Image pull attempts by result.");
+    metrics_describe("agyn_image_pull_bytes_total", "counter", "Bytes downloaded by pulls.");
+    metrics_describe("agyn_image_pull_duration_seconds", "histogram",
+                     "Duration of image pull attempts.");
+    metrics_describe("agyn_credential_resolutions_total", "counter",
+                     "Image pull secret password resolutions by source and result.");
+    release_stale_claims(runner);
+    runner->threads = calloc((size_t)runner->config.threads, sizeof *runner->threads);
+    for (int i = 0; i < runner->config.threads; i++)
+        pthread_create(&runner->threads[i], NULL, worker, runner);
+    *out = runner;
+    return 0;
+}
+
+void runner_stop(struct runner *runner) {
+    if (!runner)
+        return;
+    atomic_store(&runner->stopping, 1);
+    for (int i = 0; i < runner->config.threads; i++)
+        pthread_join(runner->threads[i], NULL);
+    free(runner->threads);
+    free(runner);
+}

@@ -1,0 +1,25 @@
+/* runtime_pull_only.c — the `pull-only` runtime: nothing to execute; a container whose image
+ * is present and verified is running, and stopping it only records that it ended. */
+#include <string.h>
+
+#include "runner/runtime.h"
+
+static int pull_only_start(const json_t *workload, json_t *container, struct agyn_error *err) {
+    return 0;
+}
+
+static int pull_only_stop(const json_t *workload, json_t *container, struct agyn_error *err) {
+    return 0;
+}
+
+const struct runtime_backend runtime_pull_only = {
+    .name = "pull-only",
+    .start_container = pull_only_start,
+    .stop_container = pull_only_stop,
+};
+
+const struct runtime_backend *runtime_find(const char *name) {
+    if (!name || strcmp(name, runtime_pull_only.name) == 0)
+        return &runtime_pull_only;
+    return NULL;
+}

@@ -1,0 +1,146 @@
+/* workload.c — workload views, creation and event-publishing saves. */
+#include "runner/workload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/event_log.h"
+#include "store/tables.h"
+
+json_t *workload_view(const json_t *row) {
+    json_t *view = json_object();
+    static const char *const columns[] = {"id",         "organization_id", "agent_id",
+                                          "status",     "failure_reason",  "failure_message",
+                                          "created_at", "updated_at",      NULL};
+    for (size_t i = 0; columns[i]; i++) {
+        json_t *value = json_object_get(row, columns[i]);
+        json_object_set(view, columns[i], value ? value : json_null());
+    }
+    json_t *containers = json_loads(json_string_value(json_object_get(row, "containers")), 0,
+                                    NULL);
+    json_object_set_new(view, "containers", containers ? containers : json_array());
+    return view;
+}
+
+json_t *container_new(const char *name, const char *role, const char *image) {
+    return json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:n, s:n, s:n}", "name", name, "role",
+                     role, "image", image, "image_digest", "status", "waiting", "reason",
+                     "ContainerCreating", "message", "", "credential", "started_at",
+                     "finished_at");
+}
+
+static int append_parts(struct store *store, const char *org, const char *agent_id,
+                        const struct store_table *table, const char *role, const char *label,
+                        json_t *containers, struct agyn_error *err) {
+    struct store_filter filter = {"agent_id", agent_id};
+    struct store_query query = {.organization_id = org, .filters = &filter, .filter_count = 1};
+    json_t *rows = NULL;
+    int64_t next = 0;
+    if (store_list(store, table, &query, &rows, &next, err) != 0)
+        return -1;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        json_t *container =
+            container_new(json_string_value(json_object_get(row, label)), role,
+                          json_string_value(json_object_get(row, "image")));
+        json_object_set(container, role[0] == 'm' ? "mcp_id" : "hook_id",
+                        json_object_get(row, "id"));
+        json_array_append_new(containers, container);
+    }
+    json_decref(rows);
+    return 0;
+}
+
+static int publish(struct store *store, json_t *workload, int status_changed,
+                   struct agyn_error *err) {
+    const char *org = json_string_value(json_object_get(workload, "organization_id"));
+    if (event_log_append(store, org, "workload.updated", workload, err) != 0)
+        return -1;
+    if (status_changed &&
+        event_log_append(store, org, "workload.status_changed", workload, err) != 0)
+        return -1;
+    return 0;
+}
+
+int workload_create(struct store *store, const char *organization_id, const char *agent_id,
+                    json_t **view_out, struct agyn_error *err) {
+    json_t *agent = NULL;
+    if (store_get(store, &TABLE_AGENTS, organization_id, agent_id, &agent, err) != 0) {
+        if (err->code == AGYN_NOT_FOUND)
+            agyn_fail(err, AGYN_NOT_FOUND, "agent_id", "agent %s not found", agent_id);
+        return -1;
+    }
+    json_t *containers = json_array();
+    json_t *main_container = container_new(json_string_value(json_object_get(agent, "name")),
+                                           "main",
+                                           json_string_value(json_object_get(agent, "image")));
+    json_object_set_new(main_container, "agent_id", json_string(agent_id));
+    json_array_append_new(containers, main_container);
+    json_decref(agent);
+    if (append_parts(store, organization_id, agent_id, &TABLE_MCPS, "mcp", "name", containers,
+                     err) != 0 ||
+        append_parts(store, organization_id, agent_id, &TABLE_HOOKS, "hook", "event", containers,
+                     err) != 0) {
+        json_decref(containers);
+        return -1;
+    }
+    char *text = json_dumps(containers, JSON_COMPACT);
+    json_decref(containers);
+    json_t *row = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:i, s:n, s:n}", "organization_id",
+                            organization_id, "agent_id", agent_id, "status", "starting",
+                            "failure_reason", "failure_message", "containers", text,
+                            "stop_requested", 0, "claimed_by", "claimed_at");
+    free(text);
+    int rc = store_tx_begin(store, err);
+    if (rc == 0)
+        rc = store_insert(store, &TABLE_WORKLOADS, row, err);
+    json_t *view = rc == 0 ? workload_view(row) : NULL;
+    json_decref(row);
+    if (rc == 0)
+        rc = event_log_append(store, organization_id, "workload.created", view, err);
+    if (rc == 0)
+        rc = publish(store, view, 1, err);
+    if (rc == 0)
+        rc = store_tx_commit(store, err);
+    if (rc != 0) {
+        store_tx_rollback(store);
+        json_decref(view);
+        return -1;
+    }
+    *view_out = view;
+    return 0;
+}
+
+int workload_save(struct store *store, json_t *workload, const char *previous_status,
+                  struct agyn_error *err) {
+    const char *id = json_string_value(json_object_get(workload, "id"));
+    char *containers = json_dumps(json_object_get(workload, "containers"), JSON_COMPACT);
+    json_t *changes = json_pack("{s:O, s:O, s:O, s:s}", "status",
+                                json_object_get(workload, "status"), "failure_reason",
+                                json_object_get(workload, "failure_reason"), "failure_message",
+                                json_object_get(workload, "failure_message"), "containers",
+                                containers);
+    free(containers);
+    int rc = store_tx_begin(store, err);
+    if (rc == 0)
+        rc = store_update(store, &TABLE_WORKLOADS, NULL, id, changes, err);
+    json_decref(changes);
+    if (rc == 0) {
+        json_t *row = NULL;
+        rc = store_get(store, &TABLE_WORKLOADS, NULL, id, &row, err);
+        if (rc == 0) {
+            json_object_set(workload, "updated_at", json_object_get(row, "updated_at"));
+            json_decref(row);
+        }
+    }
+    const char *status = json_string_value(json_object_get(workload, "status"));
+    if (rc == 0)
+        rc = publish(store, workload, previous_status && strcmp(previous_status, status) != 0,
+                     err);
+    if (rc == 0)
+        rc = store_tx_commit(store, err);
+    if (rc != 0)
+        store_tx_rollback(store);
+    return rc;
+}

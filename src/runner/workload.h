@@ -1,0 +1,33 @@
+/* workload.h — a workload (one run of an agent) as the API shows it, and the writes that move
+ * it: each change is stored and appended to the event log (workload.updated, plus
+ * workload.status_changed when the status moved) in one transaction. */
+#ifndef AGYN_RUNNER_WORKLOAD_H
+#define AGYN_RUNNER_WORKLOAD_H
+
+#include <jansson.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+#define FAILURE_IMAGE_PULL "image_pull_failed"
+#define FAILURE_START "start_failed"
+
+/* The public JSON of a workload row: containers parsed, internal columns dropped. */
+json_t *workload_view(const json_t *row);
+
+/* Creates a workload for an agent with one waiting container per image (agent, its MCP
+ * servers, its hooks); publishes workload.created. */
+int workload_create(struct store *store, const char *organization_id, const char *agent_id,
+                    json_t **view_out, struct agyn_error *err);
+
+/* Writes status, failure fields and containers of workload (a view as returned above,
+ * modified by the caller) and publishes the events. */
+int workload_save(struct store *store, json_t *workload, const char *previous_status,
+                  struct agyn_error *err);
+
+/* A fresh container object: {name, role, image, image_digest: null, status: "waiting",
+ * reason: "ContainerCreating", message: "", credential: null, started_at: null,
+ * finished_at: null}. */
+json_t *container_new(const char *name, const char *role, const char *image);
+
+#endif

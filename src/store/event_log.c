@@ -1,0 +1,103 @@
+/* event_log.c — append, read and wait on the event log. */
+#include "store/event_log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "store/tables.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static uint64_t generation;
+static void (*listener_fn)(void *);
+static void *listener_ctx;
+
+void event_log_set_listener(void (*listener)(void *ctx), void *ctx) {
+    pthread_mutex_lock(&lock);
+    listener_fn = listener;
+    listener_ctx = ctx;
+    pthread_mutex_unlock(&lock);
+}
+
+int event_log_append(struct store *store, const char *organization_id, const char *type,
+                     json_t *payload, struct agyn_error *err) {
+    char *text = json_dumps(payload, JSON_COMPACT);
+    json_t *row = json_pack("{s:s, s:s, s:s}", "organization_id", organization_id, "type", type,
+                            "payload", text ? text : "{}");
+    free(text);
+    int rc = store_insert(store, &TABLE_EVENTS, row, err);
+    json_decref(row);
+    if (rc != 0)
+        return -1;
+    pthread_mutex_lock(&lock);
+    generation++;
+    pthread_cond_broadcast(&changed);
+    void (*fn)(void *) = listener_fn;
+    void *ctx = listener_ctx;
+    pthread_mutex_unlock(&lock);
+    if (fn)
+        fn(ctx);
+    return 0;
+}
+
+int event_log_read(struct store *store, const char *organization_id, int64_t after_id, int limit,
+                   json_t **events_out, struct agyn_error *err) {
+    struct store_query query = {.organization_id = organization_id, .limit = limit,
+                                .after_seq = after_id, .include_seq = true};
+    json_t *rows = NULL;
+    int64_t next = 0;
+    if (store_list(store, &TABLE_EVENTS, &query, &rows, &next, err) != 0)
+        return -1;
+    json_t *events = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        json_t *payload = json_loads(json_string_value(json_object_get(row, "payload")), 0, NULL);
+        json_array_append_new(events, json_pack("{s:O, s:O, s:o, s:O}", "id",
+                                                json_object_get(row, "seq"), "type",
+                                                json_object_get(row, "type"), "payload",
+                                                payload ? payload : json_object(), "created_at",
+                                                json_object_get(row, "created_at")));
+    }
+    json_decref(rows);
+    *events_out = events;
+    return 0;
+}
+
+int event_log_last_id(struct store *store, const char *organization_id, int64_t *id_out,
+                      struct agyn_error *err) {
+    struct store_query query = {.organization_id = organization_id, .limit = 1,
+                                .include_seq = true, .newest_first = true};
+    json_t *rows = NULL;
+    int64_t next = 0;
+    if (store_list(store, &TABLE_EVENTS, &query, &rows, &next, err) != 0)
+        return -1;
+    json_t *first = json_array_get(rows, 0);
+    *id_out = first ? json_integer_value(json_object_get(first, "seq")) : 0;
+    json_decref(rows);
+    return 0;
+}
+
+uint64_t event_log_generation(void) {
+    pthread_mutex_lock(&lock);
+    uint64_t value = generation;
+    pthread_mutex_unlock(&lock);
+    return value;
+}
+
+void event_log_wait(uint64_t seen, int timeout_ms) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&lock);
+    while (generation == seen)
+        if (pthread_cond_timedwait(&changed, &lock, &deadline) != 0)
+            break;
+    pthread_mutex_unlock(&lock);
+}

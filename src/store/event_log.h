@@ -1,0 +1,32 @@
+/* event_log.h — the organization-scoped log of change events (workload.*, image_pull_secret.*,
+ * attachment.*) that the SSE stream serves. Events are rows (their position is the SSE id, so a
+ * reconnecting client replays what it missed from Last-Event-ID); appending also wakes the
+ * in-process waiters. Payloads never carry secret values. */
+#ifndef AGYN_STORE_EVENT_LOG_H
+#define AGYN_STORE_EVENT_LOG_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+/* Appends {type, payload} (payload is borrowed) for organization_id. */
+int event_log_append(struct store *store, const char *organization_id, const char *type,
+                     json_t *payload, struct agyn_error *err);
+/* Events after after_id, oldest first, at most limit: [{"id", "type", "payload", "created_at"}]. */
+int event_log_read(struct store *store, const char *organization_id, int64_t after_id, int limit,
+                   json_t **events_out, struct agyn_error *err);
+/* The newest event id of the organization (0 when none). */
+int event_log_last_id(struct store *store, const char *organization_id, int64_t *id_out,
+                      struct agyn_error *err);
+
+/* A counter bumped by every append in this process; event_log_wait blocks until it differs
+ * from seen or timeout_ms passes. */
+uint64_t event_log_generation(void);
+void event_log_wait(uint64_t seen, int timeout_ms);
+/* Called after each append (in-process), e.g. to resume suspended SSE connections. */
+void event_log_set_listener(void (*listener)(void *ctx), void *ctx);
+
+#endif
