@@ -51,6 +51,10 @@ SCHEMAS = {
                       ["agent_id", "event", "image"]),
     "HookUpdate": obj({"event": STR, "image": STR, "description": STR, "agent_id": UUID}),
     "Health": obj({"status": STR}),
+    "Session": obj({"role": STR, "token_id": UUID, "organization_id": NULLABLE_UUID,
+                    "csrf_token": {"type": "string", "description":
+                                   "Send as X-CSRF-Token on POST, PATCH and DELETE."}}),
+    "SessionCreate": obj({"token": {"type": "string", "writeOnly": True}}, ["token"]),
     "SecretProvider": obj({**META, "name": STR, "type": {"enum": ["vault", "aws-secrets-manager"]},
                            "config": {"type": "object", "description":
                                       "Public config; credential fields are never returned."},
@@ -181,6 +185,12 @@ PATHS = {
     "/api/v1/openapi.json": {"get": op("This document", "public", 200, {"type": "object"})},
     "/api/v1/me": {"get": op("The calling token's role and organization", "token", 200,
                              ref("Me"))},
+    "/api/v1/session": {
+        "post": op("Console sign-in: exchange an API token for an HttpOnly session cookie",
+                   "public", 201, ref("Session"), "SessionCreate"),
+        "get": op("The Console session of this request, with its CSRF token", "token", 200,
+                  ref("Session")),
+        "delete": op("Sign out", "token", 204)},
     "/api/v1/organizations": {
         "post": op("Create an organization", "admin", 201, ref("Organization"),
                    "OrganizationCreate"),

@@ -74,5 +74,9 @@ HANDLER(h_workloads_stop);
 HANDLER(h_events);
 HANDLER(h_metrics);
 HANDLER(h_image_pull_secrets_verify);
+/* session.c */
+HANDLER(h_session_create);
+HANDLER(h_session_get);
+HANDLER(h_session_delete);
 
 #endif

@@ -46,12 +46,15 @@ struct api_response {
     const void *static_body; /* raw body that outlives the response (embedded assets) */
     const char *content_type;
     const char *cache_control;
+    char set_cookie[200]; /* a Set-Cookie header value, or "" */
     /* A streamed body (server-sent events): libmicrohttpd content reader and its cleanup. */
     ssize_t (*stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
     void (*stream_free)(void *cls);
     void *stream_cls;
 };
 
+/* Request header or NULL. */
+const char *request_header(const struct api_request *req, const char *name);
 /* Query argument or NULL. */
 const char *request_query(const struct api_request *req, const char *name);
 

@@ -9,6 +9,9 @@ const struct route API_ROUTES[] = {
     {"GET", "/readyz", h_readyz, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/openapi.json", h_openapi, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/me", h_me, ACCESS_TOKEN, NULL},
+    {"POST", "/api/v1/session", h_session_create, ACCESS_PUBLIC, NULL},
+    {"GET", "/api/v1/session", h_session_get, ACCESS_TOKEN, NULL},
+    {"DELETE", "/api/v1/session", h_session_delete, ACCESS_TOKEN, NULL},
 
     {"POST", "/api/v1/organizations", h_organizations_create, ACCESS_ADMIN, NULL},
     {"GET", "/api/v1/organizations", h_organizations_list, ACCESS_TOKEN, NULL},

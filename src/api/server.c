@@ -17,6 +17,7 @@
 #include "api/auth.h"
 #include "api/request.h"
 #include "api/router.h"
+#include "api/session.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -40,6 +41,11 @@ struct request_context {
 const char *request_query(const struct api_request *req, const char *name) {
     return MHD_lookup_connection_value((struct MHD_Connection *)req->connection,
                                        MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *request_header(const struct api_request *req, const char *name) {
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->connection,
+                                       MHD_HEADER_KIND, name);
 }
 
 int respond_json(struct api_response *res, int status, json_t *json) {
@@ -150,20 +156,41 @@ static int parse_body(struct MHD_Connection *connection, struct request_context 
     return 0;
 }
 
+/* Everything outside the API and the operational endpoints is the Console. */
+static int is_console_path(const char *url) {
+    return strncmp(url, "/api/", 5) != 0 && strcmp(url, "/api") != 0 &&
+           strcmp(url, "/healthz") != 0 && strcmp(url, "/readyz") != 0 &&
+           strcmp(url, "/metrics") != 0;
+}
+
 static void dispatch(struct api_server *server, struct MHD_Connection *connection,
                      const char *method, const char *url, struct request_context *ctx,
                      struct api_request *req, struct api_response *res) {
     struct agyn_error err = {0};
     const struct route *route = NULL;
     req->route = "unmatched";
+    if (is_console_path(url)) {
+        req->route = "console";
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+            agyn_fail(&err, AGYN_METHOD_NOT_ALLOWED, NULL, "the Console only answers GET");
+        else if (console_serve(url, res, &err) == 0)
+            return;
+        error_response(res, &err);
+        return;
+    }
     enum route_match match = router_match(method, url, req, &route);
     if (match == ROUTE_FOUND)
         req->route = route->pattern;
     int rc = 0;
     if (match != ROUTE_FOUND || route->access != ACCESS_PUBLIC) {
-        const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                                MHD_HTTP_HEADER_AUTHORIZATION);
-        rc = auth_authenticate(server->app->store, authorization, &req->principal, &err);
+        const char *authorization = request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+        const char *cookie = request_header(req, MHD_HTTP_HEADER_COOKIE);
+        if (!authorization && cookie)
+            rc = session_authenticate(server->app, cookie, method,
+                                      request_header(req, "X-CSRF-Token"), &req->principal,
+                                      &err);
+        else
+            rc = auth_authenticate(server->app->store, authorization, &req->principal, &err);
     }
     if (rc == 0 && match == ROUTE_NO_PATH)
         rc = agyn_fail(&err, AGYN_NOT_FOUND, NULL, "no such API route: %s %s", method, url);
@@ -224,6 +251,13 @@ static struct MHD_Response *build_response(struct api_response *res) {
     MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL,
                             res->cache_control ? res->cache_control : "no-store");
     MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(response, "X-Frame-Options", "DENY");
+    MHD_add_response_header(response, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(response, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    if (res->set_cookie[0])
+        MHD_add_response_header(response, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);
     return response;
 }
 

@@ -85,5 +85,10 @@ const char *const SQLITE_MIGRATIONS[] = {
     "type TEXT NOT NULL, payload TEXT NOT NULL);"
     "CREATE INDEX events_org ON events (organization_id, seq);",
 
+    /* 4: Console sessions: an HttpOnly cookie names a session bound to an API token. */
+    "CREATE TABLE sessions (" COMMON
+    "token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,"
+    " session_hash TEXT NOT NULL UNIQUE, csrf_token TEXT NOT NULL, expires_at TEXT NOT NULL);",
+
     NULL,
 };

@@ -57,8 +57,13 @@ const struct store_table TABLE_WORKLOADS =
 const struct store_table TABLE_EVENTS =
     TABLE("events", true, TEXT("type"), TEXT("payload"));
 
+const struct store_table TABLE_SESSIONS =
+    TABLE("sessions", false, TEXT("token_id"), {"session_hash", COLUMN_TEXT, COLUMN_INTERNAL},
+          {"csrf_token", COLUMN_TEXT, COLUMN_INTERNAL}, TEXT("expires_at"));
+
 const struct store_table *const STORE_ALL_TABLES[] = {
     &TABLE_ORGANIZATIONS, &TABLE_API_TOKENS,  &TABLE_AGENTS,
     &TABLE_MCPS,          &TABLE_HOOKS,       &TABLE_SECRET_PROVIDERS,
     &TABLE_SECRETS,       &TABLE_IMAGE_PULL_SECRETS, &TABLE_ATTACHMENTS,
-    &TABLE_WORKLOADS,     &TABLE_EVENTS,      NULL};
+    &TABLE_WORKLOADS,     &TABLE_EVENTS,      &TABLE_SESSIONS,
+    NULL};

@@ -17,6 +17,7 @@ extern const struct store_table TABLE_ATTACHMENTS;
  * filters on organization_id explicitly. */
 extern const struct store_table TABLE_WORKLOADS;
 extern const struct store_table TABLE_EVENTS;
+extern const struct store_table TABLE_SESSIONS;
 
 /* Every table, NULL-terminated (used by `agynd keys rewrap` to find sealed columns). */
 extern const struct store_table *const STORE_ALL_TABLES[];
