@@ -1,0 +1,222 @@
+/* test_store.c — the store interface on the SQLite backend: inserts stamp ids and times, rows
+ * stay inside their organization, keyset paging visits every row once in creation order,
+ * unique violations name the column, transactions roll back, cascades and restrictions hold. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/event_log.h"
+#include "store/store.h"
+#include "store/tables.h"
+
+struct fixture {
+    char dir[64];
+    struct store *store;
+    char org_a[40], org_b[40];
+};
+
+static void make_org(struct store *store, const char *name, char *id_out) {
+    struct agyn_error err = {0};
+    json_t *row = json_pack("{s:s}", "name", name);
+    assert_int_equal(store_insert(store, &TABLE_ORGANIZATIONS, row, &err), 0);
+    snprintf(id_out, 40, "%s", json_string_value(json_object_get(row, "id")));
+    json_decref(row);
+}
+
+static int setup(void **state) {
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/agyn-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char location[128];
+    snprintf(location, sizeof location, "sqlite:%s/agyn.db", f->dir);
+    struct agyn_error err = {0};
+    assert_int_equal(store_open(location, &f->store, &err), 0);
+    make_org(f->store, "a", f->org_a);
+    make_org(f->store, "b", f->org_b);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    struct fixture *f = *state;
+    store_close(f->store);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", f->dir);
+    assert_int_equal(system(command), 0);
+    free(f);
+    return 0;
+}
+
+static json_t *agent(const char *org, const char *name) {
+    return json_pack("{s:s, s:s, s:s, s:s}", "organization_id", org, "name", name, "image",
+                     "nginx", "description", "");
+}
+
+static void test_insert_get_scoped(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    json_t *row = agent(f->org_a, "one");
+    assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
+    const char *id = json_string_value(json_object_get(row, "id"));
+    assert_non_null(id);
+    assert_non_null(json_string_value(json_object_get(row, "created_at")));
+    json_t *got = NULL;
+    assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_a, id, &got, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(got, "name")), "one");
+    json_decref(got);
+    /* Another organization cannot see it. */
+    assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_b, id, &got, &err), -1);
+    assert_int_equal(err.code, AGYN_NOT_FOUND);
+    json_decref(row);
+}
+
+static void test_unique_violation_names_column(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    json_t *first = agent(f->org_a, "dup"), *second = agent(f->org_a, "dup");
+    json_t *other_org = agent(f->org_b, "dup");
+    assert_int_equal(store_insert(f->store, &TABLE_AGENTS, first, &err), 0);
+    assert_int_equal(store_insert(f->store, &TABLE_AGENTS, second, &err), -1);
+    assert_int_equal(err.code, AGYN_CONFLICT);
+    assert_string_equal(err.field, "name");
+    assert_int_equal(store_insert(f->store, &TABLE_AGENTS, other_org, &err), 0);
+    json_decref(first);
+    json_decref(second);
+    json_decref(other_org);
+}
+
+static void test_paging_visits_every_row_once(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    for (int i = 0; i < 23; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "agent-%02d", i);
+        json_t *row = agent(f->org_a, name);
+        assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
+        json_decref(row);
+    }
+    struct store_query query = {.organization_id = f->org_a, .limit = 5};
+    int seen = 0, pages = 0;
+    for (;;) {
+        json_t *rows = NULL;
+        int64_t next = 0;
+        assert_int_equal(store_list(f->store, &TABLE_AGENTS, &query, &rows, &next, &err), 0);
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+            char expected[16];
+            snprintf(expected, sizeof expected, "agent-%02d", seen++);
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(rows, i), "name")), expected);
+        }
+        json_decref(rows);
+        pages++;
+        if (next == 0)
+            break;
+        query.after_seq = next;
+    }
+    assert_int_equal(seen, 23);
+    assert_int_equal(pages, 5);
+}
+
+static void test_update_and_delete(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    json_t *row = agent(f->org_a, "u");
+    assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
+    const char *id = json_string_value(json_object_get(row, "id"));
+    json_t *changes = json_pack("{s:s}", "image", "ghcr.io/acme/x:v2");
+    assert_int_equal(store_update(f->store, &TABLE_AGENTS, f->org_b, id, changes, &err), -1);
+    assert_int_equal(err.code, AGYN_NOT_FOUND);
+    assert_int_equal(store_update(f->store, &TABLE_AGENTS, f->org_a, id, changes, &err), 0);
+    json_decref(changes);
+    assert_int_equal(store_delete(f->store, &TABLE_AGENTS, f->org_b, id, &err), -1);
+    assert_int_equal(store_delete(f->store, &TABLE_AGENTS, f->org_a, id, &err), 0);
+    assert_int_equal(store_delete(f->store, &TABLE_AGENTS, f->org_a, id, &err), -1);
+    assert_int_equal(err.code, AGYN_NOT_FOUND);
+    json_decref(row);
+}
+
+static void test_transaction_rolls_back(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    assert_int_equal(store_tx_begin(f->store, &err), 0);
+    json_t *row = agent(f->org_a, "ghost");
+    assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
+    store_tx_rollback(f->store);
+    json_t *got = NULL;
+    assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_a,
+                               json_string_value(json_object_get(row, "id")), &got, &err),
+                     -1);
+    json_decref(row);
+}
+
+static void test_agent_delete_cascades_to_parts(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    json_t *a = agent(f->org_a, "parent");
+    assert_int_equal(store_insert(f->store, &TABLE_AGENTS, a, &err), 0);
+    const char *agent_id = json_string_value(json_object_get(a, "id"));
+    json_t *mcp = json_pack("{s:s, s:s, s:s, s:s, s:s}", "organization_id", f->org_a, "agent_id",
+                            agent_id, "name", "m", "image", "x", "description", "");
+    assert_int_equal(store_insert(f->store, &TABLE_MCPS, mcp, &err), 0);
+    assert_int_equal(store_delete(f->store, &TABLE_AGENTS, f->org_a, agent_id, &err), 0);
+    json_t *got = NULL;
+    assert_int_equal(store_get(f->store, &TABLE_MCPS, f->org_a,
+                               json_string_value(json_object_get(mcp, "id")), &got, &err),
+                     -1);
+    json_decref(mcp);
+    json_decref(a);
+}
+
+static void test_event_log_order_and_isolation(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    json_t *payload = json_pack("{s:i}", "n", 1);
+    uint64_t before = event_log_generation();
+    assert_int_equal(event_log_append(f->store, f->org_a, "x.one", payload, &err), 0);
+    assert_int_equal(event_log_append(f->store, f->org_b, "x.other", payload, &err), 0);
+    assert_int_equal(event_log_append(f->store, f->org_a, "x.two", payload, &err), 0);
+    assert_true(event_log_generation() > before);
+    json_decref(payload);
+    json_t *events = NULL;
+    assert_int_equal(event_log_read(f->store, f->org_a, 0, 10, &events, &err), 0);
+    assert_int_equal(json_array_size(events), 2);
+    int64_t first = json_integer_value(json_object_get(json_array_get(events, 0), "id"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(events, 1), "type")),
+                        "x.two");
+    json_decref(events);
+    assert_int_equal(event_log_read(f->store, f->org_a, first, 10, &events, &err), 0);
+    assert_int_equal(json_array_size(events), 1);
+    json_decref(events);
+    int64_t last = 0;
+    assert_int_equal(event_log_last_id(f->store, f->org_a, &last, &err), 0);
+    assert_true(last > first);
+}
+
+static void test_postgres_url_is_refused_clearly(void **state) {
+    (void)state;
+    struct store *store = NULL;
+    struct agyn_error err = {0};
+    assert_int_equal(store_open("postgres://localhost/agyn", &store, &err), -1);
+    assert_string_equal(err.field, "database");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_insert_get_scoped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unique_violation_names_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_visits_every_row_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_delete_cascades_to_parts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_log_order_and_isolation, setup, teardown),
+        cmocka_unit_test(test_postgres_url_is_refused_clearly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
