@@ -47,6 +47,19 @@ static void usage(FILE *out) {
             "  -h, --help            show this help\n");
 }
 
+/* When the keyring cannot be loaded, says which keys the stored values need. */
+static void report_needed_keys(const char *database) {
+    struct store *store = NULL;
+    struct agyn_error err = {0};
+    char ids[1024];
+    if (store_open(database, &store, &err) == 0 &&
+        sealed_values_key_ids(store, ids, sizeof ids, &err) == 0 && ids[0])
+        fprintf(stderr, "agynd serve: the stored values are encrypted with key(s) %s; restore "
+                        "a keyring holding them\n",
+                ids);
+    store_close(store);
+}
+
 int cmd_serve(int argc, char **argv) {
     struct app app = {0};
     config_defaults(&app.config);
@@ -156,6 +169,7 @@ int cmd_serve(int argc, char **argv) {
         snprintf(content_dir, sizeof content_dir, "%s/content", app.config.data_dir);
     if (keyring_load(app.config.keyring_file, &app.keyring, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
+        report_needed_keys(app.config.database);
         return 1;
     }
     if (store_open(app.config.database, &app.store, &err) != 0) {

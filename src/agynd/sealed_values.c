@@ -144,8 +144,11 @@ static int rewrap_value(struct store *store, const struct store_table *table, co
         char aad[512];
         row_aad(table, current, column, aad, sizeof aad);
         char *fresh = envelope_rewrap(state->kr, aad, sealed, &changed, err);
-        if (!fresh)
+        if (!fresh) {
+            if (!strstr(err->message, row_id)) /* say which value failed */
+                agyn_error_prefix(err, "%s.%s of row %s", table->name, column, row_id);
             rc = -1;
+        }
         if (rc == 0 && changed) {
             json_t *changes = json_pack("{s:s}", column, fresh);
             rc = store_update_quietly(store, table, org, row_id, changes, err);
@@ -190,4 +193,29 @@ int sealed_values_count_key(struct store *store, const char *key_id, long long *
     int rc = visit_all(store, count_value, &state, err);
     *count = state.count;
     return rc;
+}
+
+struct key_ids_state {
+    char *out;
+    size_t size;
+};
+
+static int collect_key_id(struct store *store, const struct store_table *table, const json_t *row,
+                          const char *column, void *opaque, struct agyn_error *err) {
+    struct key_ids_state *state = opaque;
+    char key_id[KEYRING_ID_MAX];
+    if (envelope_key_id(json_string_value(json_object_get(row, column)), key_id) != 0)
+        return 0;
+    size_t len = strlen(state->out), id_len = strlen(key_id);
+    for (const char *p = strstr(state->out, key_id); p; p = strstr(p + 1, key_id))
+        if ((p == state->out || p[-1] == ' ') && (p[id_len] == ',' || p[id_len] == '\0'))
+            return 0;
+    snprintf(state->out + len, state->size - len, "%s%s", len ? ", " : "", key_id);
+    return 0;
+}
+
+int sealed_values_key_ids(struct store *store, char *out, size_t size, struct agyn_error *err) {
+    out[0] = '\0';
+    struct key_ids_state state = {out, size};
+    return visit_all(store, collect_key_id, &state, err);
 }

@@ -22,5 +22,7 @@ int sealed_values_rewrap(struct store *store, struct keyring *kr,
 /* Counts values still sealed under key_id (0 means the key may be removed). */
 int sealed_values_count_key(struct store *store, const char *key_id, long long *count,
                             struct agyn_error *err);
+/* The distinct key ids stored values are sealed under, as "k-1, k-2" ("" when none). */
+int sealed_values_key_ids(struct store *store, char *out, size_t size, struct agyn_error *err);
 
 #endif

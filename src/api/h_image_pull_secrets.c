@@ -2,6 +2,7 @@
  * and a write-only password from exactly one source (inline, a Secret, or a provider's remote
  * path). The registry is normalized (core/registry_pattern). Deleting one that is attached is
  * refused with the attachments listed, unless ?detach=true. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/handlers.h"
@@ -11,6 +12,7 @@
 #include "api/resource.h"
 #include "api/validate.h"
 #include "core/docker_config.h"
+#include "core/names.h"
 #include "core/registry_pattern.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"
@@ -210,6 +212,24 @@ HANDLER(h_image_pull_secrets_delete) {
     return 0;
 }
 
+/* An entry must also pass what a direct create checks: its registry becomes the name, and the
+ * password has the same 64 KiB limit as in password_source_read. */
+static int validate_imported_entry(const struct docker_config_entry *entry,
+                                   struct agyn_error *err) {
+    char quoted[72], field[96];
+    text_quote(entry->key, strlen(entry->key), strlen(entry->key), quoted, sizeof quoted);
+    snprintf(field, sizeof field, "auths[%s]", quoted);
+    if (strlen(entry->registry) > AGYN_NAME_MAX)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field,
+                         "%s: the registry is longer than %d bytes, too long to name an image "
+                         "pull secret after it",
+                         field, AGYN_NAME_MAX);
+    if (strlen(entry->password) <= 64 * 1024)
+        return 0;
+    snprintf(field, sizeof field, "auths[%s].password", quoted);
+    return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s is longer than 64 KiB", field);
+}
+
 static json_t *error_json(const struct agyn_error *e) {
     json_t *out = json_pack("{s:s, s:s}", "code", agyn_code_name(e->code), "message", e->message);
     if (e->field[0])
@@ -233,6 +253,7 @@ HANDLER(h_image_pull_secrets_import) {
         if (entry_error.code == AGYN_OK) {
             struct password_source source = {.inline_value = entry->password, .kind = "inline"};
             if (validate_username(entry->username, &entry_error) == 0 &&
+                validate_imported_entry(entry, &entry_error) == 0 &&
                 insert_image_pull_secret(req, entry->registry, "imported from Docker config",
                                          entry->registry, entry->username, &source, &view,
                                          &entry_error) == 0) {

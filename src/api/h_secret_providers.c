@@ -63,7 +63,11 @@ static int store_config(struct api_request *req, const struct provider_backend *
         text = json_dumps(credentials, JSON_COMPACT);
         struct sealed_location where = {req->org_id, "secret_providers", row_id,
                                         "credentials_sealed"};
-        char *sealed = sealed_field_seal(req->app->keyring, &where, text, err);
+        /* Under the keyring file's active key (`agynd keys add` may have run meanwhile). */
+        char *sealed =
+            keyring_reload(req->app->keyring, req->app->config.keyring_file, err) == 0
+                ? sealed_field_seal(req->app->keyring, &where, text, err)
+                : NULL;
         secure_free_str(text);
         if (sealed)
             json_object_set_new(row, "credentials_sealed", json_string(sealed));

@@ -101,6 +101,11 @@ int password_source_write(struct api_request *req, const struct password_source_
     clock_now_rfc3339(now);
     json_object_set_new(row, fields->updated_column, json_string(now));
     if (strcmp(source->kind, "inline") == 0) {
+        /* Seal under the keyring file's active key: `agynd keys add` may have run since the
+         * keyring was loaded, and a value sealed under the old key would be left behind by
+         * `agynd keys rewrap` and lost with `agynd keys remove`. */
+        if (keyring_reload(req->app->keyring, req->app->config.keyring_file, err) != 0)
+            return -1;
         struct sealed_location where = {req->org_id, fields->table, row_id,
                                         fields->sealed_column};
         char *sealed = sealed_field_seal(req->app->keyring, &where, source->inline_value, err);

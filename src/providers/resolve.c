@@ -16,8 +16,13 @@ static int open_column(const struct resolve_context *ctx, const json_t *row, con
                        const char *column, char **plain_out, struct agyn_error *err) {
     struct sealed_location where = {text(row, "organization_id"), table, text(row, "id"),
                                     column};
-    return sealed_field_open(ctx->keyring, ctx->keyring_path, &where, text(row, column),
-                             plain_out, err);
+    if (sealed_field_open(ctx->keyring, ctx->keyring_path, &where, text(row, column), plain_out,
+                          err) != 0) {
+        if (where.row_id && !strstr(err->message, where.row_id)) /* say which value failed */
+            agyn_error_prefix(err, "%s.%s of row %s", table, column, where.row_id);
+        return -1;
+    }
+    return 0;
 }
 
 int resolve_provider_config(const struct resolve_context *ctx, const json_t *provider_row,

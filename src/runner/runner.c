@@ -88,11 +88,17 @@ static int stop_requested(struct runner *runner, const char *workload_id) {
     return requested;
 }
 
-static void save(struct runner *runner, json_t *workload, const char *previous_status) {
+/* Returns 0 when written, 1 when the stored status is no longer previous_status (a stop
+ * request moved it to "stopping": the caller finishes the stop instead), -1 on an error. */
+static int save(struct runner *runner, json_t *workload, const char *previous_status) {
     struct agyn_error err = {0};
-    if (workload_save(runner->resolve->store, workload, previous_status, &err) != 0)
-        log_event("error", "saving workload failed", "workload_id=%s error=\"%s\"",
-                  text(workload, "id"), err.message);
+    if (workload_save(runner->resolve->store, workload, previous_status, &err) == 0)
+        return 0;
+    if (err.code == AGYN_CONFLICT)
+        return 1;
+    log_event("error", "saving workload failed", "workload_id=%s error=\"%s\"",
+              text(workload, "id"), err.message);
+    return -1;
 }
 
 /* Sleeps up to ms, waking early on any event (a stop request publishes one). */
@@ -198,14 +204,15 @@ static const char *container_target(const json_t *container, const char **column
     return "";
 }
 
-static void fail_workload(struct runner *runner, json_t *workload, json_t *container,
-                          const char *reason, const char *message) {
+static enum pull_outcome fail_workload(struct runner *runner, json_t *workload,
+                                       json_t *container, const char *reason,
+                                       const char *message) {
     set_text(container, "reason", reason);
     set_text(container, "message", message);
     set_text(workload, "status", "failed");
     set_text(workload, "failure_reason", FAILURE_IMAGE_PULL);
     set_text(workload, "failure_message", message);
-    save(runner, workload, "starting");
+    return save(runner, workload, "starting") == 1 ? PULL_STOPPED : PULL_WORKLOAD_FAILED;
 }
 
 static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
@@ -214,18 +221,14 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
     const char *image_text = text(container, "image");
     struct image_ref ref;
     struct agyn_error err = {0};
-    if (image_ref_parse(image_text, "image", &ref, &err) != 0) {
-        fail_workload(runner, workload, container, "InvalidImageName", err.message);
-        return PULL_WORKLOAD_FAILED;
-    }
+    if (image_ref_parse(image_text, "image", &ref, &err) != 0)
+        return fail_workload(runner, workload, container, "InvalidImageName", err.message);
     const char *column;
     const char *target = container_target(container, &column);
     struct pull_credentials credentials;
     if (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
-                                 target, &ref, &credentials, &err) != 0) {
-        fail_workload(runner, workload, container, "ErrImagePull", err.message);
-        return PULL_WORKLOAD_FAILED;
-    }
+                                 target, &ref, &credentials, &err) != 0)
+        return fail_workload(runner, workload, container, "ErrImagePull", err.message);
     long long backoff = runner->config.backoff_initial_ms;
     char message[4096];
     enum pull_outcome outcome = PULL_STOPPED;
@@ -249,15 +252,16 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         }
         set_text(container, "reason", "ErrImagePull");
         set_text(container, "message", message);
-        save(runner, workload, "starting");
+        if (save(runner, workload, "starting") == 1)
+            break; /* stopped meanwhile */
         long long elapsed = clock_monotonic_ms() - started_ms;
         if (permanent || elapsed >= runner->config.start_grace_ms) {
-            fail_workload(runner, workload, container, "ImagePullBackOff", message);
-            outcome = PULL_WORKLOAD_FAILED;
+            outcome = fail_workload(runner, workload, container, "ImagePullBackOff", message);
             break;
         }
         set_text(container, "reason", "ImagePullBackOff");
-        save(runner, workload, "starting");
+        if (save(runner, workload, "starting") == 1)
+            break;
         long long remaining = runner->config.start_grace_ms - elapsed;
         backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
         backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
@@ -280,6 +284,8 @@ static void finish_stop(struct runner *runner, json_t *workload, const char *pre
         set_text(container, "finished_at", now);
     }
     set_text(workload, "status", "stopped");
+    set_text(workload, "failure_reason", NULL);
+    set_text(workload, "failure_message", NULL);
     save(runner, workload, previous);
 }
 
@@ -306,8 +312,8 @@ static void run_workload(struct runner *runner, json_t *row) {
                 set_text(workload, "status", "failed");
                 set_text(workload, "failure_reason", FAILURE_START);
                 set_text(workload, "failure_message", err.message);
-                save(runner, workload, "starting");
-                outcome = PULL_WORKLOAD_FAILED;
+                outcome = save(runner, workload, "starting") == 1 ? PULL_STOPPED
+                                                                  : PULL_WORKLOAD_FAILED;
                 break;
             }
             set_text(container, "status", "running");
@@ -316,10 +322,11 @@ static void run_workload(struct runner *runner, json_t *row) {
     }
     if (outcome == PULL_DONE) {
         set_text(workload, "status", "running");
-        save(runner, workload, "starting");
-    } else if (outcome == PULL_STOPPED && !atomic_load(&runner->stopping)) {
-        finish_stop(runner, workload, "stopping");
+        if (save(runner, workload, "starting") == 1)
+            outcome = PULL_STOPPED; /* the stop came during the pull */
     }
+    if (outcome == PULL_STOPPED && !atomic_load(&runner->stopping))
+        finish_stop(runner, workload, "stopping");
     if (!atomic_load(&runner->stopping))
         release(runner, workload_id);
     json_decref(workload);
@@ -405,6 +412,7 @@ void runner_stop(struct runner *runner) {
     if (!runner)
         return;
     atomic_store(&runner->stopping, 1);
+    event_log_notify();
     for (int i = 0; i < runner->config.threads; i++)
         pthread_join(runner->threads[i], NULL);
     free(runner->threads);

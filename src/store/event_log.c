@@ -79,6 +79,13 @@ int event_log_last_id(struct store *store, const char *organization_id, int64_t 
     return 0;
 }
 
+void event_log_notify(void) {
+    pthread_mutex_lock(&lock);
+    generation++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
 uint64_t event_log_generation(void) {
     pthread_mutex_lock(&lock);
     uint64_t value = generation;

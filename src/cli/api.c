@@ -1,0 +1,205 @@
+/* api.c — JSON calls to the agyn API on top of http.c: error reporting in the API's own words
+ * ("agyn: registry: ..."), paging through lists, finding the organization, and turning names
+ * into ids. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/wiping_alloc.h"
+
+/* Control bytes of server text are shown as spaces, so a message cannot drive the terminal. */
+static void print_clean(FILE *out, const char *text) {
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
+}
+
+void api_print_error(const char *context, int status, const json_t *response) {
+    const json_t *error = json_object_get(response, "error");
+    const char *message = json_string_value(json_object_get(error, "message"));
+    const char *field = json_string_value(json_object_get(error, "field"));
+    fputs("agyn: ", stderr);
+    if (context) {
+        print_clean(stderr, context);
+        fputs(": ", stderr);
+    }
+    if (!message) {
+        fprintf(stderr, "the API answered HTTP %d\n", status);
+        return;
+    }
+    if (field && *field) {
+        print_clean(stderr, field);
+        fputs(": ", stderr);
+    }
+    print_clean(stderr, message);
+    fputc('\n', stderr);
+}
+
+int api_call_status(struct cli *cli, const char *method, const char *path, const char *body_text,
+                    size_t body_len, json_t **out) {
+    *out = NULL;
+    if (!body_text && (strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0)) {
+        body_text = "{}"; /* an action without input (verify, stop, test) */
+        body_len = 2;
+    }
+    char *response = NULL;
+    size_t len = 0;
+    int status = http_send(cli, method, path, body_text, body_len, &response, &len);
+    if (status < 0)
+        return -1;
+    if (len > 0)
+        *out = json_loadb(response, len, 0, NULL);
+    if (len > 0 && !*out && status < 300) {
+        fprintf(stderr, "agyn: the API answered HTTP %d with a body that is not JSON\n", status);
+        status = -1;
+    }
+    wiping_free(response);
+    return status;
+}
+
+int api_call(struct cli *cli, const char *method, const char *path, const json_t *body,
+             json_t **out) {
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_t *response = NULL;
+    int status = api_call_status(cli, method, path, text, text ? strlen(text) : 0, &response);
+    wiping_free(text);
+    if (status < 0)
+        return CLI_FAIL;
+    if (status >= 300) {
+        api_print_error(NULL, status, response);
+        json_decref(response);
+        return CLI_FAIL;
+    }
+    if (out)
+        *out = response;
+    else
+        json_decref(response);
+    return CLI_OK;
+}
+
+int api_list_all(struct cli *cli, const char *path, json_t **items) {
+    *items = json_array();
+    char *token = NULL;
+    for (;;) {
+        char *page_path = NULL;
+        char *escaped = token ? http_escape(cli, token) : NULL;
+        int n = asprintf(&page_path, "%s%spage_size=100%s%s", path, strchr(path, '?') ? "&" : "?",
+                         escaped ? "&page_token=" : "", escaped ? escaped : "");
+        free(escaped);
+        free(token);
+        token = NULL;
+        json_t *page = NULL;
+        int rc = n < 0 ? CLI_FAIL : api_call(cli, "GET", page_path, NULL, &page);
+        free(page_path);
+        if (rc != CLI_OK) {
+            json_decref(*items);
+            *items = NULL;
+            return rc;
+        }
+        json_array_extend(*items, json_object_get(page, "items"));
+        const char *next = json_string_value(json_object_get(page, "next_page_token"));
+        if (next && *next)
+            token = strdup(next);
+        json_decref(page);
+        if (!token)
+            return CLI_OK;
+    }
+}
+
+/* The id of the row of items whose label equals name; CLI_FAIL (printed) for none or many. */
+static int find_by_label(const json_t *items, const char *label, const char *name, const char *noun,
+                         char out[AGYN_UUID_LEN + 1]) {
+    const char *found = NULL;
+    size_t i, matches = 0;
+    const json_t *item;
+    json_array_foreach(items, i, item) {
+        const char *value = json_string_value(json_object_get(item, label));
+        if (value && strcmp(value, name) == 0) {
+            found = json_string_value(json_object_get(item, "id"));
+            matches++;
+        }
+    }
+    if (matches == 1 && found && uuid_is_valid(found)) {
+        snprintf(out, AGYN_UUID_LEN + 1, "%s", found);
+        return CLI_OK;
+    }
+    if (matches > 1)
+        fprintf(stderr, "agyn: %zu %ss are named \"%s\"; give the id instead\n", matches, noun,
+                name);
+    else
+        fprintf(stderr, "agyn: %s \"%s\" not found\n", noun, name);
+    return CLI_FAIL;
+}
+
+int cli_org(struct cli *cli) {
+    if (cli->org_id[0])
+        return CLI_OK;
+    json_t *found = NULL;
+    if (cli->org_arg && uuid_is_valid(cli->org_arg)) {
+        snprintf(cli->org_id, sizeof cli->org_id, "%s", cli->org_arg);
+        return CLI_OK;
+    }
+    if (cli->org_arg) {
+        if (api_list_all(cli, "/api/v1/organizations", &found) != CLI_OK)
+            return CLI_FAIL;
+        int rc = find_by_label(found, "name", cli->org_arg, "organization", cli->org_id);
+        json_decref(found);
+        return rc;
+    }
+    if (api_call(cli, "GET", "/api/v1/me", NULL, &found) != CLI_OK)
+        return CLI_FAIL;
+    const char *org = json_string_value(json_object_get(found, "organization_id"));
+    int rc = CLI_OK;
+    if (org && uuid_is_valid(org)) {
+        snprintf(cli->org_id, sizeof cli->org_id, "%s", org);
+    } else {
+        fprintf(stderr, "agyn: this token is not bound to an organization (server-admin); "
+                        "name one with --org ID|NAME or AGYN_ORG\n");
+        rc = CLI_USAGE;
+    }
+    json_decref(found);
+    return rc;
+}
+
+char *org_path(struct cli *cli, int *rc, const char *fmt, ...) {
+    *rc = cli_org(cli);
+    if (*rc != CLI_OK)
+        return NULL;
+    char *suffix = NULL, *path = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&suffix, fmt, ap);
+    va_end(ap);
+    if (n < 0 || asprintf(&path, "/api/v1/organizations/%s%s", cli->org_id, suffix) < 0) {
+        free(suffix);
+        fprintf(stderr, "agyn: out of memory\n");
+        *rc = CLI_FAIL;
+        return NULL;
+    }
+    free(suffix);
+    return path;
+}
+
+int resolve_id(struct cli *cli, const char *collection, const char *label, const char *noun,
+               const char *arg, char out[AGYN_UUID_LEN + 1]) {
+    if (uuid_is_valid(arg)) {
+        snprintf(out, AGYN_UUID_LEN + 1, "%s", arg);
+        return CLI_OK;
+    }
+    if (!label) {
+        fprintf(stderr, "agyn: %s \"%s\" not found: not a valid id\n", noun, arg);
+        return CLI_FAIL;
+    }
+    int rc;
+    char *path = org_path(cli, &rc, "/%s", collection);
+    if (!path)
+        return rc;
+    json_t *items = NULL;
+    rc = api_list_all(cli, path, &items);
+    free(path);
+    if (rc == CLI_OK)
+        rc = find_by_label(items, label, arg, noun, out);
+    json_decref(items);
+    return rc;
+}

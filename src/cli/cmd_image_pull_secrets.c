@@ -1,0 +1,216 @@
+/* cmd_image_pull_secrets.c — "agyn image-pull-secrets": registry credentials. The password is
+ * write-only: it comes from stdin, a file, a Secret or a provider's remote path (the --password
+ * flag exists but shows in ps and shell history), and no output ever carries it. Also import of
+ * a Docker config.json and verification against the registry. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/crud.h"
+
+static const struct column IPS_COLUMNS[] = {{"ID", "id"},
+                                            {"NAME", "name"},
+                                            {"REGISTRY", "registry"},
+                                            {"USERNAME", "username"},
+                                            {"SOURCE", "password_source"},
+                                            {"PASSWORD UPDATED", "password_updated_at"},
+                                            {NULL, NULL}};
+
+const struct collection IMAGE_PULL_SECRETS = {"image-pull-secrets", "name", "image pull secret",
+                                              "image pull secrets", IPS_COLUMNS};
+
+static const struct value_source PASSWORD = {"password", true, "password", "password_secret_id"};
+
+static const char *const IPS_FLAGS[] = {
+    "name=",          "registry=",      "username=", "description=",
+    "password-stdin", "password-file=", "password=", "secret=",
+    "provider=",      "remote-path=",   NULL};
+
+static int ips_create(struct cli *cli, const struct args *a, const void *data) {
+    const char *where = "image-pull-secrets create";
+    int rc = args_require(a, where, "name", "registry", "username", NULL);
+    json_t *body = json_object();
+    body_set_flag(body, a, "name", "name");
+    body_set_flag(body, a, "description", "description");
+    body_set_flag(body, a, "registry", "registry");
+    body_set_flag(body, a, "username", "username");
+    if (rc == CLI_OK)
+        rc = source_from_flags(cli, a, &PASSWORD, true, where, body);
+    if (rc == CLI_OK)
+        rc = crud_send(cli, &IMAGE_PULL_SECRETS, NULL, body);
+    json_decref(body);
+    return rc;
+}
+
+/* Edits in place; a new password (rotation) is used by the next workload start. */
+static int ips_update(struct cli *cli, const struct args *a, const void *data) {
+    const char *where = "image-pull-secrets update";
+    char id[AGYN_UUID_LEN + 1];
+    json_t *body = json_object();
+    body_set_flag(body, a, "name", "name");
+    body_set_flag(body, a, "description", "description");
+    body_set_flag(body, a, "registry", "registry");
+    body_set_flag(body, a, "username", "username");
+    int rc = source_from_flags(cli, a, &PASSWORD, false, where, body);
+    if (rc == CLI_OK)
+        rc = crud_needs_change(body, where);
+    if (rc == CLI_OK)
+        rc = crud_resolve(cli, &IMAGE_PULL_SECRETS, a->pos[0], id);
+    if (rc == CLI_OK)
+        rc = crud_send(cli, &IMAGE_PULL_SECRETS, id, body);
+    json_decref(body);
+    return rc;
+}
+
+static int ips_list(struct cli *cli, const struct args *a, const void *data) {
+    char query[QUERY_MAX] = "";
+    int rc = crud_filter(cli, a, "provider", &SECRET_PROVIDERS, "provider_id", query, sizeof query);
+    if (rc == CLI_OK)
+        rc = crud_filter(cli, a, "secret", &SECRETS, "password_secret_id", query, sizeof query);
+    if (rc == CLI_OK && args_has(a, "registry"))
+        rc = query_add(cli, query, sizeof query, "registry", args_get(a, "registry"));
+    return rc == CLI_OK ? crud_list(cli, &IMAGE_PULL_SECRETS, query) : rc;
+}
+
+static int ips_get(struct cli *cli, const struct args *a, const void *data) {
+    return crud_get(cli, &IMAGE_PULL_SECRETS, a->pos[0], NULL);
+}
+
+/* Refused while attached (the API lists where) unless --detach. */
+static int ips_delete(struct cli *cli, const struct args *a, const void *data) {
+    char id[AGYN_UUID_LEN + 1];
+    bool detach = args_has(a, "detach");
+    int rc = crud_resolve(cli, &IMAGE_PULL_SECRETS, a->pos[0], id);
+    char *path = rc == CLI_OK ? org_path(cli, &rc, "/image-pull-secrets/%s%s", id,
+                                         detach ? "?detach=true" : "")
+                              : NULL;
+    if (!path)
+        return rc;
+    json_t *response = NULL;
+    int status = api_call_status(cli, "DELETE", path, NULL, 0, &response);
+    free(path);
+    if (status >= 300) {
+        api_print_error(NULL, status, response);
+        if (status == 409 && !detach)
+            fprintf(stderr, "agyn: add --detach to detach it everywhere and delete it\n");
+    } else if (status >= 0) {
+        output_done(cli, "image pull secret", id, "deleted");
+    }
+    json_decref(response);
+    return status >= 0 && status < 300 ? CLI_OK : CLI_FAIL;
+}
+
+static const struct column IMPORTED_COLUMNS[] = {{"ID", "id"},
+                                                 {"NAME", "name"},
+                                                 {"REGISTRY", "registry"},
+                                                 {"USERNAME", "username"},
+                                                 {NULL, NULL}};
+
+/* POST .../import with a Docker config.json: one secret per "auths" entry; entries the API
+ * refuses are reported one by one (exit 1 if any). */
+static int ips_import(struct cli *cli, const struct args *a, const void *data) {
+    const char *file = a->pos[0];
+    char *text = secret_read_file(strcmp(file, "-") == 0 ? "/dev/stdin" : file);
+    if (!text)
+        return CLI_FAIL;
+    int rc;
+    char *path = org_path(cli, &rc, "/image-pull-secrets/import");
+    json_t *result = NULL;
+    int status = path ? api_call_status(cli, "POST", path, text, strlen(text), &result) : -1;
+    secret_free(text);
+    free(path);
+    if (!path)
+        return rc;
+    if (status < 0)
+        return CLI_FAIL;
+    const json_t *created = json_object_get(result, "created");
+    const json_t *errors = json_object_get(result, "errors");
+    if (!json_is_array(created) || !json_is_array(errors)) {
+        api_print_error(NULL, status, result);
+        json_decref(result);
+        return CLI_FAIL;
+    }
+    if (cli->output == OUTPUT_JSON)
+        output_json(result);
+    else if (json_array_size(created) > 0)
+        output_table(created, IMPORTED_COLUMNS);
+    size_t i;
+    const json_t *entry;
+    json_array_foreach(errors, i, entry) {
+        const char *key = json_string_value(json_object_get(entry, "key"));
+        json_t *wrapped = json_pack("{s:O}", "error", json_object_get(entry, "error"));
+        api_print_error(key ? key : "?", status, wrapped);
+        json_decref(wrapped);
+    }
+    if (cli->output == OUTPUT_TABLE)
+        fprintf(stderr, "Imported %zu of %zu entries.\n", json_array_size(created),
+                json_array_size(created) + json_array_size(errors));
+    rc = json_array_size(errors) == 0 ? CLI_OK : CLI_FAIL;
+    json_decref(result);
+    return rc;
+}
+
+/* POST .../verify: logs in to the registry now; exit 1 when that fails. */
+static int ips_verify(struct cli *cli, const struct args *a, const void *data) {
+    char id[AGYN_UUID_LEN + 1];
+    int rc = crud_resolve(cli, &IMAGE_PULL_SECRETS, a->pos[0], id);
+    char *path = rc == CLI_OK ? org_path(cli, &rc, "/image-pull-secrets/%s/verify", id) : NULL;
+    if (!path)
+        return rc;
+    json_t *result = NULL;
+    rc = api_call(cli, "POST", path, NULL, &result);
+    free(path);
+    if (rc == CLI_OK) {
+        output_item(cli, result);
+        rc = json_is_true(json_object_get(result, "ok")) ? CLI_OK : CLI_FAIL;
+    }
+    json_decref(result);
+    return rc;
+}
+
+static const char IPS_HELP[] =
+    "  --name NAME              display name, unique in the organization\n"
+    "  --registry HOST          registry host[:port][/path], e.g. ghcr.io,\n"
+    "                           123456789012.dkr.ecr.us-west-2.amazonaws.com, *.corp.io\n"
+    "  --username USER          registry username\n"
+    "  --description TEXT\n"
+    "The password, from exactly one source (update: optional; rotates it in place):\n"
+    "  --password-stdin         read it from stdin (a terminal prompts without echo)\n"
+    "  --password-file FILE     read it from a file\n"
+    "  --secret ID|NAME         use a Secret's value\n"
+    "  --provider ID|NAME --remote-path PATH\n"
+    "                           read it from a secret provider at each workload start\n"
+    "  --password PASSWORD      UNSAFE: visible in ps and shell history\n"
+    "A trailing newline of the password read is dropped. The password is never shown.\n";
+
+static const char *const LIST_FLAGS[] = {"registry=", "provider=", "secret=", NULL};
+static const char *const DELETE_FLAGS[] = {"detach", NULL};
+
+const struct verb IMAGE_PULL_SECRET_VERBS[] = {
+    {"list", "[--registry HOST] [--provider ID|NAME] [--secret ID|NAME]",
+     "List image pull secrets (never their passwords)",
+     "  --registry HOST       only those for this registry (normalized like on create)\n"
+     "  --provider ID|NAME    only those reading from this provider\n"
+     "  --secret ID|NAME      only those using this Secret\n",
+     LIST_FLAGS, 0, 0, ips_list, NULL},
+    {"get", "ID|NAME", "Show an image pull secret", NULL, NULL, 1, 1, ips_get, NULL},
+    {"create",
+     "--name NAME --registry HOST --username USER (--password-stdin | --password-file FILE | "
+     "--secret ID | --provider ID --remote-path PATH) [--description TEXT]",
+     "Create an image pull secret", IPS_HELP, IPS_FLAGS, 0, 0, ips_create, NULL},
+    {"update", "ID|NAME [--password-stdin | ...] [--name NAME] [--registry HOST] ...",
+     "Edit an image pull secret in place, e.g. rotate its password", IPS_HELP, IPS_FLAGS, 1, 1,
+     ips_update, NULL},
+    {"delete", "ID|NAME [--detach]", "Delete an image pull secret",
+     "  --detach    also detach it from every agent, MCP server and hook (without it, a\n"
+     "              secret still attached somewhere is not deleted)\n",
+     DELETE_FLAGS, 1, 1, ips_delete, NULL},
+    {"import", "FILE",
+     "Create one image pull secret per entry of a Docker config.json (FILE - reads stdin)",
+     "Each \"auths\" entry becomes a secret named after its registry, with an inline password.\n"
+     "Entries that cannot be imported are reported one by one (exit status 1).\n",
+     NULL, 1, 1, ips_import, NULL},
+    {"verify", "ID|NAME", "Log in to the registry with it now (exit 1 if that fails)", NULL, NULL,
+     1, 1, ips_verify, NULL},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
+};
