@@ -63,6 +63,11 @@ int resource_list(struct api_request *req, struct api_response *res,
     int64_t next = 0;
     if (store_list(req->app->store, table, &query, &rows, &next, err) != 0)
         return -1;
+    int hidden = 0;
+    for (size_t c = 0; c < table->column_count; c++)
+        hidden |= table->columns[c].flags & (COLUMN_INTERNAL | COLUMN_SEALED);
+    if (!hidden) /* nothing to strip: the rows are the response (a deep copy is 15% of a list) */
+        return respond_json(res, 200, output_page(rows, next));
     json_t *items = json_array();
     size_t i;
     json_t *row;
