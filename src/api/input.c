@@ -117,9 +117,14 @@ int input_query_bool(const struct api_request *req, const char *name, bool *out,
     return 0;
 }
 
-json_t *output_page(json_t *rows, int64_t next_seq) {
-    char token[32] = "";
+void output_page_token(int64_t next_seq, char token[32]) {
+    token[0] = '\0';
     if (next_seq > 0)
-        snprintf(token, sizeof token, "p%" PRId64, next_seq);
+        snprintf(token, 32, "p%" PRId64, next_seq);
+}
+
+json_t *output_page(json_t *rows, int64_t next_seq) {
+    char token[32];
+    output_page_token(next_seq, token);
     return json_pack("{s:o, s:s}", "items", rows, "next_page_token", token);
 }

@@ -33,6 +33,8 @@ int input_page(const struct api_request *req, int *limit, int64_t *after_seq,
 int input_query_bool(const struct api_request *req, const char *name, bool *out,
                      struct agyn_error *err);
 
+/* The next_page_token for a list that continues after next_seq ("" when it does not). */
+void output_page_token(int64_t next_seq, char token[32]);
 /* {"items": rows, "next_page_token": "..."}; steals rows. */
 json_t *output_page(json_t *rows, int64_t next_seq);
 

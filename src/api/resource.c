@@ -59,23 +59,24 @@ int resource_list(struct api_request *req, struct api_response *res,
                                 .filter_count = filter_count};
     if (input_page(req, &query.limit, &query.after_seq, err) != 0)
         return -1;
-    json_t *rows = NULL;
+    struct json_writer out = {0};
     int64_t next = 0;
-    if (store_list(req->app->store, table, &query, &rows, &next, err) != 0)
+    json_writer_text(&out, "{\"items\":");
+    if (store_list_public_json(req->app->store, table, &query, &out, &next, err) != 0) {
+        json_writer_discard(&out);
         return -1;
-    int hidden = 0;
-    for (size_t c = 0; c < table->column_count; c++)
-        hidden |= table->columns[c].flags & (COLUMN_INTERNAL | COLUMN_SEALED);
-    if (!hidden) /* nothing to strip: the rows are the response (a deep copy is 15% of a list) */
-        return respond_json(res, 200, output_page(rows, next));
-    json_t *items = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        json_array_append_new(items, resource_public(table, row));
     }
-    json_decref(rows);
-    return respond_json(res, 200, output_page(items, next));
+    char token[32];
+    output_page_token(next, token);
+    json_writer_text(&out, ",\"next_page_token\":\"");
+    json_writer_text(&out, token);
+    json_writer_text(&out, "\"}");
+    res->body = json_writer_finish(&out, &res->body_len);
+    if (!res->body)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory writing the response");
+    res->status = 200;
+    res->content_type = "application/json";
+    return 0;
 }
 
 void resource_publish(const struct api_request *req, const char *type, json_t *payload) {

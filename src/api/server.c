@@ -19,6 +19,7 @@
 #include "api/router.h"
 #include "api/session.h"
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/names.h"
@@ -223,123 +224,6 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
     }
 }
 
-/* Compact JSON text, byte for byte what json_dumps(JSON_COMPACT) writes, but copying string
- * runs whole: jansson's dumper walks every code point (38% of a 50-agent list request).
- * Buffers are wiped before they are freed, as jansson's are (they may hold secrets). */
-struct json_text {
-    char *data;
-    size_t len, cap;
-};
-
-static int text_put(struct json_text *t, const char *s, size_t n) {
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 16384;
-        while (t->len + n + 1 > cap)
-            cap *= 2;
-        char *grown = malloc(cap);
-        if (!grown)
-            return -1;
-        if (t->data) {
-            memcpy(grown, t->data, t->len);
-            explicit_bzero(t->data, t->len);
-            free(t->data);
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-    return 0;
-}
-
-static int text_string(struct json_text *t, const char *s, size_t n) {
-    static const char hex[] = "0123456789ABCDEF";
-    static const char short_escape[32] = {
-        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
-    if (text_put(t, "\"", 1) != 0)
-        return -1;
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        char escape[6] = {'\\', (char)c, '0', '0', 0, 0};
-        size_t escape_len = 2;
-        if (c < 0x20 && short_escape[c]) {
-            escape[1] = short_escape[c];
-        } else if (c < 0x20) {
-            escape[1] = 'u';
-            escape[4] = hex[c >> 4];
-            escape[5] = hex[c & 15];
-            escape_len = 6;
-        }
-        if (text_put(t, s + run, i - run) != 0 || text_put(t, escape, escape_len) != 0)
-            return -1;
-        run = i + 1;
-    }
-    return text_put(t, s + run, n - run) != 0 ? -1 : text_put(t, "\"", 1);
-}
-
-static int text_value(struct json_text *t, json_t *json, int depth) {
-    char number[32];
-    const char *key;
-    json_t *value;
-    size_t index;
-    int first = 1;
-    if (depth > 64)
-        return -1;
-    switch (json_typeof(json)) {
-    case JSON_OBJECT:
-        if (text_put(t, "{", 1) != 0)
-            return -1;
-        json_object_foreach(json, key, value) {
-            if ((!first && text_put(t, ",", 1) != 0) || text_string(t, key, strlen(key)) != 0 ||
-                text_put(t, ":", 1) != 0 || text_value(t, value, depth + 1) != 0)
-                return -1;
-            first = 0;
-        }
-        return text_put(t, "}", 1);
-    case JSON_ARRAY:
-        if (text_put(t, "[", 1) != 0)
-            return -1;
-        json_array_foreach(json, index, value) {
-            if ((index > 0 && text_put(t, ",", 1) != 0) || text_value(t, value, depth + 1) != 0)
-                return -1;
-        }
-        return text_put(t, "]", 1);
-    case JSON_STRING:
-        return text_string(t, json_string_value(json), json_string_length(json));
-    case JSON_INTEGER:
-        snprintf(number, sizeof number, "%" JSON_INTEGER_FORMAT, json_integer_value(json));
-        return text_put(t, number, strlen(number));
-    case JSON_TRUE:
-        return text_put(t, "true", 4);
-    case JSON_FALSE:
-        return text_put(t, "false", 5);
-    case JSON_NULL:
-        return text_put(t, "null", 4);
-    default:
-        return -1; /* reals: jansson's formatting */
-    }
-}
-
-/* The response text (malloc'd) or NULL; falls back to jansson for anything unusual. */
-static char *json_text(json_t *json, size_t *len) {
-    struct json_text t = {0};
-    if (text_value(&t, json, 0) == 0) {
-        *len = t.len;
-        return t.data;
-    }
-    if (t.data) {
-        explicit_bzero(t.data, t.len);
-        free(t.data);
-    }
-    char *text = json_dumps(json, JSON_COMPACT);
-    *len = text ? strlen(text) : 0;
-    return text;
-}
-
 static struct MHD_Response *build_response(struct api_response *res) {
     struct MHD_Response *response;
     const char *type = res->content_type;
@@ -357,7 +241,7 @@ static struct MHD_Response *build_response(struct api_response *res) {
         res->body = NULL;
     } else {
         size_t len = 0;
-        char *text = res->json ? json_text(res->json, &len) : NULL;
+        char *text = res->json ? json_writer_dump(res->json, &len) : NULL;
         response = MHD_create_response_from_buffer(len, text ? text : (void *)"",
                                                    text ? MHD_RESPMEM_MUST_FREE
                                                         : MHD_RESPMEM_PERSISTENT);

@@ -19,6 +19,7 @@ const char *const SQLITE_MIGRATIONS[] = {
     "CREATE TABLE agents (" COMMON IN_ORG
     "name TEXT NOT NULL, image TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
     " UNIQUE (organization_id, name));"
+    "CREATE INDEX agents_org ON agents (organization_id, seq);"
     "CREATE TABLE mcps (" COMMON IN_ORG
     "agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,"
     " name TEXT NOT NULL, image TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
@@ -43,6 +44,8 @@ const char *const SQLITE_MIGRATIONS[] = {
     " value_updated_at TEXT NOT NULL,"
     " CHECK ((value_sealed IS NOT NULL) + (provider_id IS NOT NULL) = 1),"
     " UNIQUE (organization_id, name));"
+    "CREATE INDEX secret_providers_org ON secret_providers (organization_id, seq);"
+    "CREATE INDEX secrets_org ON secrets (organization_id, seq);"
     "CREATE INDEX secrets_provider ON secrets (provider_id);"
     "CREATE TABLE image_pull_secrets (" COMMON IN_ORG
     "name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', registry TEXT NOT NULL,"
@@ -54,6 +57,7 @@ const char *const SQLITE_MIGRATIONS[] = {
     " CHECK ((password_sealed IS NOT NULL) + (password_secret_id IS NOT NULL)"
     "        + (provider_id IS NOT NULL) = 1),"
     " UNIQUE (organization_id, name));"
+    "CREATE INDEX image_pull_secrets_org ON image_pull_secrets (organization_id, seq);"
     "CREATE INDEX image_pull_secrets_secret ON image_pull_secrets (password_secret_id);"
     "CREATE INDEX image_pull_secrets_provider ON image_pull_secrets (provider_id);"
     "CREATE TABLE image_pull_secret_attachments (" COMMON IN_ORG
@@ -68,6 +72,7 @@ const char *const SQLITE_MIGRATIONS[] = {
     " (image_pull_secret_id, mcp_id) WHERE mcp_id IS NOT NULL;"
     "CREATE UNIQUE INDEX attachments_hook ON image_pull_secret_attachments"
     " (image_pull_secret_id, hook_id) WHERE hook_id IS NOT NULL;"
+    "CREATE INDEX attachments_org ON image_pull_secret_attachments (organization_id, seq);"
     "CREATE INDEX attachments_by_agent ON image_pull_secret_attachments (agent_id, seq);"
     "CREATE INDEX attachments_by_mcp ON image_pull_secret_attachments (mcp_id, seq);"
     "CREATE INDEX attachments_by_hook ON image_pull_secret_attachments (hook_id, seq);",

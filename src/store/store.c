@@ -101,6 +101,26 @@ int store_list(struct store *store, const struct store_table *table,
     return store->backend->list(store, table, query, rows_out, next_seq, err);
 }
 
+int store_list_public_json(struct store *store, const struct store_table *table,
+                           const struct store_query *query, struct json_writer *out,
+                           int64_t *next_seq, struct agyn_error *err) {
+    if (store->backend->list_public_json)
+        return store->backend->list_public_json(store, table, query, out, next_seq, err);
+    json_t *rows = NULL;
+    if (store->backend->list(store, table, query, &rows, next_seq, err) != 0)
+        return -1;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        for (size_t c = 0; c < table->column_count; c++)
+            if (table->columns[c].flags & (COLUMN_INTERNAL | COLUMN_SEALED))
+                json_object_del(row, table->columns[c].name);
+    }
+    json_writer_value(out, rows);
+    json_decref(rows);
+    return 0;
+}
+
 int store_update(struct store *store, const struct store_table *table,
                  const char *organization_id, const char *id, json_t *changes,
                  struct agyn_error *err) {

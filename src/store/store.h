@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "core/json_writer.h"
 
 enum column_kind { COLUMN_TEXT, COLUMN_INTEGER };
 
@@ -69,6 +70,10 @@ struct store_backend {
     int (*list)(struct store *store, const struct store_table *table,
                 const struct store_query *query, json_t **rows_out, int64_t *next_seq,
                 struct agyn_error *err);
+    /* Optional: list, written as a JSON array of public columns (see store_list_public_json). */
+    int (*list_public_json)(struct store *store, const struct store_table *table,
+                            const struct store_query *query, struct json_writer *out,
+                            int64_t *next_seq, struct agyn_error *err);
     int (*update)(struct store *store, const struct store_table *table,
                   const char *organization_id, const char *id, json_t *changes,
                   struct agyn_error *err);
@@ -105,6 +110,11 @@ int store_find(struct store *store, const struct store_table *table,
 int store_list(struct store *store, const struct store_table *table,
                const struct store_query *query, json_t **rows_out, int64_t *next_seq,
                struct agyn_error *err);
+/* Like store_list, but writes a JSON array of the rows without their COLUMN_INTERNAL and
+ * COLUMN_SEALED columns into out: an API list page with no json_t tree in between. */
+int store_list_public_json(struct store *store, const struct store_table *table,
+                           const struct store_query *query, struct json_writer *out,
+                           int64_t *next_seq, struct agyn_error *err);
 /* Sets updated_at and the given columns; AGYN_NOT_FOUND when the row does not exist. */
 int store_update(struct store *store, const struct store_table *table,
                  const char *organization_id, const char *id, json_t *changes,

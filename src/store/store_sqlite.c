@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "core/json_writer.h"
 #include "store/sqlite_schema.h"
 #include "store/store.h"
 
@@ -382,15 +383,26 @@ static json_t *column_json(sqlite3_stmt *stmt, int index) {
     }
 }
 
-static int sqlite_list(struct store *store, const struct store_table *table,
-                       const struct store_query *query, json_t **rows_out, int64_t *next_seq,
-                       struct agyn_error *err) {
+/* Receives each row of a list query: the statement positioned on it (column 0 is seq, then
+ * names[i] at i + 1). */
+struct row_sink {
+    void (*row)(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
+                const int *hidden, size_t n, int64_t seq);
+};
+
+static int run_list(struct store *store, const struct store_table *table,
+                    const struct store_query *query, struct row_sink *sink, int64_t *next_seq,
+                    struct agyn_error *err) {
     struct sqlite_connection *conn = connection(store, err);
     if (!conn)
         return -1;
     const char *names[64];
-    int kinds[64];
+    int kinds[64], hidden[64] = {0};
     size_t n = row_columns(table, names, kinds, 64);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_column *column = store_table_column(table, names[i]);
+        hidden[i] = column && (column->flags & (COLUMN_INTERNAL | COLUMN_SEALED));
+    }
     char sql[SQL_MAX];
     size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT seq");
     for (size_t i = 0; i < n; i++)
@@ -407,33 +419,103 @@ static int sqlite_list(struct store *store, const struct store_table *table,
     int index = bind_where(stmt, table, query, 1);
     if (query->limit > 0)
         sqlite3_bind_int(stmt, index, query->limit + 1);
-    json_t *rows = json_array();
     *next_seq = 0;
-    int rc;
+    int rc, count = 0;
     int64_t last_seq = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (query->limit > 0 && (int)json_array_size(rows) == query->limit) {
+        if (query->limit > 0 && count == query->limit) {
             *next_seq = last_seq;
             break;
         }
         last_seq = sqlite3_column_int64(stmt, 0);
-        json_t *row = json_object();
-        for (size_t i = 0; i < n; i++) /* names come from tables.c: ASCII, no check needed */
-            json_object_set_new_nocheck(row, names[i], column_json(stmt, (int)i + 1));
-        if (query->include_seq)
-            json_object_set_new(row, "seq", json_integer(last_seq));
-        json_array_append_new(rows, row);
+        sink->row(sink, stmt, names, hidden, n, last_seq);
+        count++;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        sqlite_error(conn->db, rc, err);
-        sqlite3_reset(stmt);
-        json_decref(rows);
-        return -1;
-    }
+    int result = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    *rows_out = rows;
+    return result;
+}
+
+struct json_rows_sink {
+    struct row_sink sink;
+    const struct store_query *query;
+    json_t *rows;
+};
+
+static void add_json_row(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
+                         const int *hidden, size_t n, int64_t seq) {
+    struct json_rows_sink *self = (struct json_rows_sink *)sink;
+    json_t *row = json_object();
+    for (size_t i = 0; i < n; i++) /* names come from tables.c: ASCII, no check needed */
+        json_object_set_new_nocheck(row, names[i], column_json(stmt, (int)i + 1));
+    if (self->query->include_seq)
+        json_object_set_new(row, "seq", json_integer(seq));
+    json_array_append_new(self->rows, row);
+}
+
+static int sqlite_list(struct store *store, const struct store_table *table,
+                       const struct store_query *query, json_t **rows_out, int64_t *next_seq,
+                       struct agyn_error *err) {
+    struct json_rows_sink sink = {{add_json_row}, query, json_array()};
+    if (run_list(store, table, query, &sink.sink, next_seq, err) != 0) {
+        json_decref(sink.rows);
+        return -1;
+    }
+    *rows_out = sink.rows;
     return 0;
+}
+
+struct text_rows_sink {
+    struct row_sink sink;
+    struct json_writer *out;
+    int count;
+};
+
+/* Writes the row's public columns as a JSON object, straight from SQLite's values. */
+static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
+                           const int *hidden, size_t n, int64_t seq) {
+    struct text_rows_sink *self = (struct text_rows_sink *)sink;
+    struct json_writer *out = self->out;
+    json_writer_text(out, self->count++ ? ",{" : "{");
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (hidden[i])
+            continue;
+        if (!first)
+            json_writer_raw(out, ",", 1);
+        first = 0;
+        json_writer_raw(out, "\"", 1);
+        json_writer_text(out, names[i]);
+        json_writer_raw(out, "\":", 2);
+        int column = (int)i + 1;
+        switch (sqlite3_column_type(stmt, column)) {
+        case SQLITE_NULL:
+            json_writer_raw(out, "null", 4);
+            break;
+        case SQLITE_INTEGER: {
+            char number[32];
+            int len = snprintf(number, sizeof number, "%lld",
+                               (long long)sqlite3_column_int64(stmt, column));
+            json_writer_raw(out, number, (size_t)len);
+            break;
+        }
+        default:
+            json_writer_string(out, (const char *)sqlite3_column_text(stmt, column),
+                               (size_t)sqlite3_column_bytes(stmt, column));
+        }
+    }
+    json_writer_raw(out, "}", 1);
+}
+
+static int sqlite_list_public_json(struct store *store, const struct store_table *table,
+                                   const struct store_query *query, struct json_writer *out,
+                                   int64_t *next_seq, struct agyn_error *err) {
+    struct text_rows_sink sink = {{write_text_row}, out, 0};
+    json_writer_raw(out, "[", 1);
+    int rc = run_list(store, table, query, &sink.sink, next_seq, err);
+    json_writer_raw(out, "]", 1);
+    return rc;
 }
 
 static int sqlite_update(struct store *store, const struct store_table *table,
@@ -531,6 +613,7 @@ const struct store_backend store_backend_sqlite = {
     .tx_rollback = sqlite_tx_rollback,
     .insert = sqlite_insert,
     .list = sqlite_list,
+    .list_public_json = sqlite_list_public_json,
     .update = sqlite_update,
     .remove = sqlite_remove,
     .count = sqlite_count,
