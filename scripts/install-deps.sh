@@ -4,7 +4,8 @@
 set -euo pipefail
 
 BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-  libcurl4-openssl-dev libssl-dev ca-certificates"
+  libcurl4-openssl-dev libssl-dev ca-certificates libnghttp2-dev libprotobuf-c-dev
+  protobuf-c-compiler libmsgpack-dev"
 TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl"
 BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
 

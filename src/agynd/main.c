@@ -1,4 +1,5 @@
 /* main.c — agynd's entry point: dispatches to init, serve and keys. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     wiping_alloc_install();
+    /* Few malloc arenas: the HTTP, runner and SSE threads would otherwise each keep one. */
+    mallopt(M_ARENA_MAX, 2);
     umask(077); /* the database, keyring and logs hold secrets: owner-only files */
     const char *command = argv[1];
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||

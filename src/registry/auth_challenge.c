@@ -147,8 +147,8 @@ static const char *parse_params(const char *p, struct auth_challenge *cur) {
             continue;
         }
         v = skip_ws(v);
-        const char *end = *v == '"' ? read_quoted(v, value, sizeof value)
-                                    : read_bare(v, value, sizeof value);
+        const char *end =
+            *v == '"' ? read_quoted(v, value, sizeof value) : read_bare(v, value, sizeof value);
         if (!end || store_param(slots, sizeof slots / sizeof slots[0], q, name_len, value) != 0)
             return NULL;
         p = end;

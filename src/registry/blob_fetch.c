@@ -42,27 +42,11 @@ static long response_status(CURL *easy) {
     return status;
 }
 
-static size_t keep_error_body(struct http_response *meta, const char *data, size_t len) {
-    size_t room = meta->body_max - meta->body_len;
-    if (len > room) {
-        meta->body_too_large = true;
-        len = room;
-    }
-    char *grown = realloc(meta->body, meta->body_len + len + 1);
-    if (!grown)
-        return 0;
-    meta->body = grown;
-    memcpy(meta->body + meta->body_len, data, len);
-    meta->body_len += len;
-    meta->body[meta->body_len] = '\0';
-    return meta->body_too_large ? 0 : len;
-}
-
 static size_t on_blob_data(char *data, size_t size, size_t nmemb, void *userdata) {
     struct blob_transfer *t = userdata;
     size_t len = size * nmemb;
-    if (response_status(t->easy) != 200)
-        return keep_error_body(&t->meta, data, len);
+    if (response_status(t->easy) != 200) /* an error or redirect body: keep its start */
+        return http_response_append(&t->meta, data, len) ? len : 0;
     if (content_store_ingest_write(t->ingest, data, len) != 0) {
         if (len > t->blob->size - content_store_ingest_written(t->ingest))
             t->too_large = true;
@@ -89,10 +73,10 @@ static int transfer_start(struct blob_transfer *t, enum pull_failure *failure,
     struct registry_session *s = t->fetch->session;
     transfer_release(t);
     t->too_large = t->write_failed = false;
-    t->generation = s->generation;
     if (http_same_origin(s->base_url, t->url) &&
         registry_session_headers(s, NULL, &t->headers, failure, err) != 0)
         return -1;
+    t->generation = s->generation; /* after a renewal the headers may have brought */
     http_response_reset(&t->meta);
     if (content_store_ingest_restart(t->ingest) != 0)
         return pull_fail(failure, PULL_TRANSIENT, err, "content store: cannot restart blob %s",
@@ -114,8 +98,8 @@ static int transfer_begin(struct blob_transfer *t, enum pull_failure *failure,
                           struct agyn_error *err) {
     struct blob_fetch *f = t->fetch;
     http_response_init(&t->meta, ERROR_BODY_MAX);
-    if (snprintf(t->url, sizeof t->url, "%s/v2/%s/blobs/%s", f->session->base_url,
-                 f->repository, t->blob->digest) >= (int)sizeof t->url)
+    if (snprintf(t->url, sizeof t->url, "%s/v2/%s/blobs/%s", f->session->base_url, f->repository,
+                 t->blob->digest) >= (int)sizeof t->url)
         return pull_fail(failure, PULL_INVALID, err, "blob URL too long");
     if (content_store_ingest_begin(f->store, t->blob->digest, t->blob->size, &t->ingest, err) !=
         0) {

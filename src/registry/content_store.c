@@ -82,8 +82,7 @@ static int ensure_file(const struct content_store *store, const char *name, cons
     if (fd < 0)
         return agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot create %s: %s", name,
                          strerror(errno));
-    int rc = fchmod(fd, 0644) == 0 && write_all(fd, content, strlen(content)) == 0 &&
-                     fsync(fd) == 0
+    int rc = fchmod(fd, 0644) == 0 && write_all(fd, content, strlen(content)) == 0 && fsync(fd) == 0
                  ? 0
                  : -1;
     close(fd);
@@ -237,8 +236,8 @@ enum ingest_outcome content_store_ingest_commit(struct ingest *ingest, struct ag
     content_store_blob_path(ingest->store, ingest->digest, final_path, sizeof final_path);
     if (fsync(ingest->fd) != 0 || rename(ingest->tmp_path, final_path) != 0 ||
         fsync_dir(ingest->store->blobs_dir) != 0) {
-        agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot store blob %s: %s",
-                  ingest->digest, strerror(errno));
+        agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot store blob %s: %s", ingest->digest,
+                  strerror(errno));
         ingest_free(ingest, true);
         return INGEST_IO_ERROR;
     }

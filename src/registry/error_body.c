@@ -171,7 +171,8 @@ void registry_error_describe(long status, const char *body, size_t body_len,
     size_t start = 0, end = body ? body_len : 0;
     while (start < end && (body[start] == ' ' || (body[start] >= '\t' && body[start] <= '\r')))
         start++;
-    while (end > start && (body[end - 1] == ' ' || (body[end - 1] >= '\t' && body[end - 1] <= '\r')))
+    while (end > start &&
+           (body[end - 1] == ' ' || (body[end - 1] >= '\t' && body[end - 1] <= '\r')))
         end--;
     bool use_plain = start < end && body[start] != '<'; /* not an HTML error page */
     if (start < end && body[start] == '{') {
@@ -191,8 +192,7 @@ void registry_error_describe(long status, const char *body, size_t body_len,
     builder_finish(&b);
     if (out->text[0] == '\0') {
         const char *reason = http_status_reason(status);
-        snprintf(out->text, sizeof out->text, "HTTP %ld%s%s", status, reason[0] ? " " : "",
-                 reason);
+        snprintf(out->text, sizeof out->text, "HTTP %ld%s%s", status, reason[0] ? " " : "", reason);
     }
 }
 
@@ -206,30 +206,55 @@ bool registry_error_has_code(const struct registry_error_info *info, const char 
 
 const char *http_status_reason(long status) {
     switch (status) {
-    case 200: return "OK";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 200:
+        return "OK";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "";
     }
 }

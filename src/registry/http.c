@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/ssl.h>
+
 #define LOW_SPEED_BYTES_PER_S 1024L
 #define USER_AGENT "agyn-registry-client/1"
 
@@ -135,11 +137,101 @@ bool http_same_origin(const char *a, const char *b) {
     return strcmp(scheme_a, scheme_b) == 0 && strcmp(host_a, host_b) == 0;
 }
 
-CURL *http_easy_new(const struct http_policy *policy, const char *url, char *errbuf) {
-    http_global_init();
-    CURL *easy = curl_easy_init();
-    if (!easy)
+struct shared_store {
+    char *ca_file; /* NULL for the system CAs alone */
+    X509_STORE *store;
+    int refs;
+    struct shared_store *next;
+};
+
+static pthread_mutex_t shared_stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_store *shared_stores;
+
+static int load_store(const char *ca_file, X509_STORE **out, struct agyn_error *err) {
+    X509_STORE *store = X509_STORE_new();
+    if (!store)
+        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    if (X509_STORE_set_default_paths(store) != 1) {
+        X509_STORE_free(store);
+        return agyn_fail(err, AGYN_INTERNAL, "", "cannot load the system CA certificates");
+    }
+    if (ca_file && X509_STORE_load_file(store, ca_file) != 1) {
+        X509_STORE_free(store);
+        return agyn_fail(err, AGYN_INVALID_ARGUMENT, "ca_file",
+                         "cannot load CA certificates from %s", ca_file);
+    }
+    *out = store;
+    return 0;
+}
+
+static bool same_ca_file(const char *a, const char *b) {
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* A new entry for ca_file with its store loaded, or NULL with err set. */
+static struct shared_store *new_shared_store(const char *ca_file, struct agyn_error *err) {
+    struct shared_store *entry = calloc(1, sizeof *entry);
+    if (!entry || (ca_file && !(entry->ca_file = strdup(ca_file)))) {
+        free(entry);
+        agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
         return NULL;
+    }
+    if (load_store(ca_file, &entry->store, err) != 0) {
+        free(entry->ca_file);
+        free(entry);
+        return NULL;
+    }
+    return entry;
+}
+
+int http_trust_store_acquire(const char *ca_file, X509_STORE **out, struct agyn_error *err) {
+    *out = NULL;
+    pthread_mutex_lock(&shared_stores_lock);
+    struct shared_store *entry = shared_stores;
+    while (entry && !same_ca_file(entry->ca_file, ca_file))
+        entry = entry->next;
+    if (!entry && (entry = new_shared_store(ca_file, err))) {
+        entry->next = shared_stores;
+        shared_stores = entry;
+    }
+    if (entry) {
+        entry->refs++;
+        *out = entry->store;
+    }
+    pthread_mutex_unlock(&shared_stores_lock);
+    return entry ? 0 : -1;
+}
+
+void http_trust_store_release(X509_STORE *store) {
+    if (!store)
+        return;
+    pthread_mutex_lock(&shared_stores_lock);
+    for (struct shared_store **link = &shared_stores; *link; link = &(*link)->next) {
+        struct shared_store *entry = *link;
+        if (entry->store != store)
+            continue;
+        if (--entry->refs == 0) {
+            *link = entry->next;
+            X509_STORE_free(entry->store);
+            free(entry->ca_file);
+            free(entry);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&shared_stores_lock);
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: every connection's context verifies against the shared store. */
+static CURLcode use_trust_store(CURL *easy, void *ssl_ctx, void *userdata) {
+    (void)easy;
+    if (userdata)
+        SSL_CTX_set1_cert_store(ssl_ctx, userdata);
+    return CURLE_OK;
+}
+
+void http_easy_prepare(CURL *easy, const struct http_policy *policy, const char *url,
+                       char *errbuf) {
+    curl_easy_reset(easy);
     if (errbuf) {
         errbuf[0] = '\0';
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
@@ -153,9 +245,22 @@ CURL *http_easy_new(const struct http_policy *policy, const char *url, char *err
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, policy->connect_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES_PER_S);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, policy->low_speed_timeout_s);
-    /* The CA directory compiled into libcurl stays in use, so ca_file adds to the system CAs. */
-    if (policy->ca_file)
-        curl_easy_setopt(easy, CURLOPT_CAINFO, policy->ca_file);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (policy->trust_store) {
+        /* curl loads no CA files of its own; the shared store is put in place instead. */
+        curl_easy_setopt(easy, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, use_trust_store);
+        curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, policy->trust_store);
+    }
+}
+
+CURL *http_easy_new(const struct http_policy *policy, const char *url, char *errbuf) {
+    http_global_init();
+    CURL *easy = curl_easy_init();
+    if (easy)
+        http_easy_prepare(easy, policy, url, errbuf);
     return easy;
 }
 
@@ -174,6 +279,7 @@ void http_response_free(struct http_response *resp) {
     free(resp->body);
     resp->body = NULL;
     resp->body_len = 0;
+    resp->body_capacity = 0;
 }
 
 static bool header_is(const char *line, size_t len, const char *name, const char **value,
@@ -220,21 +326,31 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata) 
     return len;
 }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
-    struct http_response *resp = userdata;
-    size_t len = size * nmemb;
-    if (len > resp->body_max - resp->body_len) {
-        resp->body_too_large = true;
-        return 0; /* stops the transfer */
+bool http_response_append(struct http_response *resp, const char *data, size_t len) {
+    bool fits = len <= resp->body_max - resp->body_len;
+    if (!fits)
+        len = resp->body_max - resp->body_len;
+    if (resp->body_len + len + 1 > resp->body_capacity) {
+        size_t capacity = resp->body_capacity ? resp->body_capacity : 4096;
+        while (capacity < resp->body_len + len + 1)
+            capacity *= 2; /* doubling: a 4 MiB manifest costs a few copies, not hundreds */
+        char *grown = realloc(resp->body, capacity);
+        if (!grown)
+            return false;
+        resp->body = grown;
+        resp->body_capacity = capacity;
     }
-    char *grown = realloc(resp->body, resp->body_len + len + 1);
-    if (!grown)
-        return 0;
-    resp->body = grown;
     memcpy(resp->body + resp->body_len, data, len);
     resp->body_len += len;
     resp->body[resp->body_len] = '\0';
-    return len;
+    if (!fits)
+        resp->body_too_large = true;
+    return fits;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
+    size_t len = size * nmemb;
+    return http_response_append(userdata, data, len) ? len : 0; /* 0 stops the transfer */
 }
 
 void http_response_attach(CURL *easy, struct http_response *resp) {
@@ -247,18 +363,24 @@ void http_response_attach(CURL *easy, struct http_response *resp) {
 int http_transport_error(struct agyn_error *err, const char *host, CURLcode code,
                          const char *errbuf) {
     /* curl's own text can name a URL (and so a presigned query); use the generic one then. */
-    const char *text = errbuf && errbuf[0] && !strstr(errbuf, "://") ? errbuf
-                                                                    : curl_easy_strerror(code);
+    const char *text =
+        errbuf && errbuf[0] && !strstr(errbuf, "://") ? errbuf : curl_easy_strerror(code);
     return agyn_fail(err, AGYN_UNAVAILABLE, "", "registry %s: %s", host, text);
 }
 
-int http_get(const struct http_policy *policy, const char *url, const struct curl_slist *headers,
-             struct http_response *resp, CURLcode *curl_code, struct agyn_error *err) {
+int http_get(const struct http_policy *policy, CURL *reuse, const char *url,
+             const struct curl_slist *headers, struct http_response *resp, CURLcode *curl_code,
+             struct agyn_error *err) {
     char errbuf[CURL_ERROR_SIZE];
     char host[300] = "";
+    *curl_code = CURLE_OK;
     if (http_url_host(url, host, sizeof host) != 0)
         return agyn_fail(err, AGYN_INTERNAL, "", "registry URL is not usable");
-    CURL *easy = http_easy_new(policy, url, errbuf);
+    CURL *easy = reuse;
+    if (easy)
+        http_easy_prepare(easy, policy, url, errbuf);
+    else
+        easy = http_easy_new(policy, url, errbuf);
     if (!easy)
         return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
@@ -266,14 +388,16 @@ int http_get(const struct http_policy *policy, const char *url, const struct cur
     http_response_attach(easy, resp);
     CURLcode code = curl_easy_perform(easy);
     *curl_code = code;
-    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && resp->body_too_large)) {
+    int rc = 0;
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && resp->body_too_large))
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
+    else
+        rc = http_transport_error(err, host, code, errbuf);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL); /* errbuf goes out of scope */
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    if (!reuse)
         curl_easy_cleanup(easy);
-        return 0;
-    }
-    http_transport_error(err, host, code, errbuf);
-    curl_easy_cleanup(easy);
-    return -1;
+    return rc;
 }
 
 bool http_status_is_redirect(long status) {

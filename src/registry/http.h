@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <curl/curl.h>
+#include <openssl/x509.h>
 
 #include "core/error.h"
 
@@ -17,7 +18,7 @@
 #define HTTP_SMALL_REQUEST_TIMEOUT_MS 300000L /* manifests, tokens, pings: 5 minutes at most */
 
 struct http_policy {
-    const char *ca_file;                    /* NULL = system CAs */
+    X509_STORE *trust_store; /* system CAs plus the extra CA file, built once and shared */
     const char *const *insecure_registries; /* NULL-terminated "host[:port]" allowed over HTTP */
     long connect_timeout_ms;
     long low_speed_timeout_s; /* abort below 1 KiB/s for this long */
@@ -31,6 +32,7 @@ struct http_response {
     char www_authenticate[HTTP_HEADER_VALUE_MAX];
     char *body;
     size_t body_len;
+    size_t body_capacity;
     size_t body_max;
     bool body_too_large; /* the body exceeded body_max and the transfer was stopped */
 };
@@ -48,19 +50,34 @@ int http_url_host(const char *url, char *host, size_t size);
 /* Same scheme, host and (default-filled) port. */
 bool http_same_origin(const char *a, const char *b);
 
+/* The CAs every TLS connection trusts: OpenSSL's default locations (the system CAs) plus
+ * ca_file when not NULL. Loading a bundle once, rather than per connection, saves tens of
+ * milliseconds of CPU per handshake; clients asking for the same ca_file share one store
+ * (reference-counted; files are read when the first such client acquires it). -1 when
+ * ca_file cannot be loaded. */
+int http_trust_store_acquire(const char *ca_file, X509_STORE **out, struct agyn_error *err);
+void http_trust_store_release(X509_STORE *store);
+
 /* A new easy handle for url with the policy applied; errbuf receives curl's error text. */
 CURL *http_easy_new(const struct http_policy *policy, const char *url, char *errbuf);
+/* Resets a used handle (keeping its connections) and applies the policy for url. */
+void http_easy_prepare(CURL *easy, const struct http_policy *policy, const char *url, char *errbuf);
 
 void http_response_init(struct http_response *resp, size_t body_max);
 void http_response_reset(struct http_response *resp); /* for another attempt */
 void http_response_free(struct http_response *resp);
+/* Appends to resp->body, keeping at most body_max bytes; false (body_too_large set) when
+ * data did not fit whole, or when out of memory. */
+bool http_response_append(struct http_response *resp, const char *data, size_t len);
 /* Routes the handle's headers and body into resp. */
 void http_response_attach(CURL *easy, struct http_response *resp);
 
-/* GET url with headers into resp. Returns 0 when a response arrived (any status, possibly
- * body_too_large), -1 on a transport failure with err set (AGYN_UNAVAILABLE) and *curl_code. */
-int http_get(const struct http_policy *policy, const char *url, const struct curl_slist *headers,
-             struct http_response *resp, CURLcode *curl_code, struct agyn_error *err);
+/* GET url with headers into resp, on easy (reused) or a new handle when easy is NULL. Returns 0
+ * when a response arrived (any status, possibly body_too_large), -1 on a transport failure
+ * with err set (AGYN_UNAVAILABLE) and *curl_code. */
+int http_get(const struct http_policy *policy, CURL *easy, const char *url,
+             const struct curl_slist *headers, struct http_response *resp, CURLcode *curl_code,
+             struct agyn_error *err);
 
 /* For a 3xx answer on easy (which fetched from_url): the absolute target in to, whether it is
  * the same origin, and a check of the scheme policy. -1 with err set when there is no usable

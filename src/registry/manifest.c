@@ -296,9 +296,8 @@ const char *manifest_host_arch(void) {
 
 static const char *normalize_arch(const char *arch) {
     static const char *const aliases[][2] = {
-        {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"},
-        {"armhf", "arm"},    {"armel", "arm"},    {"i386", "386"},
-        {"i686", "386"},
+        {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"}, {"armhf", "arm"},
+        {"armel", "arm"},    {"i386", "386"},     {"i686", "386"},
     };
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
         if (strcasecmp(arch, aliases[i][0]) == 0)

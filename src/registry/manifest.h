@@ -21,8 +21,8 @@
 #define MEDIA_TYPE_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MEDIA_TYPE_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 /* The Accept header value for manifest requests. */
-#define MANIFEST_ACCEPT                                                                        \
-    MEDIA_TYPE_OCI_INDEX ", " MEDIA_TYPE_DOCKER_LIST ", " MEDIA_TYPE_OCI_MANIFEST              \
+#define MANIFEST_ACCEPT                                                                            \
+    MEDIA_TYPE_OCI_INDEX ", " MEDIA_TYPE_DOCKER_LIST ", " MEDIA_TYPE_OCI_MANIFEST                  \
                          ", " MEDIA_TYPE_DOCKER_MANIFEST
 
 enum manifest_kind {

@@ -3,9 +3,11 @@
  * credential with a login. */
 #include "registry/oci_client.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "registry/blob_fetch.h"
 #include "registry/content_store.h"
@@ -21,6 +23,7 @@
 
 struct registry_client {
     struct http_policy policy;
+    pthread_mutex_t trust_lock; /* guards the lazy policy.trust_store */
     char *content_dir;
     char *ca_file;
     char **insecure_registries; /* NULL-terminated copy */
@@ -71,26 +74,34 @@ int registry_client_new(const struct registry_client_config *config, struct regi
     struct registry_client *client = calloc(1, sizeof *client);
     if (!client)
         return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    pthread_mutex_init(&client->trust_lock, NULL);
     bool failed = false;
     client->content_dir = copy_or_null(config->content_dir, &failed);
     client->ca_file = copy_or_null(config->ca_file, &failed);
     client->insecure_registries = copy_list(config->insecure_registries, &failed);
-    client->platform_os = copy_or_null(config->platform_os ? config->platform_os : "linux", &failed);
-    client->platform_arch = copy_or_null(
-        config->platform_arch ? config->platform_arch : manifest_host_arch(), &failed);
+    client->platform_os =
+        copy_or_null(config->platform_os ? config->platform_os : "linux", &failed);
+    client->platform_arch =
+        copy_or_null(config->platform_arch ? config->platform_arch : manifest_host_arch(), &failed);
     client->max_parallel_blobs =
         config->max_parallel_blobs > 0 ? config->max_parallel_blobs : DEFAULT_MAX_PARALLEL_BLOBS;
-    client->policy.ca_file = client->ca_file;
     client->policy.insecure_registries = (const char *const *)client->insecure_registries;
     client->policy.connect_timeout_ms =
         config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-    client->policy.low_speed_timeout_s = config->low_speed_timeout_s > 0
-                                             ? config->low_speed_timeout_s
-                                             : DEFAULT_LOW_SPEED_TIMEOUT_S;
+    client->policy.low_speed_timeout_s =
+        config->low_speed_timeout_s > 0 ? config->low_speed_timeout_s : DEFAULT_LOW_SPEED_TIMEOUT_S;
     client->tokens = token_cache_new();
     if (failed || !client->tokens) {
         registry_client_free(client);
         return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    }
+    /* The CA store (the whole system bundle, a few MiB) is built at the first pull, not here:
+     * an idle server should not carry it. An unreadable ca_file is still refused now. */
+    if (client->ca_file && access(client->ca_file, R_OK) != 0) {
+        agyn_fail(err, AGYN_INVALID_ARGUMENT, "ca_file", "cannot read CA file %s",
+                  client->ca_file);
+        registry_client_free(client);
+        return -1;
     }
     if (content_store_open(client->content_dir, &client->store, err) != 0) {
         registry_client_free(client);
@@ -100,11 +111,22 @@ int registry_client_new(const struct registry_client_config *config, struct regi
     return 0;
 }
 
+/* Builds (or shares) the CA store on first use. */
+static int ensure_trust_store(struct registry_client *client, struct agyn_error *err) {
+    pthread_mutex_lock(&client->trust_lock);
+    int rc = 0;
+    if (!client->policy.trust_store)
+        rc = http_trust_store_acquire(client->ca_file, &client->policy.trust_store, err);
+    pthread_mutex_unlock(&client->trust_lock);
+    return rc;
+}
+
 void registry_client_free(struct registry_client *client) {
     if (!client)
         return;
     content_store_close(client->store);
     token_cache_free(client->tokens);
+    http_trust_store_release(client->policy.trust_store);
     for (size_t i = 0; client->insecure_registries && client->insecure_registries[i]; i++)
         free(client->insecure_registries[i]);
     free(client->insecure_registries);
@@ -112,6 +134,7 @@ void registry_client_free(struct registry_client *client) {
     free(client->ca_file);
     free(client->platform_os);
     free(client->platform_arch);
+    pthread_mutex_destroy(&client->trust_lock);
     free(client);
 }
 
@@ -122,10 +145,9 @@ static void fetched_manifest_free(struct fetched_manifest *m) {
 
 /* GETs repository's manifest reference; checks its digest against expected_digest (when not
  * NULL) and parses it. */
-static int fetch_manifest(struct registry_session *s, const char *repository,
-                          const char *reference, const char *expected_digest,
-                          struct fetched_manifest *out, enum pull_failure *failure,
-                          struct agyn_error *err) {
+static int fetch_manifest(struct registry_session *s, const char *repository, const char *reference,
+                          const char *expected_digest, struct fetched_manifest *out,
+                          enum pull_failure *failure, struct agyn_error *err) {
     char path[700];
     memset(out, 0, sizeof *out);
     http_response_init(&out->resp, MANIFEST_MAX_BYTES);
@@ -155,8 +177,8 @@ static int resolve_platform(struct registry_client *client, struct registry_sess
                             const char *repository, const struct fetched_manifest *index,
                             struct fetched_manifest *image, enum pull_failure *failure,
                             struct agyn_error *err) {
-    const struct descriptor *entry = manifest_choose_platform(
-        &index->parsed, client->platform_os, client->platform_arch, NULL, err);
+    const struct descriptor *entry = manifest_choose_platform(&index->parsed, client->platform_os,
+                                                              client->platform_arch, NULL, err);
     if (!entry) {
         *failure = PULL_INVALID;
         return -1;
@@ -164,8 +186,7 @@ static int resolve_platform(struct registry_client *client, struct registry_sess
     if (fetch_manifest(s, repository, entry->digest, entry->digest, image, failure, err) != 0)
         return -1;
     if (image->resp.body_len != entry->size)
-        return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s size mismatch",
-                         entry->digest);
+        return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s size mismatch", entry->digest);
     if (image->parsed.kind != MANIFEST_IMAGE)
         return pull_fail(failure, PULL_INVALID, err,
                          "image index entry %s is not an image manifest", entry->digest);
@@ -242,6 +263,10 @@ int registry_pull(struct registry_client *client, const struct image_ref *ref,
     if (ref->digest[0] && !digest_is_sha256(ref->digest))
         return pull_fail(failure, PULL_INVALID, err, "only sha256 image digests are supported");
     struct registry_session session;
+    if (ensure_trust_store(client, err) != 0) {
+        *failure = PULL_INVALID;
+        return -1;
+    }
     int rc = registry_session_open(&session, &client->policy, client->tokens,
                                    image_ref_api_host(ref), ref->repository, auth, failure, err);
     if (rc == 0)
@@ -259,6 +284,10 @@ int registry_login(struct registry_client *client, const char *registry_host,
     if (!client || !registry_host)
         return pull_fail(failure, PULL_INVALID, err, "registry host is missing");
     struct registry_session session;
+    if (ensure_trust_store(client, err) != 0) {
+        *failure = PULL_INVALID;
+        return -1;
+    }
     int rc = registry_session_open(&session, &client->policy, client->tokens, registry_host,
                                    repository, auth, failure, err);
     if (rc == 0 && session.challenge.scheme != AUTH_SCHEME_NONE) {

@@ -7,11 +7,16 @@
 
 enum agyn_code pull_failure_code(enum pull_failure kind) {
     switch (kind) {
-    case PULL_OK: return AGYN_OK;
-    case PULL_UNAUTHORIZED: return AGYN_PERMISSION_DENIED;
-    case PULL_NOT_FOUND: return AGYN_NOT_FOUND;
-    case PULL_INVALID: return AGYN_UNPROCESSABLE;
-    case PULL_TRANSIENT: return AGYN_UNAVAILABLE;
+    case PULL_OK:
+        return AGYN_OK;
+    case PULL_UNAUTHORIZED:
+        return AGYN_PERMISSION_DENIED;
+    case PULL_NOT_FOUND:
+        return AGYN_NOT_FOUND;
+    case PULL_INVALID:
+        return AGYN_UNPROCESSABLE;
+    case PULL_TRANSIENT:
+        return AGYN_UNAVAILABLE;
     }
     return AGYN_UNAVAILABLE;
 }
@@ -39,8 +44,8 @@ static enum pull_failure classify(long status, const struct registry_error_info 
     return PULL_INVALID;
 }
 
-int pull_fail_response(long status, const char *body, size_t body_len,
-                       enum pull_failure *failure, struct agyn_error *err) {
+int pull_fail_response(long status, const char *body, size_t body_len, enum pull_failure *failure,
+                       struct agyn_error *err) {
     struct registry_error_info info;
     registry_error_describe(status, body, body_len, &info);
     return pull_fail(failure, classify(status, &info), err, "%s", info.text);

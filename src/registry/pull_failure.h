@@ -19,7 +19,7 @@ int pull_fail(enum pull_failure *failure, enum pull_failure kind, struct agyn_er
  * own text ("unauthorized: authentication required"): 401/403 -> PULL_UNAUTHORIZED; 404,
  * MANIFEST_UNKNOWN, NAME_UNKNOWN, BLOB_UNKNOWN -> PULL_NOT_FOUND; 408, 429, 5xx ->
  * PULL_TRANSIENT; anything else -> PULL_INVALID. Returns -1. */
-int pull_fail_response(long status, const char *body, size_t body_len,
-                       enum pull_failure *failure, struct agyn_error *err);
+int pull_fail_response(long status, const char *body, size_t body_len, enum pull_failure *failure,
+                       struct agyn_error *err);
 
 #endif

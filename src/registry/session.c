@@ -51,22 +51,21 @@ static void wipe_free(char *secret) {
 
 /* A TLS handshake with a plain-HTTP server fails in one of these ways. */
 static bool tls_handshake_failed(CURLcode code) {
-    return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_RECV_ERROR ||
-           code == CURLE_GOT_NOTHING;
+    return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING;
 }
 
-static int ping(struct registry_session *s, struct http_response *resp,
-                enum pull_failure *failure, struct agyn_error *err) {
+static int ping(struct registry_session *s, struct http_response *resp, enum pull_failure *failure,
+                struct agyn_error *err) {
     char url[HTTP_URL_MAX];
     CURLcode code;
     snprintf(s->base_url, sizeof s->base_url, "https://%s", s->host);
     snprintf(url, sizeof url, "%s/v2/", s->base_url);
-    int rc = http_get(s->policy, url, NULL, resp, &code, err);
+    int rc = http_get(s->policy, s->easy, url, NULL, resp, &code, err);
     if (rc != 0 && tls_handshake_failed(code) && http_plain_allowed(s->policy, s->host)) {
         snprintf(s->base_url, sizeof s->base_url, "http://%s", s->host);
         snprintf(url, sizeof url, "%s/v2/", s->base_url);
         http_response_reset(resp);
-        rc = http_get(s->policy, url, NULL, resp, &code, err);
+        rc = http_get(s->policy, s->easy, url, NULL, resp, &code, err);
     }
     if (rc != 0 && failure)
         *failure = PULL_TRANSIENT;
@@ -108,8 +107,8 @@ static int obtain_token(struct registry_session *s, bool use_cache, enum pull_fa
         return rc == 0 ? 0 : pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
     }
     struct token_grant grant;
-    if (token_service_fetch(s->policy, &s->challenge, s->scope, s->auth, &grant, failure, err) !=
-        0)
+    if (token_service_fetch(s->policy, s->easy, &s->challenge, s->scope, s->auth, &grant, failure,
+                            err) != 0)
         return -1;
     usable_until = token_usable_until(now, grant.expires_in, grant.issued_at);
     token_cache_put(s->tokens, s->cache_key, grant.token, usable_until, now);
@@ -143,6 +142,10 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
     memset(s, 0, sizeof *s);
     s->policy = policy;
     s->tokens = tokens;
+    http_global_init();
+    s->easy = curl_easy_init();
+    if (!s->easy)
+        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
     s->auth = auth && auth->username ? auth : NULL;
     if (!host || !host_is_valid(host))
         return pull_fail(failure, PULL_INVALID, err, "registry host is not valid");
@@ -183,6 +186,9 @@ void registry_session_close(struct registry_session *s, struct agyn_error *err) 
     wipe_free(s->token);
     s->authorization = NULL;
     s->token = NULL;
+    if (s->easy)
+        curl_easy_cleanup(s->easy);
+    s->easy = NULL;
 }
 
 int registry_session_headers(struct registry_session *s, const char *accept,
@@ -233,29 +239,25 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
     bool retried = false;
     for (int redirects = 0;;) {
         bool on_registry = http_same_origin(s->base_url, url);
-        unsigned generation = s->generation;
         struct curl_slist *headers = NULL;
-        if (on_registry) {
-            if (registry_session_headers(s, accept, &headers, failure, err) != 0)
-                return -1;
-        }
+        if (on_registry && registry_session_headers(s, accept, &headers, failure, err) != 0)
+            return -1;
+        unsigned generation = s->generation; /* after a renewal the headers may have brought */
         char errbuf[CURL_ERROR_SIZE];
-        CURL *easy = http_easy_new(s->policy, url, errbuf);
-        if (!easy) {
-            http_headers_free_wiped(headers);
-            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
-        }
+        CURL *easy = s->easy;
+        http_easy_prepare(easy, s->policy, url, errbuf);
         http_response_reset(resp);
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, HTTP_SMALL_REQUEST_TIMEOUT_MS);
         http_response_attach(easy, resp);
         CURLcode code = curl_easy_perform(easy);
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL); /* errbuf goes out of scope */
         http_headers_free_wiped(headers);
         if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && resp->body_too_large)) {
             http_url_host(url, host, sizeof host);
             http_transport_error(err, host, code, errbuf);
-            curl_easy_cleanup(easy);
             *failure = PULL_TRANSIENT;
             return -1;
         }
@@ -263,11 +265,10 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
             char next[HTTP_URL_MAX];
             bool same_origin;
             int rc = ++redirects > HTTP_MAX_REDIRECTS
-                         ? pull_fail(failure, PULL_TRANSIENT, err, "registry %s: too many redirects",
-                                     s->host)
+                         ? pull_fail(failure, PULL_TRANSIENT, err,
+                                     "registry %s: too many redirects", s->host)
                          : http_redirect_target(easy, s->policy, url, next, sizeof next,
                                                 &same_origin, err);
-            curl_easy_cleanup(easy);
             if (rc != 0) {
                 *failure = PULL_TRANSIENT;
                 return -1;
@@ -275,7 +276,6 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
             snprintf(url, sizeof url, "%s", next);
             continue;
         }
-        curl_easy_cleanup(easy);
         if (resp->status == 401 && on_registry && !retried && registry_session_can_refresh(s)) {
             retried = true;
             if (registry_session_refresh(s, generation, failure, err) != 0)

@@ -17,6 +17,7 @@
 
 struct registry_session {
     const struct http_policy *policy;
+    CURL *easy; /* reused for the session's small requests, so connections are too */
     struct token_cache *tokens;
     const struct registry_auth *auth; /* NULL when anonymous */
     char host[256];                   /* "host[:port]" */

@@ -51,14 +51,13 @@ static bool token_is_clean(const char *token) {
 }
 
 /* Appends "&name=<escaped value>" (or "?name=" first) to url. */
-static int append_param(CURL *easy, char *url, size_t size, const char *name,
-                        const char *value) {
+static int append_param(CURL *easy, char *url, size_t size, const char *name, const char *value) {
     char *escaped = curl_easy_escape(easy, value, 0);
     if (!escaped)
         return -1;
     size_t used = strlen(url);
-    int n = snprintf(url + used, size - used, "%c%s=%s", strchr(url, '?') ? '&' : '?', name,
-                     escaped);
+    int n =
+        snprintf(url + used, size - used, "%c%s=%s", strchr(url, '?') ? '&' : '?', name, escaped);
     curl_free(escaped);
     return n < 0 || (size_t)n >= size - used ? -1 : 0;
 }
@@ -81,9 +80,8 @@ static int token_url(const struct auth_challenge *challenge, const char *scope,
     return rc;
 }
 
-static int parse_grant(const struct http_response *resp, const char *host,
-                       struct token_grant *out, enum pull_failure *failure,
-                       struct agyn_error *err) {
+static int parse_grant(const struct http_response *resp, const char *host, struct token_grant *out,
+                       enum pull_failure *failure, struct agyn_error *err) {
     json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     const char *token = json_string_value(json_object_get(root, "token"));
     if (!token || !token[0])
@@ -108,18 +106,18 @@ static int parse_grant(const struct http_response *resp, const char *host,
     return 0;
 }
 
-int token_service_fetch(const struct http_policy *policy, const struct auth_challenge *challenge,
-                        const char *scope, const struct registry_auth *auth,
-                        struct token_grant *out, enum pull_failure *failure,
-                        struct agyn_error *err) {
+int token_service_fetch(const struct http_policy *policy, CURL *easy,
+                        const struct auth_challenge *challenge, const char *scope,
+                        const struct registry_auth *auth, struct token_grant *out,
+                        enum pull_failure *failure, struct agyn_error *err) {
     char url[HTTP_URL_MAX], host[300] = "";
     memset(out, 0, sizeof *out);
     if (http_url_host(challenge->realm, host, sizeof host) != 0)
         return pull_fail(failure, PULL_INVALID, err,
                          "the registry's token service address is not a usable URL");
     if (!http_url_allowed(policy, challenge->realm))
-        return pull_fail(failure, PULL_INVALID, err,
-                         "token service %s is not served over https", host);
+        return pull_fail(failure, PULL_INVALID, err, "token service %s is not served over https",
+                         host);
     if (token_url(challenge, scope, auth, url, sizeof url) != 0)
         return pull_fail(failure, PULL_INVALID, err, "token service %s: request too long", host);
     struct curl_slist *headers = NULL;
@@ -137,7 +135,7 @@ int token_service_fetch(const struct http_policy *policy, const struct auth_chal
     struct http_response resp;
     http_response_init(&resp, TOKEN_RESPONSE_MAX_BYTES);
     CURLcode code;
-    int rc = http_get(policy, url, headers, &resp, &code, err);
+    int rc = http_get(policy, easy, url, headers, &resp, &code, err);
     http_headers_free_wiped(headers);
     if (rc != 0) {
         if (failure)

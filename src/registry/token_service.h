@@ -13,18 +13,19 @@
 #define TOKEN_RESPONSE_MAX_BYTES (1024 * 1024)
 
 struct token_grant {
-    char *token; /* malloc'd; visible ASCII only */
-    long expires_in; /* 0 when absent */
+    char *token;        /* malloc'd; visible ASCII only */
+    long expires_in;    /* 0 when absent */
     char issued_at[64]; /* "" when absent */
 };
 
 /* Exchanges auth for a token for scope ("" = none) at challenge's realm. Failures: 400/401/403
  * -> PULL_UNAUTHORIZED with the token service's text; a realm that is not https (outside
- * loopback and insecure registries) -> PULL_INVALID; anything else -> PULL_TRANSIENT. */
-int token_service_fetch(const struct http_policy *policy, const struct auth_challenge *challenge,
-                        const char *scope, const struct registry_auth *auth,
-                        struct token_grant *out, enum pull_failure *failure,
-                        struct agyn_error *err);
+ * loopback and insecure registries) -> PULL_INVALID; anything else -> PULL_TRANSIENT. easy is
+ * reused when not NULL. */
+int token_service_fetch(const struct http_policy *policy, CURL *easy,
+                        const struct auth_challenge *challenge, const char *scope,
+                        const struct registry_auth *auth, struct token_grant *out,
+                        enum pull_failure *failure, struct agyn_error *err);
 void token_grant_free(struct token_grant *grant);
 
 /* "Authorization: Basic <base64(user:password)>" (malloc'd), or NULL when out of memory. */

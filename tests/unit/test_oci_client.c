@@ -22,6 +22,7 @@
 #include "registry/error_body.h"
 #include "registry/http.h"
 #include "registry/manifest.h"
+#include "registry/oci_client.h"
 #include "registry/session.h"
 #include "registry/token_cache.h"
 
@@ -413,11 +414,11 @@ static void expect_manifest_rejected(const char *body, const char *content_type,
     assert_null(m.entries);
 }
 
-#define LAYER(digest, size)                                                                    \
-    "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" digest      \
+#define LAYER(digest, size)                                                                        \
+    "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" digest          \
     "\",\"size\":" size "}"
-#define CONFIG_OK                                                                              \
-    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":"       \
+#define CONFIG_OK                                                                                  \
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":"           \
     "\"" DIGEST_A "\",\"size\":1}"
 #define IMAGE_WITH_LAYERS(layers) "{\"schemaVersion\":2," CONFIG_OK ",\"layers\":[" layers "]}"
 
@@ -439,11 +440,11 @@ static void test_manifest_hostile(void **state) {
     expect_manifest_rejected("{\"schemaVersion\":2}",
                              "application/vnd.docker.distribution.manifest.v1+prettyjws",
                              "schema 1");
-    expect_manifest_rejected(
-        "{\"schemaVersion\":2,\"config\":{\"mediaType\":"
-        "\"application/vnd.cncf.helm.config.v1+json\",\"digest\":\"" DIGEST_A "\",\"size\":1},"
-        "\"layers\":[]}",
-        NULL, "not a container image");
+    expect_manifest_rejected("{\"schemaVersion\":2,\"config\":{\"mediaType\":"
+                             "\"application/vnd.cncf.helm.config.v1+json\",\"digest\":\"" DIGEST_A
+                             "\",\"size\":1},"
+                             "\"layers\":[]}",
+                             NULL, "not a container image");
     expect_manifest_rejected("{\"schemaVersion\":2,\"layers\":[]}", NULL, "config");
     expect_manifest_rejected("{\"schemaVersion\":2," CONFIG_OK "}", NULL, "no layers array");
     expect_manifest_rejected("{\"schemaVersion\":2," CONFIG_OK ",\"layers\":{}}", NULL,
@@ -452,8 +453,8 @@ static void test_manifest_hostile(void **state) {
     expect_manifest_rejected(IMAGE_WITH_LAYERS(LAYER("sha256:../../../../etc/passwd", "1")), NULL,
                              "is not valid");
     expect_manifest_rejected(
-        IMAGE_WITH_LAYERS(LAYER("sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-                                "1")),
+        IMAGE_WITH_LAYERS(
+            LAYER("sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "1")),
         NULL, "is not valid");
     expect_manifest_rejected(IMAGE_WITH_LAYERS(LAYER("sha256:abc", "1")), NULL, "is not valid");
     expect_manifest_rejected(IMAGE_WITH_LAYERS(LAYER(DIGEST_A "0", "1")), NULL, "is not valid");
@@ -487,8 +488,7 @@ static void test_manifest_limits(void **state) {
     char *body = malloc(cap);
     size_t used = (size_t)snprintf(body, cap, "{\"schemaVersion\":2,%s,\"layers\":[", CONFIG_OK);
     for (int i = 0; i <= MANIFEST_MAX_LAYERS; i++)
-        used += (size_t)snprintf(body + used, cap - used, "%s" LAYER(DIGEST_B, "1"),
-                                 i ? "," : "");
+        used += (size_t)snprintf(body + used, cap - used, "%s" LAYER(DIGEST_B, "1"), i ? "," : "");
     snprintf(body + used, cap - used, "]}");
     expect_manifest_rejected(body, NULL, "more than");
     free(body);
@@ -521,8 +521,10 @@ static void test_digests(void **state) {
     assert_false(digest_is_sha256(NULL));
     assert_false(digest_is_sha256("sha256:"));
     assert_false(digest_is_sha256(DIGEST_EMPTY "/"));
-    assert_false(digest_is_sha256("SHA256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    assert_false(digest_is_sha256("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g"));
+    assert_false(digest_is_sha256(
+        "SHA256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    assert_false(digest_is_sha256(
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g"));
 }
 
 /* ---- token cache ---- */
@@ -654,7 +656,9 @@ static void *hammer(void *arg) {
         snprintf(token, sizeof token, "t%d-%d", a->id, i);
         double now = 1000 + i % 50;
         switch (i % 3) {
-        case 0: token_cache_put(a->cache, key, token, now + (i % 5), now); break;
+        case 0:
+            token_cache_put(a->cache, key, token, now + (i % 5), now);
+            break;
         case 1: {
             char *got = NULL;
             double until;
@@ -665,7 +669,9 @@ static void *hammer(void *arg) {
             }
             break;
         }
-        default: token_cache_invalidate(a->cache, key, token); break;
+        default:
+            token_cache_invalidate(a->cache, key, token);
+            break;
         }
     }
     return NULL;
@@ -812,6 +818,33 @@ static void test_http_policy(void **state) {
     assert_string_equal(host, "r.example:8443");
 }
 
+static void test_trust_store_sharing(void **state) {
+    (void)state;
+    struct agyn_error err = {0};
+    X509_STORE *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(http_trust_store_acquire(NULL, &a, &err), 0);
+    assert_int_equal(http_trust_store_acquire(NULL, &b, &err), 0);
+    assert_ptr_equal(a, b); /* the system bundle is parsed once */
+    assert_int_equal(http_trust_store_acquire("/nonexistent/ca.pem", &c, &err), -1);
+    assert_null(c);
+    assert_string_equal(err.field, "ca_file");
+    assert_non_null(strstr(err.message, "cannot load CA certificates from /nonexistent/ca.pem"));
+    http_trust_store_release(a);
+    http_trust_store_release(b);
+    http_trust_store_release(NULL);
+    /* A client with an unreadable CA file is refused up front. */
+    char root[] = "/tmp/agyn-test-store-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    struct registry_client_config config = {.content_dir = root, .ca_file = "/nonexistent/ca.pem"};
+    struct registry_client *client = NULL;
+    assert_int_equal(registry_client_new(&config, &client, &err), -1);
+    assert_null(client);
+    config.ca_file = NULL;
+    assert_int_equal(registry_client_new(&config, &client, &err), 0);
+    registry_client_free(client);
+    remove_tree(root);
+}
+
 /* ---- redaction ---- */
 
 static void test_secret_redaction(void **state) {
@@ -863,6 +896,7 @@ int main(void) {
         cmocka_unit_test(test_token_cache_threads),
         cmocka_unit_test(test_content_store_ingest),
         cmocka_unit_test(test_http_policy),
+        cmocka_unit_test(test_trust_store_sharing),
         cmocka_unit_test(test_secret_redaction),
     };
     return cmocka_run_group_tests_name("oci_client", tests, NULL, NULL);
