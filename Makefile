@@ -40,6 +40,7 @@ test: deps-test
 bench: build
 	@scripts/install-deps.sh bench
 	@bench/api.sh
+	@bench/pull.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -77,28 +77,42 @@ HANDLER(h_workloads_get) {
 }
 
 /* Asks the runner to stop it: status "stopping" now, "stopped" once the runner is done.
- * Stopping a workload that already ended changes nothing. */
+ * Stopping a workload that already ended changes nothing. The status check and the change
+ * are one transaction, and only status and stop_requested are written, so neither a runner
+ * save in between nor this request can overwrite the other's work. */
 HANDLER(h_workloads_stop) {
     if (req->body && input_require_object(req, (const char *const[]){NULL}, err) != 0)
         return -1;
-    json_t *row = NULL;
-    if (load_workload(req, &row, err) != 0)
+    struct store *store = req->app->store;
+    if (store_tx_begin(store, err) != 0)
         return -1;
-    const char *status = json_string_value(json_object_get(row, "status"));
-    int rc = 0;
-    if (strcmp(status, "starting") == 0 || strcmp(status, "running") == 0) {
-        json_t *workload = workload_view(row);
-        json_object_set_new(workload, "status", json_string("stopping"));
-        rc = workload_save(req->app->store, workload, status, err);
-        json_t *flag = json_pack("{s:i}", "stop_requested", 1);
+    json_t *row = NULL, *view = NULL;
+    int rc = load_workload(req, &row, err);
+    const char *status = rc == 0 ? json_string_value(json_object_get(row, "status")) : NULL;
+    if (rc == 0 && (strcmp(status, "starting") == 0 || strcmp(status, "running") == 0)) {
+        json_t *changes = json_pack("{s:s, s:i}", "status", "stopping", "stop_requested", 1);
+        rc = store_update(store, &TABLE_WORKLOADS, NULL, req->id, changes, err);
+        json_decref(changes);
+        json_decref(row);
+        row = NULL;
         if (rc == 0)
-            rc = store_update_quietly(req->app->store, &TABLE_WORKLOADS, NULL, req->id, flag,
-                                      err);
-        json_decref(flag);
-        json_decref(workload);
+            rc = store_get(store, &TABLE_WORKLOADS, NULL, req->id, &row, err);
+        if (rc == 0) {
+            view = workload_view(row);
+            rc = event_log_append(store, req->org_id, "workload.updated", view, err);
+        }
+        if (rc == 0)
+            rc = event_log_append(store, req->org_id, "workload.status_changed", view, err);
+    } else if (rc == 0) {
+        view = workload_view(row);
     }
     json_decref(row);
-    if (rc != 0)
+    if (rc == 0)
+        rc = store_tx_commit(store, err);
+    if (rc != 0) {
+        store_tx_rollback(store);
+        json_decref(view);
         return -1;
-    return h_workloads_get(req, res, err);
+    }
+    return respond_json(res, 200, view);
 }

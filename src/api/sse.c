@@ -54,14 +54,18 @@ static void resume_all(void *unused) {
     }
 }
 
+/* Resumes every stream once a second (heartbeats) and whenever the event log's generation
+ * moves. The append listener alone is not enough: an event appended inside a transaction
+ * wakes the streams before its commit, so they read nothing; store_tx_commit calls
+ * event_log_notify(), which lands here. */
 static void *tick(void *unused) {
     (void)unused;
+    uint64_t seen = event_log_generation();
     while (!atomic_load(&shutting_down)) {
-        for (int i = 0; i < 10 && !atomic_load(&shutting_down); i++) {
-            struct timespec ts = {0, 100 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-        resume_all(NULL);
+        event_log_wait(seen, 1000);
+        seen = event_log_generation();
+        if (!atomic_load(&shutting_down))
+            resume_all(NULL);
     }
     return NULL;
 }
@@ -74,9 +78,23 @@ void sse_start(void) {
 }
 
 void sse_stop(void) {
+    pthread_mutex_lock(&lock);
     atomic_store(&shutting_down, 1);
+    pthread_mutex_unlock(&lock);
     event_log_set_listener(NULL, NULL);
-    resume_all(NULL);
+    /* Every stream must end before the HTTP daemon stops: libmicrohttpd refuses to stop with
+     * suspended connections. Resumed streams read END_OF_STREAM and are freed. */
+    for (int waited = 0; waited < 3000; waited += 20) {
+        resume_all(NULL);
+        pthread_mutex_lock(&lock);
+        int open = streams != NULL;
+        pthread_mutex_unlock(&lock);
+        if (!open)
+            break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    event_log_notify(); /* wakes the ticker */
     if (atomic_exchange(&ticker_running, 0))
         pthread_join(ticker, NULL);
 }
@@ -132,7 +150,13 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max) {
         s->last_write_ms = clock_monotonic_ms();
         return (ssize_t)n;
     }
+    /* Checked again under the lock sse_stop takes: a stream never suspends after sse_stop
+     * resumed everything, or it would hold MHD_stop_daemon up forever. */
     pthread_mutex_lock(&lock);
+    if (atomic_load(&shutting_down)) {
+        pthread_mutex_unlock(&lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
     s->suspended = 1;
     MHD_suspend_connection(s->connection);
     pthread_mutex_unlock(&lock);

@@ -229,6 +229,13 @@ static CURLcode use_trust_store(CURL *easy, void *ssl_ctx, void *userdata) {
     return CURLE_OK;
 }
 
+/* curl calls this about once a second and on every chunk; non-zero aborts the transfer. */
+static int transfer_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                             curl_off_t ulnow) {
+    const struct http_policy *policy = data;
+    return policy->cancelled(policy->cancel_ctx) ? 1 : 0;
+}
+
 void http_easy_prepare(CURL *easy, const struct http_policy *policy, const char *url,
                        char *errbuf) {
     curl_easy_reset(easy);
@@ -247,6 +254,11 @@ void http_easy_prepare(CURL *easy, const struct http_policy *policy, const char 
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, policy->low_speed_timeout_s);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (policy->cancelled) {
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, transfer_progress);
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, (void *)policy);
+    }
     if (policy->trust_store) {
         /* curl loads no CA files of its own; the shared store is put in place instead. */
         curl_easy_setopt(easy, CURLOPT_CAINFO, NULL);
@@ -362,6 +374,8 @@ void http_response_attach(CURL *easy, struct http_response *resp) {
 
 int http_transport_error(struct agyn_error *err, const char *host, CURLcode code,
                          const char *errbuf) {
+    if (code == CURLE_ABORTED_BY_CALLBACK)
+        return agyn_fail(err, AGYN_UNAVAILABLE, "", "registry %s: pull cancelled", host);
     /* curl's own text can name a URL (and so a presigned query); use the generic one then. */
     const char *text =
         errbuf && errbuf[0] && !strstr(errbuf, "://") ? errbuf : curl_easy_strerror(code);

@@ -22,6 +22,9 @@ struct http_policy {
     const char *const *insecure_registries; /* NULL-terminated "host[:port]" allowed over HTTP */
     long connect_timeout_ms;
     long low_speed_timeout_s; /* abort below 1 KiB/s for this long */
+    /* Per pull: returns non-zero to abort every transfer now (stop, shutdown, deadline). */
+    int (*cancelled)(void *ctx);
+    void *cancel_ctx;
 };
 
 struct http_response {

@@ -252,6 +252,13 @@ static int pull_image(struct registry_client *client, struct registry_session *s
 int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
                   enum pull_failure *failure, struct agyn_error *err) {
+    return registry_pull_cancellable(client, ref, auth, NULL, NULL, result, failure, err);
+}
+
+int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
+                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
+                              void *ctx, struct pull_result *result,
+                              enum pull_failure *failure, struct agyn_error *err) {
     enum pull_failure ignored;
     struct pull_result unused;
     failure = failure ? failure : &ignored;
@@ -267,8 +274,12 @@ int registry_pull(struct registry_client *client, const struct image_ref *ref,
         *failure = PULL_INVALID;
         return -1;
     }
-    int rc = registry_session_open(&session, &client->policy, client->tokens,
-                                   image_ref_api_host(ref), ref->repository, auth, failure, err);
+    /* This pull's own copy of the policy carries its cancel hook to every transfer. */
+    struct http_policy policy = client->policy;
+    policy.cancelled = cancelled;
+    policy.cancel_ctx = ctx;
+    int rc = registry_session_open(&session, &policy, client->tokens, image_ref_api_host(ref),
+                                   ref->repository, auth, failure, err);
     if (rc == 0)
         rc = pull_image(client, &session, ref, result, failure, err);
     registry_session_close(&session, rc != 0 ? err : NULL);

@@ -60,6 +60,14 @@ int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
                   enum pull_failure *failure, struct agyn_error *err);
 
+/* registry_pull that gives up (PULL_TRANSIENT, "pull cancelled") as soon as cancelled(ctx)
+ * returns non-zero; it is asked between requests and about once a second during transfers,
+ * so it must be cheap. */
+int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
+                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
+                              void *ctx, struct pull_result *result,
+                              enum pull_failure *failure, struct agyn_error *err);
+
 /* Checks a credential: /v2/ ping, then the Basic check or the token exchange (scope
  * repository:<repository>:pull when repository is not NULL). */
 int registry_login(struct registry_client *client, const char *registry_host,

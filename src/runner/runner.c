@@ -136,9 +136,46 @@ static const char *failure_name(enum pull_failure failure) {
     return "transient";
 }
 
+/* What a pull in progress checks to give up early: shutdown and a stop request (read from the
+ * store at most twice a second). The start grace is not a deadline for a pull that is making
+ * progress: like the kubelet's, it runs out only across failed attempts, and a stalled
+ * transfer is ended by the client's low-speed timeout. */
+struct pull_watch {
+    struct runner *runner;
+    const char *workload_id;
+    int64_t next_check_ms;
+    int stop_seen;
+};
+
+static int pull_cancelled(void *ctx) {
+    struct pull_watch *watch = ctx;
+    int64_t now = clock_monotonic_ms();
+    if (atomic_load(&watch->runner->stopping))
+        return 1;
+    if (!watch->stop_seen && now >= watch->next_check_ms) {
+        watch->next_check_ms = now + 500;
+        watch->stop_seen = stop_requested(watch->runner, watch->workload_id);
+    }
+    return watch->stop_seen;
+}
+
+/* One registry pull, timed and counted. */
+static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
+                     const struct registry_auth *auth, struct pull_result *result,
+                     enum pull_failure *failure, struct agyn_error *err) {
+    memset(result, 0, sizeof *result);
+    *failure = PULL_OK;
+    int64_t start = clock_monotonic_us();
+    int rc = registry_pull_cancellable(watch->runner->registry, ref, auth, pull_cancelled, watch,
+                                       result, failure, err);
+    count_pull(failure_name(rc == 0 ? PULL_OK : *failure),
+               (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
+    return rc;
+}
+
 /* One attempt: every candidate in order until one authenticates. Returns 0 on success with
  * *used set (NULL for anonymous); otherwise *permanent says whether retrying can help. */
-static int attempt_pull(struct runner *runner, const struct image_ref *ref,
+static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
                         const char *image_text, struct pull_credentials *credentials,
                         struct pull_result *result, const struct pull_credential **used,
                         int *permanent, char *message, size_t message_size) {
@@ -146,14 +183,10 @@ static int attempt_pull(struct runner *runner, const struct image_ref *ref,
     *used = NULL;
     *permanent = 1;
     char part[1400];
+    struct agyn_error err = {0};
+    enum pull_failure failure = PULL_OK;
     if (credentials->count == 0) {
-        struct agyn_error err = {0};
-        enum pull_failure failure = PULL_OK;
-        int64_t start = clock_monotonic_us();
-        int rc = registry_pull(runner->registry, ref, NULL, result, &failure, &err);
-        count_pull(failure_name(rc == 0 ? PULL_OK : failure),
-                   (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
-        if (rc == 0)
+        if (pull_once(watch, ref, NULL, result, &failure, &err) == 0)
             return 0;
         snprintf(part, sizeof part, "pulling \"%s\" anonymously (no attached image pull secret "
                                     "matches its registry): %s",
@@ -171,14 +204,8 @@ static int attempt_pull(struct runner *runner, const struct image_ref *ref,
             continue;
         }
         struct registry_auth auth = {cred->username, cred->password};
-        struct agyn_error err = {0};
-        enum pull_failure failure = PULL_OK;
-        memset(result, 0, sizeof *result);
-        int64_t start = clock_monotonic_us();
-        int rc = registry_pull(runner->registry, ref, &auth, result, &failure, &err);
-        count_pull(failure_name(rc == 0 ? PULL_OK : failure),
-                   (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
-        if (rc == 0) {
+        agyn_error_clear(&err);
+        if (pull_once(watch, ref, &auth, result, &failure, &err) == 0) {
             *used = cred;
             return 0;
         }
@@ -232,13 +259,14 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
     long long backoff = runner->config.backoff_initial_ms;
     char message[4096];
     enum pull_outcome outcome = PULL_STOPPED;
+    struct pull_watch watch = {runner, workload_id, 0, 0};
     for (;;) {
         if (stop_requested(runner, workload_id))
             break;
         struct pull_result result = {0};
         const struct pull_credential *used = NULL;
         int permanent = 0;
-        if (attempt_pull(runner, &ref, image_text, &credentials, &result, &used, &permanent,
+        if (attempt_pull(&watch, &ref, image_text, &credentials, &result, &used, &permanent,
                          message, sizeof message) == 0) {
             set_text(container, "image_digest", result.manifest_digest);
             set_text(container, "reason", NULL);

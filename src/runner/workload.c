@@ -123,6 +123,17 @@ int workload_save(struct store *store, json_t *workload, const char *previous_st
                                 containers);
     free(containers);
     int rc = store_tx_begin(store, err);
+    if (rc == 0 && previous_status) {
+        /* Only the writer that saw the current status may move it: a stop request
+         * (starting -> stopping) is never overwritten by a runner still at "starting". */
+        json_t *current = NULL;
+        rc = store_get(store, &TABLE_WORKLOADS, NULL, id, &current, err);
+        const char *now = rc == 0 ? json_string_value(json_object_get(current, "status")) : NULL;
+        if (rc == 0 && (!now || strcmp(now, previous_status) != 0))
+            rc = agyn_fail(err, AGYN_CONFLICT, "status", "workload %s is %s, not %s", id,
+                           now ? now : "unknown", previous_status);
+        json_decref(current);
+    }
     if (rc == 0)
         rc = store_update(store, &TABLE_WORKLOADS, NULL, id, changes, err);
     json_decref(changes);

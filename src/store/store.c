@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/names.h"
+#include "store/event_log.h"
 
 int store_open(const char *location, struct store **out, struct agyn_error *err) {
     const struct store_backend *backend = &store_backend_sqlite;
@@ -49,7 +50,11 @@ int store_tx_begin(struct store *store, struct agyn_error *err) {
 }
 
 int store_tx_commit(struct store *store, struct agyn_error *err) {
-    return store->backend->tx_commit(store, err);
+    if (store->backend->tx_commit(store, err) != 0)
+        return -1;
+    /* Events appended inside the transaction are visible only now: wake their readers. */
+    event_log_notify();
+    return 0;
 }
 
 void store_tx_rollback(struct store *store) {
