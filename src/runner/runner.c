@@ -43,9 +43,16 @@ static int claim(struct runner *runner, const char *status, json_t **row_out,
     struct store_filter filters[] = {{"status", status}, {"claimed_by", NULL}};
     struct store_query query = {.filters = filters, .filter_count = 2};
     *row_out = NULL;
+    /* A read first: idle workers look without taking the write lock. */
+    json_t *row = NULL;
+    if (store_find(store, &TABLE_WORKLOADS, &query, &row, err) != 0)
+        return -1;
+    if (!row)
+        return 0;
+    json_decref(row);
+    row = NULL;
     if (store_tx_begin(store, err) != 0)
         return -1;
-    json_t *row = NULL;
     int rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
     if (rc == 0 && row) {
         char now[RFC3339_LEN];

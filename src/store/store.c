@@ -50,15 +50,15 @@ int store_tx_begin(struct store *store, struct agyn_error *err) {
 }
 
 int store_tx_commit(struct store *store, struct agyn_error *err) {
-    if (store->backend->tx_commit(store, err) != 0)
-        return -1;
+    int rc = store->backend->tx_commit(store, err);
     /* Events appended inside the transaction are visible only now: wake their readers. */
-    event_log_notify();
-    return 0;
+    event_log_committed(rc == 0);
+    return rc;
 }
 
 void store_tx_rollback(struct store *store) {
     store->backend->tx_rollback(store);
+    event_log_committed(0);
 }
 
 int store_insert(struct store *store, const struct store_table *table, json_t *row,
