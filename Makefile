@@ -33,6 +33,7 @@ run: build
 	@exec build/bin/agynd serve --data-dir "$(DATA_DIR)" --listen "$(LISTEN)"
 
 test: deps-test
+	@tests/console/install.sh
 	@cmake -S . -B build-test -DAGYN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-test -j$(JOBS)
 	@cd build-test && ctest --output-on-failure -j$(JOBS) --timeout 900

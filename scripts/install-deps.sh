@@ -6,7 +6,8 @@ set -euo pipefail
 BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libssl-dev ca-certificates libnghttp2-dev libprotobuf-c-dev
   protobuf-c-compiler libmsgpack-dev"
-TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl"
+TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl
+  chromium fonts-liberation"
 BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
 
 case "${1:-run}" in
@@ -15,6 +16,9 @@ case "${1:-run}" in
   bench) wanted=$BENCH_PACKAGES ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
+
+# The Console tests also need Node.js 20+ with npm, which come with the machine image (Debian's
+# nodejs 18 is too old for playwright-core); tests/integration/test_console.py says so if not.
 
 missing=()
 for pkg in $wanted; do
