@@ -1,6 +1,7 @@
 /* auth.c — API token generation, hashing and authentication. */
 #include "api/auth.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -8,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "core/clock.h"
 #include "store/tables.h"
 
 static void base64url(const unsigned char *in, size_t len, char *out) {
@@ -96,6 +98,54 @@ enum role role_parse(const char *text) {
     return ROLE_NONE;
 }
 
+/* Recently verified tokens, so that a burst of requests costs one database read per token per
+ * second. A revocation in this process clears it at once (auth_cache_clear); one in another
+ * process (a replica) takes effect here within AUTH_CACHE_MS. Only hashes are kept. */
+#define AUTH_CACHE_SIZE 64
+#define AUTH_CACHE_MS 1000
+
+struct auth_cache_entry {
+    char hash[TOKEN_HASH_HEX];
+    struct principal principal;
+    int64_t expires_ms;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct auth_cache_entry cache[AUTH_CACHE_SIZE];
+
+static int cache_lookup(const char hash[TOKEN_HASH_HEX], struct principal *out) {
+    int64_t now = clock_monotonic_ms();
+    int found = 0;
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < AUTH_CACHE_SIZE && !found; i++) {
+        if (cache[i].expires_ms > now && CRYPTO_memcmp(cache[i].hash, hash, 64) == 0) {
+            *out = cache[i].principal;
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return found;
+}
+
+static void cache_store(const char hash[TOKEN_HASH_HEX], const struct principal *principal) {
+    int64_t now = clock_monotonic_ms();
+    pthread_mutex_lock(&cache_lock);
+    size_t slot = 0;
+    for (size_t i = 0; i < AUTH_CACHE_SIZE; i++)
+        if (cache[i].expires_ms < cache[slot].expires_ms)
+            slot = i;
+    memcpy(cache[slot].hash, hash, TOKEN_HASH_HEX);
+    cache[slot].principal = *principal;
+    cache[slot].expires_ms = now + AUTH_CACHE_MS;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void auth_cache_clear(void) {
+    pthread_mutex_lock(&cache_lock);
+    memset(cache, 0, sizeof cache);
+    pthread_mutex_unlock(&cache_lock);
+}
+
 int auth_authenticate(struct store *store, const char *authorization, struct principal *out,
                       struct agyn_error *err) {
     memset(out, 0, sizeof *out);
@@ -112,6 +162,8 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "invalid API token");
     char hash[TOKEN_HASH_HEX];
     auth_token_hash(token, hash);
+    if (cache_lookup(hash, out))
+        return 0;
     struct store_filter by_hash = {"token_hash", hash};
     struct store_query query = {.filters = &by_hash, .filter_count = 1};
     json_t *row = NULL;
@@ -128,5 +180,6 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
     snprintf(out->token_id, sizeof out->token_id, "%s",
              json_string_value(json_object_get(row, "id")));
     json_decref(row);
+    cache_store(hash, out);
     return 0;
 }

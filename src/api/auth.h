@@ -22,6 +22,9 @@ int auth_token_create(struct store *store, const char *organization_id, const ch
 int auth_authenticate(struct store *store, const char *authorization, struct principal *out,
                       struct agyn_error *err);
 
+/* Forgets every recently verified token (after a revocation). */
+void auth_cache_clear(void);
+
 const char *role_name(enum role role);
 enum role role_parse(const char *text);
 

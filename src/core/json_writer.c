@@ -40,15 +40,34 @@ void json_writer_text(struct json_writer *w, const char *text) {
     json_writer_raw(w, text, strlen(text));
 }
 
+/* Bytes that must be escaped in a JSON string: control characters, '"' and '\\'. */
+static const unsigned char NEEDS_ESCAPE[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1};
+
 void json_writer_string(struct json_writer *w, const char *s, size_t n) {
     static const char hex[] = "0123456789ABCDEF";
     static const char short_escape[32] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
                                           ['\r'] = 'r', ['\t'] = 't'};
+    /* Common case first: nothing to escape, one copy with both quotes. */
+    size_t i = 0;
+    while (i < n && !NEEDS_ESCAPE[(unsigned char)s[i]])
+        i++;
+    if (i == n && (w->len + n + 3 <= w->cap || reserve(w, n + 2) == 0)) {
+        w->data[w->len] = '"';
+        memcpy(w->data + w->len + 1, s, n);
+        w->data[w->len + 1 + n] = '"';
+        w->len += n + 2;
+        return;
+    }
     json_writer_raw(w, "\"", 1);
     size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!NEEDS_ESCAPE[c])
             continue;
         char escape[6] = {'\\', (char)c, '0', '0', 0, 0};
         size_t escape_len = 2;

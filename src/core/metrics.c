@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,32 @@ void metrics_describe(const char *name, const char *type, const char *help) {
     pthread_mutex_unlock(&lock);
 }
 
+/* Open-addressing index from (name, labels) to a series, so a counter bump on every request
+ * is a hash and one or two comparisons. INDEX_SIZE is a power of two above MAX_SERIES. */
+#define INDEX_SIZE 2048
+static int16_t index_slots[INDEX_SIZE]; /* series number + 1, 0 = empty */
+
+static uint32_t series_hash(const char *name, const char *labels) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ 0xff) * 16777619u;
+    for (const char *p = labels; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
 /* Called with lock held. */
 static struct series *find(const char *name, const char *labels, int histogram) {
-    for (size_t i = 0; i < series_count; i++)
-        if (strcmp(table[i].name, name) == 0 && strcmp(table[i].labels, labels) == 0)
-            return &table[i];
+    uint32_t slot = series_hash(name, labels) & (INDEX_SIZE - 1);
+    for (; index_slots[slot]; slot = (slot + 1) & (INDEX_SIZE - 1)) {
+        struct series *s = &table[index_slots[slot] - 1];
+        if (strcmp(s->name, name) == 0 && strcmp(s->labels, labels) == 0)
+            return s;
+    }
     if (series_count == MAX_SERIES)
         return NULL;
+    index_slots[slot] = (int16_t)(series_count + 1);
     struct series *s = &table[series_count++];
     snprintf(s->name, sizeof s->name, "%s", name);
     snprintf(s->labels, sizeof s->labels, "%s", labels ? labels : "");

@@ -470,24 +470,35 @@ struct text_rows_sink {
     struct row_sink sink;
     struct json_writer *out;
     int count;
+    int keys_ready;
+    char keys[64][48];
+    size_t key_len[64];
 };
 
-/* Writes the row's public columns as a JSON object, straight from SQLite's values. */
+/* Writes the row's public columns as a JSON object, straight from SQLite's values. The
+ * ,"column": fragments are built once per list, not once per value. */
 static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
                            const int *hidden, size_t n, int64_t seq) {
     struct text_rows_sink *self = (struct text_rows_sink *)sink;
     struct json_writer *out = self->out;
-    json_writer_text(out, self->count++ ? ",{" : "{");
-    int first = 1;
+    if (!self->keys_ready) {
+        int first = 1;
+        for (size_t i = 0; i < n && i < 64; i++) {
+            if (hidden[i])
+                continue;
+            int len = snprintf(self->keys[i], sizeof self->keys[i], "%s\"%s\":",
+                               first ? "{" : ",", names[i]);
+            self->key_len[i] = len > 0 && (size_t)len < sizeof self->keys[i] ? (size_t)len : 0;
+            first = 0;
+        }
+        self->keys_ready = 1;
+    }
+    if (self->count++)
+        json_writer_raw(out, ",", 1);
     for (size_t i = 0; i < n; i++) {
         if (hidden[i])
             continue;
-        if (!first)
-            json_writer_raw(out, ",", 1);
-        first = 0;
-        json_writer_raw(out, "\"", 1);
-        json_writer_text(out, names[i]);
-        json_writer_raw(out, "\":", 2);
+        json_writer_raw(out, self->keys[i], self->key_len[i]);
         int column = (int)i + 1;
         switch (sqlite3_column_type(stmt, column)) {
         case SQLITE_NULL:
@@ -500,9 +511,10 @@ static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char
             json_writer_raw(out, number, (size_t)len);
             break;
         }
-        default:
-            json_writer_string(out, (const char *)sqlite3_column_text(stmt, column),
-                               (size_t)sqlite3_column_bytes(stmt, column));
+        default: {
+            const char *text = (const char *)sqlite3_column_text(stmt, column);
+            json_writer_string(out, text, (size_t)sqlite3_column_bytes(stmt, column));
+        }
         }
     }
     json_writer_raw(out, "}", 1);
@@ -511,7 +523,7 @@ static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char
 static int sqlite_list_public_json(struct store *store, const struct store_table *table,
                                    const struct store_query *query, struct json_writer *out,
                                    int64_t *next_seq, struct agyn_error *err) {
-    struct text_rows_sink sink = {{write_text_row}, out, 0};
+    struct text_rows_sink sink = {.sink = {write_text_row}, .out = out};
     json_writer_raw(out, "[", 1);
     int rc = run_list(store, table, query, &sink.sink, next_seq, err);
     json_writer_raw(out, "]", 1);
