@@ -76,7 +76,8 @@ int cmd_init(int argc, char **argv) {
                 config.data_dir);
         return 1;
     }
-    if (mkdir(config.data_dir, 0700) != 0 && errno != EEXIST) {
+    if ((mkdir(config.data_dir, 0700) != 0 && errno != EEXIST) ||
+        chmod(config.data_dir, 0700) != 0) {
         fprintf(stderr, "agynd init: cannot create %s: %s\n", config.data_dir, strerror(errno));
         return 1;
     }

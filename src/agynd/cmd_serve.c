@@ -133,6 +133,10 @@ int cmd_serve(int argc, char **argv) {
                 fprintf(stderr, "agynd serve: %s\n", err.message);
                 return 2;
             }
+            if (opt != 'G' && *target <= 0) {
+                fprintf(stderr, "agynd serve: %s must be longer than 0\n", name);
+                return 2;
+            }
             break;
         }
         case 'd': snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg); break;

@@ -112,11 +112,15 @@ struct auth_cache_entry {
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct auth_cache_entry cache[AUTH_CACHE_SIZE];
+/* Bumped by auth_cache_clear: a row read before a revocation must not be cached after it. */
+static uint64_t cache_generation;
 
-static int cache_lookup(const char hash[TOKEN_HASH_HEX], struct principal *out) {
+static int cache_lookup(const char hash[TOKEN_HASH_HEX], struct principal *out,
+                        uint64_t *generation) {
     int64_t now = clock_monotonic_ms();
     int found = 0;
     pthread_mutex_lock(&cache_lock);
+    *generation = cache_generation;
     for (size_t i = 0; i < AUTH_CACHE_SIZE && !found; i++) {
         if (cache[i].expires_ms > now && CRYPTO_memcmp(cache[i].hash, hash, 64) == 0) {
             *out = cache[i].principal;
@@ -127,9 +131,14 @@ static int cache_lookup(const char hash[TOKEN_HASH_HEX], struct principal *out) 
     return found;
 }
 
-static void cache_store(const char hash[TOKEN_HASH_HEX], const struct principal *principal) {
+static void cache_store(const char hash[TOKEN_HASH_HEX], const struct principal *principal,
+                        uint64_t generation) {
     int64_t now = clock_monotonic_ms();
     pthread_mutex_lock(&cache_lock);
+    if (generation != cache_generation) {
+        pthread_mutex_unlock(&cache_lock);
+        return;
+    }
     size_t slot = 0;
     for (size_t i = 0; i < AUTH_CACHE_SIZE; i++)
         if (cache[i].expires_ms < cache[slot].expires_ms)
@@ -143,6 +152,7 @@ static void cache_store(const char hash[TOKEN_HASH_HEX], const struct principal 
 void auth_cache_clear(void) {
     pthread_mutex_lock(&cache_lock);
     memset(cache, 0, sizeof cache);
+    cache_generation++;
     pthread_mutex_unlock(&cache_lock);
 }
 
@@ -162,7 +172,8 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "invalid API token");
     char hash[TOKEN_HASH_HEX];
     auth_token_hash(token, hash);
-    if (cache_lookup(hash, out))
+    uint64_t generation;
+    if (cache_lookup(hash, out, &generation))
         return 0;
     struct store_filter by_hash = {"token_hash", hash};
     struct store_query query = {.filters = &by_hash, .filter_count = 1};
@@ -180,6 +191,6 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
     snprintf(out->token_id, sizeof out->token_id, "%s",
              json_string_value(json_object_get(row, "id")));
     json_decref(row);
-    cache_store(hash, out);
+    cache_store(hash, out, generation);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/names.h"
 #include "store/tables.h"
 
 static int collect(struct api_request *req, const struct store_table *table, const char *kind,
@@ -109,6 +110,12 @@ int referrers_conflict(struct api_response *res, const char *noun, json_t *refer
     }
     if (hint && len < sizeof message)
         snprintf(message + len, sizeof message - len, "; %s", hint);
+    /* A cut may fall inside a multi-byte name, and json_pack refuses invalid UTF-8 (the 409
+     * would lose its body): end the message on a whole character. */
+    size_t end = strlen(message);
+    while (end > 0 && !utf8_is_valid(message, end))
+        end--;
+    message[end] = '\0';
     json_t *error = json_pack("{s:s, s:s, s:o}", "code", "conflict", "message", message,
                               "referrers", referrers);
     return respond_json(res, 409, json_pack("{s:o}", "error", error));

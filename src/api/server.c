@@ -231,6 +231,8 @@ static struct MHD_Response *build_response(struct api_response *res) {
         response = MHD_create_response_from_callback(
             MHD_SIZE_UNKNOWN, 4096, res->stream_read,
             res->stream_cls, res->stream_free);
+        if (!response && res->stream_free)
+            res->stream_free(res->stream_cls); /* libmicrohttpd did not take it */
         res->stream_read = NULL;
     } else if (res->static_body) {
         response = MHD_create_response_from_buffer(res->body_len, (void *)res->static_body,
@@ -369,9 +371,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         MHD_destroy_response(response);
     }
     double duration_ms = (double)(clock_monotonic_us() - ctx->started_us) / 1000.0;
+    /* The method is the client's own token: any other than these would let one client fill the
+     * bounded series table with labels of its choosing. */
+    static const char *const known_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+                                                "OPTIONS", NULL};
+    const char *method_label = "other";
+    for (size_t i = 0; known_methods[i]; i++)
+        if (strcmp(method, known_methods[i]) == 0)
+            method_label = known_methods[i];
     char labels[320];
-    snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"", method,
-             req.route, res.status);
+    snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"",
+             method_label, req.route, res.status);
     metrics_add("agyn_http_requests_total", labels, 1);
     log_event("info", "request",
               "request_id=%s method=%s route=%s status=%d duration_ms=%.3f", req.request_id,

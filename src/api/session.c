@@ -2,6 +2,7 @@
 #include "api/session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -18,7 +19,8 @@
 
 static void random_hex(char *out, size_t bytes) {
     unsigned char random[32];
-    RAND_bytes(random, (int)bytes);
+    if (RAND_bytes(random, (int)bytes) != 1)
+        abort(); /* a session id or CSRF token must never be guessable */
     for (size_t i = 0; i < bytes; i++)
         snprintf(out + 2 * i, 3, "%02x", random[i]);
     OPENSSL_cleanse(random, sizeof random);

@@ -117,8 +117,13 @@ static void fill_pending(struct sse_stream *s) {
         const char *type = json_string_value(json_object_get(event, "type"));
         size_t need = strlen(data ? data : "{}") + strlen(type ? type : "") + 64;
         if (len + need > cap) {
+            char *grown = realloc(buf, (len + need) * 2);
+            if (!grown) { /* out of memory: send what fits, the rest on the next read */
+                free(data);
+                break;
+            }
+            buf = grown;
             cap = (len + need) * 2;
-            buf = realloc(buf, cap);
         }
         len += (size_t)snprintf(buf + len, cap - len, "id: %lld\nevent: %s\ndata: %s\n\n",
                                 (long long)id, type ? type : "message", data ? data : "{}");
@@ -128,7 +133,7 @@ static void fill_pending(struct sse_stream *s) {
     json_decref(events);
     if (!buf && clock_monotonic_ms() - s->last_write_ms >= HEARTBEAT_MS) {
         buf = strdup(": heartbeat\n\n");
-        len = strlen(buf);
+        len = buf ? strlen(buf) : 0;
     }
     s->pending = buf;
     s->pending_len = len;
@@ -188,7 +193,7 @@ int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
     s->last_write_ms = clock_monotonic_ms();
     /* The first write is a comment, so clients see the stream open at once. */
     s->pending = strdup(": connected\n\n");
-    s->pending_len = strlen(s->pending);
+    s->pending_len = s->pending ? strlen(s->pending) : 0;
     pthread_mutex_lock(&lock);
     s->next = streams;
     streams = s;

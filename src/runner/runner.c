@@ -86,10 +86,11 @@ static int stop_requested(struct runner *runner, const char *workload_id) {
     if (atomic_load(&runner->stopping))
         return 1;
     json_t *row = NULL;
-    struct agyn_error ignored;
-    if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row,
-                  &ignored) != 0)
-        return 1;
+    struct agyn_error err = {0};
+    /* Only a deleted workload counts as stopped: a passing store error must not cancel the
+     * pull (pull_watch remembers a stop for good). */
+    if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row, &err) != 0)
+        return err.code == AGYN_NOT_FOUND;
     int requested = json_integer_value(json_object_get(row, "stop_requested")) != 0;
     json_decref(row);
     return requested;
@@ -249,20 +250,33 @@ static enum pull_outcome fail_workload(struct runner *runner, json_t *workload,
     return save(runner, workload, "starting") == 1 ? PULL_STOPPED : PULL_WORKLOAD_FAILED;
 }
 
-static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
-                                        json_t *container, int64_t started_ms) {
-    const char *workload_id = text(workload, "id");
-    const char *image_text = text(container, "image");
+/* What a container's pull needs, fixed when the workload starts (DESIGN semantics 3): its
+ * parsed image and its credentials with their passwords resolved now. */
+struct container_plan {
     struct image_ref ref;
+    struct pull_credentials credentials;
+};
+
+static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
+                                        json_t *container, struct container_plan *plan) {
     struct agyn_error err = {0};
-    if (image_ref_parse(image_text, "image", &ref, &err) != 0)
+    if (image_ref_parse(text(container, "image"), "image", &plan->ref, &err) != 0)
         return fail_workload(runner, workload, container, "InvalidImageName", err.message);
     const char *column;
     const char *target = container_target(container, &column);
-    struct pull_credentials credentials;
     if (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
-                                 target, &ref, &credentials, &err) != 0)
+                                 target, &plan->ref, &plan->credentials, &err) != 0)
         return fail_workload(runner, workload, container, "ErrImagePull", err.message);
+    return PULL_DONE;
+}
+
+static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
+                                        json_t *container, struct container_plan *plan,
+                                        int64_t started_ms) {
+    const char *workload_id = text(workload, "id");
+    const char *image_text = text(container, "image");
+    struct image_ref ref = plan->ref;
+    struct pull_credentials credentials = plan->credentials;
     long long backoff = runner->config.backoff_initial_ms;
     char message[4096];
     enum pull_outcome outcome = PULL_STOPPED;
@@ -285,6 +299,8 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
             outcome = PULL_DONE;
             break;
         }
+        if (atomic_load(&runner->stopping))
+            break; /* shutting down: the pull was cancelled, not failed */
         set_text(container, "reason", "ErrImagePull");
         set_text(container, "message", message);
         if (save(runner, workload, "starting") == 1)
@@ -302,7 +318,6 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
                                                                : backoff * 2;
     }
-    pull_credentials_free(&credentials);
     return outcome;
 }
 
@@ -328,14 +343,26 @@ static void run_workload(struct runner *runner, json_t *row) {
     json_t *workload = workload_view(row);
     const char *workload_id = text(workload, "id");
     int64_t started_ms = clock_monotonic_ms();
-    size_t i;
+    size_t i, planned = 0;
     json_t *container;
-    enum pull_outcome outcome = PULL_DONE;
-    json_array_foreach(json_object_get(workload, "containers"), i, container) {
-        outcome = pull_container(runner, workload, container, started_ms);
+    json_t *containers = json_object_get(workload, "containers");
+    struct container_plan *plans = calloc(json_array_size(containers) + 1, sizeof *plans);
+    enum pull_outcome outcome = plans ? PULL_DONE : PULL_STOPPED;
+    /* Every container's credentials are resolved first, at workload start; then the pulls. */
+    json_array_foreach(containers, i, container) {
         if (outcome != PULL_DONE)
             break;
+        outcome = plan_container(runner, workload, container, &plans[i]);
+        planned += outcome == PULL_DONE;
     }
+    json_array_foreach(containers, i, container) {
+        if (outcome != PULL_DONE)
+            break;
+        outcome = pull_container(runner, workload, container, &plans[i], started_ms);
+    }
+    for (i = 0; i < planned; i++)
+        pull_credentials_free(&plans[i].credentials);
+    free(plans);
     if (outcome == PULL_DONE) {
         char now[RFC3339_LEN];
         clock_now_rfc3339(now);
@@ -437,8 +464,16 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
                      "Image pull secret password resolutions by source and result.");
     release_stale_claims(runner);
     runner->threads = calloc((size_t)runner->config.threads, sizeof *runner->threads);
-    for (int i = 0; i < runner->config.threads; i++)
-        pthread_create(&runner->threads[i], NULL, worker, runner);
+    int started = 0;
+    while (runner->threads && started < runner->config.threads &&
+           pthread_create(&runner->threads[started], NULL, worker, runner) == 0)
+        started++;
+    runner->config.threads = started; /* runner_stop joins only the threads that exist */
+    if (started == 0) {
+        free(runner->threads);
+        free(runner);
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot start the runner's worker threads");
+    }
     *out = runner;
     return 0;
 }
