@@ -70,7 +70,7 @@ int registry_client_new(const struct registry_client_config *config, struct regi
     if (!config || !config->content_dir || !config->content_dir[0])
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, "content_dir",
                          "the registry client needs a content directory");
-    http_global_init();
+    /* libcurl (and through it OpenSSL's TLS) is initialized by the first session, not here. */
     struct registry_client *client = calloc(1, sizeof *client);
     if (!client)
         return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");

@@ -154,7 +154,18 @@ static void close_connection(struct sqlite_connection *conn) {
     free(conn);
 }
 
+/* Each connection stays on its thread, so SQLite's per-connection mutexes and its global
+ * memory statistics (a process-wide lock on every allocation) are not needed. Must run before
+ * SQLite initializes. */
+static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
+
+static void configure_sqlite(void) {
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlite_open(struct store *store, const char *location, struct agyn_error *err) {
+    pthread_once(&configure_once, configure_sqlite);
     struct sqlite_state *state = calloc(1, sizeof *state);
     if (!state)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
