@@ -197,7 +197,10 @@ PATHS = {
         "get": op("List organizations (a token of one organization sees only it)", "token", 200,
                   page_of("Organization"), paged=True),
     },
-    ORG: {"get": op("Get an organization", "member", 200, ref("Organization"))},
+    ORG: {"get": op("Get an organization", "member", 200, ref("Organization")),
+          "patch": op("Rename an organization", "owner", 200, ref("Organization"),
+                      "OrganizationCreate"),
+          "delete": op("Delete an organization and everything in it", "admin", 204)},
     ORG + "/tokens": {
         "post": op("Create an API token (its value is returned only here)", "owner", 201,
                    ref("Token"), "TokenCreate"),

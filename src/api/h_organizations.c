@@ -1,7 +1,8 @@
-/* h_organizations.c — organizations: the admin creates them; an organization's own tokens
- * can read it (and see only it in the list). */
+/* h_organizations.c — organizations: the admin creates and deletes them; an organization's own
+ * tokens can read it (and see only it in the list), and its owners rename it. */
 #include <string.h>
 
+#include "api/auth.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "api/resource.h"
@@ -49,4 +50,35 @@ HANDLER(h_organizations_get) {
                       req->org_id, &org, err) != 0)
         return -1;
     return respond_json(res, 200, org);
+}
+
+/* PATCH /organizations/{org} {name}: renames it (owner or admin). */
+HANDLER(h_organizations_update) {
+    static const char *const fields[] = {"name", NULL};
+    const char *name;
+    if (input_require_object(req, fields, err) != 0 ||
+        input_string(req->body, "name", true, &name, err) != 0 ||
+        name_validate(name, "name", err) != 0)
+        return -1;
+    json_t *changes = json_pack("{s:s}", "name", name);
+    int rc = store_update(req->app->store, &TABLE_ORGANIZATIONS, NULL, req->org_id, changes, err);
+    json_decref(changes);
+    if (rc != 0) {
+        resource_conflict_message(err, "an organization", name);
+        return -1;
+    }
+    return h_organizations_get(req, res, err);
+}
+
+/* DELETE /organizations/{org}: the admin deletes an organization and everything in it (its
+ * tokens, sessions, credentials, agents, attachments, workloads and events) in one statement. */
+HANDLER(h_organizations_delete) {
+    if (store_delete(req->app->store, &TABLE_ORGANIZATIONS, NULL, req->org_id, err) != 0) {
+        if (err->code == AGYN_NOT_FOUND)
+            agyn_fail(err, AGYN_NOT_FOUND, "organization_id", "organization not found");
+        return -1;
+    }
+    auth_cache_clear(); /* its tokens are gone */
+    res->status = 204;
+    return 0;
 }

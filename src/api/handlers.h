@@ -16,6 +16,8 @@ HANDLER(h_me);
 HANDLER(h_organizations_create);
 HANDLER(h_organizations_list);
 HANDLER(h_organizations_get);
+HANDLER(h_organizations_update);
+HANDLER(h_organizations_delete);
 /* h_tokens.c */
 HANDLER(h_tokens_create);
 HANDLER(h_tokens_list);

@@ -16,6 +16,8 @@ const struct route API_ROUTES[] = {
     {"POST", "/api/v1/organizations", h_organizations_create, ACCESS_ADMIN, NULL},
     {"GET", "/api/v1/organizations", h_organizations_list, ACCESS_TOKEN, NULL},
     {"GET", ORG, h_organizations_get, ACCESS_MEMBER, NULL},
+    {"PATCH", ORG, h_organizations_update, ACCESS_OWNER, NULL},
+    {"DELETE", ORG, h_organizations_delete, ACCESS_ADMIN, NULL},
 
     {"POST", ORG "/tokens", h_tokens_create, ACCESS_OWNER, NULL},
     {"GET", ORG "/tokens", h_tokens_list, ACCESS_OWNER, NULL},

@@ -211,14 +211,16 @@ class TerraformProviderTest(lib.ServerTestCase):
         return resp.json["items"]
 
     def assert_nothing_left(self, org_id, destroy_output):
+        # The organization itself is destroyed last; with it, everything inside is gone too.
+        org = self.server.admin().get(f"/api/v1/organizations/{org_id}")
+        self.assertEqual(org.status, 404, org)
+        self.assertNotIn("Organization not deleted", destroy_output)
+        self.assertNotIn(org_id, [o["id"] for o in self.server.admin().get(
+            "/api/v1/organizations?page_size=100").json["items"]])
         for collection in ["image-pull-secret-attachments", "image-pull-secrets", "secrets",
                            "secret-providers", "hooks", "mcps", "agents"]:
-            self.assertEqual(self.items(org_id, collection), [], collection)
-        org = self.server.admin().get(f"/api/v1/organizations/{org_id}")
-        if org.status != 404:
-            # This agynd cannot delete organizations: the provider says so and forgets it.
-            self.assertEqual(org.status, 200, org)
-            self.assertIn("Organization not deleted", destroy_output)
+            resp = self.server.admin().get(f"/api/v1/organizations/{org_id}/{collection}")
+            self.assertEqual(resp.status, 404, resp)
 
     def assert_no_changes(self, path):
         self.tf(path, "plan", "-detailed-exitcode")
@@ -546,8 +548,9 @@ resource "agyn_image_pull_secret" "two" {
         self.assertIn('an image pull secret named "same-name" already exists', out)
         error = out[out.index("Error: Unable to create"):]
         self.assertIn('name            = "same-name"', error)
+        org_id = self.find_org("acme-api-error")
         out = self.tf(path, "destroy", "-auto-approve")
-        self.assert_nothing_left(self.find_org("acme-api-error"), out)
+        self.assert_nothing_left(org_id, out)
 
     # -- the plugin binary itself -------------------------------------------------------------
 
