@@ -452,6 +452,30 @@ class ApiFoundationTest(ServerTestCase):
             self.assertEqual([o["id"] for o in orgs.json["items"]], [ctx.id])
             self.assertEqual(orgs.json["next_page_token"], "")
 
+    def test_owners_rename_and_only_the_admin_deletes_organizations(self):
+        ctx = self.org()
+        self.assertError(ctx.member.patch(ctx.base, {"name": unique("m")}), 403)
+        renamed = unique("renamed")
+        resp = ctx.owner.patch(ctx.base, {"name": renamed})
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.json["name"], renamed)
+        other = self.org()
+        other_name = other.owner.get(other.base).json["name"]
+        self.assertError(ctx.owner.patch(ctx.base, {"name": other_name}), 409, field="name")
+        self.assertError(ctx.owner.patch(other.base, {"name": unique("x")}), 404)
+        self.assertError(ctx.owner.patch(ctx.base, {"name": 5}), 422, field="name")
+        agent = ctx.owner.post(ctx.path("/agents"), {"name": unique("a"), "image": "nginx"})
+        self.assertEqual(agent.status, 201, agent)
+        for client in (ctx.owner, ctx.member):
+            self.assertError(client.delete(ctx.base), 403, code="permission_denied")
+        admin = self.server.admin()
+        self.assertEqual(admin.delete(ctx.base).status, 204)
+        # Everything in it went with it, its tokens included; deleting again is a 404.
+        self.assertError(admin.get(ctx.path("/agents")), 404, field="organization_id")
+        self.assertError(ctx.owner.get("/api/v1/me"), 401)
+        self.assertError(admin.delete(ctx.base), 404)
+        self.assertEqual(other.owner.get(other.base).status, 200)
+
     def test_owner_creates_tokens_for_its_organization(self):
         ctx = self.org()
         made = ctx.owner.post(ctx.path("/tokens"), {"name": "deploy", "role": "owner"})
