@@ -173,7 +173,7 @@ static void transfer_free(struct blob_transfer *t) {
 
 /* Indexes of blobs to download: not stored yet, each digest once. */
 static size_t plan(struct blob_fetch *f, const struct descriptor *blobs, size_t count,
-                   size_t *todo) {
+                   size_t *missing_blobs) {
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
         bool repeated = false;
@@ -184,7 +184,7 @@ static size_t plan(struct blob_fetch *f, const struct descriptor *blobs, size_t 
         if (content_store_has_blob(f->store, blobs[i].digest, blobs[i].size))
             f->stats->blobs_cached++;
         else
-            todo[n++] = i;
+            missing_blobs[n++] = i;
     }
     return n;
 }
@@ -229,26 +229,26 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
                    struct agyn_error *err) {
     memset(stats, 0, sizeof *stats);
     struct blob_fetch f = {session, store, repository, NULL, stats};
-    size_t *todo = calloc(count ? count : 1, sizeof *todo);
+    size_t *missing_blobs = calloc(count ? count : 1, sizeof *missing_blobs);
     struct blob_transfer *transfers = calloc(count ? count : 1, sizeof *transfers);
     f.multi = curl_multi_init();
-    if (!todo || !transfers || !f.multi) {
-        free(todo);
+    if (!missing_blobs || !transfers || !f.multi) {
+        free(missing_blobs);
         free(transfers);
         if (f.multi)
             curl_multi_cleanup(f.multi);
         return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
     }
-    size_t n = plan(&f, blobs, count, todo);
+    size_t n = plan(&f, blobs, count, missing_blobs);
     for (size_t i = 0; i < n; i++) {
         transfers[i].fetch = &f;
-        transfers[i].blob = &blobs[todo[i]];
+        transfers[i].blob = &blobs[missing_blobs[i]];
     }
     int rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, failure, err);
     for (size_t i = 0; i < n; i++)
         transfer_free(&transfers[i]);
     curl_multi_cleanup(f.multi);
     free(transfers);
-    free(todo);
+    free(missing_blobs);
     return rc;
 }
