@@ -851,16 +851,6 @@ static int secret_provider_update(struct tf_op *op, const struct tfv *prior,
     return rc;
 }
 
-static int secret_provider_remove(struct tf_op *op, const struct tfv *prior) {
-    char org[64];
-    if (object_org(op, prior, NULL, NULL, org) != 0)
-        return -1;
-    char *path = object_path(org, "secret-providers", tfv_str(prior, "id"));
-    int rc = do_delete(op, path, prior);
-    free(path);
-    return rc;
-}
-
 /* ------------------------------------------------------------------------------------------
  * Password / value sources shared by agyn_secret and agyn_image_pull_secret */
 
@@ -1032,16 +1022,6 @@ static int secret_update(struct tf_op *op, const struct tfv *prior, const struct
     return rc;
 }
 
-static int secret_remove(struct tf_op *op, const struct tfv *prior) {
-    char org[64];
-    if (object_org(op, prior, NULL, NULL, org) != 0)
-        return -1;
-    char *path = object_path(org, "secrets", tfv_str(prior, "id"));
-    int rc = do_delete(op, path, prior);
-    free(path);
-    return rc;
-}
-
 /* ------------------------------------------------------------------------------------------
  * agyn_image_pull_secret */
 
@@ -1142,16 +1122,6 @@ static int ips_update(struct tf_op *op, const struct tfv *prior, const struct tf
     free(path);
     json_decref(body);
     json_decref(out);
-    return rc;
-}
-
-static int ips_remove(struct tf_op *op, const struct tfv *prior) {
-    char org[64];
-    if (object_org(op, prior, NULL, NULL, org) != 0)
-        return -1;
-    char *path = object_path(org, "image-pull-secrets", tfv_str(prior, "id"));
-    int rc = do_delete(op, path, prior);
-    free(path);
     return rc;
 }
 
@@ -1259,10 +1229,10 @@ static const struct tf_resource SECRET_PROVIDER = {"agyn_secret_provider",
                                                    secret_provider_create,
                                                    secret_provider_read,
                                                    secret_provider_update,
-                                                   secret_provider_remove};
+                                                   simple_remove};
 static const struct tf_resource SECRET = {
     "agyn_secret",   &SECRET_SCHEMA, "secrets",   "secret",      NULL,
-    secret_validate, secret_create,  secret_read, secret_update, secret_remove};
+    secret_validate, secret_create,  secret_read, secret_update, simple_remove};
 static const struct tf_resource AGENT = {"agyn_agent",  &AGENT_SCHEMA,   "agents",      "agent",
                                          &AGENT_IMPL,   simple_validate, simple_create, simple_read,
                                          simple_update, simple_remove};
@@ -1281,7 +1251,7 @@ static const struct tf_resource IMAGE_PULL_SECRET = {"agyn_image_pull_secret",
                                                      ips_create,
                                                      ips_read,
                                                      ips_update,
-                                                     ips_remove};
+                                                     simple_remove};
 static const struct tf_resource ATTACHMENT = {"agyn_image_pull_secret_attachment",
                                               &ATTACHMENT_SCHEMA,
                                               "image-pull-secret-attachments",
