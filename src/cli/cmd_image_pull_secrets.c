@@ -152,20 +152,7 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
 
 /* POST .../verify: logs in to the registry now; exit 1 when that fails. */
 static int ips_verify(struct cli *cli, const struct args *a, const void *data) {
-    char id[AGYN_UUID_LEN + 1];
-    int rc = crud_resolve(cli, &IMAGE_PULL_SECRETS, a->pos[0], id);
-    char *path = rc == CLI_OK ? org_path(cli, &rc, "/image-pull-secrets/%s/verify", id) : NULL;
-    if (!path)
-        return rc;
-    json_t *result = NULL;
-    rc = api_call(cli, "POST", path, NULL, &result);
-    free(path);
-    if (rc == CLI_OK) {
-        output_item(cli, result);
-        rc = json_is_true(json_object_get(result, "ok")) ? CLI_OK : CLI_FAIL;
-    }
-    json_decref(result);
-    return rc;
+    return crud_check(cli, &IMAGE_PULL_SECRETS, a->pos[0], "verify");
 }
 
 static const char IPS_HELP[] =

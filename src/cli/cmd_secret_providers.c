@@ -106,20 +106,7 @@ static int providers_delete(struct cli *cli, const struct args *a, const void *d
 
 /* POST .../test: {ok, message}; exit 1 when not ok. */
 static int providers_test(struct cli *cli, const struct args *a, const void *data) {
-    char id[AGYN_UUID_LEN + 1];
-    int rc = crud_resolve(cli, &SECRET_PROVIDERS, a->pos[0], id);
-    char *path = rc == CLI_OK ? org_path(cli, &rc, "/secret-providers/%s/test", id) : NULL;
-    if (!path)
-        return rc;
-    json_t *result = NULL;
-    rc = api_call(cli, "POST", path, NULL, &result);
-    free(path);
-    if (rc == CLI_OK) {
-        output_item(cli, result);
-        rc = json_is_true(json_object_get(result, "ok")) ? CLI_OK : CLI_FAIL;
-    }
-    json_decref(result);
-    return rc;
+    return crud_check(cli, &SECRET_PROVIDERS, a->pos[0], "test");
 }
 
 static const char PROVIDER_HELP[] =

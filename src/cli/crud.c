@@ -109,3 +109,20 @@ void body_set_flag(json_t *body, const struct args *a, const char *flag, const c
     if (value)
         json_object_set_new(body, field, json_string(value));
 }
+
+int crud_check(struct cli *cli, const struct collection *c, const char *arg, const char *action) {
+    char id[AGYN_UUID_LEN + 1];
+    int rc = crud_resolve(cli, c, arg, id);
+    char *path = rc == CLI_OK ? org_path(cli, &rc, "/%s/%s/%s", c->path, id, action) : NULL;
+    if (!path)
+        return rc;
+    json_t *result = NULL;
+    rc = api_call(cli, "POST", path, NULL, &result);
+    free(path);
+    if (rc == CLI_OK) {
+        output_item(cli, result);
+        rc = json_is_true(json_object_get(result, "ok")) ? CLI_OK : CLI_FAIL;
+    }
+    json_decref(result);
+    return rc;
+}

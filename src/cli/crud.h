@@ -31,6 +31,9 @@ int crud_get(struct cli *cli, const struct collection *c, const char *arg, json_
 /* POSTs body to the collection (id NULL) or PATCHes the row id; prints the answer. */
 int crud_send(struct cli *cli, const struct collection *c, const char *id, const json_t *body);
 int crud_delete(struct cli *cli, const struct collection *c, const char *arg, const char *query);
+/* POSTs to <collection>/<id>/<action> (verify, test), prints {ok, message}; CLI_FAIL when the
+ * answer is not ok. */
+int crud_check(struct cli *cli, const struct collection *c, const char *arg, const char *action);
 /* CLI_USAGE (printed) when an update has nothing to send. */
 int crud_needs_change(const json_t *body, const char *where);
 /* Where a write-only value comes from: flags --<prefix>-stdin, --<prefix>-file FILE (and, if
