@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agynd/commands.h"
 #include "agynd/sealed_values.h"
@@ -31,6 +32,15 @@ static void usage(FILE *out) {
             "  --database URL        sqlite:PATH (env AGYN_DATABASE; default\n"
             "                        sqlite:DIR/agyn.db)\n"
             "  --http-threads N      HTTP worker threads (default 4)\n"
+            "  --tls-cert FILE       serve HTTPS with this PEM certificate chain (with --tls-key)\n"
+            "  --tls-key FILE        the PEM private key of --tls-cert\n"
+            "  --public-url URL      the URL clients use (e.g. https://agyn.example.com behind a\n"
+            "                        TLS proxy); https marks session cookies Secure\n"
+            "  --metrics-token TOKEN /metrics requires 'Authorization: Bearer TOKEN'\n"
+            "                        (env AGYN_METRICS_TOKEN)\n"
+            "  --metrics-listen HOST:PORT  serve /metrics only on this separate address\n"
+            "                        (without --metrics-token, /metrics is not served on\n"
+            "                        --listen at all)\n"
             "\n"
             "Runner (pulls the images of started workloads):\n"
             "  --runner-threads N           workloads started at once (default 4)\n"
@@ -79,6 +89,11 @@ int cmd_serve(int argc, char **argv) {
                                              'B'},
                                             {"pull-backoff-max", required_argument, NULL, 'M'},
                                             {"start-grace", required_argument, NULL, 'G'},
+                                            {"tls-cert", required_argument, NULL, 1001},
+                                            {"tls-key", required_argument, NULL, 1002},
+                                            {"public-url", required_argument, NULL, 1003},
+                                            {"metrics-token", required_argument, NULL, 1004},
+                                            {"metrics-listen", required_argument, NULL, 1005},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct runner_config runner_config = {.threads = 4,
@@ -156,11 +171,26 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
+        case 1001: snprintf(c->tls_cert, sizeof c->tls_cert, "%s", optarg); break;
+        case 1002: snprintf(c->tls_key, sizeof c->tls_key, "%s", optarg); break;
+        case 1003:
+            if (strncasecmp(optarg, "https://", 8) != 0 && strncasecmp(optarg, "http://", 7) != 0) {
+                fprintf(stderr, "agynd serve: --public-url must start with https:// or http://\n");
+                return 2;
+            }
+            snprintf(c->public_url, sizeof c->public_url, "%s", optarg);
+            break;
+        case 1004: snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg); break;
+        case 1005: snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     config_derive_paths(&app.config, database_set, keyring_set);
+    if (!app.config.tls_cert[0] != !app.config.tls_key[0]) {
+        fprintf(stderr, "agynd serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
 
     sigset_t signals;
     sigemptyset(&signals);

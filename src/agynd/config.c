@@ -30,4 +30,6 @@ void config_defaults(struct app_config *config) {
         snprintf(config->keyring_file, sizeof config->keyring_file, "%s",
                  getenv("AGYN_KEYRING_FILE"));
     config->http_threads = 4;
+    snprintf(config->metrics_token, sizeof config->metrics_token, "%s",
+             env_or("AGYN_METRICS_TOKEN", ""));
 }

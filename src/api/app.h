@@ -5,6 +5,7 @@
 #define AGYN_API_APP_H
 
 #include <stddef.h>
+#include <strings.h>
 
 #include "crypto/keyring.h"
 #include "providers/resolve.h"
@@ -17,7 +18,18 @@ struct app_config {
     char keyring_file[4200]; /* "<data_dir>/keyring.json" unless overridden */
     char listen[300];        /* "127.0.0.1:8080" */
     int http_threads;        /* worker threads of the HTTP server */
+    char tls_cert[4096];     /* PEM certificate chain: serve HTTPS when set (with tls_key) */
+    char tls_key[4096];      /* PEM private key for tls_cert */
+    char public_url[1024];   /* the URL clients use ("https://agyn.example.com"), or "" */
+    char metrics_token[256]; /* bearer token /metrics requires, or "" */
+    char metrics_listen[300]; /* a separate HOST:PORT serving only /metrics, or "" */
 };
+
+/* Whether clients reach this server over HTTPS (directly or through a TLS proxy named by
+ * public_url): session cookies are then marked Secure. */
+static inline int app_config_is_https(const struct app_config *config) {
+    return config->tls_cert[0] || strncasecmp(config->public_url, "https://", 8) == 0;
+}
 
 struct app {
     struct app_config config;
