@@ -9,6 +9,7 @@
 
 #include "agynd/commands.h"
 #include "agynd/sealed_values.h"
+#include "api/outbound.h"
 #include "api/sse.h"
 #include "core/duration.h"
 #include "runner/runner.h"
@@ -38,6 +39,13 @@ static void usage(FILE *out) {
             "                        TLS proxy); https marks session cookies Secure\n"
             "  --metrics-token TOKEN /metrics requires 'Authorization: Bearer TOKEN'\n"
             "                        (env AGYN_METRICS_TOKEN)\n"
+            "  --max-connections-per-client N  open connections one client address may\n"
+            "                        hold (default 128)\n"
+            "  --outbound-threads N  threads running verify and provider tests (default 4)\n"
+            "  --outbound-org-limit N  such checks of one organization running at once\n"
+            "                        (default 2; 4 times as many may wait)\n"
+            "  --outbound-timeout DUR  deadline of one such check, from its request\n"
+            "                        (default 15s)\n"
             "  --metrics-listen HOST:PORT  serve /metrics only on this separate address\n"
             "                        (without --metrics-token, /metrics is not served on\n"
             "                        --listen at all)\n"
@@ -94,6 +102,11 @@ int cmd_serve(int argc, char **argv) {
                                             {"public-url", required_argument, NULL, 1003},
                                             {"metrics-token", required_argument, NULL, 1004},
                                             {"metrics-listen", required_argument, NULL, 1005},
+                                            {"max-connections-per-client", required_argument,
+                                             NULL, 1006},
+                                            {"outbound-threads", required_argument, NULL, 1007},
+                                            {"outbound-org-limit", required_argument, NULL, 1008},
+                                            {"outbound-timeout", required_argument, NULL, 1009},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct runner_config runner_config = {.threads = 4,
@@ -182,6 +195,31 @@ int cmd_serve(int argc, char **argv) {
             break;
         case 1004: snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg); break;
         case 1005: snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg); break;
+        case 1006:
+        case 1007:
+        case 1008: {
+            int *target = opt == 1006   ? &c->max_connections_per_client
+                          : opt == 1007 ? &c->outbound.threads
+                                        : &c->outbound.org_running;
+            *target = atoi(optarg);
+            if (*target < 1 || *target > 4096) {
+                fprintf(stderr, "agynd serve: --%s must be 1 to 4096\n",
+                        opt == 1006   ? "max-connections-per-client"
+                        : opt == 1007 ? "outbound-threads"
+                                      : "outbound-org-limit");
+                return 2;
+            }
+            break;
+        }
+        case 1009: {
+            long long ms = 0;
+            if (duration_parse_ms(optarg, "--outbound-timeout", &ms, &err) != 0 || ms <= 0) {
+                fprintf(stderr, "agynd serve: --outbound-timeout must be a positive duration\n");
+                return 2;
+            }
+            c->outbound.timeout_ms = ms;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -233,8 +271,11 @@ int cmd_serve(int argc, char **argv) {
         return 1;
     }
     sse_start();
-    if (api_server_start(&app, &server, &port, &err) != 0) {
+    app.config.outbound.org_queued = app.config.outbound.org_running * 4;
+    if (outbound_pool_start(&app.config.outbound, &app.outbound, &err) != 0 ||
+        api_server_start(&app, &server, &port, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
+        outbound_pool_free(app.outbound);
         sse_stop();
         runner_stop(runner);
         registry_client_free(app.registry);
@@ -249,7 +290,9 @@ int cmd_serve(int argc, char **argv) {
     sigwait(&signals, &received);
     log_event("info", "shutting down", "signal=%s", received == SIGINT ? "SIGINT" : "SIGTERM");
     sse_stop();
+    outbound_pool_stop(app.outbound); /* waiting requests are answered, workers joined */
     api_server_stop(server, 5000);
+    outbound_pool_free(app.outbound);
     runner_stop(runner);
     registry_client_free(app.registry);
     store_close(app.store);

@@ -30,6 +30,9 @@ void config_defaults(struct app_config *config) {
         snprintf(config->keyring_file, sizeof config->keyring_file, "%s",
                  getenv("AGYN_KEYRING_FILE"));
     config->http_threads = 4;
+    config->max_connections_per_client = 128;
+    config->outbound = (struct outbound_config){.threads = 4, .org_running = 2, .org_queued = 8,
+                                                .timeout_ms = 15000};
     snprintf(config->metrics_token, sizeof config->metrics_token, "%s",
              env_or("AGYN_METRICS_TOKEN", ""));
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <strings.h>
 
+#include "api/outbound.h"
 #include "crypto/keyring.h"
 #include "providers/resolve.h"
 #include "registry/oci_client.h"
@@ -23,6 +24,8 @@ struct app_config {
     char public_url[1024];   /* the URL clients use ("https://agyn.example.com"), or "" */
     char metrics_token[256]; /* bearer token /metrics requires, or "" */
     char metrics_listen[300]; /* a separate HOST:PORT serving only /metrics, or "" */
+    int max_connections_per_client; /* open connections one client address may hold */
+    struct outbound_config outbound; /* verify/test jobs: threads, per-org limits, deadline */
 };
 
 /* Whether clients reach this server over HTTPS (directly or through a TLS proxy named by
@@ -37,6 +40,7 @@ struct app {
     struct keyring *keyring;
     struct resolve_context resolve; /* store + keyring, for opening stored credentials */
     struct registry_client *registry; /* for verify; shared with the runner */
+    struct outbound_pool *outbound;   /* runs verify and test off the HTTP threads */
 };
 
 #endif

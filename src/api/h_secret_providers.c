@@ -2,6 +2,8 @@
  * passwords live. A provider's config is split on write: its credential fields (the backend's
  * secret_fields) are sealed together into credentials_sealed and never returned; responses
  * name them in secret_fields_set. The rest of the config is stored and returned as given. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/handlers.h"
@@ -223,6 +225,28 @@ HANDLER(h_secret_providers_delete) {
     return 0;
 }
 
+struct test_work {
+    const struct provider_backend *backend;
+    json_t *config; /* holds the decrypted credentials: wiped when freed */
+};
+
+static void test_work_free(void *arg) {
+    struct test_work *work = arg;
+    json_decref(work->config);
+    free(work);
+}
+
+static void test_run(void *arg, int64_t deadline_ms, int *status, json_t **body) {
+    (void)deadline_ms; /* the egress layer applies the thread's deadline to every request */
+    struct test_work *work = arg;
+    struct agyn_error test_error = {0};
+    int rc = work->backend->test(work->config, &test_error);
+    *status = 200;
+    *body = json_pack("{s:b, s:s}", "ok", rc == 0, "message",
+                      rc == 0 ? "connected and authenticated" : test_error.message);
+}
+
+/* The round trip to the provider runs in the outbound pool (see h_verify.c). */
 HANDLER(h_secret_providers_test) {
     if (req->body && input_require_object(req, (const char *const[]){NULL}, err) != 0)
         return -1;
@@ -237,12 +261,21 @@ HANDLER(h_secret_providers_test) {
     json_decref(row);
     if (rc != 0)
         return -1;
-    struct agyn_error test_error = {0};
-    rc = backend->test(config, &test_error);
-    json_decref(config);
-    json_t *out = json_pack("{s:b}", "ok", rc == 0);
-    json_object_set_new(out, "message",
-                        json_string(rc == 0 ? "connected and authenticated"
-                                            : test_error.message));
-    return respond_json(res, 200, out);
+    struct test_work *work = calloc(1, sizeof *work);
+    if (!work) {
+        json_decref(config);
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    }
+    work->backend = backend;
+    work->config = config;
+    char message[256];
+    snprintf(message, sizeof message, "no answer from the %s provider within %lld s",
+             backend->type, (long long)(req->app->config.outbound.timeout_ms / 1000));
+    json_t *timeout_body = json_pack("{s:b, s:s}", "ok", 0, "message", message);
+    struct outbound_job *job =
+        outbound_job_new(req->org_id, test_run, work, test_work_free, timeout_body);
+    if (outbound_submit(req->app->outbound, job, err) != 0)
+        return -1;
+    res->deferred = job;
+    return 0;
 }

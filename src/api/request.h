@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "api/app.h"
+#include "api/outbound.h"
 #include "core/error.h"
 #include "core/names.h"
 
@@ -51,6 +52,9 @@ struct api_response {
     ssize_t (*stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
     void (*stream_free)(void *cls);
     void *stream_cls;
+    /* Outbound work answered later (verify, provider test): the server suspends the request
+     * until the job is done or its deadline passes, then answers with the job's result. */
+    struct outbound_job *deferred;
 };
 
 /* Request header or NULL. */

@@ -1,10 +1,21 @@
-/* server.c — libmicrohttpd glue: collects request bodies (1 MiB cap), authenticates, routes,
- * checks access, runs the handler, writes the JSON response or error, and logs one line per
- * request with its id, route, status and duration. */
+/* server.c — libmicrohttpd glue: authenticates a request as soon as its headers are in (an
+ * unauthenticated request never gets its body read), collects bodies (1 MiB each, a global
+ * budget for all), routes, checks access, runs the handler, suspends requests whose answer
+ * comes from the outbound pool, writes the JSON response or error, and logs one line per
+ * request with its id, route, status and duration.
+ *
+ * Limits against exhaustion by clients that never finish: a connection is closed after
+ * IDLE_TIMEOUT_S without progress, a body must arrive within BODY_DEADLINE_MS, one client
+ * address holds at most max_connections_per_client connections, each connection's header
+ * memory is capped by libmicrohttpd's per-connection pool, and the bodies held at once are
+ * capped by BODIES_HELD_MAX. */
 #include "api/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +23,11 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "api/auth.h"
+#include "api/handlers.h"
 #include "api/request.h"
 #include "api/router.h"
 #include "api/session.h"
@@ -23,21 +36,43 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/names.h"
+#include "crypto/envelope.h"
 #include "store/tables.h"
 
 #define MAX_BODY (1024 * 1024)
+#define BODIES_HELD_MAX (64u * 1024 * 1024) /* request bodies buffered at once, all clients */
+#define BODY_DEADLINE_MS 30000              /* a body must arrive whole within this */
+#define IDLE_TIMEOUT_S 10u                  /* no byte in either direction for this long */
+#define STREAM_IDLE_TIMEOUT_S 60u           /* event streams write a heartbeat every 15 s */
+#define CONNECTION_MEMORY (32u * 1024)      /* headers of one connection */
 
 struct api_server {
     struct MHD_Daemon *daemon;
+    struct MHD_Daemon *metrics_daemon; /* --metrics-listen: /metrics only */
     struct app *app;
+    char *tls_cert_pem, *tls_key_pem;
+    size_t tls_key_len;
 };
 
+/* Per connection and request, from the first header callback to the completion callback. */
 struct request_context {
     char *body;
     size_t body_len;
+    size_t body_held; /* counted in bodies_held */
     int too_large;
     int64_t started_us;
+    int metrics_only; /* arrived on the --metrics-listen address */
+    /* Authentication happens when the headers are in, before any body byte is read. */
+    int auth_rc;
+    struct agyn_error auth_err;
+    struct principal principal;
+    /* A deferred answer (outbound job) and what the log line needs meanwhile. */
+    struct outbound_job *job;
+    char request_id[20];
+    const char *route;
 };
+
+static _Atomic size_t bodies_held;
 
 const char *request_query(const struct api_request *req, const char *name) {
     return MHD_lookup_connection_value((struct MHD_Connection *)req->connection,
@@ -167,12 +202,80 @@ static int is_console_path(const char *url) {
            strcmp(url, "/metrics") != 0;
 }
 
+/* Whether the request needs a token: everything but the Console and public routes. */
+static int needs_authentication(const char *method, const char *url) {
+    if (is_console_path(url))
+        return 0;
+    struct api_request probe = {0};
+    const struct route *route = NULL;
+    return router_match(method, url, &probe, &route) != ROUTE_FOUND ||
+           route->access != ACCESS_PUBLIC;
+}
+
+static void authenticate(struct api_server *server, struct MHD_Connection *connection,
+                         const char *method, const char *url, struct request_context *ctx) {
+    if (!needs_authentication(method, url))
+        return;
+    const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                            MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *cookie =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    if (!authorization && cookie)
+        ctx->auth_rc = session_authenticate(
+            server->app, cookie, method,
+            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-CSRF-Token"),
+            &ctx->principal, &ctx->auth_err);
+    else
+        ctx->auth_rc = auth_authenticate(server->app->store, authorization, &ctx->principal,
+                                         &ctx->auth_err);
+}
+
+static int constant_time_equal(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+}
+
+/* /metrics: with --metrics-token, that bearer token (or the server-admin token on the main
+ * address); without it, only the server-admin token on the main address, and anyone who can
+ * reach the separate --metrics-listen address. */
+static int metrics_authorize(struct api_server *server, struct request_context *ctx,
+                             struct api_request *req, struct agyn_error *err) {
+    const char *expected = server->app->config.metrics_token;
+    const char *authorization = request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (expected[0] && authorization && strncmp(authorization, "Bearer ", 7) == 0 &&
+        constant_time_equal(authorization + 7, expected))
+        return 0;
+    if (ctx->metrics_only && !expected[0])
+        return 0;
+    if (!ctx->metrics_only) {
+        struct principal who = {0};
+        if (auth_authenticate(server->app->store, authorization, &who, err) == 0 &&
+            who.role == ROLE_ADMIN)
+            return 0;
+    }
+    return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization",
+                     "/metrics needs the metrics token (--metrics-token) or the server-admin "
+                     "token");
+}
+
 static void dispatch(struct api_server *server, struct MHD_Connection *connection,
                      const char *method, const char *url, struct request_context *ctx,
                      struct api_request *req, struct api_response *res) {
     struct agyn_error err = {0};
     const struct route *route = NULL;
     req->route = "unmatched";
+    if (strcmp(url, "/metrics") == 0 || ctx->metrics_only) {
+        req->route = "/metrics";
+        if (strcmp(url, "/metrics") != 0)
+            agyn_fail(&err, AGYN_NOT_FOUND, NULL, "this address serves only /metrics");
+        else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+            agyn_fail(&err, AGYN_METHOD_NOT_ALLOWED, NULL, "/metrics only answers GET");
+        else if (metrics_authorize(server, ctx, req, &err) == 0 &&
+                 h_metrics(req, res, &err) == 0)
+            return;
+        error_response(res, &err);
+        return;
+    }
     if (is_console_path(url)) {
         req->route = "console";
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -185,17 +288,10 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
     enum route_match match = router_match(method, url, req, &route);
     if (match == ROUTE_FOUND)
         req->route = route->pattern;
-    int rc = 0;
-    if (match != ROUTE_FOUND || route->access != ACCESS_PUBLIC) {
-        const char *authorization = request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-        const char *cookie = request_header(req, MHD_HTTP_HEADER_COOKIE);
-        if (!authorization && cookie)
-            rc = session_authenticate(server->app, cookie, method,
-                                      request_header(req, "X-CSRF-Token"), &req->principal,
-                                      &err);
-        else
-            rc = auth_authenticate(server->app->store, authorization, &req->principal, &err);
-    }
+    int rc = ctx->auth_rc;
+    if (rc != 0)
+        err = ctx->auth_err;
+    req->principal = ctx->principal;
     if (rc == 0 && match == ROUTE_NO_PATH)
         rc = agyn_fail(&err, AGYN_NOT_FOUND, NULL, "no such API route: %s %s", method, url);
     if (rc == 0 && match == ROUTE_WRONG_METHOD)
@@ -326,6 +422,145 @@ static void new_request_id(char out[20]) {
     snprintf(out, 20, "%016llx", (unsigned long long)z);
 }
 
+static void suspend_connection(void *conn) {
+    MHD_suspend_connection(conn);
+}
+
+static void resume_connection(void *conn) {
+    MHD_resume_connection(conn);
+}
+
+/* The answer of a deferred request: its job's result, or the job's timeout answer. */
+static void deferred_response(struct request_context *ctx, struct api_response *res) {
+    int status = 0;
+    const json_t *body = NULL;
+    outbound_job_result(ctx->job, &status, &body);
+    if (body) {
+        respond_json(res, status, json_deep_copy(body));
+    } else {
+        struct agyn_error err = {0};
+        agyn_fail(&err, AGYN_UNAVAILABLE, NULL, "agynd is shutting down; try again");
+        error_response(res, &err);
+        res->status = 503;
+    }
+    outbound_job_release(ctx->job);
+    ctx->job = NULL;
+}
+
+/* The method is the client's own token: metrics label it only by the known ones, so that one
+ * client cannot fill the bounded series table with labels of its choosing. */
+static const char *method_label(const char *method) {
+    static const char *const known_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+                                                "OPTIONS", NULL};
+    for (size_t i = 0; known_methods[i]; i++)
+        if (strcmp(method, known_methods[i]) == 0)
+            return known_methods[i];
+    return "other";
+}
+
+/* Queues res on the connection and writes the request's log line and metric. */
+static enum MHD_Result finish(struct MHD_Connection *connection, const char *method,
+                              const char *url, struct request_context *ctx,
+                              struct api_response *res) {
+    struct MHD_Response *response = build_response(res);
+    enum MHD_Result queued = MHD_NO;
+    if (response) {
+        MHD_add_response_header(response, "X-Request-Id", ctx->request_id);
+        if (res->status == 405)
+            add_allow_header(response, url);
+        if (res->status == 401)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        if (res->status == 429)
+            MHD_add_response_header(response, "Retry-After", "5");
+        queued = MHD_queue_response(connection, (unsigned)res->status, response);
+        MHD_destroy_response(response);
+    }
+    double duration_ms = (double)(clock_monotonic_us() - ctx->started_us) / 1000.0;
+    char labels[320];
+    snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"",
+             method_label(method), ctx->route, res->status);
+    metrics_add("agyn_http_requests_total", labels, 1);
+    log_event("info", "request",
+              "request_id=%s method=%s route=%s status=%d duration_ms=%.3f", ctx->request_id,
+              method_label(method), ctx->route, res->status, duration_ms);
+    json_decref(res->json);
+    free(res->body);
+    return queued;
+}
+
+static int request_has_body(struct MHD_Connection *connection) {
+    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (length && strtoull(length, NULL, 10) > 0) ||
+           MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+/* First call for a request: its headers are in, its body is not read yet. Authenticates now;
+ * a request that fails is answered at once, so that no unauthenticated body is ever read. */
+static enum MHD_Result on_headers(struct api_server *server, struct MHD_Connection *connection,
+                                  const char *url, const char *method,
+                                  struct request_context *ctx) {
+    ctx->started_us = clock_monotonic_us();
+    ctx->route = "unmatched";
+    new_request_id(ctx->request_id);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON);
+    ctx->metrics_only = info && info->daemon == server->metrics_daemon;
+    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length && strtoull(length, NULL, 10) > MAX_BODY)
+        ctx->too_large = 1;
+    if (ctx->metrics_only || !request_has_body(connection))
+        return MHD_YES; /* nothing to protect: authenticate when dispatching */
+    authenticate(server, connection, method, url, ctx);
+    ctx->auth_rc = ctx->auth_rc ? ctx->auth_rc : 1; /* 1: authenticated early, fine */
+    /* An authenticated client's oversized body is read and dropped (it then gets its 413); an
+     * unauthenticated one is answered now and the connection closed unread. */
+    if (ctx->auth_rc >= 0)
+        return MHD_YES;
+    struct agyn_error err = ctx->auth_err;
+    struct api_response res = {0};
+    error_response(&res, &err);
+    struct api_request probe = {0};
+    const struct route *route = NULL;
+    if (router_match(method, url, &probe, &route) == ROUTE_FOUND)
+        ctx->route = route->pattern;
+    return finish(connection, method, url, ctx, &res);
+}
+
+static enum MHD_Result on_body(struct MHD_Connection *connection, struct request_context *ctx,
+                               const char *data, size_t *size) {
+    if (clock_monotonic_us() - ctx->started_us > (int64_t)BODY_DEADLINE_MS * 1000) {
+        log_event("warn", "request body too slow", "request_id=%s", ctx->request_id);
+        return MHD_NO;
+    }
+    if (!ctx->too_large && ctx->body_len + *size > MAX_BODY)
+        ctx->too_large = 1;
+    if (!ctx->too_large) {
+        size_t held = atomic_fetch_add(&bodies_held, *size) + *size;
+        ctx->body_held += *size;
+        if (held > BODIES_HELD_MAX) {
+            log_event("warn", "request bodies over budget", "request_id=%s held=%zu",
+                      ctx->request_id, held);
+            return MHD_NO;
+        }
+        /* Bodies may carry passwords: grown by copy, the old buffer wiped (no realloc). */
+        char *grown = malloc(ctx->body_len + *size + 1);
+        if (!grown)
+            return MHD_NO;
+        if (ctx->body)
+            memcpy(grown, ctx->body, ctx->body_len);
+        memcpy(grown + ctx->body_len, data, *size);
+        secure_free(ctx->body, ctx->body_len);
+        ctx->body = grown;
+        ctx->body_len += *size;
+        ctx->body[ctx->body_len] = '\0';
+    }
+    *size = 0;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -336,67 +571,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         ctx = calloc(1, sizeof *ctx);
         if (!ctx)
             return MHD_NO;
-        ctx->started_us = clock_monotonic_us();
-        const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length && strtoull(length, NULL, 10) > MAX_BODY)
-            ctx->too_large = 1;
         *con_cls = ctx;
-        return MHD_YES;
+        return on_headers(server, connection, url, method, ctx);
     }
-    if (*upload_data_size > 0) {
-        if (!ctx->too_large && ctx->body_len + *upload_data_size > MAX_BODY)
-            ctx->too_large = 1;
-        if (!ctx->too_large) {
-            char *grown = realloc(ctx->body, ctx->body_len + *upload_data_size + 1);
-            if (!grown)
-                return MHD_NO;
-            memcpy(grown + ctx->body_len, upload_data, *upload_data_size);
-            ctx->body = grown;
-            ctx->body_len += *upload_data_size;
-            ctx->body[ctx->body_len] = '\0';
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
+    if (*upload_data_size > 0)
+        return on_body(connection, ctx, upload_data, upload_data_size);
 
+    struct api_response res = {0};
+    if (ctx->job) { /* resumed: the outbound job is done or its deadline passed */
+        deferred_response(ctx, &res);
+        return finish(connection, method, url, ctx, &res);
+    }
+    if (ctx->auth_rc == 0)
+        authenticate(server, connection, method, url, ctx);
+    if (ctx->auth_rc > 0)
+        ctx->auth_rc = 0;
     struct api_request req = {.app = server->app, .method = method, .path = url,
                               .connection = connection};
-    struct api_response res = {0};
-    new_request_id(req.request_id);
+    memcpy(req.request_id, ctx->request_id, sizeof req.request_id);
     dispatch(server, connection, method, url, ctx, &req, &res);
-
-    struct MHD_Response *response = build_response(&res);
-    enum MHD_Result queued = MHD_NO;
-    if (response) {
-        MHD_add_response_header(response, "X-Request-Id", req.request_id);
-        if (res.status == 405)
-            add_allow_header(response, url);
-        if (res.status == 401)
-            MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-        queued = MHD_queue_response(connection, (unsigned)res.status, response);
-        MHD_destroy_response(response);
-    }
-    double duration_ms = (double)(clock_monotonic_us() - ctx->started_us) / 1000.0;
-    /* The method is the client's own token: any other than these would let one client fill the
-     * bounded series table with labels of its choosing. */
-    static const char *const known_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                                "OPTIONS", NULL};
-    const char *method_label = "other";
-    for (size_t i = 0; known_methods[i]; i++)
-        if (strcmp(method, known_methods[i]) == 0)
-            method_label = known_methods[i];
-    char labels[320];
-    snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"",
-             method_label, req.route, res.status);
-    metrics_add("agyn_http_requests_total", labels, 1);
-    log_event("info", "request",
-              "request_id=%s method=%s route=%s status=%d duration_ms=%.3f", req.request_id,
-              method, req.route, res.status, duration_ms);
+    ctx->route = req.route;
     json_decref(req.body);
-    json_decref(res.json);
-    free(res.body);
-    return queued;
+    if (res.deferred) {
+        ctx->job = res.deferred;
+        /* Suspended connections are not timed out by libmicrohttpd's idle timer, but the
+         * time after resumption is; give the answer room to be written. */
+        if (outbound_job_wait(ctx->job, suspend_connection, resume_connection, connection))
+            return MHD_YES;
+        deferred_response(ctx, &res);
+    } else if (res.stream_read) {
+        MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  STREAM_IDLE_TIMEOUT_S);
+    }
+    return finish(connection, method, url, ctx, &res);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
@@ -404,7 +611,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     struct request_context *ctx = *con_cls;
     if (!ctx)
         return;
-    free(ctx->body);
+    atomic_fetch_sub(&bodies_held, ctx->body_held);
+    outbound_job_release(ctx->job);
+    secure_free(ctx->body, ctx->body_len);
     free(ctx);
     *con_cls = NULL;
 }
@@ -452,37 +661,129 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
     return 0;
 }
 
-int api_server_start(struct app *app, struct api_server **out, unsigned *port_out,
-                     struct agyn_error *err) {
+/* Reads a whole PEM file for TLS; NULL with err set when it cannot. */
+static char *read_pem(const char *path, const char *flag, size_t *len_out,
+                      struct agyn_error *err) {
+    FILE *file = fopen(path, "rb");
+    if (!file) {
+        agyn_fail(err, AGYN_UNPROCESSABLE, flag, "cannot open %s (%s)", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            size_t new_cap = cap ? cap * 2 : 8192;
+            char *grown = new_cap <= 1024 * 1024 ? malloc(new_cap) : NULL;
+            if (!grown) {
+                secure_free(text, cap);
+                fclose(file);
+                agyn_fail(err, AGYN_UNPROCESSABLE, flag, "%s is larger than 1 MiB", path);
+                return NULL;
+            }
+            if (text)
+                memcpy(grown, text, len);
+            secure_free(text, cap);
+            text = grown;
+            cap = new_cap;
+        }
+        size_t n = fread(text + len, 1, 4096, file);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    fclose(file);
+    text[len] = '\0';
+    if (len == 0 || !strstr(text, "-----BEGIN ")) {
+        secure_free(text, cap);
+        agyn_fail(err, AGYN_UNPROCESSABLE, flag, "%s is not a PEM file", path);
+        return NULL;
+    }
+    *len_out = cap;
+    return text;
+}
+
+static struct MHD_Daemon *start_daemon(struct api_server *server, const char *listen,
+                                       unsigned threads, struct agyn_error *err) {
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    if (parse_listen(app->config.listen, &addr, &addr_len, err) != 0)
-        return -1;
-    metrics_describe("agyn_http_requests_total", "counter", "HTTP requests by route and status.");
-    struct api_server *server = calloc(1, sizeof *server);
-    server->app = app;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME;
+    if (parse_listen(listen, &addr, &addr_len, err) != 0)
+        return NULL;
+    const struct app_config *config = &server->app->config;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    server->daemon = MHD_start_daemon(
+    if (server->tls_cert_pem)
+        flags |= MHD_USE_TLS;
+    unsigned per_client = config->max_connections_per_client > 0
+                              ? (unsigned)config->max_connections_per_client
+                              : 128u;
+    struct MHD_OptionItem tls_options[] = {
+        {server->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0,
+         server->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key_pem},
+        {MHD_OPTION_END, 0, NULL}};
+    struct MHD_Daemon *daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-        NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(app->config.http_threads > 0
-                                                    ? app->config.http_threads
-                                                    : 4),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1000, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)511, MHD_OPTION_END);
-    if (!server->daemon) {
-        free(server);
-        return agyn_fail(err, AGYN_UNAVAILABLE, "listen", "cannot listen on %s",
-                         app->config.listen);
+        NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)511, MHD_OPTION_ARRAY, tls_options,
+        MHD_OPTION_END);
+    if (!daemon)
+        agyn_fail(err, AGYN_UNAVAILABLE, "listen", "cannot listen on %s%s", listen,
+                  server->tls_cert_pem ? " (or the TLS certificate and key do not match)" : "");
+    return daemon;
+}
+
+static unsigned bound_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+static void server_free(struct api_server *server) {
+    if (server->metrics_daemon)
+        MHD_stop_daemon(server->metrics_daemon);
+    if (server->daemon)
+        MHD_stop_daemon(server->daemon);
+    secure_free(server->tls_key_pem, server->tls_key_len);
+    free(server->tls_cert_pem);
+    free(server);
+}
+
+int api_server_start(struct app *app, struct api_server **out, unsigned *port_out,
+                     struct agyn_error *err) {
+    metrics_describe("agyn_http_requests_total", "counter", "HTTP requests by route and status.");
+    struct api_server *server = calloc(1, sizeof *server);
+    if (!server)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    server->app = app;
+    if (app->config.tls_cert[0]) {
+        size_t cert_len = 0;
+        server->tls_cert_pem = read_pem(app->config.tls_cert, "tls-cert", &cert_len, err);
+        server->tls_key_pem = server->tls_cert_pem ? read_pem(app->config.tls_key, "tls-key",
+                                                              &server->tls_key_len, err)
+                                                   : NULL;
+        if (!server->tls_key_pem) {
+            server_free(server);
+            return -1;
+        }
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
-                                                           MHD_DAEMON_INFO_BIND_PORT);
-    *port_out = info ? info->port : 0;
+    unsigned threads = (unsigned)(app->config.http_threads > 0 ? app->config.http_threads : 4);
+    server->daemon = start_daemon(server, app->config.listen, threads, err);
+    if (server->daemon && app->config.metrics_listen[0])
+        server->metrics_daemon = start_daemon(server, app->config.metrics_listen, 1, err);
+    if (!server->daemon || (app->config.metrics_listen[0] && !server->metrics_daemon)) {
+        server_free(server);
+        return -1;
+    }
+    *port_out = bound_port(server->daemon);
+    if (server->metrics_daemon)
+        log_event("info", "serving metrics", "listen=%s port=%u", app->config.metrics_listen,
+                  bound_port(server->metrics_daemon));
     *out = server;
     return 0;
 }
@@ -500,6 +801,5 @@ void api_server_stop(struct api_server *server, int timeout_ms) {
             break;
         usleep(20 * 1000);
     }
-    MHD_stop_daemon(server->daemon);
-    free(server);
+    server_free(server);
 }

@@ -55,6 +55,7 @@ const char *agyn_code_name(enum agyn_code code) {
     case AGYN_UNPROCESSABLE: return "unprocessable_entity";
     case AGYN_INTERNAL: return "internal";
     case AGYN_UNAVAILABLE: return "unavailable";
+    case AGYN_TOO_MANY_REQUESTS: return "too_many_requests";
     }
     return "internal";
 }
@@ -73,6 +74,7 @@ int agyn_code_http_status(enum agyn_code code) {
     case AGYN_UNPROCESSABLE: return 422;
     case AGYN_INTERNAL: return 500;
     case AGYN_UNAVAILABLE: return 502;
+    case AGYN_TOO_MANY_REQUESTS: return 429;
     }
     return 500;
 }

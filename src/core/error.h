@@ -19,6 +19,7 @@ enum agyn_code {
     AGYN_UNPROCESSABLE,     /* 422: well-formed but invalid value */
     AGYN_INTERNAL,          /* 500 */
     AGYN_UNAVAILABLE,       /* 502/503: a peer (provider, registry, database) failed */
+    AGYN_TOO_MANY_REQUESTS, /* 429: a per-organization limit is reached for now */
 };
 
 struct agyn_error {
