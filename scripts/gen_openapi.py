@@ -216,9 +216,17 @@ for part, noun in [("agents", "agent"), ("mcps", "MCP server"), ("hooks", "hook"
         "get": op(f"Image pull secrets attached to the {noun}, in attachment order", "member",
                   200, page_of("ImagePullSecret"))}
 PATHS.update(crud(ORG + "/secret-providers", "SecretProvider", "secret provider"))
+OUTBOUND_NOTE = (" Runs in agynd's outbound pool with a deadline (--outbound-timeout, default "
+                 "15 s): a target that does not answer in time gives ok=false saying so. 429 "
+                 "(with Retry-After) when the organization already has too many such checks "
+                 "waiting.")
 PATHS[ORG + "/secret-providers/{id}/test"] = {
     "post": op("Check the provider's connectivity and credentials", "owner", 200,
                ref("ProviderTest"))}
+PATHS[ORG + "/secret-providers/{id}/test"]["post"]["description"] = OUTBOUND_NOTE.strip()
+PATHS[ORG + "/secret-providers/{id}/test"]["post"]["responses"]["429"] = {
+    "description": "Too many outbound checks of this organization in flight",
+    "content": {"application/json": {"schema": ref("Error")}}}
 PATHS.update(crud(ORG + "/secrets", "Secret", "secret"))
 PATHS.update(crud(ORG + "/image-pull-secrets", "ImagePullSecret", "image pull secret",
                   ["provider_id", "password_secret_id"]))
@@ -244,6 +252,9 @@ PATHS[ORG + "/image-pull-secret-attachments/{id}"] = {
 PATHS[ORG + "/image-pull-secrets/{id}/verify"] = {
     "post": op("Log in to the registry with this secret now", "member", 200,
                ref("VerifyResult"))}
+PATHS[ORG + "/image-pull-secrets/{id}/verify"]["post"]["description"] = OUTBOUND_NOTE.strip()
+PATHS[ORG + "/image-pull-secrets/{id}/verify"]["post"]["responses"]["429"] = \
+    PATHS[ORG + "/secret-providers/{id}/test"]["post"]["responses"]["429"]
 PATHS[ORG + "/workloads"] = {
     "post": op("Start a workload for an agent", "member", 201, ref("Workload"),
                "WorkloadCreate"),
@@ -259,6 +270,11 @@ PATHS[ORG + "/events"] = {
               params=[{"name": "last_event_id", "in": "query", "schema": {"type": "integer"}},
                       {"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer"}}])}
 PATHS["/metrics"] = {"get": op("Prometheus metrics (text)", "public", 200)}
+PATHS["/metrics"]["get"]["description"] = (
+    "Needs 'Authorization: Bearer' with the --metrics-token or the server-admin token; "
+    "served without a token only on a separate --metrics-listen address when no "
+    "--metrics-token is set.")
+PATHS["/metrics"]["get"]["security"] = [{"bearer": []}]
 
 for path, item in PATHS.items():
     params = []

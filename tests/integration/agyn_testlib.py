@@ -88,7 +88,9 @@ class Client:
 class Server:
     """One agynd process with its own data directory."""
 
-    def __init__(self, extra_args=(), env=None):
+    def __init__(self, extra_args=(), env=None, https=False, ca_file=None):
+        self.https = https
+        self.ca_file = ca_file
         self.tmp = tempfile.mkdtemp(prefix="agyn-test-")
         self.data_dir = os.path.join(self.tmp, "data")
         self.log_path = os.path.join(self.tmp, "agynd.log")
@@ -113,11 +115,23 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"agynd exited with {self.proc.returncode}:\n{self.logs()}")
             try:
-                if Client(self.port).get("/healthz", timeout=2).status == 200:
+                if self.healthy():
                     return
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("agynd did not become healthy:\n" + self.logs())
+
+    def healthy(self):
+        if not self.https:
+            return Client(self.port).get("/healthz", timeout=2).status == 200
+        import ssl
+        context = ssl.create_default_context(cafile=self.ca_file)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=context, timeout=2)
+        try:
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
 
     def stop(self):
         """SIGTERM and wait; returns the exit code."""
