@@ -594,8 +594,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     json_decref(req.body);
     if (res.deferred) {
         ctx->job = res.deferred;
-        /* Suspended connections are not timed out by libmicrohttpd's idle timer, but the
-         * time after resumption is; give the answer room to be written. */
+        /* The idle timer must not close the connection while it waits for its job. */
+        MHD_set_connection_option(
+            connection, MHD_CONNECTION_OPTION_TIMEOUT,
+            (unsigned)(server->app->config.outbound.timeout_ms / 1000) + IDLE_TIMEOUT_S);
         if (outbound_job_wait(ctx->job, suspend_connection, resume_connection, connection))
             return MHD_YES;
         deferred_response(ctx, &res);
