@@ -42,6 +42,7 @@ bench: build
 	@scripts/install-deps.sh bench
 	@bench/api.sh
 	@bench/pull.sh
+	@bench/isolation.py
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
