@@ -10,6 +10,7 @@
 #include "agynd/commands.h"
 #include "agynd/sealed_values.h"
 #include "api/sse.h"
+#include "core/byte_size.h"
 #include "core/duration.h"
 #include "runner/runner.h"
 #include "api/server.h"
@@ -44,6 +45,9 @@ static void usage(FILE *out) {
             "\n"
             "Runner (pulls the images of started workloads):\n"
             "  --runner-threads N           workloads started at once (default 4)\n"
+            "  --runner-org-concurrency N   workloads of one organization started at once\n"
+            "                               (default half of --runner-threads, at least 1);\n"
+            "                               the others' workloads are started first\n"
             "  --runtime NAME               runtime backend: pull-only (default)\n"
             "  --content-dir DIR            OCI image layout for pulled blobs\n"
             "                               (default DATA_DIR/content)\n"
@@ -53,7 +57,14 @@ static void usage(FILE *out) {
             "  --pull-backoff-initial DUR   first retry delay after a failed pull (default 10s)\n"
             "  --pull-backoff-max DUR       longest retry delay (default 300s)\n"
             "  --start-grace DUR            fail a workload whose images are not pulled by\n"
-            "                               then (default 60s); DUR is like 250ms, 10s, 5m\n"
+            "                               then, counted from its creation; a download in\n"
+            "                               progress is cut off too (default 60s); DUR is\n"
+            "                               like 250ms, 10s, 5m\n"
+            "  --pull-timeout DUR           longest single pull attempt; it is then retried\n"
+            "                               with back-off (default 30m)\n"
+            "  --max-image-size SIZE        refuse images whose manifest declares more\n"
+            "                               (config + layers) than SIZE, before downloading\n"
+            "                               (default 20GiB); SIZE is like 512MiB, 20GiB\n"
             "  -h, --help            show this help\n");
 }
 
@@ -64,8 +75,9 @@ static void report_needed_keys(const char *database) {
     char ids[1024];
     if (store_open(database, &store, &err) == 0 &&
         sealed_values_key_ids(store, ids, sizeof ids, &err) == 0 && ids[0])
-        fprintf(stderr, "agynd serve: the stored values are encrypted with key(s) %s; restore "
-                        "a keyring holding them\n",
+        fprintf(stderr,
+                "agynd serve: the stored values are encrypted with key(s) %s; restore "
+                "a keyring holding them\n",
                 ids);
     store_close(store);
 }
@@ -75,32 +87,37 @@ int cmd_serve(int argc, char **argv) {
     config_defaults(&app.config);
     int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
     int keyring_set = getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE");
-    static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
-                                            {"listen", required_argument, NULL, 'l'},
-                                            {"keyring-file", required_argument, NULL, 'k'},
-                                            {"database", required_argument, NULL, 'b'},
-                                            {"http-threads", required_argument, NULL, 't'},
-                                            {"runner-threads", required_argument, NULL, 'r'},
-                                            {"runtime", required_argument, NULL, 'R'},
-                                            {"content-dir", required_argument, NULL, 'c'},
-                                            {"registry-ca-file", required_argument, NULL, 'a'},
-                                            {"insecure-registry", required_argument, NULL, 'i'},
-                                            {"pull-backoff-initial", required_argument, NULL,
-                                             'B'},
-                                            {"pull-backoff-max", required_argument, NULL, 'M'},
-                                            {"start-grace", required_argument, NULL, 'G'},
-                                            {"tls-cert", required_argument, NULL, 1001},
-                                            {"tls-key", required_argument, NULL, 1002},
-                                            {"public-url", required_argument, NULL, 1003},
-                                            {"metrics-token", required_argument, NULL, 1004},
-                                            {"metrics-listen", required_argument, NULL, 1005},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"keyring-file", required_argument, NULL, 'k'},
+        {"database", required_argument, NULL, 'b'},
+        {"http-threads", required_argument, NULL, 't'},
+        {"runner-threads", required_argument, NULL, 'r'},
+        {"runtime", required_argument, NULL, 'R'},
+        {"content-dir", required_argument, NULL, 'c'},
+        {"registry-ca-file", required_argument, NULL, 'a'},
+        {"insecure-registry", required_argument, NULL, 'i'},
+        {"pull-backoff-initial", required_argument, NULL, 'B'},
+        {"pull-backoff-max", required_argument, NULL, 'M'},
+        {"start-grace", required_argument, NULL, 'G'},
+        {"pull-timeout", required_argument, NULL, 2001},
+        {"max-image-size", required_argument, NULL, 2002},
+        {"runner-org-concurrency", required_argument, NULL, 2003},
+        {"tls-cert", required_argument, NULL, 1001},
+        {"tls-key", required_argument, NULL, 1002},
+        {"public-url", required_argument, NULL, 1003},
+        {"metrics-token", required_argument, NULL, 1004},
+        {"metrics-listen", required_argument, NULL, 1005},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct runner_config runner_config = {.threads = 4,
                                           .backoff_initial_ms = 10000,
                                           .backoff_max_ms = 300000,
                                           .start_grace_ms = 60000,
+                                          .pull_timeout_ms = 30LL * 60 * 1000,
                                           .runtime = &runtime_pull_only};
+    uint64_t max_image_bytes = REGISTRY_DEFAULT_MAX_IMAGE_BYTES;
     char content_dir[4200] = "";
     const char *ca_file = NULL;
     const char *insecure[65] = {0};
@@ -126,8 +143,36 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 'c': snprintf(content_dir, sizeof content_dir, "%s", optarg); break;
-        case 'a': ca_file = optarg; break;
+        case 2001:
+            if (duration_parse_ms(optarg, "--pull-timeout", &runner_config.pull_timeout_ms, &err) !=
+                    0 ||
+                runner_config.pull_timeout_ms <= 0) {
+                fprintf(stderr, "agynd serve: %s\n",
+                        err.message[0] ? err.message : "--pull-timeout must be longer than 0");
+                return 2;
+            }
+            break;
+        case 2002:
+            if (byte_size_parse(optarg, "--max-image-size", &max_image_bytes, &err) != 0 ||
+                max_image_bytes == 0) {
+                fprintf(stderr, "agynd serve: %s\n",
+                        err.message[0] ? err.message : "--max-image-size must be more than 0");
+                return 2;
+            }
+            break;
+        case 2003:
+            runner_config.org_concurrency = atoi(optarg);
+            if (runner_config.org_concurrency < 1 || runner_config.org_concurrency > 64) {
+                fprintf(stderr, "agynd serve: --runner-org-concurrency must be 1 to 64\n");
+                return 2;
+            }
+            break;
+        case 'c':
+            snprintf(content_dir, sizeof content_dir, "%s", optarg);
+            break;
+        case 'a':
+            ca_file = optarg;
+            break;
         case 'i':
             if (insecure_count == 64) {
                 fprintf(stderr, "agynd serve: at most 64 --insecure-registry options\n");
@@ -154,8 +199,12 @@ int cmd_serve(int argc, char **argv) {
             }
             break;
         }
-        case 'd': snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg); break;
-        case 'l': snprintf(c->listen, sizeof c->listen, "%s", optarg); break;
+        case 'd':
+            snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg);
+            break;
+        case 'l':
+            snprintf(c->listen, sizeof c->listen, "%s", optarg);
+            break;
         case 'k':
             snprintf(c->keyring_file, sizeof c->keyring_file, "%s", optarg);
             keyring_set = 1;
@@ -171,8 +220,12 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 1001: snprintf(c->tls_cert, sizeof c->tls_cert, "%s", optarg); break;
-        case 1002: snprintf(c->tls_key, sizeof c->tls_key, "%s", optarg); break;
+        case 1001:
+            snprintf(c->tls_cert, sizeof c->tls_cert, "%s", optarg);
+            break;
+        case 1002:
+            snprintf(c->tls_key, sizeof c->tls_key, "%s", optarg);
+            break;
         case 1003:
             if (strncasecmp(optarg, "https://", 8) != 0 && strncasecmp(optarg, "http://", 7) != 0) {
                 fprintf(stderr, "agynd serve: --public-url must start with https:// or http://\n");
@@ -180,10 +233,18 @@ int cmd_serve(int argc, char **argv) {
             }
             snprintf(c->public_url, sizeof c->public_url, "%s", optarg);
             break;
-        case 1004: snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg); break;
-        case 1005: snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 1004:
+            snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg);
+            break;
+        case 1005:
+            snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     config_derive_paths(&app.config, database_set, keyring_set);
@@ -220,7 +281,8 @@ int cmd_serve(int argc, char **argv) {
     app.resolve = (struct resolve_context){app.store, app.keyring, app.config.keyring_file};
     struct registry_client_config registry_config = {.content_dir = content_dir,
                                                      .ca_file = ca_file,
-                                                     .insecure_registries = insecure};
+                                                     .insecure_registries = insecure,
+                                                     .max_image_bytes = max_image_bytes};
     struct runner *runner = NULL;
     struct api_server *server = NULL;
     unsigned port = 0;
