@@ -75,9 +75,8 @@ static void report_needed_keys(const char *database) {
     char ids[1024];
     if (store_open(database, &store, &err) == 0 &&
         sealed_values_key_ids(store, ids, sizeof ids, &err) == 0 && ids[0])
-        fprintf(stderr,
-                "agynd serve: the stored values are encrypted with key(s) %s; restore "
-                "a keyring holding them\n",
+        fprintf(stderr, "agynd serve: the stored values are encrypted with key(s) %s; restore "
+                        "a keyring holding them\n",
                 ids);
     store_close(store);
 }
@@ -87,30 +86,31 @@ int cmd_serve(int argc, char **argv) {
     config_defaults(&app.config);
     int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
     int keyring_set = getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE");
-    static const struct option options[] = {
-        {"data-dir", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'l'},
-        {"keyring-file", required_argument, NULL, 'k'},
-        {"database", required_argument, NULL, 'b'},
-        {"http-threads", required_argument, NULL, 't'},
-        {"runner-threads", required_argument, NULL, 'r'},
-        {"runtime", required_argument, NULL, 'R'},
-        {"content-dir", required_argument, NULL, 'c'},
-        {"registry-ca-file", required_argument, NULL, 'a'},
-        {"insecure-registry", required_argument, NULL, 'i'},
-        {"pull-backoff-initial", required_argument, NULL, 'B'},
-        {"pull-backoff-max", required_argument, NULL, 'M'},
-        {"start-grace", required_argument, NULL, 'G'},
-        {"pull-timeout", required_argument, NULL, 2001},
-        {"max-image-size", required_argument, NULL, 2002},
-        {"runner-org-concurrency", required_argument, NULL, 2003},
-        {"tls-cert", required_argument, NULL, 1001},
-        {"tls-key", required_argument, NULL, 1002},
-        {"public-url", required_argument, NULL, 1003},
-        {"metrics-token", required_argument, NULL, 1004},
-        {"metrics-listen", required_argument, NULL, 1005},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
+                                            {"listen", required_argument, NULL, 'l'},
+                                            {"keyring-file", required_argument, NULL, 'k'},
+                                            {"database", required_argument, NULL, 'b'},
+                                            {"http-threads", required_argument, NULL, 't'},
+                                            {"runner-threads", required_argument, NULL, 'r'},
+                                            {"runtime", required_argument, NULL, 'R'},
+                                            {"content-dir", required_argument, NULL, 'c'},
+                                            {"registry-ca-file", required_argument, NULL, 'a'},
+                                            {"insecure-registry", required_argument, NULL, 'i'},
+                                            {"pull-backoff-initial", required_argument, NULL,
+                                             'B'},
+                                            {"pull-backoff-max", required_argument, NULL, 'M'},
+                                            {"start-grace", required_argument, NULL, 'G'},
+                                            {"pull-timeout", required_argument, NULL, 2001},
+                                            {"max-image-size", required_argument, NULL, 2002},
+                                            {"runner-org-concurrency", required_argument, NULL,
+                                             2003},
+                                            {"tls-cert", required_argument, NULL, 1001},
+                                            {"tls-key", required_argument, NULL, 1002},
+                                            {"public-url", required_argument, NULL, 1003},
+                                            {"metrics-token", required_argument, NULL, 1004},
+                                            {"metrics-listen", required_argument, NULL, 1005},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     struct runner_config runner_config = {.threads = 4,
                                           .backoff_initial_ms = 10000,
                                           .backoff_max_ms = 300000,
@@ -143,15 +143,15 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 2001:
-            if (duration_parse_ms(optarg, "--pull-timeout", &runner_config.pull_timeout_ms, &err) !=
-                    0 ||
-                runner_config.pull_timeout_ms <= 0) {
+        case 2001: {
+            long long *timeout = &runner_config.pull_timeout_ms;
+            if (duration_parse_ms(optarg, "--pull-timeout", timeout, &err) != 0 || *timeout <= 0) {
                 fprintf(stderr, "agynd serve: %s\n",
                         err.message[0] ? err.message : "--pull-timeout must be longer than 0");
                 return 2;
             }
             break;
+        }
         case 2002:
             if (byte_size_parse(optarg, "--max-image-size", &max_image_bytes, &err) != 0 ||
                 max_image_bytes == 0) {
@@ -167,12 +167,8 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 'c':
-            snprintf(content_dir, sizeof content_dir, "%s", optarg);
-            break;
-        case 'a':
-            ca_file = optarg;
-            break;
+        case 'c': snprintf(content_dir, sizeof content_dir, "%s", optarg); break;
+        case 'a': ca_file = optarg; break;
         case 'i':
             if (insecure_count == 64) {
                 fprintf(stderr, "agynd serve: at most 64 --insecure-registry options\n");
@@ -199,12 +195,8 @@ int cmd_serve(int argc, char **argv) {
             }
             break;
         }
-        case 'd':
-            snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg);
-            break;
-        case 'l':
-            snprintf(c->listen, sizeof c->listen, "%s", optarg);
-            break;
+        case 'd': snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg); break;
+        case 'l': snprintf(c->listen, sizeof c->listen, "%s", optarg); break;
         case 'k':
             snprintf(c->keyring_file, sizeof c->keyring_file, "%s", optarg);
             keyring_set = 1;
@@ -220,12 +212,8 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
-        case 1001:
-            snprintf(c->tls_cert, sizeof c->tls_cert, "%s", optarg);
-            break;
-        case 1002:
-            snprintf(c->tls_key, sizeof c->tls_key, "%s", optarg);
-            break;
+        case 1001: snprintf(c->tls_cert, sizeof c->tls_cert, "%s", optarg); break;
+        case 1002: snprintf(c->tls_key, sizeof c->tls_key, "%s", optarg); break;
         case 1003:
             if (strncasecmp(optarg, "https://", 8) != 0 && strncasecmp(optarg, "http://", 7) != 0) {
                 fprintf(stderr, "agynd serve: --public-url must start with https:// or http://\n");
@@ -233,18 +221,10 @@ int cmd_serve(int argc, char **argv) {
             }
             snprintf(c->public_url, sizeof c->public_url, "%s", optarg);
             break;
-        case 1004:
-            snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg);
-            break;
-        case 1005:
-            snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        case 1004: snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg); break;
+        case 1005: snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
     config_derive_paths(&app.config, database_set, keyring_set);

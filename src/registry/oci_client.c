@@ -102,7 +102,8 @@ int registry_client_new(const struct registry_client_config *config, struct regi
     /* The CA store (the whole system bundle, a few MiB) is built at the first pull, not here:
      * an idle server should not carry it. An unreadable ca_file is still refused now. */
     if (client->ca_file && access(client->ca_file, R_OK) != 0) {
-        agyn_fail(err, AGYN_INVALID_ARGUMENT, "ca_file", "cannot read CA file %s", client->ca_file);
+        agyn_fail(err, AGYN_INVALID_ARGUMENT, "ca_file", "cannot read CA file %s",
+                  client->ca_file);
         registry_client_free(client);
         return -1;
     }
@@ -294,8 +295,8 @@ int registry_pull(struct registry_client *client, const struct image_ref *ref,
 
 int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
                               const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                              void *ctx, struct pull_result *result, enum pull_failure *failure,
-                              struct agyn_error *err) {
+                              void *ctx, struct pull_result *result,
+                              enum pull_failure *failure, struct agyn_error *err) {
     enum pull_failure ignored;
     struct pull_result unused;
     failure = failure ? failure : &ignored;

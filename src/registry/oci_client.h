@@ -58,11 +58,11 @@ int registry_client_new(const struct registry_client_config *config, struct regi
 void registry_client_free(struct registry_client *client);
 
 /* Pulls ref (tag or digest) with auth. An image whose declared config + layer sizes exceed
- * max_image_bytes fails (PULL_INVALID) before any blob is requested. On failure returns -1, sets *failure and err->message to
- * the registry's own error text (e.g. "unauthorized: authentication required", from the
- * {"errors":[{code,message}]} body or a plain-text body). Thread-safe: several pulls may run at
- * once on one client. The manifest is always fetched with this call's credential, even when
- * every blob is already cached. */
+ * max_image_bytes fails (PULL_INVALID) before any blob is requested. On failure returns -1,
+ * sets *failure and err->message to the registry's own error text (e.g. "unauthorized:
+ * authentication required", from the {"errors":[{code,message}]} body or a plain-text body).
+ * Thread-safe: several pulls may run at once on one client. The manifest is always fetched
+ * with this call's credential, even when every blob is already cached. */
 int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
                   enum pull_failure *failure, struct agyn_error *err);

@@ -113,8 +113,8 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     if (rc == 0 && row) {
         char now[RFC3339_LEN];
         clock_now_rfc3339(now);
-        json_t *changes =
-            json_pack("{s:s, s:s}", "claimed_by", runner->runner_id, "claimed_at", now);
+        json_t *changes = json_pack("{s:s, s:s}", "claimed_by", runner->runner_id,
+                                    "claimed_at", now);
         rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, text(row, "id"), changes, err);
         json_decref(changes);
     }
@@ -191,16 +191,11 @@ static void count_pull(const char *result, double seconds, uint64_t bytes) {
 
 static const char *failure_name(enum pull_failure failure) {
     switch (failure) {
-    case PULL_OK:
-        return "success";
-    case PULL_UNAUTHORIZED:
-        return "unauthorized";
-    case PULL_NOT_FOUND:
-        return "not_found";
-    case PULL_INVALID:
-        return "invalid";
-    case PULL_TRANSIENT:
-        return "transient";
+    case PULL_OK: return "success";
+    case PULL_UNAUTHORIZED: return "unauthorized";
+    case PULL_NOT_FOUND: return "not_found";
+    case PULL_INVALID: return "invalid";
+    case PULL_TRANSIENT: return "transient";
     }
     return "transient";
 }
@@ -269,9 +264,8 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
     if (credentials->count == 0) {
         if (pull_once(watch, ref, NULL, result, &failure, &err) == 0)
             return 0;
-        snprintf(part, sizeof part,
-                 "pulling \"%s\" anonymously (no attached image pull secret "
-                 "matches its registry): %s",
+        snprintf(part, sizeof part, "pulling \"%s\" anonymously (no attached image pull secret "
+                                    "matches its registry): %s",
                  image_text, err.message);
         append_message(message, message_size, part);
         *permanent = failure != PULL_TRANSIENT;
@@ -291,8 +285,8 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
             *used = cred;
             return 0;
         }
-        snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s", image_text,
-                 cred->name, err.message);
+        snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s",
+                 image_text, cred->name, err.message);
         append_message(message, message_size, part);
         if (failure == PULL_UNAUTHORIZED)
             continue; /* the next matching credential may authenticate */
@@ -318,8 +312,9 @@ static const char *container_target(const json_t *container, const char **column
     return "";
 }
 
-static enum pull_outcome fail_workload(struct runner *runner, json_t *workload, json_t *container,
-                                       const char *reason, const char *message) {
+static enum pull_outcome fail_workload(struct runner *runner, json_t *workload,
+                                       json_t *container, const char *reason,
+                                       const char *message) {
     set_text(container, "reason", reason);
     set_text(container, "message", message);
     set_text(workload, "status", "failed");
@@ -335,15 +330,15 @@ struct container_plan {
     struct pull_credentials credentials;
 };
 
-static enum pull_outcome plan_container(struct runner *runner, json_t *workload, json_t *container,
-                                        struct container_plan *plan) {
+static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
+                                        json_t *container, struct container_plan *plan) {
     struct agyn_error err = {0};
     if (image_ref_parse(text(container, "image"), "image", &plan->ref, &err) != 0)
         return fail_workload(runner, workload, container, "InvalidImageName", err.message);
     const char *column;
     const char *target = container_target(container, &column);
-    if (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column, target,
-                                 &plan->ref, &plan->credentials, &err) != 0)
+    if (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
+                                 target, &plan->ref, &plan->credentials, &err) != 0)
         return fail_workload(runner, workload, container, "ErrImagePull", err.message);
     return PULL_DONE;
 }
@@ -414,7 +409,7 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
             break;
         backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
         backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
-                                                              : backoff * 2;
+                                                               : backoff * 2;
     }
     return outcome;
 }
@@ -480,8 +475,8 @@ static void run_workload(struct runner *runner, json_t *row) {
                 set_text(workload, "status", "failed");
                 set_text(workload, "failure_reason", FAILURE_START);
                 set_text(workload, "failure_message", err.message);
-                outcome =
-                    save(runner, workload, "starting") == 1 ? PULL_STOPPED : PULL_WORKLOAD_FAILED;
+                outcome = save(runner, workload, "starting") == 1 ? PULL_STOPPED
+                                                                  : PULL_WORKLOAD_FAILED;
                 break;
             }
             set_text(container, "status", "running");
@@ -534,8 +529,8 @@ static void release_stale_claims(struct runner *runner) {
         json_t *rows = NULL;
         int64_t next = 0;
         struct agyn_error ignored;
-        if (store_list(runner->resolve->store, &TABLE_WORKLOADS, &query, &rows, &next, &ignored) !=
-            0)
+        if (store_list(runner->resolve->store, &TABLE_WORKLOADS, &query, &rows, &next,
+                       &ignored) != 0)
             continue;
         size_t i;
         json_t *row;

@@ -54,9 +54,8 @@ static int sqlite_error(sqlite3 *db, int rc, struct agyn_error *err) {
         return agyn_fail(err, AGYN_CONFLICT, last_dot ? last_dot + 1 : NULL, "already exists");
     }
     if (extended == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return agyn_fail(err, AGYN_CONFLICT, NULL,
-                         "the row is referenced by or refers to "
-                         "another row that does not allow this");
+        return agyn_fail(err, AGYN_CONFLICT, NULL, "the row is referenced by or refers to "
+                                                   "another row that does not allow this");
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return agyn_fail(err, AGYN_UNPROCESSABLE, NULL, "constraint failed: %s", message);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
@@ -224,8 +223,8 @@ static int sqlite_migrate(struct store *store, struct agyn_error *err) {
         sqlite3_finalize(check);
         if (!applied) {
             char record[128];
-            snprintf(record, sizeof record, "INSERT INTO schema_migrations (version) VALUES (%d)",
-                     version);
+            snprintf(record, sizeof record,
+                     "INSERT INTO schema_migrations (version) VALUES (%d)", version);
             if (exec_sql(conn->db, SQLITE_MIGRATIONS[i], err) != 0 ||
                 exec_sql(conn->db, record, err) != 0) {
                 agyn_error_prefix(err, "migration %d", version);
@@ -318,8 +317,8 @@ static int bind_json(sqlite3_stmt *stmt, int index, json_t *value) {
 }
 
 /* Appends " WHERE ..." for the query and binds from *next_index. */
-static int build_where(const struct store_table *table, const struct store_query *query, char *sql,
-                       size_t size, struct agyn_error *err) {
+static int build_where(const struct store_table *table, const struct store_query *query,
+                       char *sql, size_t size, struct agyn_error *err) {
     size_t len = strlen(sql);
     const char *joiner = " WHERE ";
     if (table->organization_scoped) {
@@ -509,8 +508,8 @@ static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char
         for (size_t i = 0; i < n && i < 64; i++) {
             if (hidden[i])
                 continue;
-            int len = snprintf(self->keys[i], sizeof self->keys[i], "%s\"%s\":", first ? "{" : ",",
-                               names[i]);
+            int len = snprintf(self->keys[i], sizeof self->keys[i], "%s\"%s\":",
+                               first ? "{" : ",", names[i]);
             self->key_len[i] = len > 0 && (size_t)len < sizeof self->keys[i] ? (size_t)len : 0;
             first = 0;
         }

@@ -55,8 +55,8 @@ static int teardown(void **state) {
 }
 
 static json_t *agent(const char *org, const char *name) {
-    return json_pack("{s:s, s:s, s:s, s:s}", "organization_id", org, "name", name, "image", "nginx",
-                     "description", "");
+    return json_pack("{s:s, s:s, s:s, s:s}", "organization_id", org, "name", name, "image",
+                     "nginx", "description", "");
 }
 
 static void test_insert_get_scoped(void **state) {
@@ -111,8 +111,8 @@ static void test_paging_visits_every_row_once(void **state) {
         for (size_t i = 0; i < json_array_size(rows); i++) {
             char expected[16];
             snprintf(expected, sizeof expected, "agent-%02d", seen++);
-            assert_string_equal(json_string_value(json_object_get(json_array_get(rows, i), "name")),
-                                expected);
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(rows, i), "name")), expected);
         }
         json_decref(rows);
         pages++;
