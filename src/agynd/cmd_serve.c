@@ -11,6 +11,7 @@
 #include "agynd/sealed_values.h"
 #include "api/outbound.h"
 #include "api/sse.h"
+#include "core/byte_size.h"
 #include "core/duration.h"
 #include "runner/runner.h"
 #include "api/server.h"
@@ -52,6 +53,9 @@ static void usage(FILE *out) {
             "\n"
             "Runner (pulls the images of started workloads):\n"
             "  --runner-threads N           workloads started at once (default 4)\n"
+            "  --runner-org-concurrency N   workloads of one organization started at once\n"
+            "                               (default half of --runner-threads, at least 1);\n"
+            "                               the others' workloads are started first\n"
             "  --runtime NAME               runtime backend: pull-only (default)\n"
             "  --content-dir DIR            OCI image layout for pulled blobs\n"
             "                               (default DATA_DIR/content)\n"
@@ -61,7 +65,14 @@ static void usage(FILE *out) {
             "  --pull-backoff-initial DUR   first retry delay after a failed pull (default 10s)\n"
             "  --pull-backoff-max DUR       longest retry delay (default 300s)\n"
             "  --start-grace DUR            fail a workload whose images are not pulled by\n"
-            "                               then (default 60s); DUR is like 250ms, 10s, 5m\n"
+            "                               then, counted from its creation; a download in\n"
+            "                               progress is cut off too (default 60s); DUR is\n"
+            "                               like 250ms, 10s, 5m\n"
+            "  --pull-timeout DUR           longest single pull attempt; it is then retried\n"
+            "                               with back-off (default 30m)\n"
+            "  --max-image-size SIZE        refuse images whose manifest declares more\n"
+            "                               (config + layers) than SIZE, before downloading\n"
+            "                               (default 20GiB); SIZE is like 512MiB, 20GiB\n"
             "  -h, --help            show this help\n");
 }
 
@@ -97,6 +108,10 @@ int cmd_serve(int argc, char **argv) {
                                              'B'},
                                             {"pull-backoff-max", required_argument, NULL, 'M'},
                                             {"start-grace", required_argument, NULL, 'G'},
+                                            {"pull-timeout", required_argument, NULL, 2001},
+                                            {"max-image-size", required_argument, NULL, 2002},
+                                            {"runner-org-concurrency", required_argument, NULL,
+                                             2003},
                                             {"tls-cert", required_argument, NULL, 1001},
                                             {"tls-key", required_argument, NULL, 1002},
                                             {"public-url", required_argument, NULL, 1003},
@@ -113,7 +128,9 @@ int cmd_serve(int argc, char **argv) {
                                           .backoff_initial_ms = 10000,
                                           .backoff_max_ms = 300000,
                                           .start_grace_ms = 60000,
+                                          .pull_timeout_ms = 30LL * 60 * 1000,
                                           .runtime = &runtime_pull_only};
+    uint64_t max_image_bytes = REGISTRY_DEFAULT_MAX_IMAGE_BYTES;
     char content_dir[4200] = "";
     const char *ca_file = NULL;
     const char *insecure[65] = {0};
@@ -136,6 +153,30 @@ int cmd_serve(int argc, char **argv) {
             if (!runner_config.runtime) {
                 fprintf(stderr, "agynd serve: unknown --runtime \"%s\" (available: pull-only)\n",
                         optarg);
+                return 2;
+            }
+            break;
+        case 2001: {
+            long long *timeout = &runner_config.pull_timeout_ms;
+            if (duration_parse_ms(optarg, "--pull-timeout", timeout, &err) != 0 || *timeout <= 0) {
+                fprintf(stderr, "agynd serve: %s\n",
+                        err.message[0] ? err.message : "--pull-timeout must be longer than 0");
+                return 2;
+            }
+            break;
+        }
+        case 2002:
+            if (byte_size_parse(optarg, "--max-image-size", &max_image_bytes, &err) != 0 ||
+                max_image_bytes == 0) {
+                fprintf(stderr, "agynd serve: %s\n",
+                        err.message[0] ? err.message : "--max-image-size must be more than 0");
+                return 2;
+            }
+            break;
+        case 2003:
+            runner_config.org_concurrency = atoi(optarg);
+            if (runner_config.org_concurrency < 1 || runner_config.org_concurrency > 64) {
+                fprintf(stderr, "agynd serve: --runner-org-concurrency must be 1 to 64\n");
                 return 2;
             }
             break;
@@ -258,7 +299,8 @@ int cmd_serve(int argc, char **argv) {
     app.resolve = (struct resolve_context){app.store, app.keyring, app.config.keyring_file};
     struct registry_client_config registry_config = {.content_dir = content_dir,
                                                      .ca_file = ca_file,
-                                                     .insecure_registries = insecure};
+                                                     .insecure_registries = insecure,
+                                                     .max_image_bytes = max_image_bytes};
     struct runner *runner = NULL;
     struct api_server *server = NULL;
     unsigned port = 0;

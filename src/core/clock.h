@@ -10,6 +10,9 @@
 void clock_now_rfc3339(char buf[RFC3339_LEN]);
 void clock_format_rfc3339(int64_t unix_ms, char buf[RFC3339_LEN]);
 int64_t clock_now_unix_ms(void);
+/* Reads what clock_format_rfc3339 writes ("...T19:15:50.123Z"; the fraction is optional) into
+ * unix milliseconds; -1 for anything else. */
+int clock_parse_rfc3339(const char *text, int64_t *unix_ms);
 int64_t clock_monotonic_ms(void);
 int64_t clock_monotonic_us(void);
 

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/names.h"
@@ -119,4 +120,20 @@ int duration_parse_ms(const char *text, const char *field, long long *ms_out,
     if (ms_out)
         *ms_out = total;
     return 0;
+}
+
+void duration_format_ms(long long ms, char out[DURATION_TEXT_MAX]) {
+    static const struct duration_unit parts[] = {
+        {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && ms > 0; i++) {
+        long long count = ms / parts[i].ms;
+        ms %= parts[i].ms;
+        if (count > 0)
+            len += (size_t)snprintf(out + len, DURATION_TEXT_MAX - len, "%lld%s", count,
+                                    parts[i].suffix);
+    }
+    if (len == 0)
+        snprintf(out, DURATION_TEXT_MAX, "0s");
 }

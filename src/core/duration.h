@@ -15,4 +15,8 @@
 int duration_parse_ms(const char *text, const char *field, long long *ms_out,
                       struct agyn_error *err);
 
+/* The shortest text duration_parse_ms reads back as ms: "5s", "30m", "1h30m", "1500ms"
+ * ("1s500ms"), "0s". Negative values are written as 0s. */
+void duration_format_ms(long long ms, char out[DURATION_TEXT_MAX]);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/byte_size.h"
 #include "registry/pull_failure.h"
 #include "registry/token_service.h"
 
@@ -32,7 +33,7 @@ struct blob_transfer {
     unsigned generation; /* the session's credential generation the request was sent with */
     int redirects;
     bool auth_retried;
-    bool too_large;    /* more bytes arrived than the descriptor's size */
+    bool too_large;    /* more bytes arrived (or were announced) than the descriptor's size */
     bool write_failed; /* the content store could not take the bytes */
 };
 
@@ -42,11 +43,19 @@ static long response_status(CURL *easy) {
     return status;
 }
 
+/* The body of a 200 goes to the ingest, never past the descriptor's size: a Content-Length
+ * above it, or one byte more than it, stops the transfer (0 makes curl abort). */
 static size_t on_blob_data(char *data, size_t size, size_t nmemb, void *userdata) {
     struct blob_transfer *t = userdata;
     size_t len = size * nmemb;
     if (response_status(t->easy) != 200) /* an error or redirect body: keep its start */
         return http_response_append(&t->meta, data, len) ? len : 0;
+    curl_off_t announced = -1;
+    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+        announced > 0 && (uint64_t)announced > t->blob->size) {
+        t->too_large = true;
+        return 0;
+    }
     if (content_store_ingest_write(t->ingest, data, len) != 0) {
         if (len > t->blob->size - content_store_ingest_written(t->ingest))
             t->too_large = true;
@@ -54,6 +63,7 @@ static size_t on_blob_data(char *data, size_t size, size_t nmemb, void *userdata
             t->write_failed = true;
         return 0;
     }
+    t->fetch->stats->bytes_received += len;
     return len;
 }
 
@@ -119,7 +129,8 @@ static int transfer_done(struct blob_transfer *t, CURLcode result, enum pull_fai
     if (!answered) {
         if (t->too_large)
             return pull_fail(failure, PULL_TRANSIENT, err,
-                             "blob %s is larger than the %llu bytes its manifest says",
+                             "blob %s is larger than the %llu bytes its manifest says; the "
+                             "download was stopped",
                              t->blob->digest, (unsigned long long)t->blob->size);
         if (t->write_failed)
             return pull_fail(failure, PULL_TRANSIENT, err, "content store: cannot write blob %s",
@@ -171,10 +182,11 @@ static void transfer_free(struct blob_transfer *t) {
     http_response_free(&t->meta);
 }
 
-/* Indexes of blobs to download: not stored yet, each digest once. */
+/* Indexes of blobs to download: not stored yet, each digest once; *missing_bytes their sum. */
 static size_t plan(struct blob_fetch *f, const struct descriptor *blobs, size_t count,
-                   size_t *missing_blobs) {
+                   size_t *missing_blobs, uint64_t *missing_bytes) {
     size_t n = 0;
+    *missing_bytes = 0;
     for (size_t i = 0; i < count; i++) {
         bool repeated = false;
         for (size_t j = 0; j < i && !repeated; j++)
@@ -183,10 +195,32 @@ static size_t plan(struct blob_fetch *f, const struct descriptor *blobs, size_t 
             continue;
         if (content_store_has_blob(f->store, blobs[i].digest, blobs[i].size))
             f->stats->blobs_cached++;
-        else
+        else {
             missing_blobs[n++] = i;
+            *missing_bytes += blobs[i].size;
+        }
     }
     return n;
+}
+
+/* Disk space is checked against what the manifest declares before the first byte: full now is
+ * transient (space may be freed), unlike an image above the size limit. */
+static int check_free_space(struct content_store *store, uint64_t missing_bytes,
+                            enum pull_failure *failure, struct agyn_error *err) {
+    uint64_t free_bytes = 0;
+    if (content_store_free_bytes(store, &free_bytes, err) != 0) {
+        *failure = PULL_TRANSIENT;
+        return -1;
+    }
+    if (missing_bytes <= free_bytes)
+        return 0;
+    char needed[BYTE_SIZE_TEXT_MAX], available[BYTE_SIZE_TEXT_MAX];
+    byte_size_format(missing_bytes, needed);
+    byte_size_format(free_bytes, available);
+    return pull_fail(failure, PULL_TRANSIENT, err,
+                     "not enough disk space for the image: its blobs still to download declare "
+                     "%s (%llu bytes), the content store has %s free",
+                     needed, (unsigned long long)missing_bytes, available);
 }
 
 static int run(struct blob_fetch *f, struct blob_transfer *transfers, size_t n, int max_parallel,
@@ -239,12 +273,15 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
             curl_multi_cleanup(f.multi);
         return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
     }
-    size_t n = plan(&f, blobs, count, missing_blobs);
+    uint64_t missing_bytes = 0;
+    size_t n = plan(&f, blobs, count, missing_blobs, &missing_bytes);
     for (size_t i = 0; i < n; i++) {
         transfers[i].fetch = &f;
         transfers[i].blob = &blobs[missing_blobs[i]];
     }
-    int rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, failure, err);
+    int rc = n > 0 ? check_free_space(store, missing_bytes, failure, err) : 0;
+    if (rc == 0)
+        rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, failure, err);
     for (size_t i = 0; i < n; i++)
         transfer_free(&transfers[i]);
     curl_multi_cleanup(f.multi);

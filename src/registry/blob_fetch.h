@@ -16,14 +16,17 @@
 
 struct blob_fetch_stats {
     uint64_t bytes_downloaded; /* blob bytes stored by this call */
+    uint64_t bytes_received;   /* every blob byte that arrived, unfinished downloads included */
     int blobs_cached;          /* blobs found in the store already */
 };
 
 /* Fetches every blob of blobs[0..count) missing from store from session's registry,
- * repository. On failure the first error wins, every other transfer is stopped and no partial
- * blob is left behind: digest or size mismatch, network, 5xx, 429 -> PULL_TRANSIENT with
- * "blob sha256:... digest mismatch" and the like; registry errors are classified as in
- * pull_fail_response. */
+ * repository. First the declared sizes of the missing blobs must fit the content store's free
+ * space (else PULL_TRANSIENT "not enough disk space ..."); a blob whose Content-Length or body
+ * goes past its declared size is stopped at once (PULL_TRANSIENT). On failure the first error
+ * wins, every other transfer is stopped and no partial blob is left behind: digest or size
+ * mismatch, network, 5xx, 429 -> PULL_TRANSIENT with "blob sha256:... digest mismatch" and the
+ * like; registry errors are classified as in pull_fail_response. */
 int blob_fetch_all(struct registry_session *session, struct content_store *store,
                    const char *repository, const struct descriptor *blobs, size_t count,
                    int max_parallel, struct blob_fetch_stats *stats, enum pull_failure *failure,

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -94,6 +96,21 @@ static int ensure_file(const struct content_store *store, const char *name, cons
                      strerror(saved));
 }
 
+/* Deletes every file under ingest/: a download cut short by a crash or kill left it there,
+ * and nothing else writes to this directory while the store is opening. */
+static void remove_leftover_ingests(const struct content_store *store) {
+    DIR *dir = opendir(store->ingest_dir);
+    if (!dir)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        unlinkat(dirfd(dir), entry->d_name, 0);
+    }
+    closedir(dir);
+}
+
 int content_store_open(const char *root, struct content_store **out, struct agyn_error *err) {
     *out = NULL;
     if (!root || !root[0] || strlen(root) >= PATH_MAX - 64)
@@ -116,7 +133,19 @@ int content_store_open(const char *root, struct content_store **out, struct agyn
         free(store);
         return -1;
     }
+    remove_leftover_ingests(store);
     *out = store;
+    return 0;
+}
+
+int content_store_free_bytes(const struct content_store *store, uint64_t *free_out,
+                             struct agyn_error *err) {
+    struct statvfs st;
+    if (statvfs(store->ingest_dir, &st) != 0)
+        return agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot read free space: %s",
+                         strerror(errno));
+    uint64_t blocks = (uint64_t)st.f_bavail, block_size = (uint64_t)st.f_frsize;
+    *free_out = block_size && blocks > UINT64_MAX / block_size ? UINT64_MAX : blocks * block_size;
     return 0;
 }
 

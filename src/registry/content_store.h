@@ -23,9 +23,14 @@ enum ingest_outcome {
     INGEST_IO_ERROR,
 };
 
-/* Opens (creating when missing, parents too) the layout at root. */
+/* Opens (creating when missing, parents too) the layout at root and deletes the partial
+ * downloads a previous process left under ingest/ (one process owns a content directory). */
 int content_store_open(const char *root, struct content_store **out, struct agyn_error *err);
 void content_store_close(struct content_store *store);
+
+/* Bytes an unprivileged writer may still put on the content directory's file system. */
+int content_store_free_bytes(const struct content_store *store, uint64_t *free_out,
+                             struct agyn_error *err);
 
 /* Whether digest (a valid "sha256:<hex>") is stored; with size != UINT64_MAX the stored file
  * must also have that size. */

@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+/* A sanity bound that keeps sums of sizes from overflowing; what a pull accepts is capped by
+ * the image size limit (oci_client.c, check_image_size). */
 #define MAX_BLOB_SIZE (UINT64_C(1) << 50)
 #define PLATFORMS_LISTED_MAX 8
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/byte_size.h"
 #include "registry/blob_fetch.h"
 #include "registry/content_store.h"
 #include "registry/http.h"
@@ -30,6 +31,7 @@ struct registry_client {
     char *platform_os;
     char *platform_arch;
     int max_parallel_blobs;
+    uint64_t max_image_bytes;
     struct token_cache *tokens;
     struct content_store *store;
 };
@@ -85,6 +87,8 @@ int registry_client_new(const struct registry_client_config *config, struct regi
         copy_or_null(config->platform_arch ? config->platform_arch : manifest_host_arch(), &failed);
     client->max_parallel_blobs =
         config->max_parallel_blobs > 0 ? config->max_parallel_blobs : DEFAULT_MAX_PARALLEL_BLOBS;
+    client->max_image_bytes =
+        config->max_image_bytes > 0 ? config->max_image_bytes : REGISTRY_DEFAULT_MAX_IMAGE_BYTES;
     client->policy.insecure_registries = (const char *const *)client->insecure_registries;
     client->policy.connect_timeout_ms =
         config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
@@ -205,6 +209,38 @@ static int store_manifest(struct registry_client *client, const struct fetched_m
     return 0;
 }
 
+/* Refuses an image whose blobs declare more than the size limit, before any is requested: a
+ * permanent failure (the same manifest will not shrink), naming the largest blob when it alone
+ * is too big. Each size is at most 2^50 and there are at most 1025 blobs: the sum fits. */
+static int check_image_size(const struct registry_client *client, const struct descriptor *blobs,
+                            size_t count, uint64_t *total_out, enum pull_failure *failure,
+                            struct agyn_error *err) {
+    uint64_t total = 0;
+    size_t largest = 0;
+    for (size_t i = 0; i < count; i++) {
+        total += blobs[i].size;
+        if (blobs[i].size > blobs[largest].size)
+            largest = i;
+    }
+    *total_out = total;
+    if (total <= client->max_image_bytes)
+        return 0;
+    char declared[BYTE_SIZE_TEXT_MAX], limit[BYTE_SIZE_TEXT_MAX], alone[BYTE_SIZE_TEXT_MAX];
+    byte_size_format(total, declared);
+    byte_size_format(client->max_image_bytes, limit);
+    byte_size_format(blobs[largest].size, alone);
+    if (blobs[largest].size > client->max_image_bytes)
+        return pull_fail(failure, PULL_INVALID, err,
+                         "image too large: %s %s alone declares %s (%llu bytes), more than the "
+                         "image size limit of %s",
+                         largest == 0 ? "config" : "layer", blobs[largest].digest, alone,
+                         (unsigned long long)blobs[largest].size, limit);
+    return pull_fail(failure, PULL_INVALID, err,
+                     "image too large: its %zu blobs declare %s (%llu bytes), more than the "
+                     "image size limit of %s",
+                     count, declared, (unsigned long long)total, limit);
+}
+
 static int pull_image(struct registry_client *client, struct registry_session *s,
                       const struct image_ref *ref, struct pull_result *result,
                       enum pull_failure *failure, struct agyn_error *err) {
@@ -230,12 +266,14 @@ static int pull_image(struct registry_client *client, struct registry_session *s
         memcpy(blobs + 1, image->parsed.entries, image->parsed.entry_count * sizeof *blobs);
         snprintf(result->manifest_digest, sizeof result->manifest_digest, "%s", image->digest);
         result->blobs_total = (int)count;
-        for (size_t i = 0; i < count; i++)
-            result->bytes_total += blobs[i].size;
+        rc = check_image_size(client, blobs, count, &result->bytes_total, failure, err);
+    }
+    if (rc == 0) {
         struct blob_fetch_stats stats;
         rc = blob_fetch_all(s, client->store, ref->repository, blobs, count,
                             client->max_parallel_blobs, &stats, failure, err);
         result->bytes_downloaded = stats.bytes_downloaded;
+        result->bytes_received = stats.bytes_received;
         result->blobs_cached = stats.blobs_cached;
     }
     /* Manifests are stored last, so a stored manifest implies its blobs are stored. */

@@ -20,7 +20,10 @@ struct registry_client_config {
     long connect_timeout_ms;                  /* 0 = 10000 */
     long low_speed_timeout_s;                 /* abort a transfer slower than 1 KiB/s this long; 0 = 60 */
     int max_parallel_blobs;                   /* 0 = 8 */
+    uint64_t max_image_bytes;                 /* config + layers as declared; 0 = 20 GiB */
 };
+
+#define REGISTRY_DEFAULT_MAX_IMAGE_BYTES (UINT64_C(20) << 30)
 
 struct registry_client;
 
@@ -35,14 +38,17 @@ enum pull_failure {
     PULL_OK = 0,
     PULL_UNAUTHORIZED, /* 401/403 after authenticating: the credential is wrong or lacks access */
     PULL_NOT_FOUND,    /* MANIFEST_UNKNOWN, NAME_UNKNOWN, 404: permanent */
-    PULL_INVALID,      /* unsupported manifest, no matching platform, bad reference: permanent */
-    PULL_TRANSIENT,    /* network, 5xx, 429, digest or size mismatch, timeout: retry later */
+    PULL_INVALID,      /* unsupported manifest, no matching platform, bad reference, declared
+                          size above max_image_bytes: permanent */
+    PULL_TRANSIENT,    /* network, 5xx, 429, digest or size mismatch, a blob longer than
+                          declared, not enough disk space now, timeout, cancel: retry later */
 };
 
 struct pull_result {
     char manifest_digest[80]; /* digest of the platform manifest that was pulled */
-    uint64_t bytes_downloaded;
-    uint64_t bytes_total; /* sum of config + layer sizes */
+    uint64_t bytes_downloaded; /* blobs stored by this pull */
+    uint64_t bytes_received;   /* blob bytes that arrived, a failed pull's partial ones too */
+    uint64_t bytes_total;      /* sum of config + layer sizes as declared */
     int blobs_total;
     int blobs_cached; /* already present and verified in the content store */
 };
@@ -51,11 +57,12 @@ int registry_client_new(const struct registry_client_config *config, struct regi
                         struct agyn_error *err);
 void registry_client_free(struct registry_client *client);
 
-/* Pulls ref (tag or digest) with auth. On failure returns -1, sets *failure and err->message to
- * the registry's own error text (e.g. "unauthorized: authentication required", from the
- * {"errors":[{code,message}]} body or a plain-text body). Thread-safe: several pulls may run at
- * once on one client. The manifest is always fetched with this call's credential, even when
- * every blob is already cached. */
+/* Pulls ref (tag or digest) with auth. An image whose declared config + layer sizes exceed
+ * max_image_bytes fails (PULL_INVALID) before any blob is requested. On failure returns -1,
+ * sets *failure and err->message to the registry's own error text (e.g. "unauthorized:
+ * authentication required", from the {"errors":[{code,message}]} body or a plain-text body).
+ * Thread-safe: several pulls may run at once on one client. The manifest is always fetched
+ * with this call's credential, even when every blob is already cached. */
 int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
                   enum pull_failure *failure, struct agyn_error *err);

@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/duration.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/names.h"
 #include "runner/pull_credentials.h"
+#include "runner/pull_deadline.h"
 #include "runner/workload.h"
 #include "store/event_log.h"
 #include "store/tables.h"
@@ -28,6 +30,10 @@ struct runner {
 
 enum pull_outcome { PULL_DONE, PULL_WORKLOAD_FAILED, PULL_STOPPED };
 
+#define DEFAULT_PULL_TIMEOUT_MS (30LL * 60 * 1000)
+#define SATURATED_ORGS_MAX 64                      /* at most one per runner thread */
+#define CLAIM_FILTERS_MAX (2 + SATURATED_ORGS_MAX) /* status, claimed_by; the saturated orgs */
+
 static const char *text(const json_t *object, const char *key) {
     return json_string_value(json_object_get(object, key));
 }
@@ -36,16 +42,63 @@ static void set_text(json_t *object, const char *key, const char *value) {
     json_object_set_new(object, key, value ? json_string(value) : json_null());
 }
 
-/* Claims one unclaimed workload in `status`; *row_out NULL when there is none. */
-static int claim(struct runner *runner, const char *status, json_t **row_out,
+/* The claim query for unclaimed workloads in status: with limit_orgs, organizations that
+ * already have org_concurrency workloads claimed by this runner (being started or stopped)
+ * are left out, so a worker takes the next organization's workload instead. The filters point
+ * into *claimed_out, which the caller frees after the query. */
+static int claim_query(struct runner *runner, const char *status, bool limit_orgs,
+                       struct store_filter *filters, struct store_query *query,
+                       json_t **claimed_out, struct agyn_error *err) {
+    filters[0] = (struct store_filter){"status", status};
+    filters[1] = (struct store_filter){"claimed_by", NULL};
+    *query = (struct store_query){.filters = filters, .filter_count = 2};
+    *claimed_out = NULL;
+    if (!limit_orgs)
+        return 0;
+    struct store_filter *saturated = filters + 2;
+    size_t n = 0;
+    struct store_filter mine = {"claimed_by", runner->runner_id};
+    struct store_query claimed_query = {.filters = &mine, .filter_count = 1};
+    int64_t next = 0;
+    if (store_list(runner->resolve->store, &TABLE_WORKLOADS, &claimed_query, claimed_out, &next,
+                   err) != 0)
+        return -1;
+    size_t count = json_array_size(*claimed_out);
+    for (size_t i = 0; i < count && n < SATURATED_ORGS_MAX; i++) {
+        const char *org = text(json_array_get(*claimed_out, i), "organization_id");
+        bool counted = false;
+        int claimed = 0;
+        for (size_t j = 0; j < count && org && !counted; j++) {
+            const char *other = text(json_array_get(*claimed_out, j), "organization_id");
+            bool same = other && strcmp(org, other) == 0;
+            counted = same && j < i; /* the organization was looked at already */
+            claimed += same;
+        }
+        if (org && !counted && claimed >= runner->config.org_concurrency)
+            saturated[n++] = (struct store_filter){"organization_id", org};
+    }
+    query->exclusions = saturated;
+    query->exclusion_count = n;
+    return 0;
+}
+
+/* Claims one unclaimed workload in `status` (see claim_query); *row_out NULL when there is
+ * none. The write transaction serializes the claims of every worker, so the per-organization
+ * count read inside it is exact. */
+static int claim(struct runner *runner, const char *status, bool limit_orgs, json_t **row_out,
                  struct agyn_error *err) {
     struct store *store = runner->resolve->store;
-    struct store_filter filters[] = {{"status", status}, {"claimed_by", NULL}};
-    struct store_query query = {.filters = filters, .filter_count = 2};
+    struct store_filter filters[CLAIM_FILTERS_MAX];
+    struct store_query query;
+    json_t *claimed = NULL;
     *row_out = NULL;
     /* A read first: idle workers look without taking the write lock. */
     json_t *row = NULL;
-    if (store_find(store, &TABLE_WORKLOADS, &query, &row, err) != 0)
+    int rc = claim_query(runner, status, limit_orgs, filters, &query, &claimed, err);
+    if (rc == 0)
+        rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
+    json_decref(claimed);
+    if (rc != 0)
         return -1;
     if (!row)
         return 0;
@@ -53,7 +106,10 @@ static int claim(struct runner *runner, const char *status, json_t **row_out,
     row = NULL;
     if (store_tx_begin(store, err) != 0)
         return -1;
-    int rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
+    rc = claim_query(runner, status, limit_orgs, filters, &query, &claimed, err);
+    if (rc == 0)
+        rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
+    json_decref(claimed);
     if (rc == 0 && row) {
         char now[RFC3339_LEN];
         clock_now_rfc3339(now);
@@ -144,15 +200,16 @@ static const char *failure_name(enum pull_failure failure) {
     return "transient";
 }
 
-/* What a pull in progress checks to give up early: shutdown and a stop request (read from the
- * store at most twice a second). The start grace is not a deadline for a pull that is making
- * progress: like the kubelet's, it runs out only across failed attempts, and a stalled
- * transfer is ended by the client's low-speed timeout. */
+/* What a pull in progress checks to give up early: shutdown, a stop request (read from the
+ * store at most twice a second) and the attempt's deadline (pull_deadline.h): a transfer that
+ * keeps trickling just above the client's low-speed limit still ends there. */
 struct pull_watch {
     struct runner *runner;
     const char *workload_id;
     int64_t next_check_ms;
     int stop_seen;
+    struct pull_deadline deadline; /* of the attempt in progress */
+    bool expired;                  /* the deadline ended the attempt */
 };
 
 static int pull_cancelled(void *ctx) {
@@ -160,6 +217,10 @@ static int pull_cancelled(void *ctx) {
     int64_t now = clock_monotonic_ms();
     if (atomic_load(&watch->runner->stopping))
         return 1;
+    if (now >= watch->deadline.ends_ms) {
+        watch->expired = true;
+        return 1;
+    }
     if (!watch->stop_seen && now >= watch->next_check_ms) {
         watch->next_check_ms = now + 500;
         watch->stop_seen = stop_requested(watch->runner, watch->workload_id);
@@ -176,6 +237,13 @@ static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
     int64_t start = clock_monotonic_us();
     int rc = registry_pull_cancellable(watch->runner->registry, ref, auth, pull_cancelled, watch,
                                        result, failure, err);
+    if (rc != 0 && watch->expired) { /* say which deadline, instead of "pull cancelled" */
+        char why[320];
+        pull_deadline_describe(&watch->deadline, result->bytes_received, result->bytes_total, why,
+                               sizeof why);
+        agyn_fail(err, AGYN_UNAVAILABLE, "", "%s", why);
+        *failure = PULL_TRANSIENT;
+    }
     count_pull(failure_name(rc == 0 ? PULL_OK : *failure),
                (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
     return rc;
@@ -228,6 +296,11 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
     return -1; /* every candidate was refused: permanent */
 }
 
+static bool container_reason_is(const json_t *container, const char *reason) {
+    const char *current = text(container, "reason");
+    return current && strcmp(current, reason) == 0;
+}
+
 static const char *container_target(const json_t *container, const char **column) {
     static const char *const columns[] = {"agent_id", "mcp_id", "hook_id"};
     for (size_t i = 0; i < 3; i++)
@@ -270,20 +343,41 @@ static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
     return PULL_DONE;
 }
 
-static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
-                                        json_t *container, struct container_plan *plan,
-                                        int64_t started_ms) {
+/* Attempts until the image is pulled, a permanent failure, a stop, or the start grace ends
+ * (grace_end_ms, monotonic; also in the middle of an attempt). */
+static enum pull_outcome pull_container(struct runner *runner, json_t *workload, json_t *container,
+                                        struct container_plan *plan, int64_t grace_end_ms) {
     const char *workload_id = text(workload, "id");
     const char *image_text = text(container, "image");
     struct image_ref ref = plan->ref;
     struct pull_credentials credentials = plan->credentials;
     long long backoff = runner->config.backoff_initial_ms;
-    char message[4096];
+    char message[4096] = "";
     enum pull_outcome outcome = PULL_STOPPED;
-    struct pull_watch watch = {runner, workload_id, 0, 0};
+    struct pull_watch watch = {.runner = runner, .workload_id = workload_id};
     for (;;) {
         if (stop_requested(runner, workload_id))
             break;
+        int64_t now = clock_monotonic_ms();
+        if (now >= grace_end_ms) { /* ran out while backing off, or before the first attempt */
+            if (!message[0]) {
+                char grace[DURATION_TEXT_MAX];
+                duration_format_ms(runner->config.start_grace_ms, grace);
+                snprintf(message, sizeof message,
+                         "pulling \"%s\": the start grace (--start-grace %s after the workload "
+                         "was created) ran out before the pull could start",
+                         image_text, grace);
+            }
+            outcome = fail_workload(runner, workload, container,
+                                    container_reason_is(container, "ImagePullBackOff")
+                                        ? "ImagePullBackOff"
+                                        : "ErrImagePull",
+                                    message);
+            break;
+        }
+        watch.deadline = pull_deadline_for_attempt(now, runner->config.pull_timeout_ms,
+                                                   grace_end_ms, runner->config.start_grace_ms);
+        watch.expired = false;
         struct pull_result result = {0};
         const struct pull_credential *used = NULL;
         int permanent = 0;
@@ -305,15 +399,14 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         set_text(container, "message", message);
         if (save(runner, workload, "starting") == 1)
             break; /* stopped meanwhile */
-        long long elapsed = clock_monotonic_ms() - started_ms;
-        if (permanent || elapsed >= runner->config.start_grace_ms) {
+        long long remaining = grace_end_ms - clock_monotonic_ms();
+        if (permanent || remaining <= 0) {
             outcome = fail_workload(runner, workload, container, "ImagePullBackOff", message);
             break;
         }
         set_text(container, "reason", "ImagePullBackOff");
         if (save(runner, workload, "starting") == 1)
             break;
-        long long remaining = runner->config.start_grace_ms - elapsed;
         backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
         backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
                                                                : backoff * 2;
@@ -339,10 +432,18 @@ static void finish_stop(struct runner *runner, json_t *workload, const char *pre
     save(runner, workload, previous);
 }
 
+/* Monotonic end of the workload's start grace, counted from its creation (its claim when the
+ * stored time cannot be read). */
+static int64_t start_grace_end(struct runner *runner, const json_t *workload) {
+    int64_t now_unix = clock_now_unix_ms(), now = clock_monotonic_ms(), created = now_unix;
+    clock_parse_rfc3339(text(workload, "created_at"), &created);
+    return pull_deadline_grace_end(created, runner->config.start_grace_ms, now_unix, now);
+}
+
 static void run_workload(struct runner *runner, json_t *row) {
     json_t *workload = workload_view(row);
     const char *workload_id = text(workload, "id");
-    int64_t started_ms = clock_monotonic_ms();
+    int64_t grace_end_ms = start_grace_end(runner, workload);
     size_t i, planned = 0;
     json_t *container;
     json_t *containers = json_object_get(workload, "containers");
@@ -358,7 +459,7 @@ static void run_workload(struct runner *runner, json_t *row) {
     json_array_foreach(containers, i, container) {
         if (outcome != PULL_DONE)
             break;
-        outcome = pull_container(runner, workload, container, &plans[i], started_ms);
+        outcome = pull_container(runner, workload, container, &plans[i], grace_end_ms);
     }
     for (i = 0; i < planned; i++)
         pull_credentials_free(&plans[i].credentials);
@@ -400,12 +501,12 @@ static void *worker(void *arg) {
         uint64_t seen = event_log_generation();
         struct agyn_error err = {0};
         json_t *row = NULL;
-        if (claim(runner, "starting", &row, &err) == 0 && row) {
+        if (claim(runner, "starting", true, &row, &err) == 0 && row) {
             run_workload(runner, row);
             json_decref(row);
             continue;
         }
-        if (claim(runner, "stopping", &row, &err) == 0 && row) {
+        if (claim(runner, "stopping", false, &row, &err) == 0 && row) {
             json_t *workload = workload_view(row);
             finish_stop(runner, workload, "stopping");
             release(runner, text(workload, "id"));
@@ -449,6 +550,11 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
     runner->config = *config;
     if (runner->config.threads < 1)
         runner->config.threads = 4;
+    if (runner->config.org_concurrency < 1)
+        runner->config.org_concurrency =
+            runner->config.threads / 2 > 1 ? runner->config.threads / 2 : 1;
+    if (runner->config.pull_timeout_ms <= 0)
+        runner->config.pull_timeout_ms = DEFAULT_PULL_TIMEOUT_MS;
     if (!runner->config.runtime)
         runner->config.runtime = &runtime_pull_only;
     runner->resolve = resolve;

@@ -1,8 +1,9 @@
 /* runner.h — the embedded runner: worker threads that claim workloads from the store (so a
- * separate runner process can do the same), pull every container's image with that
- * container's own attached credentials, report each change as an event, back off on failures
- * (ErrImagePull, then ImagePullBackOff, 10 s doubling to 300 s) and fail the workload with
- * image_pull_failed on a permanent error or when the start grace runs out. */
+ * separate runner process can do the same; at most org_concurrency per organization), pull
+ * every container's image with that container's own attached credentials, report each change
+ * as an event, back off on failures (ErrImagePull, then ImagePullBackOff, 10 s doubling to
+ * 300 s) and fail the workload with image_pull_failed on a permanent error or when the start
+ * grace runs out — also in the middle of a download. */
 #ifndef AGYN_RUNNER_RUNNER_H
 #define AGYN_RUNNER_RUNNER_H
 
@@ -13,9 +14,15 @@
 
 struct runner_config {
     int threads;                 /* workloads started at once (default 4) */
+    /* Workloads of one organization started at once on this runner; 0 = threads / 2, at
+     * least 1. A worker never claims a workload of an organization at the limit. */
+    int org_concurrency;
     long long backoff_initial_ms; /* 10000 */
     long long backoff_max_ms;     /* 300000 */
+    /* A pull attempt ends at min(attempt start + pull_timeout_ms, workload creation +
+     * start_grace_ms) (see pull_deadline.h); the first is retried, the second fails. */
     long long start_grace_ms;     /* 60000 */
+    long long pull_timeout_ms;    /* 1800000; 0 = the default */
     const struct runtime_backend *runtime;
 };
 

@@ -48,6 +48,8 @@ struct store_query {
     const char *organization_id; /* required for organization-scoped tables */
     const struct store_filter *filters;
     size_t filter_count;
+    const struct store_filter *exclusions; /* rows whose column IS NOT value (NULL-safe) */
+    size_t exclusion_count;
     int limit;         /* 0 = no limit */
     int64_t after_seq; /* keyset paging: rows created after this position */
     bool include_seq;  /* add each row's position as "seq" (event ids) */

@@ -336,6 +336,14 @@ static int build_where(const struct store_table *table, const struct store_query
                                 f->value ? "= ?" : "IS NULL");
         joiner = " AND ";
     }
+    for (size_t i = 0; i < query->exclusion_count; i++) {
+        const struct store_filter *f = &query->exclusions[i];
+        if (!known_column(table, f->column))
+            return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column %s", f->column);
+        len += (size_t)snprintf(sql + len, size - len, "%s%s %s", joiner, f->column,
+                                f->value ? "IS NOT ?" : "IS NOT NULL");
+        joiner = " AND ";
+    }
     if (query->after_seq > 0)
         len += (size_t)snprintf(sql + len, size - len, "%sseq %s ?", joiner,
                                 query->newest_first ? "<" : ">");
@@ -349,6 +357,9 @@ static int bind_where(sqlite3_stmt *stmt, const struct store_table *table,
     for (size_t i = 0; i < query->filter_count; i++)
         if (query->filters[i].value)
             sqlite3_bind_text(stmt, index++, query->filters[i].value, -1, SQLITE_TRANSIENT);
+    for (size_t i = 0; i < query->exclusion_count; i++)
+        if (query->exclusions[i].value)
+            sqlite3_bind_text(stmt, index++, query->exclusions[i].value, -1, SQLITE_TRANSIENT);
     if (query->after_seq > 0)
         sqlite3_bind_int64(stmt, index++, query->after_seq);
     return index;

@@ -6,7 +6,9 @@ per pull), failures (permanent, transient with back-off and start grace, unreach
 missing remote secret, decryption failure, corrupted blobs), stop, verify, the SSE event stream
 and /metrics.
 
-The server runs with short back-off and start grace so the file stays fast under ASan.
+The server runs with short back-off and start grace so the file stays fast under ASan; the
+slow, throttled pulls run in SlowPullTest, whose grace leaves them time (the start grace
+also ends a download in progress).
 """
 import datetime
 import os
@@ -89,21 +91,8 @@ def walk_keys(value):
             yield from walk_keys(v)
 
 
-class RunnerTest(ServerTestCase):
-    server_args = SERVER_ARGS
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # An organization with no activity at all: its stream, open for the whole class, must
-        # see nothing of the others and still get heartbeats (checked by the last test).
-        cls.idle_ctx = cls.server.new_org(unique("idle"))
-        cls.idle_stream = open_stream(cls.server, cls.idle_ctx)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.idle_stream.close()
-        super().tearDownClass()
+class RunnerCase(ServerTestCase):
+    """Shared helpers of the runner's test classes."""
 
     def org(self):
         return Org(self, self.server)
@@ -137,6 +126,36 @@ class RunnerTest(ServerTestCase):
                                                 "name": secret["name"]}
         self.assertEqual(c["credential"], expected, c)
         return c
+
+    def wait_for_ingest(self, timeout=20):
+        """Returns once a blob download of the runner has written bytes."""
+        ingest = os.path.join(self.content_dir, "ingest")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if any(os.path.getsize(os.path.join(ingest, f)) > 0 for f in os.listdir(ingest)):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.fail("the pull never started writing blobs")
+
+
+class RunnerTest(RunnerCase):
+    server_args = SERVER_ARGS
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # An organization with no activity at all: its stream, open for the whole class, must
+        # see nothing of the others and still get heartbeats (checked by the last test).
+        cls.idle_ctx = cls.server.new_org(unique("idle"))
+        cls.idle_stream = open_stream(cls.server, cls.idle_ctx)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.idle_stream.close()
+        super().tearDownClass()
 
     # ---- the Workloads API ---------------------------------------------------------------
 
@@ -423,35 +442,6 @@ class RunnerTest(ServerTestCase):
         self.assertPullFailed(o.run(agent), "main",
                               pull_message(ref, "from-vault", UNAUTHORIZED))
 
-    def test_rotation_during_a_slow_pull_keeps_its_snapshot(self):
-        # 10 layers through a throttled proxy: two waves of parallel blob requests (at most 8
-        # at once), the second sent after the rotation. Basic auth goes with every request.
-        users = {"erin": "erin-pw-66c1d2"}
-        PASSWORDS.update(users.values())
-        with rf.Registry(auth="htpasswd", users=users,
-                         throttle_bytes_per_second=24 * 1024) as slow:
-            pushed = slow.push_image("team/slow", "v1", [32 * 1024] * 10)
-            path = unique("slow")
-            VAULT.write(path, {"password": users["erin"]})
-            o = self.org()
-            provider = o.vault_provider(VAULT.address, VAULT.token)
-            agent = o.agent(f"{slow.host}/team/slow:v1")
-            secret = o.secret(slow.host, "erin", name="slow-vault", provider_id=provider["id"],
-                              remote_path=f"secret/{path}/password")
-            o.attach(secret, agent)
-            workload = o.start(agent)
-            self.wait_for_ingest()
-            VAULT.write(path, {"password": WRONG})
-            self.assertEqual(o.get_workload(workload["id"])["status"], "starting",
-                             "the pull ended before the rotation: the test proves nothing")
-            stored = content_blobs(self.content_dir)
-            self.assertTrue(any(d[7:] not in stored for d in pushed["layer_digests"]))
-            done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
-            self.assertRunningWith(done, "main", secret, pushed)
-            # The rotation did happen: the next start reads the new (wrong) value.
-            self.assertPullFailed(o.run(agent), "main", pull_message(
-                f"{slow.host}/team/slow:v1", "slow-vault", UNAUTHORIZED))
-
     def test_unreachable_provider_fails_naming_it(self):
         o = self.org()
         provider = o.vault_provider(f"http://127.0.0.1:{free_port()}", "some-token",
@@ -502,38 +492,6 @@ class RunnerTest(ServerTestCase):
         self.assertRegex(c["message"].lower(), r"decrypt|authenticat|tamper|integrity|open")
 
     # ---- the registry side of long and broken pulls -------------------------------------
-
-    def test_token_expiry_during_a_long_pull(self):
-        # Tokens the registry accepts for 2 s; 12 throttled layers take two waves (~2.5 s
-        # each), so the second wave needs a new token. "told": the client knows the 2 s
-        # lifetime; "stale": the client is told 300 s and learns from the registry's 401.
-        users = {"frank": "frank-pw-8e21b4"}
-        PASSWORDS.update(users.values())
-        regs = {}
-        try:
-            for variant in ("told", "stale"):
-                regs[variant] = rf.Registry(auth="token", users=users,
-                                            throttle_bytes_per_second=16 * 1024).start()
-            pushed = {v: r.push_image("team/long", "v1", [40 * 1024] * 12)
-                      for v, r in regs.items()}
-            regs["told"].issuer.lifetime = regs["told"].issuer.expires_in = 2
-            regs["stale"].issuer.lifetime, regs["stale"].issuer.expires_in = 2, 300
-            o = self.org()
-            started = {}
-            for variant, reg in regs.items():
-                agent = o.agent(f"{reg.host}/team/long:v1")
-                secret = o.secret(reg.host, "frank", users["frank"], name=f"long-{variant}")
-                o.attach(secret, agent)
-                started[variant] = (o.start(agent), secret)
-            for variant, (workload, secret) in started.items():
-                with self.subTest(variant=variant):
-                    done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
-                    self.assertRunningWith(done, "main", secret, pushed[variant])
-                    issued = regs[variant].issuer.stats["issued"]
-                    self.assertGreaterEqual(issued, 2, "no token expired during the pull")
-        finally:
-            for reg in regs.values():
-                reg.stop()
 
     def test_corrupted_blob_never_enters_the_content_store(self):
         o = self.org()
@@ -626,51 +584,6 @@ class RunnerTest(ServerTestCase):
         again = o.member.post(o.path(f"/workloads/{running['id']}/stop"))
         self.assertEqual(again.status, 200, again)
         self.assertEqual(again.json["status"], "stopped")
-
-    def test_stop_during_a_slow_pull(self):
-        # The stop arrives while the image is still downloading: the workload must end
-        # stopped, never come back as starting or running.
-        with rf.Registry(throttle_bytes_per_second=24 * 1024) as slow:
-            slow.push_image("team/slow-stop", "v1", [32 * 1024] * 10)
-            o = self.org()
-            agent = o.agent(f"{slow.host}/team/slow-stop:v1")
-            with open_stream(self.server, o.ctx) as stream:
-                workload = o.start(agent)
-                self.wait_for_ingest()
-                resp = o.member.post(o.path(f"/workloads/{workload['id']}/stop"))
-                self.assertEqual(resp.status, 200, resp)
-                self.assertEqual(resp.json["status"], "stopping", resp)
-                stream.wait_for(lambda e: e.type == "workload.status_changed"
-                                and e.data["id"] == workload["id"]
-                                and e.data["status"] in ("stopped", "running", "failed"),
-                                timeout=30)
-                time.sleep(0.5)  # anything the runner still writes after that
-                events = stream.workload_events(workload["id"])
-            final = o.get_workload(workload["id"])
-        self.assertEqual(final["status"], "stopped", final)
-        changes = [e.data["status"] for e in events if e.type == "workload.status_changed"]
-        self.assertEqual(changes, ["starting", "stopping", "stopped"])
-        seen_stopping = False
-        for e in events:
-            seen_stopping |= e.data["status"] == "stopping"
-            if seen_stopping:
-                self.assertIn(e.data["status"], ("stopping", "stopped"),
-                              f"{e.type} went back to {e.data['status']}")
-        for c in final["containers"]:
-            self.assertEqual(c["status"], "terminated", c)
-
-    def wait_for_ingest(self, timeout=20):
-        """Returns once a blob download of the runner has written bytes."""
-        ingest = os.path.join(self.content_dir, "ingest")
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                if any(os.path.getsize(os.path.join(ingest, f)) > 0 for f in os.listdir(ingest)):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.02)
-        self.fail("the pull never started writing blobs")
 
     def test_verify_reports_the_registry_answer(self):
         o = self.org()
@@ -854,3 +767,105 @@ class RunnerTest(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SlowPullTest(RunnerCase):
+    """Pulls that take several seconds on purpose (throttled registries). The start grace also
+    ends a download in progress (docs/semantics.md, Bounded pulls), so this class runs with a
+    grace that leaves them time."""
+
+    server_args = ("--pull-backoff-initial", "200ms", "--pull-backoff-max", "800ms",
+                   "--start-grace", "60s")
+
+    def test_rotation_during_a_slow_pull_keeps_its_snapshot(self):
+        # 10 layers through a throttled proxy: two waves of parallel blob requests (at most 8
+        # at once), the second sent after the rotation. Basic auth goes with every request.
+        users = {"erin": "erin-pw-66c1d2"}
+        PASSWORDS.update(users.values())
+        with rf.Registry(auth="htpasswd", users=users,
+                         throttle_bytes_per_second=24 * 1024) as slow:
+            pushed = slow.push_image("team/slow", "v1", [32 * 1024] * 10)
+            path = unique("slow")
+            VAULT.write(path, {"password": users["erin"]})
+            o = self.org()
+            provider = o.vault_provider(VAULT.address, VAULT.token)
+            agent = o.agent(f"{slow.host}/team/slow:v1")
+            secret = o.secret(slow.host, "erin", name="slow-vault", provider_id=provider["id"],
+                              remote_path=f"secret/{path}/password")
+            o.attach(secret, agent)
+            workload = o.start(agent)
+            self.wait_for_ingest()
+            VAULT.write(path, {"password": WRONG})
+            self.assertEqual(o.get_workload(workload["id"])["status"], "starting",
+                             "the pull ended before the rotation: the test proves nothing")
+            stored = content_blobs(self.content_dir)
+            self.assertTrue(any(d[7:] not in stored for d in pushed["layer_digests"]))
+            done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
+            self.assertRunningWith(done, "main", secret, pushed)
+            # The rotation did happen: the next start reads the new (wrong) value.
+            self.assertPullFailed(o.run(agent), "main", pull_message(
+                f"{slow.host}/team/slow:v1", "slow-vault", UNAUTHORIZED))
+
+    def test_token_expiry_during_a_long_pull(self):
+        # Tokens the registry accepts for 2 s; 12 throttled layers take two waves (~2.5 s
+        # each), so the second wave needs a new token. "told": the client knows the 2 s
+        # lifetime; "stale": the client is told 300 s and learns from the registry's 401.
+        users = {"frank": "frank-pw-8e21b4"}
+        PASSWORDS.update(users.values())
+        regs = {}
+        try:
+            for variant in ("told", "stale"):
+                regs[variant] = rf.Registry(auth="token", users=users,
+                                            throttle_bytes_per_second=16 * 1024).start()
+            pushed = {v: r.push_image("team/long", "v1", [40 * 1024] * 12)
+                      for v, r in regs.items()}
+            regs["told"].issuer.lifetime = regs["told"].issuer.expires_in = 2
+            regs["stale"].issuer.lifetime, regs["stale"].issuer.expires_in = 2, 300
+            o = self.org()
+            started = {}
+            for variant, reg in regs.items():
+                agent = o.agent(f"{reg.host}/team/long:v1")
+                secret = o.secret(reg.host, "frank", users["frank"], name=f"long-{variant}")
+                o.attach(secret, agent)
+                started[variant] = (o.start(agent), secret)
+            for variant, (workload, secret) in started.items():
+                with self.subTest(variant=variant):
+                    done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
+                    self.assertRunningWith(done, "main", secret, pushed[variant])
+                    issued = regs[variant].issuer.stats["issued"]
+                    self.assertGreaterEqual(issued, 2, "no token expired during the pull")
+        finally:
+            for reg in regs.values():
+                reg.stop()
+
+    def test_stop_during_a_slow_pull(self):
+        # The stop arrives while the image is still downloading: the workload must end
+        # stopped, never come back as starting or running.
+        with rf.Registry(throttle_bytes_per_second=24 * 1024) as slow:
+            slow.push_image("team/slow-stop", "v1", [32 * 1024] * 10)
+            o = self.org()
+            agent = o.agent(f"{slow.host}/team/slow-stop:v1")
+            with open_stream(self.server, o.ctx) as stream:
+                workload = o.start(agent)
+                self.wait_for_ingest()
+                resp = o.member.post(o.path(f"/workloads/{workload['id']}/stop"))
+                self.assertEqual(resp.status, 200, resp)
+                self.assertEqual(resp.json["status"], "stopping", resp)
+                stream.wait_for(lambda e: e.type == "workload.status_changed"
+                                and e.data["id"] == workload["id"]
+                                and e.data["status"] in ("stopped", "running", "failed"),
+                                timeout=30)
+                time.sleep(0.5)  # anything the runner still writes after that
+                events = stream.workload_events(workload["id"])
+            final = o.get_workload(workload["id"])
+        self.assertEqual(final["status"], "stopped", final)
+        changes = [e.data["status"] for e in events if e.type == "workload.status_changed"]
+        self.assertEqual(changes, ["starting", "stopping", "stopped"])
+        seen_stopping = False
+        for e in events:
+            seen_stopping |= e.data["status"] == "stopping"
+            if seen_stopping:
+                self.assertIn(e.data["status"], ("stopping", "stopped"),
+                              f"{e.type} went back to {e.data['status']}")
+        for c in final["containers"]:
+            self.assertEqual(c["status"], "terminated", c)

@@ -125,6 +125,42 @@ static void test_paging_visits_every_row_once(void **state) {
     assert_int_equal(pages, 5);
 }
 
+/* exclusions: "column IS NOT value", NULL-safe, several at once (the runner's claim skips
+ * saturated organizations this way). */
+static void test_exclude_filters(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    const char *orgs[] = {f->org_a, f->org_b, f->org_a};
+    const char *names[] = {"x", "y", "z"};
+    for (int i = 0; i < 3; i++) {
+        json_t *row = agent(orgs[i], names[i]);
+        if (i == 2)
+            json_object_set_new(row, "description", json_string("marked"));
+        assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
+        json_decref(row);
+    }
+    struct store_filter not_x = {"name", "x"};
+    struct store_query query = {
+        .organization_id = f->org_a, .exclusions = &not_x, .exclusion_count = 1};
+    json_t *rows = NULL;
+    int64_t next = 0;
+    assert_int_equal(store_list(f->store, &TABLE_AGENTS, &query, &rows, &next, &err), 0);
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "name")), "z");
+    json_decref(rows);
+    struct store_filter both[] = {{"name", "z"}, {"description", ""}};
+    query.exclusions = both;
+    query.exclusion_count = 2;
+    long long count = -1;
+    assert_int_equal(store_count(f->store, &TABLE_AGENTS, &query, &count, &err), 0);
+    assert_int_equal(count, 0);
+    struct store_filter not_null = {"description", NULL};
+    query.exclusions = &not_null;
+    query.exclusion_count = 1;
+    assert_int_equal(store_count(f->store, &TABLE_AGENTS, &query, &count, &err), 0);
+    assert_int_equal(count, 2);
+}
+
 static void test_update_and_delete(void **state) {
     struct fixture *f = *state;
     struct agyn_error err = {0};
@@ -213,6 +249,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_insert_get_scoped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unique_violation_names_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_visits_every_row_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exclude_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agent_delete_cascades_to_parts, setup, teardown),
