@@ -85,15 +85,23 @@ class Client:
         return self.call("DELETE", path, **kw)
 
 
-class Server:
-    """One agynd process with its own data directory."""
+# The fixtures (registries, Vault, moto) listen on loopback, which agynd's egress policy denies
+# unless the operator allows it: every Server allows loopback unless a test says otherwise.
+DEFAULT_EGRESS_ALLOW = ("127.0.0.0/8", "::1/128")
 
-    def __init__(self, extra_args=(), env=None):
+
+class Server:
+    """One agynd process with its own data directory. egress_allow lists the --egress-allow
+    values (loopback by default; pass () for agynd's default-deny policy)."""
+
+    def __init__(self, extra_args=(), env=None, egress_allow=DEFAULT_EGRESS_ALLOW):
         self.tmp = tempfile.mkdtemp(prefix="agyn-test-")
         self.data_dir = os.path.join(self.tmp, "data")
         self.log_path = os.path.join(self.tmp, "agynd.log")
         self.port = free_port()
         self.extra_args = list(extra_args)
+        for entry in egress_allow:
+            self.extra_args += ["--egress-allow", entry]
         self.env = dict(os.environ, **(env or {}))
         init = subprocess.run([AGYND, "init", "--data-dir", self.data_dir], env=self.env,
                               capture_output=True, text=True, check=True)

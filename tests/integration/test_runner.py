@@ -74,6 +74,15 @@ def pull_message(image_ref, secret_name, error):
 UNAUTHORIZED = "unauthorized: authentication required"
 
 
+def token_service_host():
+    return f"127.0.0.1:{REG['tok'].issuer.port}"
+
+
+def token_refusal():
+    """A token service is not the registry: its refusal is a fixed text, never its body."""
+    return f"token service at {token_service_host()} answered 401 Unauthorized"
+
+
 def rfc3339(text):
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
         tzinfo=datetime.timezone.utc).timestamp()
@@ -94,6 +103,9 @@ class RunnerTest(ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
+        # The token registry's token service is another origin over plain HTTP: the operator
+        # lists it with --insecure-registry (loopback alone never allows plain HTTP to it).
+        cls.server_args = SERVER_ARGS + ("--insecure-registry", token_service_host())
         super().setUpClass()
         # An organization with no activity at all: its stream, open for the whole class, must
         # see nothing of the others and still get heartbeats (checked by the last test).
@@ -247,7 +259,7 @@ class RunnerTest(ServerTestCase):
         o.attach(wrong, wrong_agent)
         self.assertRunningWith(o.run(right_agent), "main", right, pushed)
         self.assertPullFailed(o.run(wrong_agent), "main",
-                              pull_message(ref, "tok-wrong", UNAUTHORIZED))
+                              pull_message(ref, "tok-wrong", token_refusal()))
 
     def test_unknown_tag_or_repository_fails_permanently(self):
         o = self.org()
@@ -683,7 +695,8 @@ class RunnerTest(ServerTestCase):
                 self.assertEqual(resp.status, 200, resp)
                 self.assertEqual(resp.json["ok"], ok, resp)
                 if not ok:
-                    self.assertIn(UNAUTHORIZED, resp.json["message"])
+                    self.assertIn(UNAUTHORIZED if reg_name == "ht" else token_refusal(),
+                                  resp.json["message"])
                 self.assertNotIn(password, resp.body)
         down = o.vault_provider(f"http://127.0.0.1:{free_port()}", "t", name="verify-down")
         secret = o.secret(REG["ht"].host, "alice", provider_id=down["id"],
