@@ -27,9 +27,10 @@ SERVER_ARGS = ("--pull-backoff-initial", "200ms", "--pull-backoff-max", "800ms",
 
 USERS = {"alice": "alice-pw-7f3e1c", "bob": "bob-pw-91d0aa"}
 TOKEN_USERS = {"carol": "carol-pw-5b2e77", "dave": "dave-pw-0c4f19"}
+LONG_USERS = {"frank": "frank-pw-8e21b4"}
 WRONG = "not-the-password-3a9d"
 # Every password handed to agynd in this file; none may ever appear in an event.
-PASSWORDS = set(USERS.values()) | set(TOKEN_USERS.values()) | {WRONG}
+PASSWORDS = set(USERS.values()) | set(TOKEN_USERS.values()) | set(LONG_USERS.values()) | {WRONG}
 
 REG = {}     # name -> started rf.Registry
 IMAGES = {}  # (registry name, "repo:tag") -> push_image result
@@ -42,6 +43,11 @@ def setUpModule():
         REG["ht"] = rf.Registry(auth="htpasswd", users=USERS).start()
         REG["tok"] = rf.Registry(auth="token", users=TOKEN_USERS).start()
         REG["anon"] = rf.Registry().start()
+        # For test_token_expiry_during_a_long_pull; started here so that agynd can be told
+        # about their token services (see RunnerTest.setUpClass).
+        for variant in ("told", "stale"):
+            REG[f"long-{variant}"] = rf.Registry(auth="token", users=LONG_USERS,
+                                                 throttle_bytes_per_second=16 * 1024).start()
         for repo in ("team/agent", "team/mcp", "team/hook"):
             IMAGES[("ht", repo + ":v1")] = REG["ht"].push_image(repo, "v1", [3000, 5000])
         IMAGES[("tok", "team/agent:v1")] = REG["tok"].push_image("team/agent", "v1", [4000])
@@ -74,8 +80,8 @@ def pull_message(image_ref, secret_name, error):
 UNAUTHORIZED = "unauthorized: authentication required"
 
 
-def token_service_host():
-    return f"127.0.0.1:{REG['tok'].issuer.port}"
+def token_service_host(reg_name="tok"):
+    return f"127.0.0.1:{REG[reg_name].issuer.port}"
 
 
 def token_refusal():
@@ -105,7 +111,10 @@ class RunnerTest(ServerTestCase):
     def setUpClass(cls):
         # The token registry's token service is another origin over plain HTTP: the operator
         # lists it with --insecure-registry (loopback alone never allows plain HTTP to it).
-        cls.server_args = SERVER_ARGS + ("--insecure-registry", token_service_host())
+        cls.server_args = SERVER_ARGS
+        for name, reg in REG.items():
+            if reg.issuer:
+                cls.server_args += ("--insecure-registry", token_service_host(name))
         super().setUpClass()
         # An organization with no activity at all: its stream, open for the whole class, must
         # see nothing of the others and still get heartbeats (checked by the last test).
@@ -408,8 +417,9 @@ class RunnerTest(ServerTestCase):
                 patched = o.owner.patch(o.path(f"/image-pull-secrets/{secret['id']}"),
                                         {"password": WRONG})
                 self.assertEqual(patched.status, 200, patched)
+                refusal = UNAUTHORIZED if reg_name == "ht" else token_refusal()
                 self.assertPullFailed(o.run(agent), "main",
-                                      pull_message(ref, "rotating", UNAUTHORIZED))
+                                      pull_message(ref, "rotating", refusal))
                 patched = o.owner.patch(o.path(f"/image-pull-secrets/{secret['id']}"),
                                         {"password": password})
                 self.assertEqual(patched.status, 200, patched)
@@ -519,33 +529,25 @@ class RunnerTest(ServerTestCase):
         # Tokens the registry accepts for 2 s; 12 throttled layers take two waves (~2.5 s
         # each), so the second wave needs a new token. "told": the client knows the 2 s
         # lifetime; "stale": the client is told 300 s and learns from the registry's 401.
-        users = {"frank": "frank-pw-8e21b4"}
-        PASSWORDS.update(users.values())
-        regs = {}
-        try:
-            for variant in ("told", "stale"):
-                regs[variant] = rf.Registry(auth="token", users=users,
-                                            throttle_bytes_per_second=16 * 1024).start()
-            pushed = {v: r.push_image("team/long", "v1", [40 * 1024] * 12)
-                      for v, r in regs.items()}
-            regs["told"].issuer.lifetime = regs["told"].issuer.expires_in = 2
-            regs["stale"].issuer.lifetime, regs["stale"].issuer.expires_in = 2, 300
-            o = self.org()
-            started = {}
-            for variant, reg in regs.items():
-                agent = o.agent(f"{reg.host}/team/long:v1")
-                secret = o.secret(reg.host, "frank", users["frank"], name=f"long-{variant}")
-                o.attach(secret, agent)
-                started[variant] = (o.start(agent), secret)
-            for variant, (workload, secret) in started.items():
-                with self.subTest(variant=variant):
-                    done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
-                    self.assertRunningWith(done, "main", secret, pushed[variant])
-                    issued = regs[variant].issuer.stats["issued"]
-                    self.assertGreaterEqual(issued, 2, "no token expired during the pull")
-        finally:
-            for reg in regs.values():
-                reg.stop()
+        users = LONG_USERS
+        regs = {variant: REG[f"long-{variant}"] for variant in ("told", "stale")}
+        pushed = {v: r.push_image("team/long", "v1", [40 * 1024] * 12)
+                  for v, r in regs.items()}
+        regs["told"].issuer.lifetime = regs["told"].issuer.expires_in = 2
+        regs["stale"].issuer.lifetime, regs["stale"].issuer.expires_in = 2, 300
+        o = self.org()
+        started = {}
+        for variant, reg in regs.items():
+            agent = o.agent(f"{reg.host}/team/long:v1")
+            secret = o.secret(reg.host, "frank", users["frank"], name=f"long-{variant}")
+            o.attach(secret, agent)
+            started[variant] = (o.start(agent), secret)
+        for variant, (workload, secret) in started.items():
+            with self.subTest(variant=variant):
+                done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
+                self.assertRunningWith(done, "main", secret, pushed[variant])
+                issued = regs[variant].issuer.stats["issued"]
+                self.assertGreaterEqual(issued, 2, "no token expired during the pull")
 
     def test_corrupted_blob_never_enters_the_content_store(self):
         o = self.org()
