@@ -215,7 +215,7 @@ class LoopbackAllowedTest(EgressCase):
         own = f"127.0.0.1:{self.server.port}"
         made = o.owner.post(o.path("/secret-providers"), {
             "name": unique("self"), "type": "vault",
-            "config": {"address": f"http://{own}", "token": "t"}})
+            "config": {"address": f"http://{own}", "token": "vault-own-t0ken"}})
         self.assertEqual(made.status, 201, made)
         resp = o.owner.post(o.path(f"/secret-providers/{made.json['id']}/test"))
         self.assertEqual(resp.status, 200, resp)
