@@ -100,8 +100,8 @@ class Server:
         self.log_path = os.path.join(self.tmp, "agynd.log")
         self.port = free_port()
         self.extra_args = list(extra_args)
-        for entry in egress_allow:
-            self.extra_args += ["--egress-allow", entry]
+        # Kept apart from extra_args, which tests replace between restarts.
+        self.egress_args = [arg for entry in egress_allow for arg in ("--egress-allow", entry)]
         self.env = dict(os.environ, **(env or {}))
         init = subprocess.run([AGYND, "init", "--data-dir", self.data_dir], env=self.env,
                               capture_output=True, text=True, check=True)
@@ -115,7 +115,8 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [AGYND, "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}"]
-            + self.extra_args, stdout=self.log, stderr=self.log, env=self.env)
+            + self.egress_args + self.extra_args,
+            stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
