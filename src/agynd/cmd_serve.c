@@ -17,6 +17,7 @@
 #include "api/server.h"
 #include "core/log.h"
 #include "crypto/keyring.h"
+#include "net/egress.h"
 #include "store/store.h"
 
 static void usage(FILE *out) {
@@ -51,6 +52,19 @@ static void usage(FILE *out) {
             "                        (without --metrics-token, /metrics is not served on\n"
             "                        --listen at all)\n"
             "\n"
+            "Egress (every outbound connection: registries, token services, redirects,\n"
+            "secret providers; checked on the address actually connected, no proxies):\n"
+            "  --egress-allow CIDR|HOST:PORT  allow connections to a non-public destination\n"
+            "                        (repeatable): 10.0.0.0/8, 192.168.1.5, [::1]:5000,\n"
+            "                        registry.lan:5000 (names resolved once at start).\n"
+            "                        Denied unless allowed: loopback, private, unspecified,\n"
+            "                        multicast/broadcast and reserved addresses, and agynd's\n"
+            "                        own listen address (only an exact HOST:PORT opens it).\n"
+            "                        Always denied: link-local and cloud metadata\n"
+            "                        (169.254.0.0/16, fe80::/10, fd00:ec2::254).\n"
+            "                        Secret providers use plain http only to allowed\n"
+            "                        destinations.\n"
+            "\n"
             "Runner (pulls the images of started workloads):\n"
             "  --runner-threads N           workloads started at once (default 4)\n"
             "  --runner-org-concurrency N   workloads of one organization started at once\n"
@@ -61,7 +75,10 @@ static void usage(FILE *out) {
             "                               (default DATA_DIR/content)\n"
             "  --registry-ca-file FILE      extra CA certificates for registries\n"
             "  --insecure-registry HOST:PORT  allow plain HTTP to this registry (repeatable;\n"
-            "                               loopback registries always may use HTTP)\n"
+            "                               a loopback registry may use HTTP when\n"
+            "                               --egress-allow allows it; a redirect or token\n"
+            "                               service only on the registry's own origin or\n"
+            "                               when listed here)\n"
             "  --pull-backoff-initial DUR   first retry delay after a failed pull (default 10s)\n"
             "  --pull-backoff-max DUR       longest retry delay (default 300s)\n"
             "  --start-grace DUR            fail a workload whose images are not pulled by\n"
@@ -122,6 +139,7 @@ int cmd_serve(int argc, char **argv) {
                                             {"outbound-threads", required_argument, NULL, 1007},
                                             {"outbound-org-limit", required_argument, NULL, 1008},
                                             {"outbound-timeout", required_argument, NULL, 1009},
+                                            {"egress-allow", required_argument, NULL, 1010},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct runner_config runner_config = {.threads = 4,
@@ -135,6 +153,8 @@ int cmd_serve(int argc, char **argv) {
     const char *ca_file = NULL;
     const char *insecure[65] = {0};
     size_t insecure_count = 0;
+    const char *egress_allow[EGRESS_ALLOW_MAX + 1] = {0};
+    size_t egress_allow_count = 0;
     struct agyn_error err = {0};
     int opt;
     optind = 1;
@@ -261,6 +281,18 @@ int cmd_serve(int argc, char **argv) {
             c->outbound.timeout_ms = ms;
             break;
         }
+        case 1010:
+            if (egress_allow_count == EGRESS_ALLOW_MAX) {
+                fprintf(stderr, "agynd serve: at most %d --egress-allow options\n",
+                        EGRESS_ALLOW_MAX);
+                return 2;
+            }
+            if (egress_check_allow_entry(optarg, &err) != 0) {
+                fprintf(stderr, "agynd serve: %s\n", err.message);
+                return 2;
+            }
+            egress_allow[egress_allow_count++] = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -268,6 +300,15 @@ int cmd_serve(int argc, char **argv) {
     config_derive_paths(&app.config, database_set, keyring_set);
     if (!app.config.tls_cert[0] != !app.config.tls_key[0]) {
         fprintf(stderr, "agynd serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+
+    const char *own_listen[3] = {app.config.listen, NULL, NULL};
+    if (app.config.metrics_listen[0])
+        own_listen[1] = app.config.metrics_listen;
+    struct egress_config egress = {.allow = egress_allow, .own_listen = own_listen};
+    if (egress_configure(&egress, &err) != 0) {
+        fprintf(stderr, "agynd serve: %s\n", err.message);
         return 2;
     }
 
@@ -324,6 +365,13 @@ int cmd_serve(int argc, char **argv) {
         store_close(app.store);
         keyring_free(app.keyring);
         return 1;
+    }
+    const char *listen_port = strrchr(app.config.listen, ':');
+    if (listen_port && strcmp(listen_port, ":0") == 0) { /* the port is known only now */
+        char bound[320];
+        snprintf(bound, sizeof bound, "%.*s:%u", (int)(listen_port - app.config.listen),
+                 app.config.listen, port);
+        egress_add_own_address(bound, &err);
     }
     log_event("info", "serving", "listen=%s port=%u data_dir=%s", app.config.listen, port,
               app.config.data_dir);

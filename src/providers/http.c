@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "net/egress.h"
 #include "providers/provider.h"
 
 #define HTTP_MAX_REDIRECTS 3
@@ -483,6 +484,13 @@ static int provider_http_exchange(CURL *curl, const struct provider_http_request
                                   long *status_out, struct agyn_error *err) {
     char origin[256];
     provider_url_origin(url, origin, sizeof origin);
+    if (egress_deadline_passed())
+        return egress_deadline_error(err, origin);
+    /* Every address is checked before connecting; plain HTTP only where an operator allowed
+     * the destination with --egress-allow (a token must not cross the network in clear). */
+    struct egress_request egress;
+    egress_request_init(&egress, NULL);
+    egress.plain_http = strncasecmp(url, "https:", 6) != 0;
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -490,7 +498,7 @@ static int provider_http_exchange(CURL *curl, const struct provider_http_request
     curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, provider_connect_timeout_ms());
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, provider_total_timeout_ms());
+    egress_curl_apply(curl, &egress, provider_total_timeout_ms());
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PROVIDER_RESPONSE_LIMIT);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "agyn");
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -507,6 +515,11 @@ static int provider_http_exchange(CURL *curl, const struct provider_http_request
     }
 
     CURLcode rc = curl_easy_perform(curl);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, NULL);     /* egress goes out of scope */
+    if (rc != CURLE_OK && egress_request_was_denied(&egress)) /* the same whatever the port */
+        return agyn_fail(err, AGYN_UNAVAILABLE, "", "%s", egress.denial);
+    if (rc == CURLE_OPERATION_TIMEDOUT && egress_deadline_passed())
+        return egress_deadline_error(err, origin);
     if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && sink->too_large))
         return agyn_fail(err, AGYN_UNAVAILABLE, "", "response from %s is larger than 1 MiB",
                          origin);

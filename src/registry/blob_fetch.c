@@ -96,7 +96,7 @@ static int transfer_start(struct blob_transfer *t, enum pull_failure *failure,
         return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-    http_response_attach(t->easy, &t->meta);
+    http_response_attach(t->easy, s->policy, &t->meta);
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_blob_data);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     if (curl_multi_add_handle(t->fetch->multi, t->easy) != CURLM_OK)
@@ -137,7 +137,7 @@ static int transfer_done(struct blob_transfer *t, CURLcode result, enum pull_fai
                              t->blob->digest);
         char host[300] = "";
         http_url_host(t->url, host, sizeof host);
-        http_transport_error(err, host, result, t->errbuf);
+        http_transport_error(err, host, result, t->errbuf, &t->meta);
         *failure = PULL_TRANSIENT;
         return -1;
     }
@@ -162,8 +162,9 @@ static int transfer_done(struct blob_transfer *t, CURLcode result, enum pull_fai
             return -1;
         return transfer_start(t, failure, err) == 0 ? 1 : -1;
     }
-    if (status != 200)
-        return pull_fail_response(status, t->meta.body, t->meta.body_len, failure, err);
+    if (status != 200) /* the body is shown only when the registry itself answered */
+        return registry_session_fail_answer(s, t->url, status, t->meta.body, t->meta.body_len,
+                                            failure, err);
     uint64_t written = content_store_ingest_written(t->ingest);
     enum ingest_outcome outcome = content_store_ingest_commit(t->ingest, err);
     t->ingest = NULL;

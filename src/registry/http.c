@@ -67,9 +67,7 @@ bool http_host_is_loopback(const char *host) {
     return false;
 }
 
-bool http_plain_allowed(const struct http_policy *policy, const char *host) {
-    if (http_host_is_loopback(host))
-        return true;
+static bool listed_insecure(const struct http_policy *policy, const char *host) {
     if (!policy || !policy->insecure_registries)
         return false;
     for (const char *const *entry = policy->insecure_registries; *entry; entry++) {
@@ -77,6 +75,12 @@ bool http_plain_allowed(const struct http_policy *policy, const char *host) {
             return true;
     }
     return false;
+}
+
+bool http_plain_allowed(const struct http_policy *policy, const char *host) {
+    if (listed_insecure(policy, host))
+        return true;
+    return http_host_is_loopback(host) && egress_host_allowed(host, 80);
 }
 
 /* Scheme and "host[:port]" of url; with_default_port fills in 80/443. */
@@ -126,7 +130,12 @@ bool http_url_allowed(const struct http_policy *policy, const char *url) {
         return false;
     if (strcmp(scheme, "https") == 0)
         return true;
-    return http_plain_allowed(policy, host);
+    const char *origin = policy ? policy->registry_origin : NULL;
+    if (origin && strncasecmp(origin, "https:", 6) == 0)
+        return false; /* the registry speaks https: nothing it sends may downgrade that */
+    if (origin && http_same_origin(origin, url))
+        return true;
+    return listed_insecure(policy, host);
 }
 
 bool http_same_origin(const char *a, const char *b) {
@@ -259,6 +268,9 @@ void http_easy_prepare(CURL *easy, const struct http_policy *policy, const char 
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, transfer_progress);
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, (void *)policy);
     }
+    /* The egress policy checks every address connected; http_response_attach gives it the
+     * transfer's record. No total timeout beyond the thread's outbound deadline here. */
+    egress_curl_apply(easy, NULL, 0);
     if (policy->trust_store) {
         /* curl loads no CA files of its own; the shared store is put in place instead. */
         curl_easy_setopt(easy, CURLOPT_CAINFO, NULL);
@@ -365,7 +377,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
     return http_response_append(userdata, data, len) ? len : 0; /* 0 stops the transfer */
 }
 
-void http_response_attach(CURL *easy, struct http_response *resp) {
+void http_response_attach(CURL *easy, const struct http_policy *policy,
+                          struct http_response *resp) {
+    egress_request_init(&resp->egress, policy ? policy->egress_scope : NULL);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &resp->egress);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, resp);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -373,9 +388,17 @@ void http_response_attach(CURL *easy, struct http_response *resp) {
 }
 
 int http_transport_error(struct agyn_error *err, const char *host, CURLcode code,
-                         const char *errbuf) {
+                         const char *errbuf, const struct http_response *resp) {
     if (code == CURLE_ABORTED_BY_CALLBACK)
         return agyn_fail(err, AGYN_UNAVAILABLE, "", "registry %s: pull cancelled", host);
+    /* A refused address reads the same whatever its port's state: the policy's text only. */
+    if (resp && egress_request_was_denied(&resp->egress))
+        return agyn_fail(err, AGYN_UNAVAILABLE, "", "registry %s: %s", host, resp->egress.denial);
+    if (code == CURLE_OPERATION_TIMEDOUT && egress_deadline_passed()) {
+        char what[320];
+        snprintf(what, sizeof what, "registry %s", host);
+        return egress_deadline_error(err, what);
+    }
     /* curl's own text can name a URL (and so a presigned query); use the generic one then. */
     const char *text =
         errbuf && errbuf[0] && !strstr(errbuf, "://") ? errbuf : curl_easy_strerror(code);
@@ -390,6 +413,11 @@ int http_get(const struct http_policy *policy, CURL *reuse, const char *url,
     *curl_code = CURLE_OK;
     if (http_url_host(url, host, sizeof host) != 0)
         return agyn_fail(err, AGYN_INTERNAL, "", "registry URL is not usable");
+    if (egress_deadline_passed()) {
+        char what[320];
+        snprintf(what, sizeof what, "registry %s", host);
+        return egress_deadline_error(err, what);
+    }
     CURL *easy = reuse;
     if (easy)
         http_easy_prepare(easy, policy, url, errbuf);
@@ -398,15 +426,15 @@ int http_get(const struct http_policy *policy, CURL *reuse, const char *url,
     if (!easy)
         return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, HTTP_SMALL_REQUEST_TIMEOUT_MS);
-    http_response_attach(easy, resp);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, egress_timeout_ms(HTTP_SMALL_REQUEST_TIMEOUT_MS));
+    http_response_attach(easy, policy, resp);
     CURLcode code = curl_easy_perform(easy);
     *curl_code = code;
     int rc = 0;
     if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && resp->body_too_large))
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
     else
-        rc = http_transport_error(err, host, code, errbuf);
+        rc = http_transport_error(err, host, code, errbuf, resp);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL); /* errbuf goes out of scope */
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
     if (!reuse)
@@ -429,7 +457,9 @@ int http_redirect_target(CURL *easy, const struct http_policy *policy, const cha
     if (strlen(target) >= size)
         return agyn_fail(err, AGYN_UNAVAILABLE, "", "registry %s: redirect location too long",
                          host);
-    if (!http_url_allowed(policy, target))
+    bool downgrade =
+        strncasecmp(from_url, "https:", 6) == 0 && strncasecmp(target, "https:", 6) != 0;
+    if (downgrade || !http_url_allowed(policy, target))
         return agyn_fail(err, AGYN_UNAVAILABLE, "",
                          "registry %s: redirect to a location that is not allowed", host);
     snprintf(to, size, "%s", target);

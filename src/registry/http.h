@@ -1,6 +1,7 @@
 /* http.h — libcurl plumbing for the registry client: one-time global init, easy handles with
- * the transport policy (http/https only, timeouts, CA file, no automatic redirects), response
- * capture with a body cap, the rule for when plain HTTP is allowed, and redirect targets. */
+ * the transport policy (http/https only, timeouts, CA file, no automatic redirects, the egress
+ * policy of net/egress.h), response capture with a body cap, the rules for when plain HTTP is
+ * allowed, and redirect targets. */
 #ifndef AGYN_REGISTRY_HTTP_H
 #define AGYN_REGISTRY_HTTP_H
 
@@ -11,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "core/error.h"
+#include "net/egress.h"
 
 #define HTTP_HEADER_VALUE_MAX 4096
 #define HTTP_URL_MAX 4096
@@ -25,6 +27,10 @@ struct http_policy {
     /* Per pull: returns non-zero to abort every transfer now (stop, shutdown, deadline). */
     int (*cancelled)(void *ctx);
     void *cancel_ctx;
+    /* Per registry session (NULL elsewhere): the egress scope its requests share, and the
+     * registry's own origin ("https://host:port" or "http://...") once the ping chose it. */
+    struct egress_scope *egress_scope;
+    const char *registry_origin;
 };
 
 struct http_response {
@@ -37,16 +43,20 @@ struct http_response {
     size_t body_len;
     size_t body_capacity;
     size_t body_max;
-    bool body_too_large; /* the body exceeded body_max and the transfer was stopped */
+    bool body_too_large;          /* the body exceeded body_max and the transfer was stopped */
+    struct egress_request egress; /* what the egress policy did during the transfer */
 };
 
 void http_global_init(void);
 
 /* "127.0.0.1:5000", "[::1]:5000", "localhost" and the like. */
 bool http_host_is_loopback(const char *host);
-/* Plain HTTP is allowed only for loopback hosts and those listed in insecure_registries. */
+/* Whether the registry the user named (host) may be spoken to over plain HTTP: it is listed
+ * in insecure_registries, or it is a loopback address the egress policy allows. */
 bool http_plain_allowed(const struct http_policy *policy, const char *host);
-/* The URL's scheme is https, or http for a host where plain HTTP is allowed. */
+/* Whether a URL the registry sent (a redirect target, a token realm) may be fetched: https,
+ * or http when the registry itself is plain HTTP and url is on its origin or on a host listed
+ * in insecure_registries. Never because a host is loopback; https never downgrades to http. */
 bool http_url_allowed(const struct http_policy *policy, const char *url);
 /* "host[:port]" of an absolute http(s) URL (port only when present); -1 when unparsable. */
 int http_url_host(const char *url, char *host, size_t size);
@@ -72,8 +82,9 @@ void http_response_free(struct http_response *resp);
 /* Appends to resp->body, keeping at most body_max bytes; false (body_too_large set) when
  * data did not fit whole, or when out of memory. */
 bool http_response_append(struct http_response *resp, const char *data, size_t len);
-/* Routes the handle's headers and body into resp. */
-void http_response_attach(CURL *easy, struct http_response *resp);
+/* Routes the handle's headers and body into resp, and records the egress policy's decisions
+ * for this transfer in resp->egress (with policy's egress scope). */
+void http_response_attach(CURL *easy, const struct http_policy *policy, struct http_response *resp);
 
 /* GET url with headers into resp, on easy (reused) or a new handle when easy is NULL. Returns 0
  * when a response arrived (any status, possibly body_too_large), -1 on a transport failure
@@ -89,8 +100,10 @@ int http_redirect_target(CURL *easy, const struct http_policy *policy, const cha
                          char *to, size_t size, bool *same_origin, struct agyn_error *err);
 bool http_status_is_redirect(long status);
 
-/* "registry <host>: <curl text>" with AGYN_UNAVAILABLE; never includes a URL's query. */
+/* "registry <host>: <curl text>" with AGYN_UNAVAILABLE; never includes a URL's query. When
+ * the egress policy refused every address (resp->egress), the policy's fixed text instead;
+ * when the thread's outbound deadline passed, says so. resp may be NULL. */
 int http_transport_error(struct agyn_error *err, const char *host, CURLcode code,
-                         const char *errbuf);
+                         const char *errbuf, const struct http_response *resp);
 
 #endif

@@ -170,6 +170,10 @@ static int fetch_manifest(struct registry_session *s, const char *repository, co
         return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s digest mismatch",
                          expected_digest);
     if (manifest_parse(body, out->resp.body_len, out->resp.content_type, &out->parsed, err) != 0) {
+        if (s->answered_by[0]) /* a redirect target's bytes are never shown */
+            return pull_fail(failure, PULL_INVALID, err,
+                             "manifest %s from redirect target %s is not a usable manifest",
+                             expected_digest ? expected_digest : reference, s->answered_by);
         *failure = PULL_INVALID;
         return -1;
     }

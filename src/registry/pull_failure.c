@@ -50,3 +50,11 @@ int pull_fail_response(long status, const char *body, size_t body_len, enum pull
     registry_error_describe(status, body, body_len, &info);
     return pull_fail(failure, classify(status, &info), err, "%s", info.text);
 }
+
+int pull_fail_foreign(long status, const char *who, const char *host, enum pull_failure *failure,
+                      struct agyn_error *err) {
+    struct registry_error_info none = {0}; /* the body is not looked at */
+    const char *reason = http_status_reason(status);
+    return pull_fail(failure, classify(status, &none), err, "%s at %s answered %ld%s%s", who, host,
+                     status, reason[0] ? " " : "", reason);
+}

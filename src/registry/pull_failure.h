@@ -22,4 +22,10 @@ int pull_fail(enum pull_failure *failure, enum pull_failure kind, struct agyn_er
 int pull_fail_response(long status, const char *body, size_t body_len, enum pull_failure *failure,
                        struct agyn_error *err);
 
+/* The same classification for an answer from somewhere other than the registry itself (a
+ * token service, a redirect target): the message is the fixed "<who> at HOST answered 403"
+ * and never holds a byte of that answer's body. Returns -1. */
+int pull_fail_foreign(long status, const char *who, const char *host, enum pull_failure *failure,
+                      struct agyn_error *err);
+
 #endif

@@ -69,6 +69,8 @@ static int ping(struct registry_session *s, struct http_response *resp, enum pul
     }
     if (rc != 0 && failure)
         *failure = PULL_TRANSIENT;
+    if (rc == 0)
+        s->own_policy.registry_origin = s->base_url;
     return rc;
 }
 
@@ -140,7 +142,11 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
                           const struct registry_auth *auth, enum pull_failure *failure,
                           struct agyn_error *err) {
     memset(s, 0, sizeof *s);
-    s->policy = policy;
+    s->own_policy = *policy;
+    s->own_policy.registry_origin = NULL;
+    egress_scope_init(&s->egress);
+    s->own_policy.egress_scope = &s->egress;
+    s->policy = &s->own_policy;
     s->tokens = tokens;
     http_global_init();
     s->easy = curl_easy_init();
@@ -234,11 +240,19 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
                          struct http_response *resp, enum pull_failure *failure,
                          struct agyn_error *err) {
     char url[HTTP_URL_MAX], host[300];
+    s->answered_by[0] = '\0';
     if (snprintf(url, sizeof url, "%s%s", s->base_url, path) >= (int)sizeof url)
         return pull_fail(failure, PULL_INVALID, err, "registry request path too long");
     bool retried = false;
     for (int redirects = 0;;) {
         bool on_registry = http_same_origin(s->base_url, url);
+        if (egress_deadline_passed()) {
+            *failure = PULL_TRANSIENT;
+            http_url_host(url, host, sizeof host);
+            char what[320];
+            snprintf(what, sizeof what, "registry %s", host);
+            return egress_deadline_error(err, what);
+        }
         struct curl_slist *headers = NULL;
         if (on_registry && registry_session_headers(s, accept, &headers, failure, err) != 0)
             return -1;
@@ -248,8 +262,9 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         http_easy_prepare(easy, s->policy, url, errbuf);
         http_response_reset(resp);
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, HTTP_SMALL_REQUEST_TIMEOUT_MS);
-        http_response_attach(easy, resp);
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                         egress_timeout_ms(HTTP_SMALL_REQUEST_TIMEOUT_MS));
+        http_response_attach(easy, s->policy, resp);
         CURLcode code = curl_easy_perform(easy);
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
@@ -257,7 +272,7 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         http_headers_free_wiped(headers);
         if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && resp->body_too_large)) {
             http_url_host(url, host, sizeof host);
-            http_transport_error(err, host, code, errbuf);
+            http_transport_error(err, host, code, errbuf, resp);
             *failure = PULL_TRANSIENT;
             return -1;
         }
@@ -282,8 +297,23 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
                 return -1;
             continue;
         }
+        if (!on_registry) {
+            http_url_host(url, s->answered_by, sizeof s->answered_by);
+            if (resp->status != 200)
+                return registry_session_fail_answer(s, url, resp->status, NULL, 0, failure, err);
+        }
         return 0;
     }
+}
+
+int registry_session_fail_answer(const struct registry_session *s, const char *url, long status,
+                                 const char *body, size_t body_len, enum pull_failure *failure,
+                                 struct agyn_error *err) {
+    if (http_same_origin(s->base_url, url))
+        return pull_fail_response(status, body, body_len, failure, err);
+    char host[300] = "";
+    http_url_host(url, host, sizeof host);
+    return pull_fail_foreign(status, "redirect target", host, failure, err);
 }
 
 /* Replaces every occurrence of secret in text (bounded by size) with REDACTED. */

@@ -16,7 +16,11 @@
 #include "registry/token_cache.h"
 
 struct registry_session {
-    const struct http_policy *policy;
+    const struct http_policy *policy; /* &own_policy */
+    /* The caller's policy plus this session's egress scope and, after the ping, the
+     * registry's origin (for the plain-HTTP and no-downgrade rules). */
+    struct http_policy own_policy;
+    struct egress_scope egress;
     CURL *easy; /* reused for the session's small requests, so connections are too */
     struct token_cache *tokens;
     const struct registry_auth *auth; /* NULL when anonymous */
@@ -29,6 +33,9 @@ struct registry_session {
     char *token;                     /* the bearer token in use */
     double token_usable_until;
     unsigned generation; /* bumped whenever the credential line changes */
+    /* "host[:port]" that gave the last registry_session_get answer when that was not the
+     * registry's own origin (a redirect target); "" when it was the registry. */
+    char answered_by[300];
 };
 
 /* Pings host and gets the credential ready (for Bearer: a token for repository's pull scope,
@@ -57,10 +64,19 @@ int registry_session_refresh(struct registry_session *s, unsigned used_generatio
 
 /* GET base_url + path with the credential; redirects are followed (up to HTTP_MAX_REDIRECTS,
  * Authorization only while on the registry's origin) and a 401 gets one token refresh. resp
- * holds the final answer, of any status; -1 only for transport and policy failures. */
+ * holds the final answer, of any status when it came from the registry; an answer other than
+ * 200 from a redirect target is a failure with a fixed text (see registry_session_fail_answer).
+ * -1 for transport and policy failures too. */
 int registry_session_get(struct registry_session *s, const char *path, const char *accept,
                          struct http_response *resp, enum pull_failure *failure,
                          struct agyn_error *err);
+
+/* A failure for an answer of status from url: the registry's own error text (from body) when
+ * url is on the registry's origin, else the fixed "redirect target at HOST answered STATUS"
+ * that never shows a byte of a body from anywhere else. Returns -1. */
+int registry_session_fail_answer(const struct registry_session *s, const char *url, long status,
+                                 const char *body, size_t body_len, enum pull_failure *failure,
+                                 struct agyn_error *err);
 
 /* Replaces the password, the Basic credential and the token in err->message by "[redacted]". */
 void registry_session_redact(const struct registry_session *s, struct agyn_error *err);

@@ -137,11 +137,24 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
     CURLcode code;
     int rc = http_get(policy, easy, url, headers, &resp, &code, err);
     http_headers_free_wiped(headers);
+    /* Only the registry's own origin has its error text shown; any other token service gets
+     * a fixed description, never bytes of its answer. */
+    bool realm_is_registry =
+        policy->registry_origin && http_same_origin(policy->registry_origin, challenge->realm);
     if (rc != 0) {
+        if (egress_request_was_denied(&resp.egress))
+            agyn_fail(err, AGYN_UNAVAILABLE, "", "token service at %s: %s", host,
+                      resp.egress.denial);
         if (failure)
             *failure = PULL_TRANSIENT;
     } else if (resp.status == 200 && !resp.body_too_large) {
         rc = parse_grant(&resp, host, out, failure, err);
+    } else if (!realm_is_registry) {
+        bool refused = resp.status == 400 || resp.status == 401 || resp.status == 403;
+        const char *reason = http_status_reason(resp.status);
+        rc = pull_fail(failure, refused ? PULL_UNAUTHORIZED : PULL_TRANSIENT, err,
+                       "token service at %s answered %ld%s%s", host, resp.status,
+                       reason[0] ? " " : "", reason);
     } else if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
         struct registry_error_info info;
         registry_error_describe(resp.status, resp.body, resp.body_len, &info);

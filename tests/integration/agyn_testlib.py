@@ -85,10 +85,17 @@ class Client:
         return self.call("DELETE", path, **kw)
 
 
-class Server:
-    """One agynd process with its own data directory."""
+# The fixtures (registries, Vault, moto) listen on loopback, which agynd's egress policy denies
+# unless the operator allows it: every Server allows loopback unless a test says otherwise.
+DEFAULT_EGRESS_ALLOW = ("127.0.0.0/8", "::1/128")
 
-    def __init__(self, extra_args=(), env=None, https=False, ca_file=None):
+
+class Server:
+    """One agynd process with its own data directory. egress_allow lists the --egress-allow
+    values (loopback by default; pass () for agynd's default-deny policy)."""
+
+    def __init__(self, extra_args=(), env=None, egress_allow=DEFAULT_EGRESS_ALLOW, https=False,
+                 ca_file=None):
         self.https = https
         self.ca_file = ca_file
         self.tmp = tempfile.mkdtemp(prefix="agyn-test-")
@@ -96,6 +103,8 @@ class Server:
         self.log_path = os.path.join(self.tmp, "agynd.log")
         self.port = free_port()
         self.extra_args = list(extra_args)
+        # Kept apart from extra_args, which tests replace between restarts.
+        self.egress_args = [arg for entry in egress_allow for arg in ("--egress-allow", entry)]
         self.env = dict(os.environ, **(env or {}))
         init = subprocess.run([AGYND, "init", "--data-dir", self.data_dir], env=self.env,
                               capture_output=True, text=True, check=True)
@@ -109,7 +118,8 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [AGYND, "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}"]
-            + self.extra_args, stdout=self.log, stderr=self.log, env=self.env)
+            + self.egress_args + self.extra_args,
+            stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:

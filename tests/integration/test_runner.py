@@ -29,9 +29,10 @@ SERVER_ARGS = ("--pull-backoff-initial", "200ms", "--pull-backoff-max", "800ms",
 
 USERS = {"alice": "alice-pw-7f3e1c", "bob": "bob-pw-91d0aa"}
 TOKEN_USERS = {"carol": "carol-pw-5b2e77", "dave": "dave-pw-0c4f19"}
+LONG_USERS = {"frank": "frank-pw-8e21b4"}
 WRONG = "not-the-password-3a9d"
 # Every password handed to agynd in this file; none may ever appear in an event.
-PASSWORDS = set(USERS.values()) | set(TOKEN_USERS.values()) | {WRONG}
+PASSWORDS = set(USERS.values()) | set(TOKEN_USERS.values()) | set(LONG_USERS.values()) | {WRONG}
 
 REG = {}     # name -> started rf.Registry
 IMAGES = {}  # (registry name, "repo:tag") -> push_image result
@@ -44,6 +45,11 @@ def setUpModule():
         REG["ht"] = rf.Registry(auth="htpasswd", users=USERS).start()
         REG["tok"] = rf.Registry(auth="token", users=TOKEN_USERS).start()
         REG["anon"] = rf.Registry().start()
+        # For test_token_expiry_during_a_long_pull; started here so that agynd can be told
+        # about their token services (see RunnerCase.setUpClass).
+        for variant in ("told", "stale"):
+            REG[f"long-{variant}"] = rf.Registry(auth="token", users=LONG_USERS,
+                                                 throttle_bytes_per_second=16 * 1024).start()
         for repo in ("team/agent", "team/mcp", "team/hook"):
             IMAGES[("ht", repo + ":v1")] = REG["ht"].push_image(repo, "v1", [3000, 5000])
         IMAGES[("tok", "team/agent:v1")] = REG["tok"].push_image("team/agent", "v1", [4000])
@@ -76,6 +82,15 @@ def pull_message(image_ref, secret_name, error):
 UNAUTHORIZED = "unauthorized: authentication required"
 
 
+def token_service_host(reg_name="tok"):
+    return f"127.0.0.1:{REG[reg_name].issuer.port}"
+
+
+def token_refusal():
+    """A token service is not the registry: its refusal is a fixed text, never its body."""
+    return f"token service at {token_service_host()} answered 401 Unauthorized"
+
+
 def rfc3339(text):
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
         tzinfo=datetime.timezone.utc).timestamp()
@@ -93,6 +108,16 @@ def walk_keys(value):
 
 class RunnerCase(ServerTestCase):
     """Shared helpers of the runner's test classes."""
+
+    @classmethod
+    def setUpClass(cls):
+        # The token registries' token services are other origins over plain HTTP: the operator
+        # lists them with --insecure-registry (loopback alone never allows plain HTTP to them).
+        cls.server_args = tuple(cls.server_args)
+        for name, reg in REG.items():
+            if reg.issuer:
+                cls.server_args += ("--insecure-registry", token_service_host(name))
+        super().setUpClass()
 
     def org(self):
         return Org(self, self.server)
@@ -266,7 +291,7 @@ class RunnerTest(RunnerCase):
         o.attach(wrong, wrong_agent)
         self.assertRunningWith(o.run(right_agent), "main", right, pushed)
         self.assertPullFailed(o.run(wrong_agent), "main",
-                              pull_message(ref, "tok-wrong", UNAUTHORIZED))
+                              pull_message(ref, "tok-wrong", token_refusal()))
 
     def test_unknown_tag_or_repository_fails_permanently(self):
         o = self.org()
@@ -415,8 +440,9 @@ class RunnerTest(RunnerCase):
                 patched = o.owner.patch(o.path(f"/image-pull-secrets/{secret['id']}"),
                                         {"password": WRONG})
                 self.assertEqual(patched.status, 200, patched)
+                refusal = UNAUTHORIZED if reg_name == "ht" else token_refusal()
                 self.assertPullFailed(o.run(agent), "main",
-                                      pull_message(ref, "rotating", UNAUTHORIZED))
+                                      pull_message(ref, "rotating", refusal))
                 patched = o.owner.patch(o.path(f"/image-pull-secrets/{secret['id']}"),
                                         {"password": password})
                 self.assertEqual(patched.status, 200, patched)
@@ -596,7 +622,8 @@ class RunnerTest(RunnerCase):
                 self.assertEqual(resp.status, 200, resp)
                 self.assertEqual(resp.json["ok"], ok, resp)
                 if not ok:
-                    self.assertIn(UNAUTHORIZED, resp.json["message"])
+                    self.assertIn(UNAUTHORIZED if reg_name == "ht" else token_refusal(),
+                                  resp.json["message"])
                 self.assertNotIn(password, resp.body)
         down = o.vault_provider(f"http://127.0.0.1:{free_port()}", "t", name="verify-down")
         secret = o.secret(REG["ht"].host, "alice", provider_id=down["id"],
@@ -810,33 +837,25 @@ class SlowPullTest(RunnerCase):
         # Tokens the registry accepts for 2 s; 12 throttled layers take two waves (~2.5 s
         # each), so the second wave needs a new token. "told": the client knows the 2 s
         # lifetime; "stale": the client is told 300 s and learns from the registry's 401.
-        users = {"frank": "frank-pw-8e21b4"}
-        PASSWORDS.update(users.values())
-        regs = {}
-        try:
-            for variant in ("told", "stale"):
-                regs[variant] = rf.Registry(auth="token", users=users,
-                                            throttle_bytes_per_second=16 * 1024).start()
-            pushed = {v: r.push_image("team/long", "v1", [40 * 1024] * 12)
-                      for v, r in regs.items()}
-            regs["told"].issuer.lifetime = regs["told"].issuer.expires_in = 2
-            regs["stale"].issuer.lifetime, regs["stale"].issuer.expires_in = 2, 300
-            o = self.org()
-            started = {}
-            for variant, reg in regs.items():
-                agent = o.agent(f"{reg.host}/team/long:v1")
-                secret = o.secret(reg.host, "frank", users["frank"], name=f"long-{variant}")
-                o.attach(secret, agent)
-                started[variant] = (o.start(agent), secret)
-            for variant, (workload, secret) in started.items():
-                with self.subTest(variant=variant):
-                    done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
-                    self.assertRunningWith(done, "main", secret, pushed[variant])
-                    issued = regs[variant].issuer.stats["issued"]
-                    self.assertGreaterEqual(issued, 2, "no token expired during the pull")
-        finally:
-            for reg in regs.values():
-                reg.stop()
+        users = LONG_USERS
+        regs = {variant: REG[f"long-{variant}"] for variant in ("told", "stale")}
+        pushed = {v: r.push_image("team/long", "v1", [40 * 1024] * 12)
+                  for v, r in regs.items()}
+        regs["told"].issuer.lifetime = regs["told"].issuer.expires_in = 2
+        regs["stale"].issuer.lifetime, regs["stale"].issuer.expires_in = 2, 300
+        o = self.org()
+        started = {}
+        for variant, reg in regs.items():
+            agent = o.agent(f"{reg.host}/team/long:v1")
+            secret = o.secret(reg.host, "frank", users["frank"], name=f"long-{variant}")
+            o.attach(secret, agent)
+            started[variant] = (o.start(agent), secret)
+        for variant, (workload, secret) in started.items():
+            with self.subTest(variant=variant):
+                done = wait_for_status(o.member, o.ctx, workload["id"], timeout=60)
+                self.assertRunningWith(done, "main", secret, pushed[variant])
+                issued = regs[variant].issuer.stats["issued"]
+                self.assertGreaterEqual(issued, 2, "no token expired during the pull")
 
     def test_stop_during_a_slow_pull(self):
         # The stop arrives while the image is still downloading: the workload must end

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "net/egress.h"
 #include "registry/auth_challenge.h"
 #include "registry/content_store.h"
 #include "registry/error_body.h"
@@ -797,10 +798,34 @@ static void test_http_policy(void **state) {
     assert_true(http_plain_allowed(&policy, "registry.lan:5000"));
     assert_false(http_plain_allowed(&policy, "registry.lan"));
     assert_false(http_plain_allowed(&policy, "registry.lan:5001"));
+    /* A loopback registry may use plain HTTP only where the egress policy allows it. */
+    struct agyn_error err = {0};
+    struct egress_config deny_all = {0};
+    assert_int_equal(egress_configure(&deny_all, &err), 0);
+    assert_false(http_plain_allowed(&policy, "127.0.0.1:1"));
+    static const char *const loopback[] = {"127.0.0.0/8", "::1/128", NULL};
+    struct egress_config allow_loopback = {.allow = loopback};
+    assert_int_equal(egress_configure(&allow_loopback, &err), 0);
     assert_true(http_plain_allowed(&policy, "127.0.0.1:1"));
+    assert_true(http_plain_allowed(&policy, "[::1]:5000"));
+    assert_true(http_plain_allowed(&policy, "localhost:5000"));
+    assert_false(http_plain_allowed(&policy, "10.0.0.1:5000"));
     assert_true(http_url_allowed(&policy, "https://anything.example/x"));
     assert_true(http_url_allowed(&policy, "http://registry.lan:5000/v2/"));
-    assert_true(http_url_allowed(&policy, "http://localhost:9/token"));
+    /* A redirect target or realm never gets plain HTTP for being loopback. */
+    assert_false(http_url_allowed(&policy, "http://localhost:9/token"));
+    assert_false(http_url_allowed(&policy, "http://127.0.0.1:9/internal"));
+    /* ...only on a plain-HTTP registry's own origin, and never as a downgrade from https. */
+    struct http_policy plain_session = {.insecure_registries = insecure,
+                                        .registry_origin = "http://127.0.0.1:5000"};
+    assert_true(http_url_allowed(&plain_session, "http://127.0.0.1:5000/token"));
+    assert_false(http_url_allowed(&plain_session, "http://127.0.0.1:5001/token"));
+    assert_true(http_url_allowed(&plain_session, "http://registry.lan:5000/token"));
+    struct http_policy tls_session = {.insecure_registries = insecure,
+                                      .registry_origin = "https://127.0.0.1:5000"};
+    assert_false(http_url_allowed(&tls_session, "http://127.0.0.1:5000/token"));
+    assert_false(http_url_allowed(&tls_session, "http://registry.lan:5000/token"));
+    assert_true(http_url_allowed(&tls_session, "https://auth.example/token"));
     assert_false(http_url_allowed(&policy, "http://registry.lan/v2/"));
     assert_false(http_url_allowed(&policy, "http://example.com/token"));
     assert_false(http_url_allowed(&policy, "ftp://127.0.0.1/x"));
