@@ -98,6 +98,12 @@ int session_authenticate(struct app *app, const char *cookie_header, const char 
     return 0;
 }
 
+/* "; Secure" when clients reach agynd over HTTPS (its own TLS, or a proxy named by
+ * --public-url https://...): the browser then never sends the cookie over plain HTTP. */
+static const char *secure_attribute(const struct app *app) {
+    return app_config_is_https(&app->config) ? "; Secure" : "";
+}
+
 static json_t *session_view(const struct principal *who, const char *csrf) {
     json_t *view = json_pack("{s:s, s:s, s:s}", "role", role_name(who->role), "token_id",
                              who->token_id, "csrf_token", csrf);
@@ -135,8 +141,8 @@ HANDLER(h_session_create) {
     if (rc != 0)
         return -1;
     snprintf(res->set_cookie, sizeof res->set_cookie,
-             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", SESSION_COOKIE, value,
-             SESSION_HOURS * 3600);
+             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", SESSION_COOKIE, value,
+             SESSION_HOURS * 3600, secure_attribute(req->app));
     OPENSSL_cleanse(value, sizeof value);
     return respond_json(res, 201, session_view(&who, csrf));
 }
@@ -173,7 +179,8 @@ HANDLER(h_session_delete) {
             return -1;
     }
     snprintf(res->set_cookie, sizeof res->set_cookie,
-             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
+             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", SESSION_COOKIE,
+             secure_attribute(req->app));
     res->status = 204;
     return 0;
 }
