@@ -28,6 +28,7 @@
 #define AWS_ENDPOINT_MAX 2048
 
 static const char *const aws_secret_fields[] = {"secret_access_key", "session_token", NULL};
+static const char *const aws_destination_fields[] = {"region", "endpoint_url", NULL};
 static const char *const aws_config_keys[] = {"region",        "access_key_id", "secret_access_key",
                                               "session_token", "endpoint_url",  NULL};
 
@@ -491,6 +492,7 @@ done:
 const struct provider_backend aws_secrets_manager_backend = {
     .type = AWS_TYPE,
     .secret_fields = aws_secret_fields,
+    .destination_fields = aws_destination_fields,
     .validate_config = aws_validate_config,
     .validate_path = aws_validate_path,
     .resolve = aws_resolve,

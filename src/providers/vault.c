@@ -17,6 +17,7 @@
 #define VAULT_ADDRESS_MAX 2048
 
 static const char *const vault_secret_fields[] = {"token", NULL};
+static const char *const vault_destination_fields[] = {"address", NULL};
 static const char *const vault_config_keys[] = {"address", "token", "namespace", NULL};
 
 struct vault_settings {
@@ -300,6 +301,7 @@ done:
 const struct provider_backend vault_backend = {
     .type = VAULT_TYPE,
     .secret_fields = vault_secret_fields,
+    .destination_fields = vault_destination_fields,
     .validate_config = vault_validate_config,
     .validate_path = vault_validate_path,
     .resolve = vault_resolve,
