@@ -373,12 +373,14 @@ int cmd_serve(int argc, char **argv) {
                  app.config.listen, port);
         egress_add_own_address(bound, &err);
     }
-    log_event("info", "serving", "listen=%s port=%u data_dir=%s", app.config.listen, port,
-              app.config.data_dir);
+    char port_text[8];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    log_kv("info", "serving", {"listen", app.config.listen}, {"port", port_text},
+           {"data_dir", app.config.data_dir});
 
     int received = 0;
     sigwait(&signals, &received);
-    log_event("info", "shutting down", "signal=%s", received == SIGINT ? "SIGINT" : "SIGTERM");
+    log_kv("info", "shutting down", {"signal", received == SIGINT ? "SIGINT" : "SIGTERM"});
     sse_stop();
     outbound_pool_stop(app.outbound); /* waiting requests are answered, workers joined */
     api_server_stop(server, 5000);
@@ -387,6 +389,6 @@ int cmd_serve(int argc, char **argv) {
     registry_client_free(app.registry);
     store_close(app.store);
     keyring_free(app.keyring);
-    log_event("info", "stopped", NULL);
+    log_fields("info", "stopped", NULL, 0);
     return 0;
 }

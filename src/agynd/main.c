@@ -1,4 +1,4 @@
-/* main.c — agynd's entry point: dispatches to init, serve and keys. */
+/* main.c — agynd's entry point: dispatches to init, serve, keys and admin-token. */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +17,8 @@ static void usage(FILE *out) {
             "  init    create a data directory: database, keyring, server-admin token\n"
             "  serve   serve the API and the Console\n"
             "  keys    list, add and remove encryption keys; re-encrypt stored values\n"
+            "  admin-token rotate\n"
+            "          replace the server-admin token (prints the new one)\n"
             "\n"
             "Run 'agynd <command> --help' for the options of a command.\n");
 }
@@ -42,6 +44,8 @@ int main(int argc, char **argv) {
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(command, "keys") == 0)
         return cmd_keys(argc - 1, argv + 1);
+    if (strcmp(command, "admin-token") == 0)
+        return cmd_admin_token(argc - 1, argv + 1);
     fprintf(stderr, "agynd: unknown command \"%s\"\n\n", command);
     usage(stderr);
     return 2;

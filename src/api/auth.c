@@ -2,6 +2,7 @@
 #include "api/auth.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -149,11 +150,37 @@ static void cache_store(const char hash[TOKEN_HASH_HEX], const struct principal 
     pthread_mutex_unlock(&cache_lock);
 }
 
+static atomic_uint_fast64_t revocations;
+static void (*_Atomic revocation_listener)(void);
+
 void auth_cache_clear(void) {
     pthread_mutex_lock(&cache_lock);
     memset(cache, 0, sizeof cache);
     cache_generation++;
     pthread_mutex_unlock(&cache_lock);
+    atomic_fetch_add(&revocations, 1);
+    void (*listener)(void) = atomic_load(&revocation_listener);
+    if (listener)
+        listener();
+}
+
+uint64_t auth_revocation_count(void) {
+    return atomic_load(&revocations);
+}
+
+void auth_set_revocation_listener(void (*listener)(void)) {
+    atomic_store(&revocation_listener, listener);
+}
+
+int auth_token_hash_is_active(struct store *store, const char hash[TOKEN_HASH_HEX],
+                              struct agyn_error *err) {
+    struct store_filter by_hash = {"token_hash", hash};
+    struct store_query query = {.filters = &by_hash, .filter_count = 1};
+    json_t *row = NULL;
+    if (store_find(store, &TABLE_API_TOKENS, &query, &row, err) != 0)
+        return -1;
+    json_decref(row);
+    return row != NULL;
 }
 
 int auth_authenticate(struct store *store, const char *authorization, struct principal *out,

@@ -22,8 +22,19 @@ int auth_token_create(struct store *store, const char *organization_id, const ch
 int auth_authenticate(struct store *store, const char *authorization, struct principal *out,
                       struct agyn_error *err);
 
-/* Forgets every recently verified token (after a revocation). */
+/* Forgets every recently verified token: call after every revocation (token or organization
+ * deleted, Console session signed out). It also counts the revocation and calls the listener,
+ * so long-lived streams check their authority again at once. */
 void auth_cache_clear(void);
+/* How many revocations this process has seen (auth_cache_clear calls). */
+uint64_t auth_revocation_count(void);
+/* listener runs (on the revoking thread) after each revocation; NULL to unset. */
+void auth_set_revocation_listener(void (*listener)(void));
+
+/* 1 while a token with this hash exists, 0 once it is gone, -1 on a store error. Reads the
+ * store directly (no cache): for re-checking a stream's token. */
+int auth_token_hash_is_active(struct store *store, const char hash[TOKEN_HASH_HEX],
+                              struct agyn_error *err);
 
 const char *role_name(enum role role);
 enum role role_parse(const char *text);

@@ -124,8 +124,36 @@ HANDLER(h_image_pull_secrets_get) {
     return respond_json(res, 200, view);
 }
 
+/* The request field that restates a stored password source. */
+static const char *source_field(const char *stored_source) {
+    if (stored_source && strcmp(stored_source, "secret") == 0)
+        return "password_secret_id";
+    if (stored_source && strcmp(stored_source, "remote") == 0)
+        return "provider_id";
+    return "password";
+}
+
+/* The password is only ever sent to the registry it was given for: a PATCH that changes the
+ * registry must carry a password source too. For an inline password that is the password
+ * itself; for one read from a Secret or a provider, restating the reference (or giving any
+ * other source) shows the change of destination is meant. */
+static int require_password_for_new_registry(const json_t *row, const char *new_registry,
+                                             const struct password_source *source,
+                                             struct agyn_error *err) {
+    const char *stored = json_string_value(json_object_get(row, "registry"));
+    if (!new_registry || (stored && strcmp(stored, new_registry) == 0) || source->kind)
+        return 0;
+    const char *field = source_field(json_string_value(json_object_get(row, "password_source")));
+    return agyn_fail(err, AGYN_UNPROCESSABLE, field,
+                     "changing the registry sends the credential to a new destination: supply "
+                     "%s again in the same request",
+                     strcmp(field, "password") == 0      ? "the password"
+                     : strcmp(field, "provider_id") == 0 ? "provider_id and remote_path"
+                                                         : "password_secret_id");
+}
+
 /* PATCH edits in place: a new password (or source) replaces the old one, and the next
- * workload start uses it. */
+ * workload start uses it. Changing the registry needs the password source again. */
 HANDLER(h_image_pull_secrets_update) {
     const char *name, *description, *registry_text, *username;
     struct password_source source;
@@ -148,7 +176,11 @@ HANDLER(h_image_pull_secrets_update) {
     if (resource_load(req, &TABLE_IMAGE_PULL_SECRETS, "image pull secret", "id", req->id, &row,
                       err) != 0)
         return -1;
+    int allowed =
+        require_password_for_new_registry(row, registry_text ? registry : NULL, &source, err);
     json_decref(row);
+    if (allowed != 0)
+        return -1;
     json_t *changes = json_object();
     if (name)
         json_object_set_new(changes, "name", json_string(name));

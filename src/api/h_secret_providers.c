@@ -25,6 +25,48 @@ static int is_secret_field(const struct provider_backend *backend, const char *k
     return 0;
 }
 
+/* The name of the first destination field (address, region, endpoint_url) that patch changes
+ * from stored, or NULL. A null in patch removes the key. */
+static const char *changed_destination(const struct provider_backend *backend, const json_t *stored,
+                                       const json_t *patch) {
+    for (size_t i = 0; backend->destination_fields && backend->destination_fields[i]; i++) {
+        const char *key = backend->destination_fields[i];
+        json_t *given = json_object_get(patch, key);
+        if (!given)
+            continue;
+        json_t *before = json_object_get(stored, key);
+        bool removed = json_is_null(given);
+        bool was_set = before && !json_is_null(before);
+        if (removed ? was_set : !json_equal(given, before))
+            return key;
+    }
+    return NULL;
+}
+
+/* A stored credential is only ever sent to the destination it was given for: a PATCH that
+ * moves the provider must restate each credential field still set (or remove it with null),
+ * or an owner could point it at a host of their own and have agyn send it there. */
+static int require_credentials_for_new_destination(const struct provider_backend *backend,
+                                                   const json_t *stored, const json_t *patch,
+                                                   struct agyn_error *err) {
+    const char *moved = changed_destination(backend, stored, patch);
+    if (!moved)
+        return 0;
+    for (size_t i = 0; backend->secret_fields && backend->secret_fields[i]; i++) {
+        const char *key = backend->secret_fields[i];
+        json_t *before = json_object_get(stored, key);
+        if (!before || json_is_null(before) || json_object_get(patch, key))
+            continue;
+        char field[64];
+        snprintf(field, sizeof field, "config.%s", key);
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field,
+                         "changing config.%s sends the stored credential to a new destination: "
+                         "supply %s again in the same request",
+                         moved, field);
+    }
+    return 0;
+}
+
 static json_t *provider_view(const json_t *row) {
     json_t *out = resource_public(&TABLE_SECRET_PROVIDERS, row);
     json_t *config = json_loads(json_string_value(json_object_get(row, "config")), 0, NULL);
@@ -150,7 +192,8 @@ HANDLER(h_secret_providers_get) {
 }
 
 /* PATCH {name?, config?}: config keys given replace the stored ones (null removes an optional
- * key); credential fields not given keep their sealed values. The type cannot change. */
+ * key); credential fields not given keep their sealed values, except that a change of
+ * destination (address, region, endpoint_url) must restate them. The type cannot change. */
 HANDLER(h_secret_providers_update) {
     const char *name, *type;
     if (input_require_object(req, PROVIDER_FIELDS, err) != 0 ||
@@ -176,6 +219,8 @@ HANDLER(h_secret_providers_update) {
             rc = agyn_fail(err, AGYN_UNPROCESSABLE, "config", "config must be an object");
         else if (!backend || resolve_provider_config(&req->app->resolve, row, &config, err) != 0)
             rc = -1;
+        if (rc == 0)
+            rc = require_credentials_for_new_destination(backend, config, patch, err);
         if (rc == 0) {
             json_object_update(config, patch);
             rc = backend->validate_config(config, err);

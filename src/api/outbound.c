@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/names.h"
+#include "net/egress.h"
 
 #define DEFAULT_THREADS 4
 #define DEFAULT_ORG_RUNNING 2
@@ -33,6 +34,7 @@ struct outbound_job {
     void (*free_arg)(void *);
     int status;
     json_t *body;
+    bool late; /* finished at or after its deadline: answered with timeout_body */
     json_t *timeout_body;
     /* The suspended request waiting for this job, if any. */
     void (*resume)(void *conn);
@@ -113,7 +115,7 @@ int outbound_job_wait(struct outbound_job *job, void (*suspend)(void *conn),
 
 void outbound_job_result(struct outbound_job *job, int *status, const json_t **body) {
     pthread_mutex_lock(&job->lock);
-    if (job->state == JOB_DONE && !job->dropped && job->body) {
+    if (job->state == JOB_DONE && !job->dropped && !job->late && job->body) {
         *status = job->status;
         *body = job->body;
     } else if (job->dropped) {
@@ -196,7 +198,10 @@ static void *worker_main(void *cls) {
         int status = 500;
         json_t *body = NULL;
         if (clock_monotonic_ms() < job->deadline_ms) {
-            job->run(job->arg, job->deadline_ms, &status, &body); /* TODO(egress) deadline */
+            /* Every request the job makes ends by the job's deadline. */
+            egress_set_thread_deadline_ms(job->deadline_ms);
+            job->run(job->arg, job->deadline_ms, &status, &body);
+            egress_set_thread_deadline_ms(0);
         }
 
         pthread_mutex_lock(&pool->lock);
@@ -207,6 +212,7 @@ static void *worker_main(void *cls) {
         pthread_mutex_lock(&job->lock);
         job->status = status;
         job->body = body;
+        job->late = clock_monotonic_ms() >= job->deadline_ms;
         job->state = JOB_DONE;
         wake_waiter_locked(job);
         pthread_mutex_unlock(&job->lock);

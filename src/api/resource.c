@@ -82,6 +82,6 @@ int resource_list(struct api_request *req, struct api_response *res,
 void resource_publish(const struct api_request *req, const char *type, json_t *payload) {
     struct agyn_error err = {0};
     if (event_log_append(req->app->store, req->org_id, type, payload, &err) != 0)
-        log_event("error", "publishing event failed", "request_id=%s type=%s error=\"%s\"",
-                  req->request_id, type, err.message);
+        log_kv("error", "publishing event failed", {"request_id", req->request_id},
+               {"type", type}, {"error", err.message});
 }

@@ -98,6 +98,46 @@ int session_authenticate(struct app *app, const char *cookie_header, const char 
     return 0;
 }
 
+/* "; Secure" when clients reach agynd over HTTPS (its own TLS, or a proxy named by
+ * --public-url https://...): the browser then never sends the cookie over plain HTTP. */
+static const char *secure_attribute(const struct app *app) {
+    return app_config_is_https(&app->config) ? "; Secure" : "";
+}
+
+int session_hash_from_cookie(const char *cookie_header, char hash[TOKEN_HASH_HEX]) {
+    char value[65];
+    if (!cookie_header || cookie_value(cookie_header, value) != 0)
+        return -1;
+    auth_token_hash(value, hash);
+    OPENSSL_cleanse(value, sizeof value);
+    return 0;
+}
+
+int session_hash_is_active(struct app *app, const char hash[TOKEN_HASH_HEX],
+                           struct agyn_error *err) {
+    struct store_filter filter = {"session_hash", hash};
+    struct store_query query = {.filters = &filter, .filter_count = 1};
+    json_t *session = NULL;
+    if (store_find(app->store, &TABLE_SESSIONS, &query, &session, err) != 0)
+        return -1;
+    char now[RFC3339_LEN];
+    clock_now_rfc3339(now);
+    const char *expires =
+        session ? json_string_value(json_object_get(session, "expires_at")) : NULL;
+    if (!expires || strcmp(expires, now) <= 0) {
+        json_decref(session);
+        return 0;
+    }
+    json_t *token = NULL;
+    int rc = store_get(app->store, &TABLE_API_TOKENS, NULL,
+                       json_string_value(json_object_get(session, "token_id")), &token, err);
+    json_decref(session);
+    json_decref(token);
+    if (rc != 0)
+        return err->code == AGYN_NOT_FOUND ? 0 : -1;
+    return 1;
+}
+
 static json_t *session_view(const struct principal *who, const char *csrf) {
     json_t *view = json_pack("{s:s, s:s, s:s}", "role", role_name(who->role), "token_id",
                              who->token_id, "csrf_token", csrf);
@@ -135,8 +175,8 @@ HANDLER(h_session_create) {
     if (rc != 0)
         return -1;
     snprintf(res->set_cookie, sizeof res->set_cookie,
-             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", SESSION_COOKIE, value,
-             SESSION_HOURS * 3600);
+             "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", SESSION_COOKIE, value,
+             SESSION_HOURS * 3600, secure_attribute(req->app));
     OPENSSL_cleanse(value, sizeof value);
     return respond_json(res, 201, session_view(&who, csrf));
 }
@@ -171,9 +211,11 @@ HANDLER(h_session_delete) {
         struct store_query query = {.filters = &filter, .filter_count = 1};
         if (store_delete_where(req->app->store, &TABLE_SESSIONS, &query, NULL, err) != 0)
             return -1;
+        auth_cache_clear(); /* a sign-out revokes: streams opened with it end now */
     }
     snprintf(res->set_cookie, sizeof res->set_cookie,
-             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
+             "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", SESSION_COOKIE,
+             secure_attribute(req->app));
     res->status = 204;
     return 0;
 }

@@ -16,6 +16,12 @@ int session_authenticate(struct app *app, const char *cookie_header, const char 
                          const char *csrf_header, struct principal *out,
                          struct agyn_error *err);
 
+/* The stored hash of the session a Cookie header names; -1 when it names none. */
+int session_hash_from_cookie(const char *cookie_header, char hash[65]);
+/* 1 while the session with this hash is signed in (not signed out, not expired, its token not
+ * revoked), 0 once it has ended, -1 on a store error. */
+int session_hash_is_active(struct app *app, const char hash[65], struct agyn_error *err);
+
 /* Serves the Console: an embedded asset for its path, or index.html for application routes
  * (/organizations/...). Returns -1 (not found) for paths with a file extension that is not an
  * asset. */

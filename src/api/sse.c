@@ -1,4 +1,5 @@
-/* sse.c — streaming the event log over libmicrohttpd with suspend/resume. */
+/* sse.c — streaming the event log over libmicrohttpd with suspend/resume; each stream ends
+ * with its authority (see stream_authority.h). */
 #include "api/sse.h"
 
 #include <pthread.h>
@@ -9,14 +10,23 @@
 
 #include <microhttpd.h>
 
+#include "api/stream_authority.h"
 #include "core/clock.h"
 #include "store/event_log.h"
 
 #define HEARTBEAT_MS 15000
 #define BATCH 100
+/* How often a stream checks that its token or session still holds; a revocation in this
+ * process (auth_cache_clear) makes every stream check at once. */
+#define AUTHORITY_RECHECK_MS 2000
 
 struct sse_stream {
+    struct app *app;
     struct store *store;
+    struct stream_authority authority;
+    int64_t authority_checked_ms;
+    uint64_t revocations_seen;
+    int ending; /* the final "unauthorized" event is queued: end once it is written */
     struct MHD_Connection *connection;
     char org_id[AGYN_UUID_LEN + 1];
     int64_t last_id;
@@ -70,9 +80,14 @@ static void *tick(void *unused) {
     return NULL;
 }
 
+static void resume_all_on_revocation(void) {
+    resume_all(NULL);
+}
+
 void sse_start(void) {
     atomic_store(&shutting_down, 0);
     event_log_set_listener(resume_all, NULL);
+    auth_set_revocation_listener(resume_all_on_revocation);
     if (pthread_create(&ticker, NULL, tick, NULL) == 0)
         atomic_store(&ticker_running, 1);
 }
@@ -82,6 +97,7 @@ void sse_stop(void) {
     atomic_store(&shutting_down, 1);
     pthread_mutex_unlock(&lock);
     event_log_set_listener(NULL, NULL);
+    auth_set_revocation_listener(NULL);
     /* Every stream must end before the HTTP daemon stops: libmicrohttpd refuses to stop with
      * suspended connections. Resumed streams read END_OF_STREAM and are freed. */
     for (int waited = 0; waited < 3000; waited += 20) {
@@ -139,12 +155,50 @@ static void fill_pending(struct sse_stream *s) {
     s->pending_len = len;
 }
 
+/* Replaces what is pending with the stream's last event: "unauthorized", saying why. */
+static void queue_unauthorized(struct sse_stream *s, const char *reason) {
+    json_t *data = json_pack("{s:s, s:s}", "code", "unauthenticated", "message", reason);
+    char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    json_decref(data);
+    free(s->pending);
+    s->pending = NULL;
+    s->pending_len = s->pending_off = 0;
+    size_t size = (text ? strlen(text) : 2) + 32;
+    s->pending = malloc(size);
+    if (s->pending)
+        s->pending_len = (size_t)snprintf(s->pending, size, "event: unauthorized\ndata: %s\n\n",
+                                          text ? text : "{}");
+    free(text);
+    s->ending = 1;
+}
+
+/* Checks the stream's token or session when due: every AUTHORITY_RECHECK_MS and after every
+ * revocation. A store error keeps the stream and checks again on the next read. */
+static void check_authority(struct sse_stream *s) {
+    int64_t now = clock_monotonic_ms();
+    uint64_t revocations = auth_revocation_count();
+    if (s->revocations_seen == revocations && now - s->authority_checked_ms < AUTHORITY_RECHECK_MS)
+        return;
+    struct agyn_error err = {0};
+    int holds = stream_authority_holds(s->app, &s->authority, &err);
+    if (holds < 0)
+        return;
+    s->revocations_seen = revocations;
+    s->authority_checked_ms = now;
+    if (holds == 0)
+        queue_unauthorized(s, err.message);
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max) {
     struct sse_stream *s = cls;
     (void)pos;
     if (atomic_load(&shutting_down))
         return MHD_CONTENT_READER_END_OF_STREAM;
+    if (s->ending && s->pending_off >= s->pending_len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
     if (s->pending_off >= s->pending_len)
+        check_authority(s); /* between events only: the final one never splits another */
+    if (!s->ending && s->pending_off >= s->pending_len)
         fill_pending(s);
     if (s->pending_off < s->pending_len) {
         size_t n = s->pending_len - s->pending_off;
@@ -186,6 +240,13 @@ int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
     struct sse_stream *s = calloc(1, sizeof *s);
     if (!s)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    if (stream_authority_capture(req, &s->authority, err) != 0) {
+        free(s);
+        return -1;
+    }
+    s->app = req->app;
+    s->authority_checked_ms = clock_monotonic_ms();
+    s->revocations_seen = auth_revocation_count();
     s->store = req->app->store;
     s->connection = req->connection;
     snprintf(s->org_id, sizeof s->org_id, "%s", req->org_id);

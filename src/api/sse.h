@@ -1,7 +1,9 @@
 /* sse.h — server-sent event streams of an organization's event log. Each stream replays the
  * events after its Last-Event-ID, then waits (its connection suspended, costing no thread)
  * until an append or the one-second ticker resumes it; idle streams get a heartbeat comment
- * every 15 s. */
+ * every 15 s. A stream checks its token or Console session every 2 s and at once after any
+ * revocation in this process (token or organization deleted, sign-out); when it no longer
+ * holds, the stream sends "event: unauthorized" with {"code", "message"} and ends. */
 #ifndef AGYN_API_SSE_H
 #define AGYN_API_SSE_H
 

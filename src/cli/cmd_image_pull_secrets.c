@@ -168,7 +168,9 @@ static const char IPS_HELP[] =
     "  --provider ID|NAME --remote-path PATH\n"
     "                           read it from a secret provider at each workload start\n"
     "  --password PASSWORD      UNSAFE: visible in ps and shell history\n"
-    "A trailing newline of the password read is dropped. The password is never shown.\n";
+    "A trailing newline of the password read is dropped. The password is never shown.\n"
+    "Update with a new --registry needs the password source again (agyn sends a stored\n"
+    "password only to the registry it was given for).\n";
 
 static const char *const LIST_FLAGS[] = {"registry=", "provider=", "secret=", NULL};
 static const char *const DELETE_FLAGS[] = {"detach", NULL};

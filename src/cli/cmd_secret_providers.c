@@ -122,7 +122,9 @@ static const char PROVIDER_HELP[] =
     "  --secret-access-key-stdin | --secret-access-key-file F\n"
     "  --session-token-file F           temporary credentials\n"
     "  --endpoint-url URL               another endpoint (e.g. a VPC endpoint)\n"
-    "Credentials are never accepted on the command line and never shown again.\n";
+    "Credentials are never accepted on the command line and never shown again.\n"
+    "Update with a new --address, --region or --endpoint-url needs the credentials again\n"
+    "(--token-*, --secret-access-key-*, and --session-token-file if one is set).\n";
 
 const struct verb SECRET_PROVIDER_VERBS[] = {
     {"list", "", "List secret providers", NULL, NULL, 0, 0, providers_list, NULL},

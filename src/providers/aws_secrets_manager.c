@@ -12,7 +12,9 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
+#include "core/redact.h"
 #include "providers/http.h"
 #include "providers/provider.h"
 #include "providers/sigv4.h"
@@ -28,6 +30,7 @@
 #define AWS_ENDPOINT_MAX 2048
 
 static const char *const aws_secret_fields[] = {"secret_access_key", "session_token", NULL};
+static const char *const aws_destination_fields[] = {"region", "endpoint_url", NULL};
 static const char *const aws_config_keys[] = {"region",        "access_key_id", "secret_access_key",
                                               "session_token", "endpoint_url",  NULL};
 
@@ -171,11 +174,6 @@ done:
     return rc;
 }
 
-static void aws_redact(const struct aws_settings *settings, struct agyn_error *err) {
-    provider_redact(err, settings->secret_access_key);
-    provider_redact(err, settings->session_token);
-}
-
 /* POSTs a signed JSON 1.1 request for operation ("GetSecretValue") with body. */
 static int aws_call(const struct aws_settings *settings, const char *operation, const char *body,
                     struct provider_http_response *resp, struct agyn_error *err) {
@@ -243,9 +241,9 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
         .body = body,
         .body_len = strlen(body),
     };
+    /* The message names the origin and curl's error: neither holds a credential. */
     if (provider_http_perform(&req, resp, err) != 0) {
         agyn_error_prefix(err, AWS_TYPE);
-        aws_redact(settings, err);
         goto done;
     }
     rc = 0;
@@ -324,7 +322,8 @@ static enum agyn_code aws_error_code(const char *type, long status) {
 }
 
 /* Turns a non-200 answer (AWS JSON {"__type", "message"}, or an XML <Error>) into
- * "aws-secrets-manager: <Type>: <message>". */
+ * "aws-secrets-manager: <Type>: <message>", or a fixed description when the answer echoes a
+ * credential. */
 static int aws_status_error(const struct aws_settings *settings,
                             const struct provider_http_response *resp, struct agyn_error *err) {
     char type[96] = "";
@@ -352,6 +351,15 @@ static int aws_status_error(const struct aws_settings *settings,
     json_decref(body);
 
     enum agyn_code code = aws_error_code(type, resp->status);
+    /* An answer that echoes a credential is dropped whole (type and message). */
+    const char *const credentials[] = {settings->secret_access_key, settings->session_token, NULL};
+    if (redact_text_reveals(type, credentials) || redact_text_reveals(message, credentials)) {
+        OPENSSL_cleanse(type, sizeof type);
+        OPENSSL_cleanse(message, sizeof message);
+        return agyn_fail(err, code, "",
+                         "%s: %ld: %s (AWS's message withheld: it contains a credential)", AWS_TYPE,
+                         resp->status, provider_status_text(resp->status));
+    }
     if (type[0] && message[0])
         agyn_fail(err, code, "", "%s: %s: %s", AWS_TYPE, type, message);
     else if (type[0] || message[0])
@@ -359,7 +367,6 @@ static int aws_status_error(const struct aws_settings *settings,
     else
         agyn_fail(err, code, "", "%s: %ld: unexpected response (no AWS error in body)", AWS_TYPE,
                   resp->status);
-    aws_redact(settings, err);
     return -1;
 }
 
@@ -491,6 +498,7 @@ done:
 const struct provider_backend aws_secrets_manager_backend = {
     .type = AWS_TYPE,
     .secret_fields = aws_secret_fields,
+    .destination_fields = aws_destination_fields,
     .validate_config = aws_validate_config,
     .validate_path = aws_validate_path,
     .resolve = aws_resolve,

@@ -185,34 +185,16 @@ void provider_sanitize_text(char *out, size_t size, const char *text, size_t len
     out[used] = '\0';
 }
 
-void provider_redact(struct agyn_error *err, const char *secret) {
-    if (!err || !secret || !*secret)
-        return;
-    static const char marker[] = "[redacted]";
-    size_t secret_len = strlen(secret);
-    char result[sizeof err->message];
-    size_t used = 0;
-    const char *p = err->message;
-    bool changed = false;
-    while (*p) {
-        if (strncmp(p, secret, secret_len) == 0) {
-            size_t n = sizeof marker - 1;
-            if (used + n >= sizeof result)
-                break;
-            memcpy(result + used, marker, n);
-            used += n;
-            p += secret_len;
-            changed = true;
-        } else {
-            if (used + 1 >= sizeof result)
-                break;
-            result[used++] = *p++;
-        }
-    }
-    result[used] = '\0';
-    if (changed)
-        memcpy(err->message, result, used + 1);
-    OPENSSL_cleanse(result, sizeof result);
+const char *provider_status_text(long status) {
+    if (status == 401 || status == 403)
+        return "permission denied";
+    if (status == 404)
+        return "not found";
+    if (status == 408 || status == 429)
+        return "too many requests or timed out";
+    if (status >= 500)
+        return "server error";
+    return "unexpected response";
 }
 
 void provider_json_wipe(json_t *json) {

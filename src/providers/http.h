@@ -80,9 +80,10 @@ enum agyn_code provider_status_to_code(long status);
 /* Copies provider text into out as printable UTF-8: control characters and invalid bytes
  * become '?', and long text is cut at a character boundary with "...". */
 void provider_sanitize_text(char *out, size_t size, const char *text, size_t len);
-/* Replaces every occurrence of secret in err->message with "[redacted]" (defence against a
- * provider echoing credentials back). No-op for NULL or empty secret. */
-void provider_redact(struct agyn_error *err, const char *secret);
+/* A fixed description of a provider's HTTP status ("permission denied", "not found", ...):
+ * what a message says in place of the provider's own text when that text is withheld
+ * because it contains a credential (core/redact.h). Never NULL. */
+const char *provider_status_text(long status);
 /* Overwrites every string value inside a parsed JSON document before it is freed (jansson
  * frees without wiping). Object keys are left alone. */
 void provider_json_wipe(json_t *json);

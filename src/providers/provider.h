@@ -14,6 +14,9 @@ struct provider_backend {
     const char *type; /* "vault", "aws-secrets-manager" */
     /* Config keys that are credentials: write-only, encrypted at rest, never returned. */
     const char *const *secret_fields;
+    /* Config keys that decide where the credentials are sent (Vault: address; AWS: region,
+     * endpoint_url). Changing one requires restating every stored credential field. */
+    const char *const *destination_fields;
     /* Checks a complete config object (after a PATCH merge). Unknown keys, missing required
      * keys, wrong types are AGYN_UNPROCESSABLE with field "config.<key>". */
     int (*validate_config)(const json_t *config, struct agyn_error *err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/redact.h"
 #include "providers/http.h"
 #include "providers/provider.h"
 
@@ -17,6 +18,7 @@
 #define VAULT_ADDRESS_MAX 2048
 
 static const char *const vault_secret_fields[] = {"token", NULL};
+static const char *const vault_destination_fields[] = {"address", NULL};
 static const char *const vault_config_keys[] = {"address", "token", "namespace", NULL};
 
 struct vault_settings {
@@ -154,16 +156,17 @@ static int vault_get(const struct vault_settings *settings, const char *url,
             (struct provider_http_header){"X-Vault-Namespace", settings->namespace_name};
     struct provider_http_request req = {
         .method = "GET", .url = url, .headers = headers, .header_count = header_count};
+    /* The message names the origin and curl's error: neither holds the token. */
     if (provider_http_perform(&req, resp, err) != 0) {
         agyn_error_prefix(err, VAULT_TYPE);
-        provider_redact(err, settings->token);
         return -1;
     }
     return 0;
 }
 
 /* Turns a non-200 response into "vault: <status>: <errors joined by '; '>". When Vault sends
- * no errors (a 404 for a missing secret has "errors": []), a 404 reads not_found_text. */
+ * no errors (a 404 for a missing secret has "errors": []), a 404 reads not_found_text. When
+ * the errors contain the token, they are dropped whole for a fixed description. */
 static int vault_status_error(const struct vault_settings *settings,
                               const struct provider_http_response *resp, const char *not_found_text,
                               struct agyn_error *err) {
@@ -181,6 +184,11 @@ static int vault_status_error(const struct vault_settings *settings,
         size_t used = strlen(detail);
         snprintf(detail + used, sizeof detail - used, "%s%s", used ? "; " : "", piece);
     }
+    const char *const credentials[] = {settings->token, NULL};
+    char withheld[128];
+    snprintf(withheld, sizeof withheld, "%s (Vault's message withheld: it contains the token)",
+             provider_status_text(resp->status));
+    redact_withhold(detail, sizeof detail, credentials, withheld);
     if (!detail[0] && !body)
         snprintf(detail, sizeof detail, "unexpected response (not JSON)");
     else if (!detail[0])
@@ -190,7 +198,6 @@ static int vault_status_error(const struct vault_settings *settings,
     json_decref(body);
     agyn_fail(err, provider_status_to_code(resp->status), "", "vault: %ld: %s", resp->status,
               detail);
-    provider_redact(err, settings->token);
     return -1;
 }
 
@@ -300,6 +307,7 @@ done:
 const struct provider_backend vault_backend = {
     .type = VAULT_TYPE,
     .secret_fields = vault_secret_fields,
+    .destination_fields = vault_destination_fields,
     .validate_config = vault_validate_config,
     .validate_path = vault_validate_path,
     .resolve = vault_resolve,

@@ -8,12 +8,12 @@
 
 #include <openssl/crypto.h>
 
+#include "core/redact.h"
 #include "registry/pull_failure.h"
 #include "registry/token_service.h"
 
 #define PING_BODY_MAX (64 * 1024)
 #define REQUEST_BODY_MAX (4 * 1024 * 1024 + 1)
-#define REDACTED "[redacted]"
 #define SECRET_MIN_REDACT_LEN 4
 
 static bool host_is_valid(const char *host) {
@@ -316,38 +316,30 @@ int registry_session_fail_answer(const struct registry_session *s, const char *u
     return pull_fail_foreign(status, "redirect target", host, failure, err);
 }
 
-/* Replaces every occurrence of secret in text (bounded by size) with REDACTED. */
-static void redact_in(char *text, size_t size, const char *secret) {
-    size_t secret_len = secret ? strlen(secret) : 0;
-    if (secret_len < SECRET_MIN_REDACT_LEN || !strstr(text, secret))
-        return;
-    char out[sizeof((struct agyn_error *)0)->message];
-    size_t used = 0;
-    for (const char *p = text; *p && used + 1 < sizeof out;) {
-        if (strncmp(p, secret, secret_len) == 0) {
-            size_t n = strlen(REDACTED);
-            if (used + n >= sizeof out)
-                break;
-            memcpy(out + used, REDACTED, n);
-            used += n;
-            p += secret_len;
-        } else {
-            out[used++] = *p++;
-        }
-    }
-    out[used] = '\0';
-    snprintf(text, size, "%s", out);
-    OPENSSL_cleanse(out, sizeof out);
+/* secret when it is long enough to look for in a whole message, else NULL. */
+static const char *searchable(const char *secret) {
+    return secret && strlen(secret) >= SECRET_MIN_REDACT_LEN ? secret : NULL;
 }
 
 void registry_session_redact(const struct registry_session *s, struct agyn_error *err) {
     if (!err)
         return;
-    if (s->auth)
-        redact_in(err->message, sizeof err->message, s->auth->password);
+    const char *basic = NULL;
     if (s->authorization) {
         const char *space = strrchr(s->authorization, ' ');
-        redact_in(err->message, sizeof err->message, space ? space + 1 : s->authorization);
+        basic = space ? space + 1 : s->authorization;
     }
-    redact_in(err->message, sizeof err->message, s->token);
+    /* Entries may be NULL: the list ends at the first NULL, so fill it in order. */
+    const char *credentials[4] = {NULL};
+    size_t n = 0;
+    const char *candidates[] = {s->auth ? searchable(s->auth->password) : NULL, searchable(basic),
+                                searchable(s->token)};
+    for (size_t i = 0; i < 3; i++)
+        if (candidates[i])
+            credentials[n++] = candidates[i];
+    char replacement[320];
+    snprintf(replacement, sizeof replacement,
+             "registry %s: the error text was withheld because it contains the credential",
+             s->host[0] ? s->host : "(unknown)");
+    redact_withhold(err->message, sizeof err->message, credentials, replacement);
 }

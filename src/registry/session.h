@@ -78,7 +78,9 @@ int registry_session_fail_answer(const struct registry_session *s, const char *u
                                  const char *body, size_t body_len, enum pull_failure *failure,
                                  struct agyn_error *err);
 
-/* Replaces the password, the Basic credential and the token in err->message by "[redacted]". */
+/* When err->message contains the password, the Basic credential or the token (those of at
+ * least 4 bytes: shorter ones would match ordinary words), replaces the whole message by a
+ * fixed one naming the registry (core/redact.h); never edits inside it. */
 void registry_session_redact(const struct registry_session *s, struct agyn_error *err);
 
 #endif

@@ -160,8 +160,8 @@ static int save(struct runner *runner, json_t *workload, const char *previous_st
         return 0;
     if (err.code == AGYN_CONFLICT)
         return 1;
-    log_event("error", "saving workload failed", "workload_id=%s error=\"%s\"",
-              text(workload, "id"), err.message);
+    log_kv("error", "saving workload failed", {"workload_id", text(workload, "id")},
+           {"error", err.message});
     return -1;
 }
 

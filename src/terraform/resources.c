@@ -1115,7 +1115,10 @@ static int ips_update(struct tf_op *op, const struct tfv *prior, const struct tf
     put_string(body, "registry", state, NULL);
     put_string(body, "username", state, NULL);
     put_optional(body, "description", state, false);
-    if (source_changed(&IPS_SOURCE, prior, state))
+    /* agyn sends a stored password only to the registry it was given for: a new registry
+     * needs the password (or its reference) in the same PATCH. */
+    if (source_changed(&IPS_SOURCE, prior, state) ||
+        !same_registry(tfv_str(prior, "registry"), tfv_str(state, "registry")))
         source_put(&IPS_SOURCE, body, state, config);
     char *path = object_path(org, "image-pull-secrets", tfv_str(state, "id"));
     int rc = do_write(op, "PATCH", path, body, state, &out);

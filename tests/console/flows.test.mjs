@@ -333,6 +333,33 @@ step('a wrong password fails the workload in Monitoring live, without a reload',
   monitor.watcher.check();
 });
 
+step('changing the registry asks for the password again', async () => {
+  await page.bringToFront();
+  await navTo(page, 'Image Pull Secrets');
+  await row(page, 'registry-inline').getByRole('button', { name: 'Edit' }).click();
+  const d = await dialog(page);
+  const password = d.getByLabel('Password', { exact: true });
+  const registry = d.getByLabel('Registry', { exact: true });
+  const original = await registry.inputValue();
+  assert.equal(await password.evaluate((el) => el.required), false, 'blank keeps the password');
+  await registry.fill(`${original}/elsewhere`);
+  await d.getByText('The registry changed: enter the password again.', { exact: false }).waitFor();
+  assert.equal(await password.evaluate((el) => el.required), true);
+  const patches = [];
+  const record = (request) => { if (request.method() === 'PATCH') patches.push(request.url()); };
+  page.on('request', record);
+  await d.getByRole('button', { name: 'Save' }).click();
+  await d.getByText('Password is required.').waitFor();
+  // Back to the stored registry: the password may stay blank again.
+  await registry.fill(original);
+  assert.equal(await password.evaluate((el) => el.required), false);
+  await d.getByRole('button', { name: 'Cancel' }).click();
+  await d.waitFor({ state: 'detached' });
+  page.off('request', record);
+  assert.deepEqual(patches, [], 'nothing was sent without the password');
+  page.watcher.check();
+});
+
 step('editing the password rotates it in place, and the next workload runs', async () => {
   await page.bringToFront();
   await navTo(page, 'Image Pull Secrets');

@@ -505,8 +505,12 @@ class SecretProviderTests(CredTestCase):
         self.assertEqual(renamed.json["name"], "vault-renamed")
         self.assertEqual(renamed.json["secret_fields_set"], ["token"])
         self.assertIs(self.provider_test(org, provider["id"])["ok"], True)
-        # Address changed alone: the stored token is kept.
-        moved = org.owner.patch(path, {"config": {"address": VAULT.url + "/"}})
+        # The address cannot change without the token (it would be sent to the new address);
+        # with it, it can.
+        self.assertError(org.owner.patch(path, {"config": {"address": VAULT.url + "/"}}), 422,
+                         "config.token")
+        moved = org.owner.patch(path, {"config": {"address": VAULT.url + "/",
+                                                  "token": VAULT.token}})
         self.assertEqual(moved.status, 200, moved)
         self.assertEqual(moved.json["config"], {"address": VAULT.url + "/"})
         self.assertIs(self.provider_test(org, provider["id"])["ok"], True)
@@ -958,13 +962,19 @@ class ImagePullSecretTests(CredTestCase):
         ips = self.make_ips(org, name="edit-me", registry="ghcr.io")
         path = org.path(f"/image-pull-secrets/{ips['id']}")
         time.sleep(0.01)
-        meta = org.owner.patch(path, {"description": "d", "registry": "QUAY.IO/Team",
+        # A new registry needs the password again (it would be sent there); the same registry
+        # spelled differently does not.
+        self.assertError(org.owner.patch(path, {"registry": "QUAY.IO/Team"}), 422, "password")
+        meta = org.owner.patch(path, {"description": "d", "registry": "HTTPS://GHCR.IO/",
                                       "username": "other", "name": "edited"})
         self.assertEqual(meta.status, 200, meta)
         self.assertEqual(meta.json["id"], ips["id"])
         self.assertEqual((meta.json["registry"], meta.json["username"], meta.json["name"]),
-                         ("quay.io/team", "other", "edited"))
+                         ("ghcr.io", "other", "edited"))
         self.assertEqual(meta.json["password_updated_at"], ips["password_updated_at"])
+        moved = org.owner.patch(path, {"registry": "QUAY.IO/Team", "password": secret("moved")})
+        self.assertEqual(moved.status, 200, moved)
+        self.assertEqual(moved.json["registry"], "quay.io/team")
         time.sleep(0.01)
         new_pw = org.owner.patch(path, {"password": secret("rotated-pw")})
         self.assertEqual(new_pw.status, 200, new_pw)

@@ -882,8 +882,17 @@ static void test_secret_redaction(void **state) {
     struct agyn_error err = {0};
     snprintf(err.message, sizeof err.message,
              "echo hunter2-pass and eyJhbGciOiJSUzI1NiJ9.payload.signature, hunter2-pass");
+    snprintf(s.host, sizeof s.host, "registry.example:5000");
     registry_session_redact(&s, &err);
-    assert_string_equal(err.message, "echo [redacted] and [redacted], [redacted]");
+    assert_string_equal(err.message, "registry registry.example:5000: the error text was withheld "
+                                     "because it contains the credential");
+    snprintf(err.message, sizeof err.message,
+             "echo only the token eyJhbGciOiJSUzI1NiJ9.payload.signature");
+    registry_session_redact(&s, &err);
+    assert_null(strstr(err.message, "eyJ"));
+    snprintf(err.message, sizeof err.message, "unauthorized: incorrect username or password");
+    registry_session_redact(&s, &err);
+    assert_string_equal(err.message, "unauthorized: incorrect username or password");
     /* Very short passwords are not searched for (they would blank out ordinary words). */
     struct registry_auth short_auth = {"bob", "a"};
     s.auth = &short_auth;

@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "core/redact.h"
 #include "net/egress.h"
 #include "providers/http.h"
 #include "providers/provider.h"
@@ -943,14 +944,21 @@ static void test_shared_helpers(void **state) {
     provider_sanitize_text(small, sizeof small, "üüüüüü", strlen("üüüüüü"));
     assert_string_equal(small, "üüü..."); /* cut at a character boundary */
 
-    struct agyn_error err = {0};
-    agyn_fail(&err, AGYN_UNAVAILABLE, "", "vault: token %s rejected (%s)", VAULT_TOKEN,
-              VAULT_TOKEN);
-    provider_redact(&err, VAULT_TOKEN);
-    assert_string_equal(err.message, "vault: token [redacted] rejected ([redacted])");
-    provider_redact(&err, NULL);
-    provider_redact(&err, "");
-    assert_string_equal(err.message, "vault: token [redacted] rejected ([redacted])");
+    /* Remote text holding a credential is replaced whole, never edited inside. */
+    const char *const credentials[] = {"", VAULT_TOKEN, NULL};
+    char remote[96];
+    snprintf(remote, sizeof remote, "token %s rejected (%s)", VAULT_TOKEN, VAULT_TOKEN);
+    assert_true(redact_text_reveals(remote, credentials));
+    assert_true(redact_withhold(remote, sizeof remote, credentials, "permission denied"));
+    assert_string_equal(remote, "permission denied");
+    snprintf(remote, sizeof remote, "no such path");
+    assert_false(redact_withhold(remote, sizeof remote, credentials, "x"));
+    assert_string_equal(remote, "no such path");
+    assert_false(redact_text_reveals("anything", (const char *const[]){"", NULL}));
+    assert_false(redact_text_reveals("anything", NULL));
+    assert_string_equal(provider_status_text(403), "permission denied");
+    assert_string_equal(provider_status_text(404), "not found");
+    assert_string_equal(provider_status_text(503), "server error");
 
     assert_true(provider_text_is_clean("plain ü €", strlen("plain ü €")));
     assert_false(provider_text_is_clean("tab\there", 8));
@@ -1080,6 +1088,35 @@ static void test_vault_wrong_token(void **state) {
     assert_null(value);
 }
 
+/* A Vault dev token is often just "root"; a token may even be one character. No message may
+ * contain the token where a remote's text could have put it, and every message stays whole
+ * and readable (no "[redacted]" gaps that would show where the token's characters were). */
+static void test_vault_short_tokens_stay_out_of_messages(void **state) {
+    (void)state;
+    char *value;
+    struct agyn_error err = {0};
+    /* Vault's own "permission denied" holds neither "root" nor "x": kept as is. */
+    int rc =
+        vault_resolve(vault.address, "root", NULL, "secret/ci/registry/password", &value, &err);
+    expect_error(rc, &err, AGYN_PERMISSION_DENIED, "vault: 403: permission denied");
+    rc = vault_resolve(vault.address, "x", NULL, "secret/ci/registry/password", &value, &err);
+    expect_error(rc, &err, AGYN_PERMISSION_DENIED, "vault: 403: permission denied");
+    /* With "r", Vault's text contains the token's only character: it is dropped whole. */
+    rc = vault_resolve(vault.address, "r", NULL, "secret/ci/registry/password", &value, &err);
+    expect_error(rc, &err, AGYN_PERMISSION_DENIED,
+                 "vault: 403: permission denied (Vault's message withheld: it contains the token)");
+    /* Transport errors are built from the address and curl's text only: whole, whatever
+     * characters the token has. */
+    static const char *const tokens[] = {"root", "o", "n"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *config = vault_config("http://127.0.0.1:1", tokens[i], NULL);
+        rc = provider_find("vault")->test(config, &err);
+        json_decref(config);
+        expect_error(rc, &err, AGYN_UNAVAILABLE,
+                     "vault: cannot reach http://127.0.0.1:1: Couldn't connect to server");
+    }
+}
+
 static void test_vault_missing_key_and_path(void **state) {
     (void)state;
     char *value;
@@ -1206,6 +1243,33 @@ static int hostile_vault_resolve(const char *path, char **value, struct agyn_err
     return vault_resolve(address, VAULT_TOKEN, "team-a", path, value, err);
 }
 
+/* Vault answering with the dev token "root" (or a 1-character token) inside its errors. */
+static void test_hostile_vault_echoes_a_short_token(void **state) {
+    (void)state;
+    char address[64];
+    snprintf(address, sizeof address, "http://127.0.0.1:%d", hostile.port);
+    static const char *const tokens[] = {"root", "o"};
+    for (size_t i = 0; i < 2; i++) {
+        char body[160];
+        snprintf(body, sizeof body, "{\"errors\": [\"bad token %s for root of the tree\"]}",
+                 tokens[i]);
+        hostile_answer(&(struct canned_response){403, NULL, body, 0, false}, 1);
+        char *value = NULL;
+        struct agyn_error err = {0};
+        int rc = vault_resolve(address, tokens[i], "team-a", "secret/app/password", &value, &err);
+        expect_error(rc, &err, AGYN_PERMISSION_DENIED,
+                     "vault: 403: permission denied (Vault's message withheld: it contains the "
+                     "token)");
+        hostile_answer(&(struct canned_response){403, NULL, body, 0, false}, 1);
+        json_t *config = vault_config(address, tokens[i], NULL);
+        rc = provider_find("vault")->test(config, &err);
+        json_decref(config);
+        assert_int_equal(rc, -1);
+        assert_string_equal(err.message, "vault: 403: permission denied (Vault's message "
+                                         "withheld: it contains the token)");
+    }
+}
+
 static void test_hostile_vault_garbage(void **state) {
     (void)state;
     char *value;
@@ -1231,7 +1295,7 @@ static void test_hostile_vault_garbage(void **state) {
                                              0, false},
                    1);
     expect_error(hostile_vault_resolve("secret/app/password", &value, &err), &err, AGYN_UNAVAILABLE,
-                 "vault: 500: token [redacted] rejected?[2J; line?break");
+                 "vault: 500: server error (Vault's message withheld: it contains the token)");
 
     hostile_answer(&(struct canned_response){502, NULL, "Bad Gateway", 0, false}, 1);
     expect_error(hostile_vault_resolve("secret/app/password", &value, &err), &err, AGYN_UNAVAILABLE,
@@ -1402,7 +1466,9 @@ static void test_hostile_aws_errors(void **state) {
         {400,
          "{\"__type\": \"Weird\\u0007<script>\", \"message\": \"key " HOSTILE_SECRET_KEY
          " token " AWS_SESSION_TOKEN "\\r\\n\"}",
-         AGYN_UNPROCESSABLE, "aws-secrets-manager: Weirdscript: key [redacted] token [redacted]??"},
+         AGYN_UNPROCESSABLE,
+         "aws-secrets-manager: 400: unexpected response (AWS's message withheld: it contains a "
+         "credential)"},
         {200, "{\"Name\": \"bin\", \"SecretBinary\": \"AAEC\"}", AGYN_UNPROCESSABLE,
          "aws-secrets-manager: secret \"prod/registry\" holds binary data (SecretBinary); only "
          "SecretString is supported"},
@@ -1859,6 +1925,7 @@ int main(void) {
     const struct CMUnitTest vault_tests[] = {
         cmocka_unit_test(test_vault_resolve_ok),
         cmocka_unit_test(test_vault_wrong_token),
+        cmocka_unit_test(test_vault_short_tokens_stay_out_of_messages),
         cmocka_unit_test(test_vault_missing_key_and_path),
         cmocka_unit_test(test_vault_non_string_values),
         cmocka_unit_test(test_vault_namespace),
@@ -1869,6 +1936,7 @@ int main(void) {
     };
     const struct CMUnitTest hostile_tests[] = {
         cmocka_unit_test(test_hostile_vault_garbage),
+        cmocka_unit_test(test_hostile_vault_echoes_a_short_token),
         cmocka_unit_test(test_hostile_vault_request_shape),
         cmocka_unit_test(test_hostile_redirects),
         cmocka_unit_test(test_hostile_aws_errors),

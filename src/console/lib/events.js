@@ -41,6 +41,8 @@ export function connect(org) {
   setState('connecting');
   source = new EventSource(`/api/v1/organizations/${encodeURIComponent(org)}/events`);
   source.addEventListener('open', () => setState('live'));
+  // The stream's token or session ended (revoked, signed out): it will not come back.
+  source.addEventListener('unauthorized', () => disconnect());
   source.addEventListener('error', () => {
     setState(source && source.readyState === EventSource.CLOSED ? 'offline' : 'connecting');
   });

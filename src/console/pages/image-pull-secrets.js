@@ -275,13 +275,23 @@ export default async function imagePullSecretsPage(ctx) {
         h('a', { href: `/organizations/${org}/secrets`, onclick: closeOnNavigate }, 'Create a Secret'), ' first.'), 'info'),
       secretField);
 
+    // agyn sends a stored password only to the registry it was given for: once the registry
+    // changes, the password (or its Secret / provider reference, sent again) is required.
+    const passwordHint = passwordField.querySelector('.hint');
+    const keepHint = passwordHint.textContent;
+    const registryChanged = () => isEdit && registryField.control.value.trim() !== existing.registry;
     const setMode = (next) => {
       mode = next;
       inlineSection.hidden = mode !== 'inline';
       remoteSection.hidden = mode !== 'remote';
       secretSection.hidden = mode !== 'secret';
-      passwordField.control.required = !(isEdit && existing.password_source === 'inline');
+      const moved = registryChanged();
+      passwordField.control.required = !(isEdit && existing.password_source === 'inline') || moved;
+      passwordHint.textContent = moved && mode === 'inline'
+        ? 'The registry changed: enter the password again. agyn sends a stored password only to the registry it was saved for.'
+        : keepHint;
     };
+    registryField.control.addEventListener('input', () => setMode(mode));
     const storage = choiceGroup({
       legend: 'Password storage', name: 'password_storage', value: mode, onchange: setMode,
       choices: [
@@ -329,7 +339,7 @@ export default async function imagePullSecretsPage(ctx) {
             || (mode === 'inline' && source.password)
             || (mode === 'remote' && (source.provider_id !== existing.provider_id || source.remote_path !== existing.remote_path))
             || (mode === 'secret' && source.password_secret_id !== existing.password_secret_id);
-          if (sourceChanged) Object.assign(body, source);
+          if (sourceChanged || 'registry' in body) Object.assign(body, source);
           if (!Object.keys(body).length) {
             toast('Nothing changed.', 'info');
             return;

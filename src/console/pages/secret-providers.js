@@ -9,16 +9,16 @@ import { load, PROVIDER_TYPES } from '../lib/model.js';
 
 const CONFIG = {
   vault: [
-    { key: 'address', label: 'Address', required: true, placeholder: 'https://vault.example.com:8200', hint: 'The Vault server URL.' },
+    { key: 'address', label: 'Address', required: true, destination: true, placeholder: 'https://vault.example.com:8200', hint: 'The Vault server URL.' },
     { key: 'token', label: 'Token', secret: true, required: true, hint: 'A Vault token that can read the KV v2 paths you will use.' },
     { key: 'namespace', label: 'Namespace', optional: true, hint: 'Vault Enterprise namespace, if any.' },
   ],
   'aws-secrets-manager': [
-    { key: 'region', label: 'Region', required: true, placeholder: 'us-west-2' },
+    { key: 'region', label: 'Region', required: true, destination: true, placeholder: 'us-west-2' },
     { key: 'access_key_id', label: 'Access key ID', required: true },
     { key: 'secret_access_key', label: 'Secret access key', secret: true, required: true },
     { key: 'session_token', label: 'Session token', secret: true, optional: true },
-    { key: 'endpoint_url', label: 'Endpoint URL', optional: true, hint: 'Only for a non-default endpoint.' },
+    { key: 'endpoint_url', label: 'Endpoint URL', optional: true, destination: true, hint: 'Only for a non-default endpoint.' },
   ],
 };
 
@@ -123,6 +123,23 @@ export default async function secretProvidersPage(ctx) {
         hint: isEdit && f.secret && (existing.secret_fields_set || []).includes(f.key) ? 'Set. Leave blank to keep it.' : f.hint,
       })));
     }
+    // agyn sends stored credentials only to the destination they were given for: once the
+    // address, region or endpoint changes, every credential that is set must be entered again.
+    const destinationChanged = () => isEdit && CONFIG[existing.type].some((f) => f.destination
+      && sections[existing.type].querySelector(`[name="config.${f.key}"]`).value.trim() !== ((existing.config || {})[f.key] || ''));
+    const updateCredentialRule = () => {
+      if (!isEdit) return;
+      const moved = destinationChanged();
+      for (const f of CONFIG[existing.type]) {
+        if (!f.secret || !(existing.secret_fields_set || []).includes(f.key)) continue;
+        const wrapper = sections[existing.type].querySelector(`[data-field="config.${f.key}"]`);
+        wrapper.control.required = moved;
+        wrapper.querySelector('.hint').textContent = moved
+          ? `The destination changed: enter the ${f.label.toLowerCase()} again. agyn sends a stored credential only to the destination it was saved for.`
+          : 'Set. Leave blank to keep it.';
+      }
+    };
+    if (isEdit) sections[existing.type].addEventListener('input', updateCredentialRule);
     const setType = (next) => {
       type = next;
       for (const [key, section] of Object.entries(sections)) section.hidden = key !== type;

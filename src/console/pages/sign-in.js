@@ -33,7 +33,7 @@ export default function signInPage(ctx) {
     h('div', { class: 'card auth-card' },
       h('div', { class: 'auth-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'a'), h('span', { class: 'brand-name' }, 'agyn'), h('span', { class: 'brand-sub' }, 'Console')),
       h('h1', { class: 'page-title' }, 'Sign in'),
-      h('p', { class: 'muted' }, 'Manage agents, image pull secrets and workloads with an API token. The Console keeps you signed in with a secure session cookie for up to 12 hours.'),
+      h('p', { class: 'muted' }, 'Manage agents, image pull secrets and workloads with an API token. The Console keeps you signed in for up to 12 hours with a session cookie that scripts cannot read (HttpOnly, SameSite=Strict, and Secure when agyn is served over HTTPS).'),
       notice,
       form));
 }
