@@ -315,8 +315,8 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
         res->stream_free = NULL;
         error_response(res, &err);
         if (err.code == AGYN_INTERNAL)
-            log_event("error", "request failed", "request_id=%s route=%s error=\"%s\"",
-                      req->request_id, req->route, err.message);
+            log_kv("error", "request failed", {"request_id", req->request_id},
+                   {"route", req->route}, {"error", err.message});
     }
 }
 
@@ -480,9 +480,11 @@ static enum MHD_Result finish(struct MHD_Connection *connection, const char *met
     snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"",
              method_label(method), ctx->route, res->status);
     metrics_add("agyn_http_requests_total", labels, 1);
-    log_event("info", "request",
-              "request_id=%s method=%s route=%s status=%d duration_ms=%.3f", ctx->request_id,
-              method_label(method), ctx->route, res->status, duration_ms);
+    char status_text[16], duration_text[32];
+    snprintf(status_text, sizeof status_text, "%d", res->status);
+    snprintf(duration_text, sizeof duration_text, "%.3f", duration_ms);
+    log_kv("info", "request", {"request_id", ctx->request_id}, {"method", method},
+           {"route", ctx->route}, {"status", status_text}, {"duration_ms", duration_text});
     json_decref(res->json);
     free(res->body);
     return queued;
@@ -532,7 +534,7 @@ static enum MHD_Result on_headers(struct api_server *server, struct MHD_Connecti
 static enum MHD_Result on_body(struct MHD_Connection *connection, struct request_context *ctx,
                                const char *data, size_t *size) {
     if (clock_monotonic_us() - ctx->started_us > (int64_t)BODY_DEADLINE_MS * 1000) {
-        log_event("warn", "request body too slow", "request_id=%s", ctx->request_id);
+        log_kv("warn", "request body too slow", {"request_id", ctx->request_id});
         return MHD_NO;
     }
     if (!ctx->too_large && ctx->body_len + *size > MAX_BODY)
@@ -541,8 +543,10 @@ static enum MHD_Result on_body(struct MHD_Connection *connection, struct request
         size_t held = atomic_fetch_add(&bodies_held, *size) + *size;
         ctx->body_held += *size;
         if (held > BODIES_HELD_MAX) {
-            log_event("warn", "request bodies over budget", "request_id=%s held=%zu",
-                      ctx->request_id, held);
+            char held_text[32];
+            snprintf(held_text, sizeof held_text, "%zu", held);
+            log_kv("warn", "request bodies over budget", {"request_id", ctx->request_id},
+                   {"held", held_text});
             return MHD_NO;
         }
         /* Bodies may carry passwords: grown by copy, the old buffer wiped (no realloc). */
@@ -624,7 +628,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap) {
     char message[512];
     vsnprintf(message, sizeof message, fmt, ap);
     message[strcspn(message, "\n")] = '\0';
-    log_event("warn", "http", "detail=\"%s\"", message);
+    log_kv("warn", "http", {"detail", message});
 }
 
 static int parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
@@ -784,8 +788,12 @@ int api_server_start(struct app *app, struct api_server **out, unsigned *port_ou
     }
     *port_out = bound_port(server->daemon);
     if (server->metrics_daemon)
-        log_event("info", "serving metrics", "listen=%s port=%u", app->config.metrics_listen,
-                  bound_port(server->metrics_daemon));
+    {
+        char port_text[8];
+        snprintf(port_text, sizeof port_text, "%u", bound_port(server->metrics_daemon));
+        log_kv("info", "serving metrics", {"listen", app->config.metrics_listen},
+               {"port", port_text});
+    }
     *out = server;
     return 0;
 }

@@ -124,38 +124,3 @@ void log_fields(const char *level, const char *msg, const struct log_field *fiel
     ssize_t ignored = write(STDERR_FILENO, line, used);
     (void)ignored;
 }
-
-void log_event(const char *level, const char *msg, const char *fmt, ...) {
-    char tail[LOG_LINE_MAX / 2] = "";
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(tail, sizeof tail, fmt, ap);
-        va_end(ap);
-    }
-    char line[LOG_LINE_MAX];
-    size_t used = 0;
-    line[0] = '\0';
-    for (const unsigned char *p = (const unsigned char *)tail; *p; p++) {
-        char piece[5] = {(char)*p, '\0'};
-        if (*p < 0x20 || *p == 0x7f)
-            snprintf(piece, sizeof piece, "\\x%02x", *p);
-        if (!append(line, sizeof line, &used, piece, strlen(piece)))
-            break;
-    }
-    char now[RFC3339_LEN];
-    clock_now_rfc3339(now);
-    char head[LOG_ESCAPED_MAX * 2];
-    size_t head_used = 0;
-    head[0] = '\0';
-    append(head, sizeof head, &head_used, "ts=", 3);
-    append(head, sizeof head, &head_used, now, strlen(now));
-    append_field(head, sizeof head, &head_used, "level", level, false);
-    append_field(head, sizeof head, &head_used, "msg", msg, true);
-    char out[LOG_LINE_MAX + sizeof head + 2];
-    int len = snprintf(out, sizeof out, "%s%s%s\n", head, used ? " " : "", line);
-    if (len > 0) {
-        ssize_t ignored = write(STDERR_FILENO, out, (size_t)len);
-        (void)ignored;
-    }
-}

@@ -33,9 +33,4 @@ void log_fields(const char *level, const char *msg, const struct log_field *fiel
 #define LOG_ESCAPED_MAX (LOG_VALUE_MAX * 4 + sizeof LOG_TRUNCATED_MARKER + 3)
 size_t log_escape_value(char *out, size_t size, const char *value);
 
-/* Deprecated, kept only until src/api/server.c moves to log_kv: a printf-built tail whose
- * control bytes are written as \xNN (it cannot keep a value from forging fields). */
-void log_event(const char *level, const char *msg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 #endif
