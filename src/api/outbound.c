@@ -45,8 +45,8 @@ struct outbound_job {
 struct outbound_pool {
     struct outbound_config config;
     pthread_mutex_t lock;
-    pthread_cond_t work; /* a job was queued, a slot freed, or stopping */
-    pthread_cond_t tick; /* wakes the watcher at stop */
+    pthread_cond_t work;       /* a job was queued, a slot freed, or stopping */
+    pthread_cond_t tick;       /* wakes the watcher at stop */
     struct outbound_job *jobs; /* queued and running, oldest first */
     bool stopping;
     pthread_t *workers;
@@ -136,8 +136,7 @@ static int org_count(const struct outbound_pool *pool, const char *org_id, enum 
     return n;
 }
 
-int outbound_submit(struct outbound_pool *pool, struct outbound_job *job,
-                    struct agyn_error *err) {
+int outbound_submit(struct outbound_pool *pool, struct outbound_job *job, struct agyn_error *err) {
     if (!job)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
     pthread_mutex_lock(&pool->lock);

@@ -56,8 +56,7 @@ struct outbound_job *outbound_job_new(const char *org_id, outbound_run_fn run, v
 /* Queues the job. -1 with AGYN_TOO_MANY_REQUESTS when org_id has too many waiting, or
  * AGYN_UNAVAILABLE when stopping; the job is then released. On success the caller keeps its
  * reference for outbound_job_wait / outbound_job_result. */
-int outbound_submit(struct outbound_pool *pool, struct outbound_job *job,
-                    struct agyn_error *err);
+int outbound_submit(struct outbound_pool *pool, struct outbound_job *job, struct agyn_error *err);
 
 /* Registers the waiter unless the job is done already (returns 0: answer now). Otherwise
  * calls suspend(conn) under the job's lock and returns 1; resume(conn) is called exactly

@@ -2,7 +2,6 @@
  * with every value escaped and capped (see log.h). */
 #include "core/log.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
