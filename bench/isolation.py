@@ -53,8 +53,11 @@ def main():
 
         def keep_verifying(secret_id):
             while not stop.is_set():
-                a.member.post(a.path(f"/image-pull-secrets/{secret_id}/verify"), {},
-                              timeout=SECONDS + 60)
+                try:
+                    a.member.post(a.path(f"/image-pull-secrets/{secret_id}/verify"), {},
+                                  timeout=SECONDS + 60)
+                except OSError:
+                    return  # the server is gone: the measurement is over
 
         threads = [threading.Thread(target=keep_verifying, args=(s,), daemon=True)
                    for s in secrets]
