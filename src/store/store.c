@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
+#include "base/uuid.h"
 #include "core/names.h"
 #include "store/event_log.h"
 
