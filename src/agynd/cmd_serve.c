@@ -10,14 +10,14 @@
 #include "agynd/commands.h"
 #include "agynd/sealed_values.h"
 #include "api/outbound.h"
+#include "api/server.h"
 #include "api/sse.h"
+#include "base/log.h"
 #include "core/byte_size.h"
 #include "core/duration.h"
-#include "runner/runner.h"
-#include "api/server.h"
-#include "core/log.h"
 #include "crypto/keyring.h"
 #include "net/egress.h"
+#include "runner/runner.h"
 #include "store/store.h"
 
 static void usage(FILE *out) {

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "agynd/commands.h"
-#include "core/wiping_alloc.h"
+#include "base/wiping_alloc.h"
 
 static void usage(FILE *out) {
     fprintf(out,

@@ -8,8 +8,8 @@
 #include <strings.h>
 
 #include "api/outbound.h"
+#include "credentials/resolve.h"
 #include "crypto/keyring.h"
-#include "providers/resolve.h"
 #include "registry/oci_client.h"
 #include "store/store.h"
 

@@ -10,7 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "store/tables.h"
 
 static void base64url(const unsigned char *in, size_t len, char *out) {

@@ -7,7 +7,7 @@
 #include "api/handlers.h"
 #include "api/input.h"
 #include "api/resource.h"
-#include "api/validate.h"
+#include "core/field_rules.h"
 #include "store/tables.h"
 
 struct part_kind {

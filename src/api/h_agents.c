@@ -5,7 +5,7 @@
 #include "api/handlers.h"
 #include "api/input.h"
 #include "api/resource.h"
-#include "api/validate.h"
+#include "core/field_rules.h"
 #include "store/tables.h"
 
 static const char *const AGENT_FIELDS[] = {"name", "image", "description", NULL};

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "core/metrics.h"
+#include "base/metrics.h"
 #include "store/tables.h"
 
 HANDLER(h_metrics) {

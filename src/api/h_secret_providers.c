@@ -10,10 +10,11 @@
 #include "api/input.h"
 #include "api/referrers.h"
 #include "api/resource.h"
+#include "base/uuid.h"
+#include "credentials/resolve.h"
 #include "crypto/envelope.h"
 #include "crypto/sealed_field.h"
 #include "providers/provider.h"
-#include "providers/resolve.h"
 #include "store/tables.h"
 
 static const char *const PROVIDER_FIELDS[] = {"name", "type", "config", NULL};

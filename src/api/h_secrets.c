@@ -8,7 +8,8 @@
 #include "api/password_source.h"
 #include "api/referrers.h"
 #include "api/resource.h"
-#include "api/validate.h"
+#include "base/uuid.h"
+#include "core/field_rules.h"
 #include "store/tables.h"
 
 static const char *const SECRET_FIELDS[] = {"name", "description", "value", "provider_id",

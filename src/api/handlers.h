@@ -1,4 +1,5 @@
-/* handlers.h — every route handler, one file per resource (h_<resource>.c). */
+/* handlers.h — every route handler, one file per resource (h_<resource>.c; MCP servers and hooks
+ * share h_agent_parts.c). */
 #ifndef AGYN_API_HANDLERS_H
 #define AGYN_API_HANDLERS_H
 
@@ -28,13 +29,13 @@ HANDLER(h_agents_list);
 HANDLER(h_agents_get);
 HANDLER(h_agents_update);
 HANDLER(h_agents_delete);
-/* h_mcps.c */
+/* h_agent_parts.c: MCP servers */
 HANDLER(h_mcps_create);
 HANDLER(h_mcps_list);
 HANDLER(h_mcps_get);
 HANDLER(h_mcps_update);
 HANDLER(h_mcps_delete);
-/* h_hooks.c */
+/* h_agent_parts.c: hooks */
 HANDLER(h_hooks_create);
 HANDLER(h_hooks_list);
 HANDLER(h_hooks_get);

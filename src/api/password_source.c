@@ -5,7 +5,7 @@
 
 #include "api/input.h"
 #include "api/resource.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "crypto/sealed_field.h"
 #include "providers/provider.h"
 #include "store/tables.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "api/input.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "store/event_log.h"
 
 int resource_load(const struct api_request *req, const struct store_table *table,

@@ -31,10 +31,10 @@
 #include "api/request.h"
 #include "api/router.h"
 #include "api/session.h"
-#include "core/clock.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/metrics.h"
 #include "core/json_writer.h"
-#include "core/log.h"
-#include "core/metrics.h"
 #include "core/names.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"
@@ -108,13 +108,33 @@ static json_t *error_text(const char *text) {
     return out;
 }
 
+/* The HTTP status an error code answers with; the mapping belongs to the API, not to core. */
+static int http_status_for_code(enum agyn_code code) {
+    switch (code) {
+    case AGYN_OK: return 200;
+    case AGYN_INVALID_ARGUMENT: return 400;
+    case AGYN_UNAUTHENTICATED: return 401;
+    case AGYN_PERMISSION_DENIED: return 403;
+    case AGYN_NOT_FOUND: return 404;
+    case AGYN_METHOD_NOT_ALLOWED: return 405;
+    case AGYN_CONFLICT: return 409;
+    case AGYN_PAYLOAD_TOO_LARGE: return 413;
+    case AGYN_UNSUPPORTED_MEDIA: return 415;
+    case AGYN_UNPROCESSABLE: return 422;
+    case AGYN_INTERNAL: return 500;
+    case AGYN_UNAVAILABLE: return 502;
+    case AGYN_TOO_MANY_REQUESTS: return 429;
+    }
+    return 500;
+}
+
 static void error_response(struct api_response *res, const struct agyn_error *err) {
     json_t *error =
         json_pack("{s:s, s:o}", "code", agyn_code_name(err->code), "message",
                   error_text(err->message[0] ? err->message : agyn_code_name(err->code)));
     if (err->field[0])
         json_object_set_new(error, "field", error_text(err->field));
-    respond_json(res, agyn_code_http_status(err->code), json_pack("{s:o}", "error", error));
+    respond_json(res, http_status_for_code(err->code), json_pack("{s:o}", "error", error));
 }
 
 static int content_type_is_json(struct MHD_Connection *connection) {

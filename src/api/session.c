@@ -12,7 +12,7 @@
 #include "api/embedded.h"
 #include "api/handlers.h"
 #include "api/input.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "store/tables.h"
 
 #define SESSION_HOURS 12

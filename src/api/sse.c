@@ -11,7 +11,7 @@
 #include <microhttpd.h>
 
 #include "api/stream_authority.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "store/event_log.h"
 
 #define HEARTBEAT_MS 15000

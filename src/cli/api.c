@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/wiping_alloc.h"
 #include "cli/cli.h"
-#include "core/wiping_alloc.h"
 
 /* Control bytes of server text are shown as spaces, so a message cannot drive the terminal. */
 static void print_clean(FILE *out, const char *text) {

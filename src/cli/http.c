@@ -8,8 +8,8 @@
 
 #include <curl/curl.h>
 
+#include "base/wiping_alloc.h"
 #include "cli/cli.h"
-#include "core/wiping_alloc.h"
 
 #define RESPONSE_MAX (64u * 1024 * 1024)
 

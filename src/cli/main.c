@@ -6,8 +6,8 @@
 
 #include <curl/curl.h>
 
+#include "base/wiping_alloc.h"
 #include "cli/cli.h"
-#include "core/wiping_alloc.h"
 
 static const struct resource RESOURCES[] = {
     {"organizations", "orgs", "organizations (the server-admin token creates them)",

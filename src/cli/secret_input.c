@@ -9,8 +9,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/wiping_alloc.h"
 #include "cli/cli.h"
-#include "core/wiping_alloc.h"
 
 #define SECRET_MAX (1024 * 1024)
 

@@ -59,22 +59,3 @@ const char *agyn_code_name(enum agyn_code code) {
     }
     return "internal";
 }
-
-int agyn_code_http_status(enum agyn_code code) {
-    switch (code) {
-    case AGYN_OK: return 200;
-    case AGYN_INVALID_ARGUMENT: return 400;
-    case AGYN_UNAUTHENTICATED: return 401;
-    case AGYN_PERMISSION_DENIED: return 403;
-    case AGYN_NOT_FOUND: return 404;
-    case AGYN_METHOD_NOT_ALLOWED: return 405;
-    case AGYN_CONFLICT: return 409;
-    case AGYN_PAYLOAD_TOO_LARGE: return 413;
-    case AGYN_UNSUPPORTED_MEDIA: return 415;
-    case AGYN_UNPROCESSABLE: return 422;
-    case AGYN_INTERNAL: return 500;
-    case AGYN_UNAVAILABLE: return 502;
-    case AGYN_TOO_MANY_REQUESTS: return 429;
-    }
-    return 500;
-}

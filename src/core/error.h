@@ -1,6 +1,6 @@
 /* error.h — the one error type every module returns: a code (mapped to an HTTP status by the
- * API), the input field it concerns, and a message safe to show to the caller. Messages never
- * carry secret values. */
+ * API, in api/server.c), the input field it concerns, and a message safe to show to the
+ * caller. Messages never carry secret values. */
 #ifndef AGYN_CORE_ERROR_H
 #define AGYN_CORE_ERROR_H
 
@@ -39,6 +39,5 @@ void agyn_error_prefix(struct agyn_error *err, const char *fmt, ...)
 void agyn_error_clear(struct agyn_error *err);
 
 const char *agyn_code_name(enum agyn_code code); /* "invalid_argument", ... */
-int agyn_code_http_status(enum agyn_code code);
 
 #endif

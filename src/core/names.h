@@ -16,9 +16,6 @@ int name_validate(const char *name, const char *field, struct agyn_error *err);
 int text_validate(const char *text, size_t max_len, const char *field, struct agyn_error *err);
 /* Canonical lower-case 8-4-4-4-12 hex UUID. */
 int uuid_is_valid(const char *text);
-/* Random (version 4) UUID into out[37]. Aborts the process if the OpenSSL random generator
- * fails, since a predictable identifier is worse than stopping. */
-void uuid_generate(char out[AGYN_UUID_LEN + 1]);
 /* Strict UTF-8: no overlong forms, no surrogates (U+D800..U+DFFF), nothing above U+10FFFF.
  * Returns 1 when valid, 0 otherwise. NUL bytes inside len are valid (U+0000). */
 int utf8_is_valid(const char *s, size_t len);

@@ -1,6 +1,6 @@
 /* registry_pattern.h — the `registry` field of an image pull secret: which images a credential
  * applies to. Parsing normalizes what users paste (schemes, /v1/ and /v2/ suffixes, upper case,
- * Docker Hub aliases); matching and ordering implement DESIGN.md semantics 2. */
+ * Docker Hub aliases); matching and ordering implement docs/semantics.md. */
 #ifndef AGYN_CORE_REGISTRY_PATTERN_H
 #define AGYN_CORE_REGISTRY_PATTERN_H
 

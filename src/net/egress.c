@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
 
 #define ALLOW_ADDRESSES_MAX 256 /* entries after names are resolved */
 #define OWN_MAX 16

@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/uuid.h"
 #include "core/duration.h"
-#include "core/log.h"
-#include "core/metrics.h"
 #include "core/names.h"
-#include "runner/pull_credentials.h"
+#include "credentials/pull_credentials.h"
 #include "runner/pull_deadline.h"
 #include "runner/workload.h"
 #include "store/event_log.h"
@@ -323,7 +324,7 @@ static enum pull_outcome fail_workload(struct runner *runner, json_t *workload,
     return save(runner, workload, "starting") == 1 ? PULL_STOPPED : PULL_WORKLOAD_FAILED;
 }
 
-/* What a container's pull needs, fixed when the workload starts (DESIGN semantics 3): its
+/* What a container's pull needs, fixed when the workload starts (docs/semantics.md): its
  * parsed image and its credentials with their passwords resolved now. */
 struct container_plan {
     struct image_ref ref;

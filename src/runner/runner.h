@@ -8,7 +8,7 @@
 #define AGYN_RUNNER_RUNNER_H
 
 #include "core/error.h"
-#include "providers/resolve.h"
+#include "credentials/resolve.h"
 #include "registry/oci_client.h"
 #include "runner/runtime.h"
 

@@ -12,8 +12,6 @@ static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static uint64_t generation;
 static void (*listener_fn)(void *);
 static void *listener_ctx;
-/* Set by an append, consumed by the commit that makes it visible (event_log_committed). */
-static __thread int appended_on_this_thread;
 
 void event_log_set_listener(void (*listener)(void *ctx), void *ctx) {
     pthread_mutex_lock(&lock);
@@ -32,7 +30,9 @@ int event_log_append(struct store *store, const char *organization_id, const cha
     json_decref(row);
     if (rc != 0)
         return -1;
-    appended_on_this_thread = 1;
+    /* Readers woken now may not see the row yet; the commit that makes it visible wakes them
+     * again. */
+    store_after_commit(store, event_log_notify);
     pthread_mutex_lock(&lock);
     generation++;
     pthread_cond_broadcast(&changed);
@@ -80,13 +80,6 @@ int event_log_last_id(struct store *store, const char *organization_id, int64_t 
     *id_out = first ? json_integer_value(json_object_get(first, "seq")) : 0;
     json_decref(rows);
     return 0;
-}
-
-void event_log_committed(int committed) {
-    int appended = appended_on_this_thread;
-    appended_on_this_thread = 0;
-    if (committed && appended)
-        event_log_notify();
 }
 
 void event_log_notify(void) {

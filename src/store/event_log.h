@@ -12,7 +12,8 @@
 #include "core/error.h"
 #include "store/store.h"
 
-/* Appends {type, payload} (payload is borrowed) for organization_id. */
+/* Appends {type, payload} (payload is borrowed) for organization_id. Inside a transaction the
+ * event's readers are woken again when it commits (store_after_commit). */
 int event_log_append(struct store *store, const char *organization_id, const char *type,
                      json_t *payload, struct agyn_error *err);
 /* Events after after_id, oldest first, at most limit: [{"id", "type", "payload", "created_at"}]. */
@@ -26,10 +27,6 @@ int event_log_last_id(struct store *store, const char *organization_id, int64_t 
  * from seen or timeout_ms passes. */
 uint64_t event_log_generation(void);
 void event_log_wait(uint64_t seen, int timeout_ms);
-/* Called by store_tx_commit (committed = 1) and store_tx_rollback (0): when this thread
- * appended events inside the transaction, a commit wakes their readers again, now that the
- * events are visible. Transactions without events wake nobody. */
-void event_log_committed(int committed);
 /* Wakes every event_log_wait without appending (shutdown). */
 void event_log_notify(void);
 /* Called after each append (in-process), e.g. to resume suspended SSE connections. */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
+#include "base/uuid.h"
 #include "core/names.h"
-#include "store/event_log.h"
 
 int store_open(const char *location, struct store **out, struct agyn_error *err) {
     const struct store_backend *backend = &store_backend_sqlite;
@@ -45,20 +45,56 @@ int store_ping(struct store *store, struct agyn_error *err) {
     return store->backend->ping(store, err);
 }
 
+/* The transaction open on this thread and the work waiting for its commit (store_after_commit).
+ * Registrations come from modules, not from requests, so a few slots suffice. */
+#define AFTER_COMMIT_MAX 4
+static __thread struct {
+    const struct store *store; /* NULL when no transaction is open on this thread */
+    void (*after_commit[AFTER_COMMIT_MAX])(void);
+    size_t after_commit_count;
+} open_tx;
+
+static void open_tx_end(int committed) {
+    size_t count = open_tx.after_commit_count;
+    void (*fns[AFTER_COMMIT_MAX])(void);
+    memcpy(fns, open_tx.after_commit, sizeof fns);
+    memset(&open_tx, 0, sizeof open_tx);
+    if (committed)
+        for (size_t i = 0; i < count; i++)
+            fns[i]();
+}
+
 int store_tx_begin(struct store *store, struct agyn_error *err) {
-    return store->backend->tx_begin(store, err);
+    int rc = store->backend->tx_begin(store, err);
+    if (rc == 0) {
+        memset(&open_tx, 0, sizeof open_tx);
+        open_tx.store = store;
+    }
+    return rc;
 }
 
 int store_tx_commit(struct store *store, struct agyn_error *err) {
     int rc = store->backend->tx_commit(store, err);
-    /* Events appended inside the transaction are visible only now: wake their readers. */
-    event_log_committed(rc == 0);
+    open_tx_end(rc == 0);
     return rc;
 }
 
 void store_tx_rollback(struct store *store) {
     store->backend->tx_rollback(store);
-    event_log_committed(0);
+    open_tx_end(0);
+}
+
+void store_after_commit(struct store *store, void (*fn)(void)) {
+    if (open_tx.store != store) {
+        fn();
+        return;
+    }
+    for (size_t i = 0; i < open_tx.after_commit_count; i++)
+        if (open_tx.after_commit[i] == fn)
+            return;
+    if (open_tx.after_commit_count == AFTER_COMMIT_MAX)
+        abort(); /* a programming error: more distinct hooks than modules that register one */
+    open_tx.after_commit[open_tx.after_commit_count++] = fn;
 }
 
 int store_insert(struct store *store, const struct store_table *table, json_t *row,

@@ -98,6 +98,12 @@ int store_ping(struct store *store, struct agyn_error *err);
 int store_tx_begin(struct store *store, struct agyn_error *err);
 int store_tx_commit(struct store *store, struct agyn_error *err);
 void store_tx_rollback(struct store *store);
+/* Runs fn once the transaction open on this thread for store commits, when what was written
+ * inside it becomes visible to other connections; a rollback drops fn. Outside a transaction
+ * every write is already committed, so fn runs at once. The same fn registered twice in one
+ * transaction runs once. Lets a module above the store (the event log waking its readers)
+ * act on commits without the store knowing it. */
+void store_after_commit(struct store *store, void (*fn)(void));
 
 /* Fills id (when absent), created_at and updated_at, then inserts. */
 int store_insert(struct store *store, const struct store_table *table, json_t *row,

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/validate.h"
+#include "core/field_rules.h"
 #include "core/names.h"
 #include "core/registry_pattern.h"
 #include "terraform/api.h"

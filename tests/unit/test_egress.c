@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "net/egress.h"
 
 /* A sockaddr for an address literal and port. */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 static void expect_escaped(const char *value, const char *expected) {
     char out[LOG_ESCAPED_MAX];

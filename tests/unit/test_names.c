@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/uuid.h"
 #include "core/duration.h"
 #include "core/error.h"
 #include "core/names.h"

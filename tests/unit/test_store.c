@@ -1,6 +1,7 @@
 /* test_store.c — the store interface on the SQLite backend: inserts stamp ids and times, rows
  * stay inside their organization, keyset paging visits every row once in creation order,
- * unique violations name the column, transactions roll back, cascades and restrictions hold. */
+ * unique violations name the column, transactions roll back, cascades and restrictions hold,
+ * work registered for a commit runs at the commit only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,6 +237,42 @@ static void test_event_log_order_and_isolation(void **state) {
     assert_true(last > first);
 }
 
+static int after_commit_calls;
+static void count_after_commit(void) {
+    after_commit_calls++;
+}
+
+/* Work registered inside a transaction runs once at its commit, never on a rollback, and at
+ * once outside a transaction; the event log relies on it to wake readers when events show. */
+static void test_after_commit_runs_on_commit_only(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    after_commit_calls = 0;
+    assert_int_equal(store_tx_begin(f->store, &err), 0);
+    store_after_commit(f->store, count_after_commit);
+    store_after_commit(f->store, count_after_commit);
+    assert_int_equal(after_commit_calls, 0);
+    assert_int_equal(store_tx_commit(f->store, &err), 0);
+    assert_int_equal(after_commit_calls, 1);
+
+    assert_int_equal(store_tx_begin(f->store, &err), 0);
+    store_after_commit(f->store, count_after_commit);
+    store_tx_rollback(f->store);
+    assert_int_equal(after_commit_calls, 1);
+
+    store_after_commit(f->store, count_after_commit);
+    assert_int_equal(after_commit_calls, 2);
+
+    /* An event appended inside a transaction wakes its readers again at the commit. */
+    assert_int_equal(store_tx_begin(f->store, &err), 0);
+    json_t *payload = json_pack("{s:i}", "n", 1);
+    assert_int_equal(event_log_append(f->store, f->org_a, "x.tx", payload, &err), 0);
+    json_decref(payload);
+    uint64_t appended = event_log_generation();
+    assert_int_equal(store_tx_commit(f->store, &err), 0);
+    assert_true(event_log_generation() > appended);
+}
+
 static void test_postgres_url_is_refused_clearly(void **state) {
     (void)state;
     struct store *store = NULL;
@@ -254,6 +291,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_transaction_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agent_delete_cascades_to_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_log_order_and_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_after_commit_runs_on_commit_only, setup, teardown),
         cmocka_unit_test(test_postgres_url_is_refused_clearly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

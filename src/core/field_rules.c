@@ -1,5 +1,5 @@
-/* validate.c — field validators shared by handlers. */
-#include "api/validate.h"
+/* field_rules.c — validation rules for resource fields shared by every client of the rules. */
+#include "core/field_rules.h"
 
 #include <string.h>
 

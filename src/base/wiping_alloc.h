@@ -1,7 +1,7 @@
 /* wiping_alloc.h — makes jansson zero every buffer before freeing it, so passwords parsed from
  * request bodies or provider responses do not linger in freed heap memory. */
-#ifndef AGYN_CORE_WIPING_ALLOC_H
-#define AGYN_CORE_WIPING_ALLOC_H
+#ifndef AGYN_BASE_WIPING_ALLOC_H
+#define AGYN_BASE_WIPING_ALLOC_H
 
 void wiping_alloc_install(void);
 /* free() that zeroes the whole allocation first; NULL is fine. */

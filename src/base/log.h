@@ -6,8 +6,8 @@
  * backslash-escaped and every control or non-ASCII byte written as \xNN; values longer than
  * LOG_VALUE_MAX bytes are cut and end in LOG_TRUNCATED_MARKER. A client-sent method such as
  * "GET\tlevel=error" therefore stays one field and cannot forge others. */
-#ifndef AGYN_CORE_LOG_H
-#define AGYN_CORE_LOG_H
+#ifndef AGYN_BASE_LOG_H
+#define AGYN_BASE_LOG_H
 
 #include <stddef.h>
 

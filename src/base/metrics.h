@@ -1,7 +1,7 @@
 /* metrics.h — process-wide Prometheus counters and histograms, keyed by metric name and a
  * label string ("route=\"/x\",status=\"200\""). Label values must never hold secrets. */
-#ifndef AGYN_CORE_METRICS_H
-#define AGYN_CORE_METRICS_H
+#ifndef AGYN_BASE_METRICS_H
+#define AGYN_BASE_METRICS_H
 
 #include <stddef.h>
 

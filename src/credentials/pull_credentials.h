@@ -1,15 +1,15 @@
-/* pull_credentials.h — the credentials one container's pull may use (DESIGN semantics 1–3):
+/* pull_credentials.h — the credentials one container's pull may use (docs/semantics.md):
  * the image pull secrets attached to that container's own resource whose registry matches the
  * image, more specific first, then in attachment order, each with its password resolved once
  * at workload start (remote ones fetched from the provider now, never cached). */
-#ifndef AGYN_RUNNER_PULL_CREDENTIALS_H
-#define AGYN_RUNNER_PULL_CREDENTIALS_H
+#ifndef AGYN_CREDENTIALS_PULL_CREDENTIALS_H
+#define AGYN_CREDENTIALS_PULL_CREDENTIALS_H
 
 #include <stddef.h>
 
 #include "core/error.h"
 #include "core/image_ref.h"
-#include "providers/resolve.h"
+#include "credentials/resolve.h"
 
 struct pull_credential {
     char secret_id[40];

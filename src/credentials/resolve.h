@@ -2,8 +2,8 @@
  * start, a verify, a provider test): inline values are opened from their sealed form, remote
  * ones fetched from their provider every time (never cached). Error messages say which
  * secret, which provider and what failed, never the value. */
-#ifndef AGYN_PROVIDERS_RESOLVE_H
-#define AGYN_PROVIDERS_RESOLVE_H
+#ifndef AGYN_CREDENTIALS_RESOLVE_H
+#define AGYN_CREDENTIALS_RESOLVE_H
 
 #include <jansson.h>
 

@@ -1,6 +1,7 @@
-/* validate.h — field validators shared by handlers, wrapping the core parsers. */
-#ifndef AGYN_API_VALIDATE_H
-#define AGYN_API_VALIDATE_H
+/* field_rules.h — validation rules for resource fields (image, description, hook event) that
+ * the API and the Terraform provider share, so each rule has one implementation. */
+#ifndef AGYN_CORE_FIELD_RULES_H
+#define AGYN_CORE_FIELD_RULES_H
 
 #include "core/error.h"
 

@@ -1,6 +1,6 @@
 /* clock.h — wall-clock timestamps in RFC 3339 UTC and a monotonic clock for durations. */
-#ifndef AGYN_CORE_CLOCK_H
-#define AGYN_CORE_CLOCK_H
+#ifndef AGYN_BASE_CLOCK_H
+#define AGYN_BASE_CLOCK_H
 
 #include <stdint.h>
 

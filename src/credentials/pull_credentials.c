@@ -1,11 +1,11 @@
 /* pull_credentials.c — matching, ordering and resolving a container's attached credentials. */
-#include "runner/pull_credentials.h"
+#include "credentials/pull_credentials.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/metrics.h"
+#include "base/metrics.h"
 #include "core/registry_pattern.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"

@@ -1,5 +1,5 @@
 /* resolve.c — opening inline values and fetching remote ones for use. */
-#include "providers/resolve.h"
+#include "credentials/resolve.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* clock.c — RFC 3339 timestamps and monotonic time. */
-#include "core/clock.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <string.h>

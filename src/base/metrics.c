@@ -1,5 +1,5 @@
 /* metrics.c — a fixed table of metric series behind one mutex, rendered as Prometheus text. */
-#include "core/metrics.h"
+#include "base/metrics.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -1,13 +1,13 @@
 /* log.c — logfmt lines on standard error, one write(2) per line so lines never interleave,
  * with every value escaped and capped (see log.h). */
-#include "core/log.h"
+#include "base/log.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "base/clock.h"
 
 #define LOG_LINE_MAX 4096
 

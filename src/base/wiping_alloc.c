@@ -1,5 +1,5 @@
 /* wiping_alloc.c — zero-on-free allocation hooks for jansson. */
-#include "core/wiping_alloc.h"
+#include "base/wiping_alloc.h"
 
 #include <malloc.h>
 #include <stdlib.h>
