@@ -79,10 +79,9 @@ HANDLER(h_workload_logs) {
     long status = answer.status;
     docker_answer_free(&answer);
     if (status == 404)
-        return agyn_fail(err, AGYN_NOT_FOUND, "name",
-                         "container \"%s\" is gone from the engine", req->sub);
+        return agyn_fail(err, AGYN_NOT_FOUND, "name", "container \"%s\" is gone from the engine",
+                         req->sub);
     if (status != 200)
-        return agyn_fail(err, AGYN_UNAVAILABLE, NULL, "container engine answered HTTP %ld",
-                         status);
+        return agyn_fail(err, AGYN_UNAVAILABLE, NULL, "container engine answered HTTP %ld", status);
     return log_stream_open(req, res, container_id, &options, err);
 }

@@ -47,8 +47,9 @@ int docker_logs_read(const char *container_id, const struct docker_logs_options 
         snprintf(tail, sizeof tail, "%ld", options->tail);
     else
         snprintf(tail, sizeof tail, "all");
-    snprintf(path, sizeof path, "/containers/%s/logs?stdout=true&stderr=true&follow=%s&tail=%s"
-                                "&timestamps=%s",
+    snprintf(path, sizeof path,
+             "/containers/%s/logs?stdout=true&stderr=true&follow=%s&tail=%s"
+             "&timestamps=%s",
              container_id, options->follow ? "true" : "false", tail,
              options->timestamps ? "true" : "false");
     struct demux d = {.on_text = on_text, .ctx = ctx};

@@ -65,15 +65,15 @@ json_t *docker_container_spec(const json_t *workload, const json_t *container, c
         snprintf(mode, sizeof mode, "container:%s", main_name);
     else
         snprintf(mode, sizeof mode, "%s", network);
-    json_t *host = json_pack("{s:s, s:[s], s:b, s:b, s:[], s:{s:s}, s:b}", "NetworkMode", mode,
-                             "SecurityOpt", "no-new-privileges:true", "Privileged", 0,
-                             "PublishAllPorts", 0, "Binds", "RestartPolicy", "Name", "no",
-                             "ReadonlyRootfs", 0);
+    json_t *host =
+        json_pack("{s:s, s:[s], s:b, s:b, s:[], s:{s:s}, s:b}", "NetworkMode", mode, "SecurityOpt",
+                  "no-new-privileges:true", "Privileged", 0, "PublishAllPorts", 0, "Binds",
+                  "RestartPolicy", "Name", "no", "ReadonlyRootfs", 0);
     set_resources(host, json_object_get(workload, "resources"));
-    json_t *spec = json_pack("{s:s, s:{s:s, s:s, s:s}, s:o}", "Image", image, "Labels",
-                             DOCKER_LABEL_ORGANIZATION, org ? org : "", DOCKER_LABEL_WORKLOAD,
-                             id ? id : "", DOCKER_LABEL_CONTAINER, name ? name : "",
-                             "HostConfig", host);
+    json_t *spec =
+        json_pack("{s:s, s:{s:s, s:s, s:s}, s:o}", "Image", image, "Labels",
+                  DOCKER_LABEL_ORGANIZATION, org ? org : "", DOCKER_LABEL_WORKLOAD, id ? id : "",
+                  DOCKER_LABEL_CONTAINER, name ? name : "", "HostConfig", host);
     json_t *command = string_array(json_object_get(container, "command"));
     json_t *args = string_array(json_object_get(container, "args"));
     if (command)

@@ -27,8 +27,7 @@ int runtime_docker_configure(const struct runtime_docker_config *config, struct 
         return -1;
     if (config->network && config->network[0]) {
         if (strlen(config->network) >= sizeof network || strchr(config->network, '/') ||
-            strncmp(config->network, "container:", 10) == 0 ||
-            strcmp(config->network, "host") == 0)
+            strncmp(config->network, "container:", 10) == 0 || strcmp(config->network, "host") == 0)
             return agyn_fail(err, AGYN_INVALID_ARGUMENT, "docker-network",
                              "--docker-network must name a network (bridge, none or a user "
                              "network); host and container: are not allowed");
@@ -103,9 +102,9 @@ static int create(const json_t *workload, const json_t *container, const char *i
                   const char *name, char *id_out, size_t id_size, enum runtime_failure *failure,
                   struct agyn_error *err) {
     char main_name[200];
-    json_t *spec = docker_container_spec(workload, container, image, network,
-                                         pod_main(workload, container, main_name,
-                                                  sizeof main_name));
+    json_t *spec =
+        docker_container_spec(workload, container, image, network,
+                              pod_main(workload, container, main_name, sizeof main_name));
     char path[300];
     snprintf(path, sizeof path, "/containers/create?name=%s", name);
     struct docker_answer answer;
@@ -121,8 +120,7 @@ static int create(const json_t *workload, const json_t *container, const char *i
         *failure = RUNTIME_UNAVAILABLE;
         return -1;
     }
-    json_t *doc = answer.status == 201 ? json_loads(answer.body ? answer.body : "", 0, NULL)
-                                       : NULL;
+    json_t *doc = answer.status == 201 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
     const char *id = text(doc, "Id");
     if (id)
         snprintf(id_out, id_size, "%s", id);

@@ -6,8 +6,8 @@
 #include "core/error.h"
 
 struct runtime_docker_config {
-    const char *host;      /* "unix:///var/run/docker.sock"; NULL: $DOCKER_HOST, else that */
-    const char *network;   /* the main container's network; NULL = "bridge" */
+    const char *host;        /* "unix:///var/run/docker.sock"; NULL: $DOCKER_HOST, else that */
+    const char *network;     /* the main container's network; NULL = "bridge" */
     long long stop_grace_ms; /* SIGTERM to SIGKILL on stop; 0 = 10 s */
 };
 

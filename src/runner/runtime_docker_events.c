@@ -49,8 +49,7 @@ static json_t *inspect(const char *id, bool *gone) {
     if (docker_call("GET", path, NULL, NULL, 10000, &answer, &ignored) != 0)
         return NULL;
     *gone = answer.status == 404;
-    json_t *doc = answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL)
-                                       : NULL;
+    json_t *doc = answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
     docker_answer_free(&answer);
     return doc;
 }
@@ -69,8 +68,8 @@ static void end_pod(json_t *workload, const char *now) {
                  (runtime_docker_stop_grace_ms() + 999) / 1000);
         struct docker_answer answer;
         struct agyn_error ignored;
-        if (docker_call("POST", path, NULL, NULL, runtime_docker_stop_grace_ms() + 30000,
-                        &answer, &ignored) == 0)
+        if (docker_call("POST", path, NULL, NULL, runtime_docker_stop_grace_ms() + 30000, &answer,
+                        &ignored) == 0)
             docker_answer_free(&answer);
         set_text(container, "status", "terminated");
         set_text(container, "reason", "Stopped");
@@ -175,8 +174,8 @@ static void on_event(const char *line) {
     const char *workload_id = text(attributes, DOCKER_LABEL_WORKLOAD);
     const char *id = text(actor, "ID");
     const char *action = text(doc, "Action");
-    if (workload_id && id && action && (strcmp(action, "die") == 0 ||
-                                        strcmp(action, "destroy") == 0))
+    if (workload_id && id && action &&
+        (strcmp(action, "die") == 0 || strcmp(action, "destroy") == 0))
         container_changed(workload_id, id);
     json_decref(doc);
 }
@@ -225,13 +224,14 @@ static void reconcile_workloads(void) {
 static void remove_orphans(void) {
     struct docker_answer answer;
     struct agyn_error err;
-    if (docker_call("GET",
-                    "/containers/json?all=true&filters=%7B%22label%22%3A%5B%22" DOCKER_LABEL_WORKLOAD
-                    "%22%5D%7D",
-                    NULL, NULL, 10000, &answer, &err) != 0)
+    if (docker_call(
+            "GET",
+            "/containers/json?all=true&filters=%7B%22label%22%3A%5B%22" DOCKER_LABEL_WORKLOAD
+            "%22%5D%7D",
+            NULL, NULL, 10000, &answer, &err) != 0)
         return;
-    json_t *list = answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL)
-                                        : NULL;
+    json_t *list =
+        answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
     docker_answer_free(&answer);
     size_t i;
     json_t *item;
@@ -243,8 +243,8 @@ static void remove_orphans(void) {
         int rc = store_get(watched_store, &TABLE_WORKLOADS, NULL, workload_id ? workload_id : "",
                            &row, &err);
         const char *status = rc == 0 ? text(row, "status") : NULL;
-        bool orphan = (rc != 0 && err.code == AGYN_NOT_FOUND) ||
-                      (status && strcmp(status, "stopped") == 0);
+        bool orphan =
+            (rc != 0 && err.code == AGYN_NOT_FOUND) || (status && strcmp(status, "stopped") == 0);
         if (orphan && id) {
             log_kv("info", "removing a container no workload owns", {"container_id", id},
                    {"workload_id", workload_id ? workload_id : ""});
