@@ -7,6 +7,8 @@ restarted while containers run (adopted), the engine stopped and started, and th
 reaches the engine's inspect output, image list, env, labels, logs or agynd's log.
 """
 import json
+import os
+import subprocess
 import threading
 import time
 import unittest
@@ -131,6 +133,17 @@ class DockerRuntimeTest(unittest.TestCase):
         self.assertRegex(resp.body, r"^\d{4}-\d\d-\d\dT")
         self.assertEqual(self.logs(org, w, main["name"], "?tail=-2").status, 400)
         self.assertEqual(self.logs(org, w, "nope").status, 404)
+        # The CLI prints the same stream.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
+        env.update(AGYN_API_URL=f"http://127.0.0.1:{self.server.port}",
+                   AGYN_TOKEN=org.member.token)
+        cli_bin = os.environ.get("AGYN_CLI_BIN") or os.path.join(
+            os.path.dirname(os.environ["AGYND_BIN"]), "agyn")
+        cli = subprocess.run([cli_bin, "--org", org.ctx.id, "workloads", "logs", w["id"],
+                              "--tail", "5"], capture_output=True, text=True, env=env,
+                             timeout=30)
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        self.assertIn("hello-from-agent", cli.stdout)
         self.stop(org, w)
 
     def test_wrong_credential_fails_like_the_seed(self):
