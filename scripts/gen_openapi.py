@@ -111,7 +111,15 @@ SCHEMAS = {
                       "image_digest": {"type": ["string", "null"]},
                       "status": {"enum": ["waiting", "running", "terminated"]},
                       "reason": {"type": ["string", "null"], "description":
-                                 "ContainerCreating, ErrImagePull, ImagePullBackOff, ..."},
+                                 "ContainerCreating, ErrImagePull, ImagePullBackOff, "
+                                 "EngineUnavailable, CreateContainerError, RunContainerError, "
+                                 "Completed, Error, OOMKilled, ContainerMissing, Stopped"},
+                      "exit_code": {"type": "integer", "description":
+                                    "The process's exit code once terminated (docker runtime)."},
+                      "container_id": {"type": "string", "description":
+                                       "The engine's container id (docker runtime)."},
+                      "pull_progress": obj({"bytes_done": {"type": "integer"},
+                                            "bytes_total": {"type": "integer"}}),
                       "message": {"type": ["string", "null"]},
                       "credential": {"type": ["object", "null"], "properties": {
                           "image_pull_secret_id": UUID, "name": STR}},
@@ -119,7 +127,8 @@ SCHEMAS = {
                       "started_at": {"type": ["string", "null"]},
                       "finished_at": {"type": ["string", "null"]}}),
     "Workload": obj({**META, "agent_id": UUID,
-                     "status": {"enum": ["starting", "running", "stopping", "stopped", "failed"]},
+                     "status": {"enum": ["starting", "running", "stopping", "stopped",
+                                         "succeeded", "failed"]},
                      "failure_reason": {"type": ["string", "null"]},
                      "failure_message": {"type": ["string", "null"]},
                      "containers": {"type": "array", "items": ref("Container")}}),
@@ -264,6 +273,14 @@ PATHS[ORG + "/workloads"] = {
 PATHS[ORG + "/workloads/{id}"] = {"get": op("Get a workload", "member", 200, ref("Workload"))}
 PATHS[ORG + "/workloads/{id}/stop"] = {
     "post": op("Stop a workload", "member", 200, ref("Workload"))}
+PATHS[ORG + "/workloads/{id}/containers/{name}/logs"] = {
+    "get": op("A container's stdout and stderr (text/plain; streamed while following). "
+              "docker runtime only: 409 when the container has not run.", "member", 200,
+              params=[{"name": "name", "in": "path", "required": True, "schema": STR},
+                      {"name": "follow", "in": "query", "schema": {"type": "boolean"}},
+                      {"name": "tail", "in": "query", "schema": STR,
+                       "description": "Lines from the end (0..1000000) or all (default)."},
+                      {"name": "timestamps", "in": "query", "schema": {"type": "boolean"}}])}
 PATHS[ORG + "/events"] = {
     "get": op("Live events (text/event-stream): workload.created, workload.updated, "
               "workload.status_changed, image_pull_secret.*, attachment.*", "member", 200,

@@ -15,6 +15,8 @@
 #include "base/log.h"
 #include "core/byte_size.h"
 #include "core/duration.h"
+#include "api/log_stream.h"
+#include "runner/runtime_docker.h"
 #include "crypto/keyring.h"
 #include "net/egress.h"
 #include "runner/runner.h"
@@ -70,7 +72,15 @@ static void usage(FILE *out) {
             "  --runner-org-concurrency N   workloads of one organization started at once\n"
             "                               (default half of --runner-threads, at least 1);\n"
             "                               the others' workloads are started first\n"
-            "  --runtime NAME               runtime backend: pull-only (default)\n"
+            "  --runtime NAME               runtime backend: pull-only (default: pulls into\n"
+            "                               the content store, runs nothing) or docker\n"
+            "                               (runs the workloads with the Docker Engine API,\n"
+            "                               Docker or Podman)\n"
+            "  --docker-host unix:///PATH   the engine's socket (default $DOCKER_HOST, else\n"
+            "                               unix:///var/run/docker.sock)\n"
+            "  --docker-network NAME        the main container's network (default bridge;\n"
+            "                               none allowed); the others join its namespace\n"
+            "  --stop-grace DURATION        SIGTERM to SIGKILL on stop (default 10s)\n"
             "  --content-dir DIR            OCI image layout for pulled blobs\n"
             "                               (default DATA_DIR/content)\n"
             "  --registry-ca-file FILE      extra CA certificates for registries\n"
@@ -140,6 +150,9 @@ int cmd_serve(int argc, char **argv) {
                                             {"outbound-org-limit", required_argument, NULL, 1008},
                                             {"outbound-timeout", required_argument, NULL, 1009},
                                             {"egress-allow", required_argument, NULL, 1010},
+                                            {"docker-host", required_argument, NULL, 3001},
+                                            {"docker-network", required_argument, NULL, 3002},
+                                            {"stop-grace", required_argument, NULL, 3003},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct runner_config runner_config = {.threads = 4,
@@ -155,6 +168,7 @@ int cmd_serve(int argc, char **argv) {
     size_t insecure_count = 0;
     const char *egress_allow[EGRESS_ALLOW_MAX + 1] = {0};
     size_t egress_allow_count = 0;
+    struct runtime_docker_config docker_config = {0};
     struct agyn_error err = {0};
     int opt;
     optind = 1;
@@ -171,8 +185,20 @@ int cmd_serve(int argc, char **argv) {
         case 'R':
             runner_config.runtime = runtime_find(optarg);
             if (!runner_config.runtime) {
-                fprintf(stderr, "agynd serve: unknown --runtime \"%s\" (available: pull-only)\n",
+                fprintf(stderr,
+                        "agynd serve: unknown --runtime \"%s\" (available: pull-only, docker)\n",
                         optarg);
+                return 2;
+            }
+            break;
+        case 3001: docker_config.host = optarg; break;
+        case 3002: docker_config.network = optarg; break;
+        case 3003:
+            if (duration_parse_ms(optarg, "--stop-grace", &docker_config.stop_grace_ms, &err) !=
+                    0 ||
+                docker_config.stop_grace_ms <= 0) {
+                fprintf(stderr, "agynd serve: %s\n",
+                        err.message[0] ? err.message : "--stop-grace must be longer than 0");
                 return 2;
             }
             break;
@@ -312,6 +338,13 @@ int cmd_serve(int argc, char **argv) {
         return 2;
     }
 
+    if (runner_config.runtime == &runtime_docker &&
+        runtime_docker_configure(&docker_config, &err) != 0) {
+        fprintf(stderr, "agynd serve: %s\n", err.message);
+        return 2;
+    }
+    app.runtime = runner_config.runtime;
+
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
@@ -382,6 +415,7 @@ int cmd_serve(int argc, char **argv) {
     sigwait(&signals, &received);
     log_kv("info", "shutting down", {"signal", received == SIGINT ? "SIGINT" : "SIGTERM"});
     sse_stop();
+    log_stream_stop_all();
     outbound_pool_stop(app.outbound); /* waiting requests are answered, workers joined */
     api_server_stop(server, 5000);
     outbound_pool_free(app.outbound);

@@ -34,6 +34,8 @@ static inline int app_config_is_https(const struct app_config *config) {
     return config->tls_cert[0] || strncasecmp(config->public_url, "https://", 8) == 0;
 }
 
+struct runtime_backend;
+
 struct app {
     struct app_config config;
     struct store *store;
@@ -41,6 +43,7 @@ struct app {
     struct resolve_context resolve; /* store + keyring, for opening stored credentials */
     struct registry_client *registry; /* for verify; shared with the runner */
     struct outbound_pool *outbound;   /* runs verify and test off the HTTP threads */
+    const struct runtime_backend *runtime; /* the runner's; /readyz asks whether it is ready */
 };
 
 #endif

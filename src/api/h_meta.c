@@ -4,6 +4,7 @@
 #include "api/auth.h"
 #include "api/embedded.h"
 #include "api/handlers.h"
+#include "runner/runtime.h"
 
 HANDLER(h_healthz) {
     return respond_json(res, 200, json_pack("{s:s}", "status", "ok"));
@@ -12,6 +13,9 @@ HANDLER(h_healthz) {
 HANDLER(h_readyz) {
     if (store_ping(req->app->store, err) != 0)
         return agyn_fail(err, AGYN_UNAVAILABLE, "database", "database not ready: %s",
+                         err->message);
+    if (req->app->runtime && req->app->runtime->ready && !req->app->runtime->ready(err))
+        return agyn_fail(err, AGYN_UNAVAILABLE, "runtime", "container engine not ready: %s",
                          err->message);
     return respond_json(res, 200, json_pack("{s:s}", "status", "ready"));
 }

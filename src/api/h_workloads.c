@@ -8,8 +8,8 @@
 #include "store/event_log.h"
 #include "store/tables.h"
 
-static const char *const STATUSES[] = {"starting", "running", "stopping", "stopped", "failed",
-                                       NULL};
+static const char *const STATUSES[] = {"starting",  "running", "stopping", "stopped",
+                                       "succeeded", "failed",  NULL};
 
 HANDLER(h_workloads_create) {
     static const char *const fields[] = {"agent_id", NULL};
@@ -37,7 +37,8 @@ HANDLER(h_workloads_list) {
             known |= strcmp(STATUSES[i], status) == 0;
         if (!known)
             return agyn_fail(err, AGYN_INVALID_ARGUMENT, "status",
-                             "status must be starting, running, stopping, stopped or failed");
+                             "status must be starting, running, stopping, stopped, succeeded "
+                             "or failed");
         filters[count++] = (struct store_filter){"status", status};
     }
     struct store_query query = {.filters = filters, .filter_count = count};

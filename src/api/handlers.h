@@ -74,6 +74,7 @@ HANDLER(h_workloads_create);
 HANDLER(h_workloads_list);
 HANDLER(h_workloads_get);
 HANDLER(h_workloads_stop);
+HANDLER(h_workload_logs);
 HANDLER(h_events);
 HANDLER(h_metrics);
 HANDLER(h_image_pull_secrets_verify);

@@ -89,6 +89,8 @@ const struct route API_ROUTES[] = {
     {"GET", ORG "/workloads", h_workloads_list, ACCESS_MEMBER, NULL},
     {"GET", ORG "/workloads/{id}", h_workloads_get, ACCESS_MEMBER, "workload"},
     {"POST", ORG "/workloads/{id}/stop", h_workloads_stop, ACCESS_MEMBER, "workload"},
+    {"GET", ORG "/workloads/{id}/containers/{name}/logs", h_workload_logs, ACCESS_MEMBER,
+     "workload"},
     {"GET", ORG "/events", h_events, ACCESS_MEMBER, NULL},
     {"GET", "/metrics", h_metrics, ACCESS_PUBLIC, NULL},
 

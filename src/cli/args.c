@@ -123,8 +123,15 @@ int args_parse(struct cli *cli, int argc, char **argv, const char *const *spec, 
             bool takes_value = len > 0 && (*s)[len - 1] == '=';
             char name[48];
             snprintf(name, sizeof name, "%.*s", (int)(takes_value ? len - 1 : len), *s);
+            /* "follow|f": --follow, also -f */
+            char short_name = 0;
+            char *bar = strchr(name, '|');
+            if (bar) {
+                short_name = bar[1];
+                *bar = '\0';
+            }
             const char *value = NULL;
-            m = match_flag(argc, argv, &i, name, 0, takes_value, &value);
+            m = match_flag(argc, argv, &i, name, short_name, takes_value, &value);
             if (m < 0)
                 return CLI_USAGE;
             if (m == 0)

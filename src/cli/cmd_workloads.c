@@ -128,9 +128,10 @@ static int workloads_get(struct cli *cli, const struct args *a, const void *data
     return rc;
 }
 
-static const char *const STARTED[] = {"running", "failed", "stopping", "stopped", NULL};
-static const char *const RUNNING[] = {"running", NULL};
-static const char *const ENDED[] = {"stopped", "failed", NULL};
+static const char *const STARTED[] = {"running",  "succeeded", "failed",
+                                      "stopping", "stopped",   NULL};
+static const char *const RUNNING[] = {"running", "succeeded", NULL};
+static const char *const ENDED[] = {"stopped", "succeeded", "failed", NULL};
 
 static int workloads_start(struct cli *cli, const struct args *a, const void *data) {
     char agent[AGYN_UUID_LEN + 1];
@@ -177,14 +178,59 @@ static int workloads_stop(struct cli *cli, const struct args *a, const void *dat
     return CLI_OK;
 }
 
+/* Prints each line of a container's log as it arrives. */
+static void print_log_line(const char *line, void *ctx) {
+    (void)ctx;
+    puts(line);
+    fflush(stdout);
+}
+
+/* The workload's main container (the first), or NULL. */
+static const char *main_container(const json_t *workload) {
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(workload, "containers"), 0), "name"));
+}
+
+static int workloads_logs(struct cli *cli, const struct args *a, const void *data) {
+    char id[AGYN_UUID_LEN + 1];
+    json_t *workload = NULL;
+    int rc = crud_resolve(cli, &WORKLOADS, a->pos[0], id);
+    if (rc == CLI_OK && a->npos < 2)
+        rc = get_workload(cli, id, &workload);
+    const char *name = a->npos >= 2 ? a->pos[1] : main_container(workload);
+    if (rc == CLI_OK && !name) {
+        fprintf(stderr, "agyn: workload %s has no containers\n", id);
+        rc = CLI_FAIL;
+    }
+    const char *tail = args_get(a, "tail");
+    char *escaped = rc == CLI_OK ? http_escape(cli, name) : NULL;
+    char *tail_escaped = rc == CLI_OK && tail ? http_escape(cli, tail) : NULL;
+    char *path = escaped ? org_path(cli, &rc, "/workloads/%s/containers/%s/logs?follow=%s"
+                                              "&timestamps=%s%s%s",
+                                    id, escaped, args_has(a, "follow") ? "true" : "false",
+                                    args_has(a, "timestamps") ? "true" : "false",
+                                    tail ? "&tail=" : "", tail_escaped ? tail_escaped : "")
+                         : NULL;
+    free(escaped);
+    free(tail_escaped);
+    json_decref(workload);
+    if (!path)
+        return rc == CLI_OK ? CLI_FAIL : rc;
+    bool interrupted = false;
+    int sent = http_stream(cli, path, NULL, print_log_line, NULL, &interrupted);
+    free(path);
+    return sent == 0 ? CLI_OK : CLI_FAIL;
+}
+
 static const char *const LIST_FLAGS[] = {"agent=", "status=", NULL};
+static const char *const LOGS_FLAGS[] = {"follow|f", "tail=", "timestamps", NULL};
 static const char *const WAIT_FLAGS[] = {"agent=", "wait", "timeout=", NULL};
 static const char *const STOP_FLAGS[] = {"wait", "timeout=", NULL};
 
 const struct verb WORKLOAD_VERBS[] = {
     {"list", "[--agent ID|NAME] [--status STATUS]", "List workloads",
      "  --agent ID|NAME    only this agent's\n"
-     "  --status STATUS    starting, running, stopping, stopped or failed\n",
+     "  --status STATUS    starting, running, stopping, stopped, succeeded or failed\n",
      LIST_FLAGS, 0, 0, workloads_list, NULL},
     {"get", "ID", "Show a workload and its containers (status, reason, credential used)", NULL,
      NULL, 1, 1, workloads_get, NULL},
@@ -199,6 +245,13 @@ const struct verb WORKLOAD_VERBS[] = {
      "  --wait               wait until it has stopped\n"
      "  --timeout SECONDS    how long --wait waits (default 120)\n",
      STOP_FLAGS, 1, 1, workloads_stop, NULL},
+    {"logs", "WORKLOAD [CONTAINER] [-f] [--tail N] [--timestamps]",
+     "Print a container's stdout and stderr (docker runtime)",
+     "  CONTAINER          the container's name (default: the main container)\n"
+     "  -f, --follow       keep printing as the container writes, until it ends\n"
+     "  --tail N           only the last N lines\n"
+     "  --timestamps       prefix each line with the engine's time stamp\n",
+     LOGS_FLAGS, 1, 2, workloads_logs, NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 

@@ -246,7 +246,7 @@ static int check_image_size(const struct registry_client *client, const struct d
 }
 
 static int pull_image(struct registry_client *client, struct registry_session *s,
-                      const struct image_ref *ref, struct pull_result *result,
+                      const struct image_ref *ref, bool fetch_blobs, struct pull_result *result,
                       enum pull_failure *failure, struct agyn_error *err) {
     struct fetched_manifest top, platform;
     memset(&platform, 0, sizeof platform);
@@ -272,6 +272,8 @@ static int pull_image(struct registry_client *client, struct registry_session *s
         result->blobs_total = (int)count;
         rc = check_image_size(client, blobs, count, &result->bytes_total, failure, err);
     }
+    if (rc == 0 && !fetch_blobs)
+        goto done; /* authorized: the manifest answered to this credential */
     if (rc == 0) {
         struct blob_fetch_stats stats;
         rc = blob_fetch_all(s, client->store, ref->repository, blobs, count,
@@ -285,6 +287,7 @@ static int pull_image(struct registry_client *client, struct registry_session *s
         rc = store_manifest(client, image, failure, err);
     if (rc == 0 && is_index)
         rc = store_manifest(client, &top, failure, err);
+done:
     free(blobs);
     fetched_manifest_free(&platform);
     fetched_manifest_free(&top);
@@ -297,10 +300,10 @@ int registry_pull(struct registry_client *client, const struct image_ref *ref,
     return registry_pull_cancellable(client, ref, auth, NULL, NULL, result, failure, err);
 }
 
-int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
-                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                              void *ctx, struct pull_result *result,
-                              enum pull_failure *failure, struct agyn_error *err) {
+static int pull_or_authorize(struct registry_client *client, const struct image_ref *ref,
+                             const struct registry_auth *auth, bool fetch_blobs,
+                             int (*cancelled)(void *ctx), void *ctx, struct pull_result *result,
+                             enum pull_failure *failure, struct agyn_error *err) {
     enum pull_failure ignored;
     struct pull_result unused;
     failure = failure ? failure : &ignored;
@@ -323,9 +326,23 @@ int registry_pull_cancellable(struct registry_client *client, const struct image
     int rc = registry_session_open(&session, &policy, client->tokens, image_ref_api_host(ref),
                                    ref->repository, auth, failure, err);
     if (rc == 0)
-        rc = pull_image(client, &session, ref, result, failure, err);
+        rc = pull_image(client, &session, ref, fetch_blobs, result, failure, err);
     registry_session_close(&session, rc != 0 ? err : NULL);
     return rc;
+}
+
+int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
+                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
+                              void *ctx, struct pull_result *result,
+                              enum pull_failure *failure, struct agyn_error *err) {
+    return pull_or_authorize(client, ref, auth, true, cancelled, ctx, result, failure, err);
+}
+
+int registry_authorize_cancellable(struct registry_client *client, const struct image_ref *ref,
+                                   const struct registry_auth *auth, int (*cancelled)(void *ctx),
+                                   void *ctx, struct pull_result *result,
+                                   enum pull_failure *failure, struct agyn_error *err) {
+    return pull_or_authorize(client, ref, auth, false, cancelled, ctx, result, failure, err);
 }
 
 int registry_login(struct registry_client *client, const char *registry_host,

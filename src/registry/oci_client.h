@@ -75,6 +75,15 @@ int registry_pull_cancellable(struct registry_client *client, const struct image
                               void *ctx, struct pull_result *result,
                               enum pull_failure *failure, struct agyn_error *err);
 
+/* registry_pull_cancellable without the blobs: the manifest (and the platform manifest of an
+ * index) is fetched with this call's credential and its size checked, nothing is stored.
+ * result->manifest_digest is the authorized platform manifest; an engine then pulls it by
+ * that digest. */
+int registry_authorize_cancellable(struct registry_client *client, const struct image_ref *ref,
+                                   const struct registry_auth *auth, int (*cancelled)(void *ctx),
+                                   void *ctx, struct pull_result *result,
+                                   enum pull_failure *failure, struct agyn_error *err);
+
 /* Checks a credential: /v2/ ping, then the Basic check or the token exchange (scope
  * repository:<repository>:pull when repository is not NULL). */
 int registry_login(struct registry_client *client, const char *registry_host,

@@ -236,8 +236,13 @@ static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
     memset(result, 0, sizeof *result);
     *failure = PULL_OK;
     int64_t start = clock_monotonic_us();
-    int rc = registry_pull_cancellable(watch->runner->registry, ref, auth, pull_cancelled, watch,
-                                       result, failure, err);
+    /* With an engine that pulls, the runner only authorizes: the manifest with this
+     * container's credential, every start, cached or not. */
+    int rc = watch->runner->config.runtime->engine_pulls
+                 ? registry_authorize_cancellable(watch->runner->registry, ref, auth,
+                                                  pull_cancelled, watch, result, failure, err)
+                 : registry_pull_cancellable(watch->runner->registry, ref, auth, pull_cancelled,
+                                             watch, result, failure, err);
     if (rc != 0 && watch->expired) { /* say which deadline, instead of "pull cancelled" */
         char why[320];
         pull_deadline_describe(&watch->deadline, result->bytes_received, result->bytes_total, why,
@@ -329,6 +334,7 @@ static enum pull_outcome fail_workload(struct runner *runner, json_t *workload,
 struct container_plan {
     struct image_ref ref;
     struct pull_credentials credentials;
+    const struct pull_credential *used; /* the one that authorized the image; NULL: anonymous */
 };
 
 static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
@@ -391,6 +397,7 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
                                 used ? json_pack("{s:s, s:s}", "image_pull_secret_id",
                                                  used->secret_id, "name", used->name)
                                      : json_null());
+            plan->used = used;
             outcome = PULL_DONE;
             break;
         }
@@ -418,9 +425,10 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
 static void finish_stop(struct runner *runner, json_t *workload, const char *previous) {
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
-    size_t i;
-    json_t *container;
-    json_array_foreach(json_object_get(workload, "containers"), i, container) {
+    json_t *containers = json_object_get(workload, "containers");
+    /* The pod's other containers first: they live in the main container's network. */
+    for (size_t i = json_array_size(containers); i-- > 0;) {
+        json_t *container = json_array_get(containers, i);
         struct agyn_error ignored;
         runner->config.runtime->stop_container(workload, container, &ignored);
         set_text(container, "status", "terminated");
@@ -439,6 +447,97 @@ static int64_t start_grace_end(struct runner *runner, const json_t *workload) {
     int64_t now_unix = clock_now_unix_ms(), now = clock_monotonic_ms(), created = now_unix;
     clock_parse_rfc3339(text(workload, "created_at"), &created);
     return pull_deadline_grace_end(created, runner->config.start_grace_ms, now_unix, now);
+}
+
+static void report_progress(void *ctx, unsigned long long done, unsigned long long total) {
+    json_t *container = ctx;
+    json_object_set_new(container, "pull_progress",
+                        json_pack("{s:I, s:I}", "bytes_done", (json_int_t)done, "bytes_total",
+                                  (json_int_t)total));
+}
+
+static enum pull_outcome fail_start(struct runner *runner, json_t *workload, json_t *container,
+                                    const char *reason, const char *failure_reason,
+                                    const char *message) {
+    set_text(container, "reason", reason);
+    set_text(container, "message", message);
+    set_text(workload, "status", "failed");
+    set_text(workload, "failure_reason", failure_reason);
+    set_text(workload, "failure_message", message);
+    return save(runner, workload, "starting") == 1 ? PULL_STOPPED : PULL_WORKLOAD_FAILED;
+}
+
+/* Hands each container to the runtime, main first, with the credential that authorized its
+ * image. An engine that cannot be reached is waited for with back-off (EngineUnavailable);
+ * an engine pull failure is retried with back-off until the start grace ends. */
+static enum pull_outcome start_containers(struct runner *runner, json_t *workload,
+                                          struct container_plan *plans, int64_t grace_end_ms) {
+    const char *workload_id = text(workload, "id");
+    size_t i;
+    json_t *container;
+    json_array_foreach(json_object_get(workload, "containers"), i, container) {
+        long long backoff = runner->config.backoff_initial_ms;
+        for (;;) {
+            if (stop_requested(runner, workload_id))
+                return PULL_STOPPED;
+            const struct pull_credential *used = plans[i].used;
+            struct runtime_start start = {.username = used ? used->username : NULL,
+                                          .password = used ? used->password : NULL,
+                                          .on_progress = report_progress,
+                                          .progress_ctx = container};
+            struct agyn_error err = {0};
+            enum runtime_failure failure = RUNTIME_OK;
+            if (runner->config.runtime->start_container(workload, container, &start, &failure,
+                                                        &err) == 0)
+                break;
+            char message[1400];
+            if (failure == RUNTIME_PULL_FAILED && used)
+                snprintf(message, sizeof message, "pulling \"%s\" with image pull secret \"%s\": %s",
+                         text(container, "image"), used->name, err.message);
+            else if (failure == RUNTIME_PULL_FAILED)
+                snprintf(message, sizeof message, "pulling \"%s\" anonymously: %s",
+                         text(container, "image"), err.message);
+            else
+                snprintf(message, sizeof message, "%s", err.message);
+            if (failure == RUNTIME_CREATE_FAILED)
+                return fail_start(runner, workload, container, "CreateContainerError",
+                                  FAILURE_CONTAINER_CREATE, message);
+            if (failure == RUNTIME_START_FAILED)
+                return fail_start(runner, workload, container, "RunContainerError",
+                                  FAILURE_CONTAINER_START, message);
+            bool unavailable = failure == RUNTIME_UNAVAILABLE;
+            long long remaining = grace_end_ms - clock_monotonic_ms();
+            if (!unavailable && (failure != RUNTIME_PULL_FAILED || remaining <= 0))
+                return fail_start(runner, workload, container,
+                                  failure == RUNTIME_PULL_FAILED ? "ImagePullBackOff"
+                                                                 : "StartError",
+                                  failure == RUNTIME_PULL_FAILED ? FAILURE_IMAGE_PULL
+                                                                 : FAILURE_START,
+                                  message);
+            set_text(container, "reason", unavailable ? "EngineUnavailable" : "ErrImagePull");
+            set_text(container, "message", message);
+            if (save(runner, workload, "starting") == 1)
+                return PULL_STOPPED;
+            if (!unavailable) {
+                set_text(container, "reason", "ImagePullBackOff");
+                if (save(runner, workload, "starting") == 1)
+                    return PULL_STOPPED;
+            }
+            if (atomic_load(&runner->stopping))
+                return PULL_STOPPED;
+            long long wait = unavailable || backoff < remaining ? backoff : remaining;
+            backoff_sleep(runner, workload_id, wait);
+            backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
+                                                                   : backoff * 2;
+        }
+        char now[RFC3339_LEN];
+        clock_now_rfc3339(now);
+        set_text(container, "status", "running");
+        set_text(container, "reason", NULL);
+        set_text(container, "message", NULL);
+        set_text(container, "started_at", now);
+    }
+    return PULL_DONE;
 }
 
 static void run_workload(struct runner *runner, json_t *row) {
@@ -462,28 +561,11 @@ static void run_workload(struct runner *runner, json_t *row) {
             break;
         outcome = pull_container(runner, workload, container, &plans[i], grace_end_ms);
     }
+    if (outcome == PULL_DONE)
+        outcome = start_containers(runner, workload, plans, grace_end_ms);
     for (i = 0; i < planned; i++)
         pull_credentials_free(&plans[i].credentials);
     free(plans);
-    if (outcome == PULL_DONE) {
-        char now[RFC3339_LEN];
-        clock_now_rfc3339(now);
-        json_array_foreach(json_object_get(workload, "containers"), i, container) {
-            struct agyn_error err = {0};
-            if (runner->config.runtime->start_container(workload, container, &err) != 0) {
-                set_text(container, "reason", "StartError");
-                set_text(container, "message", err.message);
-                set_text(workload, "status", "failed");
-                set_text(workload, "failure_reason", FAILURE_START);
-                set_text(workload, "failure_message", err.message);
-                outcome = save(runner, workload, "starting") == 1 ? PULL_STOPPED
-                                                                  : PULL_WORKLOAD_FAILED;
-                break;
-            }
-            set_text(container, "status", "running");
-            set_text(container, "started_at", now);
-        }
-    }
     if (outcome == PULL_DONE) {
         set_text(workload, "status", "running");
         if (save(runner, workload, "starting") == 1)
@@ -570,6 +652,11 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
     metrics_describe("agyn_credential_resolutions_total", "counter",
                      "Image pull secret password resolutions by source and result.");
     release_stale_claims(runner);
+    if (runner->config.runtime->watch &&
+        runner->config.runtime->watch(resolve->store, err) != 0) {
+        free(runner);
+        return -1;
+    }
     runner->threads = calloc((size_t)runner->config.threads, sizeof *runner->threads);
     int started = 0;
     while (runner->threads && started < runner->config.threads &&
@@ -577,6 +664,8 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
         started++;
     runner->config.threads = started; /* runner_stop joins only the threads that exist */
     if (started == 0) {
+        if (runner->config.runtime->unwatch)
+            runner->config.runtime->unwatch();
         free(runner->threads);
         free(runner);
         return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot start the runner's worker threads");
@@ -592,6 +681,8 @@ void runner_stop(struct runner *runner) {
     event_log_notify();
     for (int i = 0; i < runner->config.threads; i++)
         pthread_join(runner->threads[i], NULL);
+    if (runner->config.runtime->unwatch)
+        runner->config.runtime->unwatch();
     free(runner->threads);
     free(runner);
 }

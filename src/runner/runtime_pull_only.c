@@ -4,7 +4,10 @@
 
 #include "runner/runtime.h"
 
-static int pull_only_start(const json_t *workload, json_t *container, struct agyn_error *err) {
+static int pull_only_start(const json_t *workload, json_t *container,
+                           const struct runtime_start *start, enum runtime_failure *failure,
+                           struct agyn_error *err) {
+    *failure = RUNTIME_OK;
     return 0;
 }
 
@@ -14,6 +17,7 @@ static int pull_only_stop(const json_t *workload, json_t *container, struct agyn
 
 const struct runtime_backend runtime_pull_only = {
     .name = "pull-only",
+    .engine_pulls = false,
     .start_container = pull_only_start,
     .stop_container = pull_only_stop,
 };
@@ -21,5 +25,7 @@ const struct runtime_backend runtime_pull_only = {
 const struct runtime_backend *runtime_find(const char *name) {
     if (!name || strcmp(name, runtime_pull_only.name) == 0)
         return &runtime_pull_only;
+    if (strcmp(name, runtime_docker.name) == 0)
+        return &runtime_docker;
     return NULL;
 }

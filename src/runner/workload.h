@@ -11,6 +11,8 @@
 
 #define FAILURE_IMAGE_PULL "image_pull_failed"
 #define FAILURE_START "start_failed"
+#define FAILURE_CONTAINER_CREATE "container_create_failed"
+#define FAILURE_CONTAINER_START "container_start_failed"
 
 /* The public JSON of a workload row: containers parsed, internal columns dropped. */
 json_t *workload_view(const json_t *row);

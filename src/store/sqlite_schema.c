@@ -95,5 +95,18 @@ const char *const SQLITE_MIGRATIONS[] = {
     "token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,"
     " session_hash TEXT NOT NULL UNIQUE, csrf_token TEXT NOT NULL, expires_at TEXT NOT NULL);",
 
+    /* 5: workloads that ran to the end (the docker runtime): status 'succeeded'. */
+    "CREATE TABLE workloads_v5 (" COMMON IN_ORG
+    "agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,"
+    " status TEXT NOT NULL CHECK (status IN ('starting', 'running', 'stopping', 'stopped',"
+    " 'succeeded', 'failed')),"
+    " failure_reason TEXT, failure_message TEXT, containers TEXT NOT NULL DEFAULT '[]',"
+    " stop_requested INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, claimed_at TEXT);"
+    "INSERT INTO workloads_v5 SELECT * FROM workloads;"
+    "DROP TABLE workloads;"
+    "ALTER TABLE workloads_v5 RENAME TO workloads;"
+    "CREATE INDEX workloads_org ON workloads (organization_id, seq);"
+    "CREATE INDEX workloads_unclaimed ON workloads (status, claimed_by);",
+
     NULL,
 };

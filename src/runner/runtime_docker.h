@@ -1,0 +1,22 @@
+/* runtime_docker.h — settings of the `docker` runtime (Docker Engine API over a Unix socket,
+ * Docker or Podman), given once at startup before the runner starts. */
+#ifndef AGYN_RUNNER_RUNTIME_DOCKER_H
+#define AGYN_RUNNER_RUNTIME_DOCKER_H
+
+#include "core/error.h"
+
+struct runtime_docker_config {
+    const char *host;        /* "unix:///var/run/docker.sock"; NULL: $DOCKER_HOST, else that */
+    const char *network;     /* the main container's network; NULL = "bridge" */
+    long long stop_grace_ms; /* SIGTERM to SIGKILL on stop; 0 = 10 s */
+};
+
+int runtime_docker_configure(const struct runtime_docker_config *config, struct agyn_error *err);
+const char *runtime_docker_network(void);
+long long runtime_docker_stop_grace_ms(void);
+
+/* Stops (grace, then kill) and removes one engine container by id or name; a container that
+ * is already gone is fine. */
+int runtime_docker_remove(const char *id_or_name, long long grace_ms, struct agyn_error *err);
+
+#endif
