@@ -45,7 +45,7 @@ static void usage(FILE *out) {
             "                        (env AGYN_METRICS_TOKEN)\n"
             "  --max-connections-per-client N  open connections one client address may\n"
             "                        hold (default 128)\n"
-            "  --outbound-threads N  threads running verify and provider tests (default 4)\n"
+            "  --outbound-threads N  threads running verify and provider tests (default 8)\n"
             "  --outbound-org-limit N  such checks of one organization running at once\n"
             "                        (default 2; 4 times as many may wait)\n"
             "  --outbound-timeout DUR  deadline of one such check, from its request\n"

@@ -31,7 +31,7 @@ void config_defaults(struct app_config *config) {
                  getenv("AGYN_KEYRING_FILE"));
     config->http_threads = 4;
     config->max_connections_per_client = 128;
-    config->outbound = (struct outbound_config){.threads = 4, .org_running = 2, .org_queued = 8,
+    config->outbound = (struct outbound_config){.threads = 8, .org_running = 2, .org_queued = 8,
                                                 .timeout_ms = 15000};
     snprintf(config->metrics_token, sizeof config->metrics_token, "%s",
              env_or("AGYN_METRICS_TOKEN", ""));

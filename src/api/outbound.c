@@ -14,7 +14,7 @@
 #include "core/names.h"
 #include "net/egress.h"
 
-#define DEFAULT_THREADS 4
+#define DEFAULT_THREADS 8
 #define DEFAULT_ORG_RUNNING 2
 #define DEFAULT_ORG_QUEUED 8
 #define DEFAULT_TIMEOUT_MS 15000
@@ -51,6 +51,7 @@ struct outbound_pool {
     bool stopping;
     pthread_t *workers;
     int worker_count;
+    int idle_workers; /* waiting for a job, this one included while it chooses */
     pthread_t watcher;
     bool watcher_started;
 };
@@ -165,13 +166,26 @@ int outbound_submit(struct outbound_pool *pool, struct outbound_job *job, struct
     return rc;
 }
 
-/* The oldest queued job whose organization is under its running limit; pool->lock held. */
+/* The next job to run, pool->lock held: of the queued jobs whose organization is under its
+ * running limit, one of the organization with the fewest running jobs (the oldest among
+ * those). An organization that already runs a job gets a second worker only while another
+ * worker stays idle, so an organization with nothing running always finds a free worker
+ * unless every worker runs a job of a different organization. */
 static struct outbound_job *next_runnable(struct outbound_pool *pool) {
-    for (struct outbound_job *j = pool->jobs; j; j = j->next)
-        if (j->state == JOB_QUEUED &&
-            org_count(pool, j->org_id, JOB_RUNNING) < pool->config.org_running)
-            return j;
-    return NULL;
+    struct outbound_job *best = NULL;
+    int best_running = 0;
+    for (struct outbound_job *j = pool->jobs; j; j = j->next) {
+        if (j->state != JOB_QUEUED)
+            continue;
+        int running = org_count(pool, j->org_id, JOB_RUNNING);
+        if (running >= pool->config.org_running || (running > 0 && pool->idle_workers < 2))
+            continue;
+        if (!best || running < best_running) {
+            best = j;
+            best_running = running;
+        }
+    }
+    return best;
 }
 
 static void unlink_job(struct outbound_pool *pool, struct outbound_job *job) {
@@ -187,8 +201,10 @@ static void *worker_main(void *cls) {
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         struct outbound_job *job = NULL;
+        pool->idle_workers++;
         while (!pool->stopping && !(job = next_runnable(pool)))
             pthread_cond_wait(&pool->work, &pool->lock);
+        pool->idle_workers--;
         if (pool->stopping)
             break;
         job->state = JOB_RUNNING;

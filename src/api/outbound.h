@@ -31,7 +31,7 @@ struct outbound_pool;
 struct outbound_job;
 
 struct outbound_config {
-    int threads;        /* workers; 0 = 4 */
+    int threads;        /* workers; 0 = 8 */
     int org_running;    /* jobs of one organization running at once; 0 = 2 */
     int org_queued;     /* jobs of one organization waiting; 0 = 8 */
     int64_t timeout_ms; /* deadline of a job from its submission; 0 = 15000 */

@@ -5,10 +5,12 @@
  * request with its id, route, status and duration.
  *
  * Limits against exhaustion by clients that never finish: a connection is closed after
- * IDLE_TIMEOUT_S without progress, a body must arrive within BODY_DEADLINE_MS, one client
- * address holds at most max_connections_per_client connections, each connection's header
- * memory is capped by libmicrohttpd's per-connection pool, and the bodies held at once are
- * capped by BODIES_HELD_MAX. */
+ * IDLE_TIMEOUT_S without progress, a request's headers must arrive within HEADER_DEADLINE_MS
+ * (header_deadline.c), a body within BODY_DEADLINE_MS, one client address holds at most
+ * max_connections_per_client connections, each connection's header memory is capped by
+ * libmicrohttpd's per-connection pool, and the bodies held at once are capped by
+ * BODIES_HELD_MAX. Only sign-in takes a body without a token: UNAUTHENTICATED_BODY_MAX bytes,
+ * from a budget of its own; any other unauthenticated body is refused unread. */
 #include "api/server.h"
 
 #include <arpa/inet.h>
@@ -28,6 +30,7 @@
 
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "api/header_deadline.h"
 #include "api/request.h"
 #include "api/router.h"
 #include "api/session.h"
@@ -45,6 +48,9 @@
 #define IDLE_TIMEOUT_S 10u                  /* no byte in either direction for this long */
 #define STREAM_IDLE_TIMEOUT_S 60u           /* event streams write a heartbeat every 15 s */
 #define CONNECTION_MEMORY (32u * 1024)      /* headers of one connection */
+#define HEADER_DEADLINE_MS 10000            /* a request's headers must arrive within this */
+#define UNAUTHENTICATED_BODY_MAX 4096u      /* sign-in, the one route that takes a body unsigned */
+#define UNAUTHENTICATED_HELD_MAX (1024u * 1024) /* all sign-in bodies buffered at once */
 
 struct api_server {
     struct MHD_Daemon *daemon;
@@ -52,6 +58,7 @@ struct api_server {
     struct app *app;
     char *tls_cert_pem, *tls_key_pem;
     size_t tls_key_len;
+    int watching_headers; /* header_deadline started for this server */
 };
 
 /* Per connection and request, from the first header callback to the completion callback. */
@@ -59,6 +66,8 @@ struct request_context {
     char *body;
     size_t body_len;
     size_t body_held; /* counted in bodies_held */
+    int unauthenticated;          /* a sign-in body: UNAUTHENTICATED_BODY_MAX, its own budget */
+    size_t unauthenticated_held; /* counted in unauthenticated_held */
     int too_large;
     int64_t started_us;
     int metrics_only; /* arrived on the --metrics-listen address */
@@ -73,6 +82,7 @@ struct request_context {
 };
 
 static _Atomic size_t bodies_held;
+static _Atomic size_t unauthenticated_held; /* sign-in bodies, before any token is known */
 
 const char *request_query(const struct api_request *req, const char *name) {
     return MHD_lookup_connection_value((struct MHD_Connection *)req->connection,
@@ -518,6 +528,54 @@ static int request_has_body(struct MHD_Connection *connection) {
                                        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
+/* libmicrohttpd's socket context of the connection: its header_deadline watch. */
+static void *socket_watch(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        header_deadline_closed(socket_context);
+        return;
+    }
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info)
+        header_deadline_opened(socket_context, info->connect_fd);
+}
+
+/* A body on a route that needs no token. Only sign-in takes one, small and from a budget of
+ * its own; everywhere else a body is refused before a byte of it is read. */
+static enum MHD_Result unauthenticated_body(struct MHD_Connection *connection, const char *url,
+                                            const char *method, struct request_context *ctx) {
+    struct agyn_error err = {0};
+    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!ctx->metrics_only && strcmp(method, "POST") == 0 &&
+        strcmp(url, "/api/v1/session") == 0) {
+        if (!length || strtoull(length, NULL, 10) <= UNAUTHENTICATED_BODY_MAX) {
+            ctx->unauthenticated = 1;
+            return MHD_YES;
+        }
+        agyn_fail(&err, AGYN_PAYLOAD_TOO_LARGE, NULL, "a sign-in body is at most %u bytes",
+                  UNAUTHENTICATED_BODY_MAX);
+        ctx->route = "/api/v1/session";
+    } else if (!ctx->metrics_only && is_console_path(url) && strcmp(method, "GET") != 0 &&
+               strcmp(method, "HEAD") != 0) {
+        agyn_fail(&err, AGYN_METHOD_NOT_ALLOWED, NULL, "the Console only answers GET");
+        ctx->route = "console";
+    } else {
+        agyn_fail(&err, AGYN_PAYLOAD_TOO_LARGE, NULL, "%s %s takes no request body", method,
+                  ctx->metrics_only ? "/metrics" : url);
+    }
+    struct api_response res = {0};
+    error_response(&res, &err);
+    return finish(connection, method, url, ctx, &res);
+}
+
 /* First call for a request: its headers are in, its body is not read yet. Authenticates now;
  * a request that fails is answered at once, so that no unauthenticated body is ever read. */
 static enum MHD_Result on_headers(struct api_server *server, struct MHD_Connection *connection,
@@ -533,8 +591,11 @@ static enum MHD_Result on_headers(struct api_server *server, struct MHD_Connecti
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > MAX_BODY)
         ctx->too_large = 1;
-    if (ctx->metrics_only || !request_has_body(connection))
+    header_deadline_headers_in(socket_watch(connection));
+    if (!request_has_body(connection))
         return MHD_YES; /* nothing to protect: authenticate when dispatching */
+    if (ctx->metrics_only || !needs_authentication(method, url))
+        return unauthenticated_body(connection, url, method, ctx);
     authenticate(server, connection, method, url, ctx);
     ctx->auth_rc = ctx->auth_rc ? ctx->auth_rc : 1; /* 1: authenticated early, fine */
     /* An authenticated client's oversized body is read and dropped (it then gets its 413); an
@@ -556,6 +617,14 @@ static enum MHD_Result on_body(struct MHD_Connection *connection, struct request
     if (clock_monotonic_us() - ctx->started_us > (int64_t)BODY_DEADLINE_MS * 1000) {
         log_kv("warn", "request body too slow", {"request_id", ctx->request_id});
         return MHD_NO;
+    }
+    if (ctx->unauthenticated) { /* sign-in: small, from its own budget, never read past */
+        if (ctx->body_len + *size > UNAUTHENTICATED_BODY_MAX)
+            return MHD_NO;
+        size_t held = atomic_fetch_add(&unauthenticated_held, *size) + *size;
+        ctx->unauthenticated_held += *size;
+        if (held > UNAUTHENTICATED_HELD_MAX)
+            return MHD_NO;
     }
     if (!ctx->too_large && ctx->body_len + *size > MAX_BODY)
         ctx->too_large = 1;
@@ -603,6 +672,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
     struct api_response res = {0};
     if (ctx->job) { /* resumed: the outbound job is done or its deadline passed */
+        MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, IDLE_TIMEOUT_S);
         deferred_response(ctx, &res);
         return finish(connection, method, url, ctx, &res);
     }
@@ -638,6 +708,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     if (!ctx)
         return;
     atomic_fetch_sub(&bodies_held, ctx->body_held);
+    atomic_fetch_sub(&unauthenticated_held, ctx->unauthenticated_held);
+    header_deadline_request_done(socket_watch(connection));
     outbound_job_release(ctx->job);
     secure_free(ctx->body, ctx->body_len);
     free(ctx);
@@ -757,6 +829,7 @@ static struct MHD_Daemon *start_daemon(struct api_server *server, const char *li
         IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)511, MHD_OPTION_ARRAY, tls_options,
         MHD_OPTION_END);
     if (!daemon)
@@ -775,6 +848,8 @@ static void server_free(struct api_server *server) {
         MHD_stop_daemon(server->metrics_daemon);
     if (server->daemon)
         MHD_stop_daemon(server->daemon);
+    if (server->watching_headers)
+        header_deadline_stop(); /* after the daemons: no connection is left to watch */
     secure_free(server->tls_key_pem, server->tls_key_len);
     free(server->tls_cert_pem);
     free(server);
@@ -787,6 +862,11 @@ int api_server_start(struct app *app, struct api_server **out, unsigned *port_ou
     if (!server)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
     server->app = app;
+    if (header_deadline_start(HEADER_DEADLINE_MS, err) != 0) {
+        free(server);
+        return -1;
+    }
+    server->watching_headers = 1;
     if (app->config.tls_cert[0]) {
         size_t cert_len = 0;
         server->tls_cert_pem = read_pem(app->config.tls_cert, "tls-cert", &cert_len, err);

@@ -68,7 +68,8 @@ def rss_kib(pid):
 class OutboundIsolationTest(ServerTestCase):
     """verify and provider test run in the outbound pool, never on the HTTP threads."""
 
-    server_args = ("--outbound-timeout", f"{OUTBOUND_TIMEOUT_S}s", "--http-threads", "4")
+    server_args = ("--outbound-timeout", f"{OUTBOUND_TIMEOUT_S}s", "--http-threads", "4",
+                   "--outbound-threads", "4")
 
     @classmethod
     def setUpClass(cls):
@@ -145,6 +146,29 @@ class OutboundIsolationTest(ServerTestCase):
             self.assertIn(f"within {OUTBOUND_TIMEOUT_S} s", resp.json["message"])
             self.assertNotIn("tarpit-password", resp.body)
             self.assertLess(seconds, OUTBOUND_TIMEOUT_S + 1.5)
+
+    def test_two_hostile_organizations_leave_a_worker_for_a_third(self):
+        orgs = [self.server.new_org(f"hog-{i}") for i in range(2)]
+        ids = [(o, self.tarpit_secret(o, f"hog{n}")) for o in orgs for n in range(6)]
+        threads = [threading.Thread(target=lambda o=o, i=i: o.member.post(
+            o.path(f"/image-pull-secrets/{i}/verify"), {}, timeout=60)) for o, i in ids]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # four workers: two for the first organization, one for the second
+        c = self.server.new_org("hog-victim")
+        closed = _free_port()
+        secret = c.owner.post(c.path("/image-pull-secrets"), {
+            "name": "closed", "registry": f"127.0.0.1:{closed}", "username": "u",
+            "password": "closed-port-password"}).json["id"]
+        started = time.monotonic()
+        resp = c.member.post(c.path(f"/image-pull-secrets/{secret}/verify"), {}, timeout=60)
+        seconds = time.monotonic() - started
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertFalse(resp.json["ok"])
+        self.assertNotIn("within", resp.json["message"])  # answered by the target, not the deadline
+        self.assertLess(seconds, 1.5, resp)
 
     def test_too_many_checks_of_one_organization_are_refused(self):
         a = self.server.new_org("flood-a")
@@ -239,8 +263,28 @@ class ExhaustionTest(unittest.TestCase):
             status, seconds = self.healthz_from("127.0.0.2")
             self.assertEqual(status, 200)
             self.assertLess(seconds, 1.0)
-            # The idle timeout closes every one of them.
-            time.sleep(11.5)
+            # A client that keeps its connection busy with one header line every 2 s is cut at
+            # the header deadline (10 s); the idle timeout closes every silent one.
+            trickler = socket.create_connection(("127.0.0.1", self.server.port), timeout=5,
+                                                source_address=("127.0.0.3", 0))
+            trickler.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            cut_after = None
+            started = last_line = time.monotonic()
+            trickler.settimeout(0.25)
+            while cut_after is None and time.monotonic() - started < 16:
+                try:
+                    if time.monotonic() - last_line >= 2:
+                        trickler.sendall(b"X-Trickle: 1\r\n")
+                        last_line = time.monotonic()
+                    if trickler.recv(4096) == b"":
+                        cut_after = time.monotonic() - started
+                except socket.timeout:
+                    pass
+                except OSError:
+                    cut_after = time.monotonic() - started
+            trickler.close()
+            self.assertIsNotNone(cut_after, "a trickling header was never cut")
+            self.assertLess(cut_after, 14)
             still_open = 0
             for s in socks:
                 s.settimeout(0.01)
@@ -257,6 +301,24 @@ class ExhaustionTest(unittest.TestCase):
                 s.close()
         status, _ = self.healthz_from("127.0.0.1")
         self.assertEqual(status, 200)
+
+    def test_bodies_without_a_token_are_refused_unread(self):
+        # A method no route takes asks for a token first (401); every answer comes before the
+        # body is read.
+        cases = [("POST", "/anything", 405), ("PUT", "/", 405), ("POST", "/healthz", 401),
+                 ("POST", "/metrics", 401), ("POST", "/api/v1/session", 413)]
+        for method, path, status in cases:
+            with self.subTest(method=method, path=path):
+                s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+                s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                          f"application/json\r\nContent-Length: 1048576\r\n\r\n".encode()
+                          + b"x" * 1024)
+                answer = s.recv(64)
+                s.close()
+                self.assertTrue(answer.startswith(f"HTTP/1.1 {status}".encode()), answer)
+        # Sign-in still works, with its small body.
+        resp = Client(self.server.port).post("/api/v1/session", {"token": "not-a-token"})
+        self.assertEqual(resp.status, 401, resp)
 
     def test_unauthenticated_bodies_are_never_buffered(self):
         before = rss_kib(self.server.proc.pid)
