@@ -328,6 +328,10 @@ static int aws_status_error(const struct aws_settings *settings,
                             const struct provider_http_response *resp, struct agyn_error *err) {
     char type[96] = "";
     char message[600] = "";
+    const char *const credentials[] = {settings->secret_access_key, settings->session_token, NULL};
+    /* Looked for in the whole answer and in the decoded fields before anything is cut short:
+     * a credential cut at the end of a shortened message would still show its beginning. */
+    bool reveals = resp->body && redact_text_reveals(resp->body, credentials);
     json_t *body = json_loadb(resp->body, resp->body_len, 0, NULL);
     if (json_is_object(body)) {
         json_t *raw_type = json_object_get(body, "__type");
@@ -336,6 +340,11 @@ static int aws_status_error(const struct aws_settings *settings,
         json_t *raw_message = json_object_get(body, "Message");
         if (!json_is_string(raw_message))
             raw_message = json_object_get(body, "message");
+        reveals = reveals ||
+                  (json_is_string(raw_type) &&
+                   redact_text_reveals(json_string_value(raw_type), credentials)) ||
+                  (json_is_string(raw_message) &&
+                   redact_text_reveals(json_string_value(raw_message), credentials));
         if (json_is_string(raw_type))
             aws_error_type_name(json_string_value(raw_type), type, sizeof type);
         if (json_is_string(raw_message))
@@ -352,8 +361,8 @@ static int aws_status_error(const struct aws_settings *settings,
 
     enum agyn_code code = aws_error_code(type, resp->status);
     /* An answer that echoes a credential is dropped whole (type and message). */
-    const char *const credentials[] = {settings->secret_access_key, settings->session_token, NULL};
-    if (redact_text_reveals(type, credentials) || redact_text_reveals(message, credentials)) {
+    if (reveals || redact_text_reveals(type, credentials) ||
+        redact_text_reveals(message, credentials)) {
         OPENSSL_cleanse(type, sizeof type);
         OPENSSL_cleanse(message, sizeof message);
         return agyn_fail(err, code, "",

@@ -3,9 +3,12 @@
  * X-Vault-Namespace headers) and tests a token with /v1/auth/token/lookup-self.
  * Config: {"address": "https://vault:8200", "token": "...", "namespace": "team-a"}.
  * Remote path: "<mount>/<path...>/<key>", e.g. "secret/ci/registry/password". */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "core/redact.h"
 #include "providers/http.h"
@@ -173,8 +176,16 @@ static int vault_status_error(const struct vault_settings *settings,
     char detail[720] = "";
     json_t *body = json_loadb(resp->body, resp->body_len, 0, NULL);
     json_t *errors = json_is_object(body) ? json_object_get(body, "errors") : NULL;
+    const char *const credentials[] = {settings->token, NULL};
+    /* Looked for in the whole answer and in each decoded error before anything is cut short:
+     * a credential cut at the end of a shortened message would still show its beginning. */
+    bool reveals = resp->body && redact_text_reveals(resp->body, credentials);
     size_t index;
     json_t *item;
+    json_array_foreach(errors, index, item) {
+        if (json_is_string(item) && redact_text_reveals(json_string_value(item), credentials))
+            reveals = true;
+    }
     json_array_foreach(errors, index, item) {
         if (!json_is_string(item) || json_string_length(item) == 0)
             continue;
@@ -184,11 +195,11 @@ static int vault_status_error(const struct vault_settings *settings,
         size_t used = strlen(detail);
         snprintf(detail + used, sizeof detail - used, "%s%s", used ? "; " : "", piece);
     }
-    const char *const credentials[] = {settings->token, NULL};
-    char withheld[128];
-    snprintf(withheld, sizeof withheld, "%s (Vault's message withheld: it contains the token)",
-             provider_status_text(resp->status));
-    redact_withhold(detail, sizeof detail, credentials, withheld);
+    if (reveals) {
+        OPENSSL_cleanse(detail, sizeof detail);
+        snprintf(detail, sizeof detail, "%s (Vault's message withheld: it contains the token)",
+                 provider_status_text(resp->status));
+    }
     if (!detail[0] && !body)
         snprintf(detail, sizeof detail, "unexpected response (not JSON)");
     else if (!detail[0])

@@ -1,6 +1,7 @@
 /* blob_fetch.c — parallel, verified, streaming blob downloads with curl multi (blob_fetch.h). */
 #include "registry/blob_fetch.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,23 +205,37 @@ static size_t plan(struct blob_fetch *f, const struct descriptor *blobs, size_t 
     return n;
 }
 
-/* Disk space is checked against what the manifest declares before the first byte: full now is
- * transient (space may be freed), unlike an image above the size limit. */
-static int check_free_space(struct content_store *store, uint64_t missing_bytes,
-                            enum pull_failure *failure, struct agyn_error *err) {
+/* Bytes that pulls in progress in this process have reserved: several pulls that each fit the
+ * free space must not together fill the disk (the database usually shares it). */
+static pthread_mutex_t reservation_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t reserved_bytes;
+#define FREE_SPACE_KEPT (64ull * 1024 * 1024) /* never promised to a pull: the database's */
+
+/* Disk space is checked against what the manifest declares before the first byte, net of what
+ * other pulls have reserved, and reserved until the pull ends (reservation_release): full now
+ * is transient (space may be freed), unlike an image above the size limit. */
+static int reserve_free_space(struct content_store *store, uint64_t missing_bytes,
+                              enum pull_failure *failure, struct agyn_error *err) {
     uint64_t free_bytes = 0;
     if (content_store_free_bytes(store, &free_bytes, err) != 0) {
         *failure = PULL_TRANSIENT;
         return -1;
     }
-    if (missing_bytes <= free_bytes)
+    pthread_mutex_lock(&reservation_lock);
+    uint64_t promised = reserved_bytes + FREE_SPACE_KEPT;
+    free_bytes = free_bytes > promised ? free_bytes - promised : 0;
+    bool fits = missing_bytes <= free_bytes;
+    if (fits)
+        reserved_bytes += missing_bytes;
+    pthread_mutex_unlock(&reservation_lock);
+    if (fits)
         return 0;
     char needed[BYTE_SIZE_TEXT_MAX], available[BYTE_SIZE_TEXT_MAX];
     byte_size_format(missing_bytes, needed);
     byte_size_format(free_bytes, available);
     return pull_fail(failure, PULL_TRANSIENT, err,
                      "not enough disk space for the image: its blobs still to download declare "
-                     "%s (%llu bytes), the content store has %s free",
+                     "%s (%llu bytes), the content store has %s free for it",
                      needed, (unsigned long long)missing_bytes, available);
 }
 
@@ -280,9 +295,13 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
         transfers[i].fetch = &f;
         transfers[i].blob = &blobs[missing_blobs[i]];
     }
-    int rc = n > 0 ? check_free_space(store, missing_bytes, failure, err) : 0;
-    if (rc == 0)
+    int rc = n > 0 ? reserve_free_space(store, missing_bytes, failure, err) : 0;
+    if (rc == 0 && n > 0) {
         rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, failure, err);
+        pthread_mutex_lock(&reservation_lock);
+        reserved_bytes -= missing_bytes;
+        pthread_mutex_unlock(&reservation_lock);
+    }
     for (size_t i = 0; i < n; i++)
         transfer_free(&transfers[i]);
     curl_multi_cleanup(f.multi);

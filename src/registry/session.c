@@ -14,7 +14,6 @@
 
 #define PING_BODY_MAX (64 * 1024)
 #define REQUEST_BODY_MAX (4 * 1024 * 1024 + 1)
-#define SECRET_MIN_REDACT_LEN 4
 
 static bool host_is_valid(const char *host) {
     size_t len = strlen(host);
@@ -316,9 +315,10 @@ int registry_session_fail_answer(const struct registry_session *s, const char *u
     return pull_fail_foreign(status, "redirect target", host, failure, err);
 }
 
-/* secret when it is long enough to look for in a whole message, else NULL. */
+/* secret when there is one to look for (every non-empty credential is: a short one that
+ * matches ordinary words only withholds more text, never shows the credential), else NULL. */
 static const char *searchable(const char *secret) {
-    return secret && strlen(secret) >= SECRET_MIN_REDACT_LEN ? secret : NULL;
+    return secret && secret[0] ? secret : NULL;
 }
 
 void registry_session_redact(const struct registry_session *s, struct agyn_error *err) {

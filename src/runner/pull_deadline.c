@@ -29,7 +29,7 @@ void pull_deadline_describe(const struct pull_deadline *deadline, uint64_t bytes
     char named[160];
     if (deadline->kind == PULL_DEADLINE_START_GRACE)
         snprintf(named, sizeof named,
-                 "the start grace (--start-grace %s after the workload was created)", limit);
+                 "the start grace (--start-grace %s after a runner took the workload)", limit);
     else
         snprintf(named, sizeof named, "the pull timeout (--pull-timeout %s per attempt)", limit);
     if (bytes_total > 0)

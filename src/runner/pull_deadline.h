@@ -29,7 +29,7 @@ int64_t pull_deadline_grace_end(int64_t created_unix_ms, long long start_grace_m
 struct pull_deadline pull_deadline_for_attempt(int64_t attempt_start_ms, long long pull_timeout_ms,
                                                int64_t grace_end_ms, long long start_grace_ms);
 
-/* "the start grace (5s after the workload was created) ended the pull with 12.5 KiB of 10 MiB
+/* "the start grace (5s after a runner took the workload) ended the pull with 12.5 KiB of 10 MiB
  * downloaded" / "the pull timeout (30m per attempt) ended the pull with 0 B downloaded (the
  * image size was not known yet)". */
 void pull_deadline_describe(const struct pull_deadline *deadline, uint64_t bytes_received,

@@ -43,18 +43,23 @@ static void set_text(json_t *object, const char *key, const char *value) {
     json_object_set_new(object, key, value ? json_string(value) : json_null());
 }
 
-/* The claim query for unclaimed workloads in status: with limit_orgs, organizations that
- * already have org_concurrency workloads claimed by this runner (being started or stopped)
- * are left out, so a worker takes the next organization's workload instead. The filters point
+static bool being_worked_on(const json_t *workload) {
+    const char *status = text(workload, "status");
+    return status && (strcmp(status, "starting") == 0 || strcmp(status, "stopping") == 0);
+}
+
+/* The claim query for unclaimed workloads in status: with a threshold (> 0), organizations
+ * that already have that many workloads claimed by this runner and being started or stopped
+ * are left out, so a worker takes another organization's workload instead. The filters point
  * into *claimed_out, which the caller frees after the query. */
-static int claim_query(struct runner *runner, const char *status, bool limit_orgs,
+static int claim_query(struct runner *runner, const char *status, int threshold,
                        struct store_filter *filters, struct store_query *query,
                        json_t **claimed_out, struct agyn_error *err) {
     filters[0] = (struct store_filter){"status", status};
     filters[1] = (struct store_filter){"claimed_by", NULL};
     *query = (struct store_query){.filters = filters, .filter_count = 2};
     *claimed_out = NULL;
-    if (!limit_orgs)
+    if (threshold <= 0)
         return 0;
     struct store_filter *saturated = filters + 2;
     size_t n = 0;
@@ -66,16 +71,20 @@ static int claim_query(struct runner *runner, const char *status, bool limit_org
         return -1;
     size_t count = json_array_size(*claimed_out);
     for (size_t i = 0; i < count && n < SATURATED_ORGS_MAX; i++) {
-        const char *org = text(json_array_get(*claimed_out, i), "organization_id");
+        const json_t *row = json_array_get(*claimed_out, i);
+        const char *org = text(row, "organization_id");
+        if (!org || !being_worked_on(row))
+            continue; /* a finished workload whose release failed holds no slot */
         bool counted = false;
         int claimed = 0;
-        for (size_t j = 0; j < count && org && !counted; j++) {
-            const char *other = text(json_array_get(*claimed_out, j), "organization_id");
-            bool same = other && strcmp(org, other) == 0;
+        for (size_t j = 0; j < count && !counted; j++) {
+            const json_t *other_row = json_array_get(*claimed_out, j);
+            const char *other = text(other_row, "organization_id");
+            bool same = other && being_worked_on(other_row) && strcmp(org, other) == 0;
             counted = same && j < i; /* the organization was looked at already */
             claimed += same;
         }
-        if (org && !counted && claimed >= runner->config.org_concurrency)
+        if (!counted && claimed >= threshold)
             saturated[n++] = (struct store_filter){"organization_id", org};
     }
     query->exclusions = saturated;
@@ -84,8 +93,10 @@ static int claim_query(struct runner *runner, const char *status, bool limit_org
 }
 
 /* Claims one unclaimed workload in `status` (see claim_query); *row_out NULL when there is
- * none. The write transaction serializes the claims of every worker, so the per-organization
- * count read inside it is exact. */
+ * none. With limit_orgs, organizations take turns: a workload of an organization with no
+ * workload being started here comes first, then one with one, and so on up to
+ * org_concurrency, the oldest first within each turn. The write transaction serializes the
+ * claims of every worker, so the per-organization counts read inside it are exact. */
 static int claim(struct runner *runner, const char *status, bool limit_orgs, json_t **row_out,
                  struct agyn_error *err) {
     struct store *store = runner->resolve->store;
@@ -95,10 +106,17 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     *row_out = NULL;
     /* A read first: idle workers look without taking the write lock. */
     json_t *row = NULL;
-    int rc = claim_query(runner, status, limit_orgs, filters, &query, &claimed, err);
-    if (rc == 0)
-        rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
-    json_decref(claimed);
+    int threshold = limit_orgs ? 1 : 0, rc;
+    for (;;) {
+        rc = claim_query(runner, status, threshold, filters, &query, &claimed, err);
+        if (rc == 0)
+            rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
+        json_decref(claimed);
+        claimed = NULL;
+        if (rc != 0 || row || !limit_orgs || threshold >= runner->config.org_concurrency)
+            break;
+        threshold++; /* nobody waits with fewer claimed: the next turn */
+    }
     if (rc != 0)
         return -1;
     if (!row)
@@ -107,7 +125,7 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     row = NULL;
     if (store_tx_begin(store, err) != 0)
         return -1;
-    rc = claim_query(runner, status, limit_orgs, filters, &query, &claimed, err);
+    rc = claim_query(runner, status, threshold, filters, &query, &claimed, err);
     if (rc == 0)
         rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
     json_decref(claimed);
@@ -118,6 +136,8 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
                                     "claimed_at", now);
         rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, text(row, "id"), changes, err);
         json_decref(changes);
+        set_text(row, "claimed_by", runner->runner_id);
+        set_text(row, "claimed_at", now);
     }
     if (rc == 0)
         rc = store_tx_commit(store, err);
@@ -371,8 +391,8 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
                 char grace[DURATION_TEXT_MAX];
                 duration_format_ms(runner->config.start_grace_ms, grace);
                 snprintf(message, sizeof message,
-                         "pulling \"%s\": the start grace (--start-grace %s after the workload "
-                         "was created) ran out before the pull could start",
+                         "pulling \"%s\": the start grace (--start-grace %s after a runner "
+                         "took the workload) ran out before the pull could start",
                          image_text, grace);
             }
             outcome = fail_workload(runner, workload, container,
@@ -388,6 +408,8 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         struct pull_result result = {0};
         const struct pull_credential *used = NULL;
         int permanent = 0;
+        char previous[sizeof message];
+        memcpy(previous, message, sizeof previous);
         if (attempt_pull(&watch, &ref, image_text, &credentials, &result, &used, &permanent,
                          message, sizeof message) == 0) {
             set_text(container, "image_digest", result.manifest_digest);
@@ -408,6 +430,12 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         if (save(runner, workload, "starting") == 1)
             break; /* stopped meanwhile */
         long long remaining = grace_end_ms - clock_monotonic_ms();
+        if (remaining <= 0 && previous[0] && strcmp(previous, message) != 0) {
+            /* The grace cut this attempt short: the one before says what was wrong. */
+            size_t used_len = strlen(message);
+            snprintf(message + used_len, sizeof message - used_len, "; the attempt before: %s",
+                     previous);
+        }
         if (permanent || remaining <= 0) {
             outcome = fail_workload(runner, workload, container, "ImagePullBackOff", message);
             break;
@@ -441,12 +469,13 @@ static void finish_stop(struct runner *runner, json_t *workload, const char *pre
     save(runner, workload, previous);
 }
 
-/* Monotonic end of the workload's start grace, counted from its creation (its claim when the
- * stored time cannot be read). */
+/* Monotonic end of the workload's start grace, counted from the moment this runner took it
+ * (claimed_at): time spent waiting for a runner thread behind other organizations' workloads
+ * does not count, so their slow registries cannot make it fail. */
 static int64_t start_grace_end(struct runner *runner, const json_t *workload) {
-    int64_t now_unix = clock_now_unix_ms(), now = clock_monotonic_ms(), created = now_unix;
-    clock_parse_rfc3339(text(workload, "created_at"), &created);
-    return pull_deadline_grace_end(created, runner->config.start_grace_ms, now_unix, now);
+    int64_t now_unix = clock_now_unix_ms(), now = clock_monotonic_ms(), claimed = now_unix;
+    clock_parse_rfc3339(text(workload, "claimed_at"), &claimed);
+    return pull_deadline_grace_end(claimed, runner->config.start_grace_ms, now_unix, now);
 }
 
 static void report_progress(void *ctx, unsigned long long done, unsigned long long total) {

@@ -5,6 +5,7 @@
  * the SQL text, every value is a bound parameter. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,22 @@
 #include "store/store.h"
 
 #define STATEMENT_CACHE_SIZE 48
-#define SQL_MAX 2048
+#define SQL_MAX 8192
+
+/* Appends to sql (size bytes, *len used) like snprintf; on truncation *len becomes size, so
+ * later appends write nothing and the caller's `len < size` check reports it. Never writes
+ * out of bounds. */
+__attribute__((format(printf, 4, 5))) static void sql_appendf(char *sql, size_t size,
+                                                               size_t *len, const char *fmt,
+                                                               ...) {
+    if (*len >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql + *len, size - *len, fmt, ap);
+    va_end(ap);
+    *len = n < 0 || (size_t)n >= size - *len ? size : *len + (size_t)n;
+}
 
 struct cached_statement {
     char *sql;
@@ -325,14 +341,14 @@ static int build_where(const struct store_table *table, const struct store_query
         if (!query->organization_id)
             return agyn_fail(err, AGYN_INTERNAL, NULL, "query on %s without organization",
                              table->name);
-        len += (size_t)snprintf(sql + len, size - len, "%sorganization_id = ?", joiner);
+        sql_appendf(sql, size, &len, "%sorganization_id = ?", joiner);
         joiner = " AND ";
     }
     for (size_t i = 0; i < query->filter_count; i++) {
         const struct store_filter *f = &query->filters[i];
         if (!known_column(table, f->column))
             return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column %s", f->column);
-        len += (size_t)snprintf(sql + len, size - len, "%s%s %s", joiner, f->column,
+        sql_appendf(sql, size, &len, "%s%s %s", joiner, f->column,
                                 f->value ? "= ?" : "IS NULL");
         joiner = " AND ";
     }
@@ -340,12 +356,12 @@ static int build_where(const struct store_table *table, const struct store_query
         const struct store_filter *f = &query->exclusions[i];
         if (!known_column(table, f->column))
             return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column %s", f->column);
-        len += (size_t)snprintf(sql + len, size - len, "%s%s %s", joiner, f->column,
+        sql_appendf(sql, size, &len, "%s%s %s", joiner, f->column,
                                 f->value ? "IS NOT ?" : "IS NOT NULL");
         joiner = " AND ";
     }
     if (query->after_seq > 0)
-        len += (size_t)snprintf(sql + len, size - len, "%sseq %s ?", joiner,
+        sql_appendf(sql, size, &len, "%sseq %s ?", joiner,
                                 query->newest_first ? "<" : ">");
     return len < size ? 0 : agyn_fail(err, AGYN_INTERNAL, NULL, "query too long");
 }
@@ -376,11 +392,13 @@ static int sqlite_insert(struct store *store, const struct store_table *table, j
     char sql[SQL_MAX];
     size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (", table->name);
     for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", i ? ", " : "", names[i]);
-    len += (size_t)snprintf(sql + len, sizeof sql - len, ") VALUES (");
+        sql_appendf(sql, sizeof sql, &len, "%s%s", i ? ", " : "", names[i]);
+    sql_appendf(sql, sizeof sql, &len, ") VALUES (");
     for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s?", i ? ", " : "");
-    snprintf(sql + len, sizeof sql - len, ")");
+        sql_appendf(sql, sizeof sql, &len, "%s?", i ? ", " : "");
+    sql_appendf(sql, sizeof sql, &len, ")");
+    if (len >= sizeof sql)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "insert into %s too long", table->name);
     sqlite3_stmt *stmt = prepare(conn, sql, err);
     if (!stmt)
         return -1;
@@ -428,13 +446,15 @@ static int run_list(struct store *store, const struct store_table *table,
     char sql[SQL_MAX];
     size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT seq");
     for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(sql + len, sizeof sql - len, ", %s", names[i]);
-    snprintf(sql + len, sizeof sql - len, " FROM %s", table->name);
+        sql_appendf(sql, sizeof sql, &len, ", %s", names[i]);
+    sql_appendf(sql, sizeof sql, &len, " FROM %s", table->name);
     if (build_where(table, query, sql, sizeof sql, err) != 0)
         return -1;
     len = strlen(sql);
-    snprintf(sql + len, sizeof sql - len, " ORDER BY seq%s%s", query->newest_first ? " DESC" : "",
+    sql_appendf(sql, sizeof sql, &len, " ORDER BY seq%s%s", query->newest_first ? " DESC" : "",
              query->limit > 0 ? " LIMIT ?" : "");
+    if (len >= sizeof sql)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "query on %s too long", table->name);
     sqlite3_stmt *stmt = prepare(conn, sql, err);
     if (!stmt)
         return -1;
@@ -567,10 +587,10 @@ static int sqlite_update(struct store *store, const struct store_table *table,
         if (!known_column(table, key) || strcmp(key, "id") == 0 ||
             strcmp(key, "organization_id") == 0)
             return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot update column %s", key);
-        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s = ?", first ? "" : ", ", key);
+        sql_appendf(sql, sizeof sql, &len, "%s%s = ?", first ? "" : ", ", key);
         first = 0;
     }
-    len += (size_t)snprintf(sql + len, sizeof sql - len, " WHERE id = ?%s",
+    sql_appendf(sql, sizeof sql, &len, " WHERE id = ?%s",
                             table->organization_scoped ? " AND organization_id = ?" : "");
     if (len >= sizeof sql)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "update too long");

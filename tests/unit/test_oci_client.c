@@ -893,10 +893,16 @@ static void test_secret_redaction(void **state) {
     snprintf(err.message, sizeof err.message, "unauthorized: incorrect username or password");
     registry_session_redact(&s, &err);
     assert_string_equal(err.message, "unauthorized: incorrect username or password");
-    /* Very short passwords are not searched for (they would blank out ordinary words). */
-    struct registry_auth short_auth = {"bob", "a"};
+    /* A very short password is searched for too: a message that contains it is withheld
+     * whole (more text lost, never the password shown), one that does not is kept. */
+    struct registry_auth short_auth = {"bob", "q"};
     s.auth = &short_auth;
     s.token = NULL;
+    s.authorization = NULL;
+    snprintf(err.message, sizeof err.message, "unauthorized: quota");
+    registry_session_redact(&s, &err);
+    assert_null(strstr(err.message, "quota"));
+    assert_non_null(strstr(err.message, "withheld"));
     snprintf(err.message, sizeof err.message, "a message");
     registry_session_redact(&s, &err);
     assert_string_equal(err.message, "a message");

@@ -54,7 +54,7 @@ static void test_messages_name_the_deadline_and_progress(void **state) {
     char out[320];
     struct pull_deadline grace = {6000, PULL_DEADLINE_START_GRACE, 5000};
     pull_deadline_describe(&grace, 12800, UINT64_C(10) << 20, out, sizeof out);
-    assert_string_equal(out, "the start grace (--start-grace 5s after the workload was created) "
+    assert_string_equal(out, "the start grace (--start-grace 5s after a runner took the workload) "
                              "ended the pull with 12.5 KiB of 10 MiB downloaded");
     struct pull_deadline timeout = {0, PULL_DEADLINE_PULL_TIMEOUT, MINUTES(90)};
     pull_deadline_describe(&timeout, 0, 0, out, sizeof out);
