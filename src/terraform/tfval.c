@@ -60,7 +60,7 @@ void tfv_free(struct tfv *v) {
     if (!v)
         return;
     if (v->str) {
-        memset(v->str, 0, strlen(v->str)); /* values may be passwords */
+        explicit_bzero(v->str, strlen(v->str)); /* values may be passwords */
         free(v->str);
     }
     for (size_t i = 0; i < v->len; i++) {
