@@ -7,7 +7,7 @@ BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-de
   libcurl4-openssl-dev libssl-dev ca-certificates libnghttp2-dev libprotobuf-c-dev
   protobuf-c-compiler libmsgpack-dev"
 TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl
-  chromium fonts-liberation"
+  chromium fonts-liberation clang gdb"
 BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
 
 case "${1:-run}" in
