@@ -111,23 +111,40 @@ class ProviderPatchTest(ServerTestCase):
             "config": {"address": "http://127.0.0.1:8200", "token": "t-0", "namespace": "ns-0"}})
         self.assertEqual(created.status, 201, created)
         path = o.path(f"/secret-providers/{created.json['id']}")
-        rounds = 40
+        rounds = 150
+        done = threading.Event()
+        reverted = []
 
         def patch_namespace():
             for i in range(1, rounds + 1):
                 resp = o.owner.patch(path, {"config": {"namespace": f"ns-{i}"}})
                 self.assertEqual(resp.status, 200, resp)
+            done.set()
 
         def patch_token():
-            for i in range(1, rounds + 1):
+            i = 0
+            while not done.is_set():
+                i += 1
                 resp = o.owner.patch(path, {"config": {"token": f"t-{i}"}})
                 self.assertEqual(resp.status, 200, resp)
 
-        threads = [threading.Thread(target=f) for f in (patch_namespace, patch_token)]
+        def watch_namespace():
+            # The namespace only ever moves forward; a PATCH of the token that merged into a
+            # stale copy of the config would move it back.
+            highest = 0
+            while not done.is_set():
+                seen = int(o.member.get(path).json["config"]["namespace"][3:])
+                if seen < highest:
+                    reverted.append((highest, seen))
+                highest = max(highest, seen)
+
+        threads = [threading.Thread(target=f)
+                   for f in (patch_namespace, patch_token, patch_token, watch_namespace)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        self.assertEqual(reverted, [], "concurrent PATCHes of the token undid namespace updates")
         final = o.owner.get(path).json
         self.assertEqual(final["config"].get("namespace"), f"ns-{rounds}",
                          "a concurrent PATCH of the token overwrote the namespace")
