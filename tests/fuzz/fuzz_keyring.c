@@ -7,14 +7,20 @@
 #include "crypto/keyring.h"
 #include "fuzz_input.h"
 
+static char dir[] = "/tmp/agyn-fuzz-keyring-XXXXXX";
 static char path[64];
+
+static void remove_scratch(void) {
+    unlink(path);
+    rmdir(dir);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     if (!path[0]) {
-        char dir[] = "/tmp/agyn-fuzz-keyring-XXXXXX";
         if (!mkdtemp(dir))
             abort();
         snprintf(path, sizeof path, "%s/keys.json", dir);
+        atexit(remove_scratch);
     }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len))
