@@ -3,11 +3,16 @@
 #   make run     install missing packages, build, initialize ./var once, serve on :8080
 #   make test    install test packages, build with ASan+UBSan and -Werror, run every test
 #   make bench   the benchmarks under bench/
+#   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
+#                build-fuzz/new-corpus/, crashes in build-fuzz/); make test runs each briefly
+#   make soak    a time-bounded mixed load (SOAK_SECONDS) reporting RSS, fds, threads, DB size
 DATA_DIR ?= $(CURDIR)/var
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 180
 
-.PHONY: all build run test bench deps-run deps-test format clean
+.PHONY: all build run test bench fuzz soak deps-run deps-test format clean
 
 all: build
 
@@ -44,8 +49,22 @@ bench: build
 	@bench/pull.sh
 	@bench/isolation.py
 
+fuzz: deps-test
+	@cmake -S tests/fuzz -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	@mkdir -p build-fuzz/new-corpus
+	@for target in build-fuzz/fuzz_*; do \
+	  name=$$(basename $$target); \
+	  FUZZ_NEW_CORPUS=build-fuzz/new-corpus FUZZ_ARTIFACTS=build-fuzz \
+	    tests/fuzz/run.sh $$target tests/fuzz/corpus/$$name $(FUZZ_SECONDS) || exit 1; \
+	done
+
+soak: build
+	@scripts/install-deps.sh test
+	@AGYND_BIN=build/bin/agynd AGYN_SOURCE_DIR=$(CURDIR) python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
+
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-test
+	rm -rf build build-test build-fuzz

@@ -11,18 +11,39 @@
 #include "store/store.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "Usage: agynd keys <list|add|rewrap|remove KEY_ID> [--data-dir DIR] "
+    fprintf(out, "Usage: agynd keys <list|add|rewrap|verify|remove KEY_ID> [--data-dir DIR] "
                  "[--keyring-file FILE]\n"
                  "\n"
                  "  list           show the keys; '*' marks the active one\n"
                  "  add            add a new key and make it active for new values\n"
                  "  rewrap         re-encrypt every stored value under the active key (may run\n"
                  "                 while agynd serves; it picks up the new key by itself)\n"
+                 "  verify         decrypt every stored value (nothing is written); fails\n"
+                 "                 naming the first value that does not open\n"
                  "  remove KEY_ID  delete a key that is not active and no value uses\n"
                  "  --database URL       database (env AGYN_DATABASE; default sqlite:DIR/agyn.db)\n"
                  "  --data-dir DIR       data directory (env AGYN_DATA_DIR; default ./var)\n"
                  "  --keyring-file FILE  keyring (env AGYN_KEYRING_FILE;\n"
                  "                       default DIR/keyring.json)\n");
+}
+
+static int verify(const struct app_config *config) {
+    struct agyn_error err = {0};
+    struct keyring *kr = NULL;
+    struct store *store = NULL;
+    long long opened = 0;
+    int rc = 1;
+    if (keyring_load(config->keyring_file, &kr, &err) == 0 &&
+        store_open(config->database, &store, &err) == 0 &&
+        sealed_values_open_all(store, kr, &opened, &err) == 0) {
+        printf("opened all %lld stored values\n", opened);
+        rc = 0;
+    } else {
+        fprintf(stderr, "agynd keys verify: %s\n", err.message);
+    }
+    store_close(store);
+    keyring_free(kr);
+    return rc;
 }
 
 static int rewrap(const struct app_config *config) {
@@ -105,6 +126,8 @@ int cmd_keys(int argc, char **argv) {
     }
     if (strcmp(action, "rewrap") == 0)
         return rewrap(&config);
+    if (strcmp(action, "verify") == 0)
+        return verify(&config);
     if (strcmp(action, "remove") == 0 && optind + 1 < argc) {
         const char *key_id = argv[optind + 1];
         struct store *store = NULL;

@@ -100,6 +100,13 @@ static void usage(FILE *out) {
             "  --max-image-size SIZE        refuse images whose manifest declares more\n"
             "                               (config + layers) than SIZE, before downloading\n"
             "                               (default 20GiB); SIZE is like 512MiB, 20GiB\n"
+            "\n"
+            "Quotas per organization (a create beyond one answers 429 naming the flag):\n"
+            "  --max-active-workloads-per-org N  workloads starting, running or stopping\n"
+            "                               (default 100)\n"
+            "  --max-secrets-per-org N      secrets (default 1000)\n"
+            "  --max-image-pull-secrets-per-org N  image pull secrets (default 1000)\n"
+            "  --max-attachments-per-org N  image pull secret attachments (default 10000)\n"
             "  -h, --help            show this help\n");
 }
 
@@ -153,6 +160,13 @@ int cmd_serve(int argc, char **argv) {
                                             {"docker-host", required_argument, NULL, 3001},
                                             {"docker-network", required_argument, NULL, 3002},
                                             {"stop-grace", required_argument, NULL, 3003},
+                                            {"max-active-workloads-per-org", required_argument,
+                                             NULL, 2004},
+                                            {"max-secrets-per-org", required_argument, NULL, 2005},
+                                            {"max-image-pull-secrets-per-org", required_argument,
+                                             NULL, 2006},
+                                            {"max-attachments-per-org", required_argument, NULL,
+                                             2007},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct runner_config runner_config = {.threads = 4,
@@ -319,6 +333,25 @@ int cmd_serve(int argc, char **argv) {
             }
             egress_allow[egress_allow_count++] = optarg;
             break;
+        case 2004:
+        case 2005:
+        case 2006:
+        case 2007: {
+            static const char *const names[] = {
+                "--max-active-workloads-per-org", "--max-secrets-per-org",
+                "--max-image-pull-secrets-per-org", "--max-attachments-per-org"};
+            long long *targets[] = {&c->quotas.active_workloads, &c->quotas.secrets,
+                                    &c->quotas.image_pull_secrets, &c->quotas.attachments};
+            char *end = NULL;
+            long long value = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || value < 1 || value > 100000000) {
+                fprintf(stderr, "agynd serve: %s must be a number from 1 to 100000000\n",
+                        names[opt - 2004]);
+                return 2;
+            }
+            *targets[opt - 2004] = value;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

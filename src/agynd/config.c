@@ -33,6 +33,10 @@ void config_defaults(struct app_config *config) {
     config->max_connections_per_client = 128;
     config->outbound = (struct outbound_config){.threads = 8, .org_running = 2, .org_queued = 8,
                                                 .timeout_ms = 15000};
+    config->quotas = (struct org_quotas){.active_workloads = QUOTA_DEFAULT_ACTIVE_WORKLOADS,
+                                         .secrets = QUOTA_DEFAULT_SECRETS,
+                                         .image_pull_secrets = QUOTA_DEFAULT_IMAGE_PULL_SECRETS,
+                                         .attachments = QUOTA_DEFAULT_ATTACHMENTS};
     snprintf(config->metrics_token, sizeof config->metrics_token, "%s",
              env_or("AGYN_METRICS_TOKEN", ""));
 }

@@ -1,6 +1,7 @@
 /* sealed_values.c — walking every sealed column of every organization's rows. */
 #include "agynd/sealed_values.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,6 +81,8 @@ struct check_state {
     struct keyring *kr;
     char verified[MAX_KEY_IDS][KEYRING_ID_MAX];
     size_t verified_count;
+    bool every;        /* open every value, not one per key id */
+    long long opened;  /* values opened */
 };
 
 static int check_value(struct store *store, const struct store_table *table, const json_t *row,
@@ -96,7 +99,7 @@ static int check_value(struct store *store, const struct store_table *table, con
                          "key %s, which encrypted %s.%s of row %s, is not in the keyring; "
                          "restore it (agynd keys list shows what is there)",
                          key_id, table->name, column, row_id);
-    for (size_t i = 0; i < state->verified_count; i++)
+    for (size_t i = 0; i < state->verified_count && !state->every; i++)
         if (strcmp(state->verified[i], key_id) == 0)
             return 0;
     char aad[512];
@@ -109,6 +112,7 @@ static int check_value(struct store *store, const struct store_table *table, con
         return -1;
     }
     secure_free(plain, len);
+    state->opened++;
     if (state->verified_count < MAX_KEY_IDS)
         snprintf(state->verified[state->verified_count++], KEYRING_ID_MAX, "%s", key_id);
     return 0;
@@ -117,6 +121,14 @@ static int check_value(struct store *store, const struct store_table *table, con
 int sealed_values_check(struct store *store, struct keyring *kr, struct agyn_error *err) {
     struct check_state state = {.kr = kr};
     return visit_all(store, check_value, &state, err);
+}
+
+int sealed_values_open_all(struct store *store, struct keyring *kr, long long *opened,
+                           struct agyn_error *err) {
+    struct check_state state = {.kr = kr, .every = true};
+    int rc = visit_all(store, check_value, &state, err);
+    *opened = state.opened;
+    return rc;
 }
 
 struct rewrap_state {

@@ -15,6 +15,10 @@ struct sealed_values_report {
 /* Fails (naming the key id and a row) when a stored value names a key the keyring lacks or
  * that does not open it. Opens one value per key id, and checks every value's key id. */
 int sealed_values_check(struct store *store, struct keyring *kr, struct agyn_error *err);
+/* Opens (decrypts) every stored value, counting them in *opened; fails at the first that
+ * does not open, naming it. `agynd keys verify`, e.g. after restoring a backup. */
+int sealed_values_open_all(struct store *store, struct keyring *kr, long long *opened,
+                           struct agyn_error *err);
 /* Re-encrypts every value not under the active key, one row per transaction, so it can run
  * beside a serving agynd. */
 int sealed_values_rewrap(struct store *store, struct keyring *kr,

@@ -11,6 +11,7 @@
 #include "credentials/resolve.h"
 #include "crypto/keyring.h"
 #include "registry/oci_client.h"
+#include "store/quota.h"
 #include "store/store.h"
 
 struct app_config {
@@ -26,6 +27,7 @@ struct app_config {
     char metrics_listen[300]; /* a separate HOST:PORT serving only /metrics, or "" */
     int max_connections_per_client; /* open connections one client address may hold */
     struct outbound_config outbound; /* verify/test jobs: threads, per-org limits, deadline */
+    struct org_quotas quotas;        /* what one organization may hold (store/quota.h) */
 };
 
 /* Whether clients reach this server over HTTPS (directly or through a TLS proxy named by

@@ -59,7 +59,9 @@ HANDLER(h_attachments_create) {
     json_t *row = json_pack("{s:s, s:s, s:n, s:n, s:n}", "organization_id", req->org_id,
                             "image_pull_secret_id", secret_id, "agent_id", "mcp_id", "hook_id");
     json_object_set_new(row, target->column, json_string(target_id));
-    int rc = store_insert(req->app->store, &TABLE_ATTACHMENTS, row, err);
+    const struct quota_limit limit = {&TABLE_ATTACHMENTS, req->app->config.quotas.attachments,
+                                      "--max-attachments-per-org", "attachments", NULL, 0};
+    int rc = quota_insert(req->app->store, &limit, row, err);
     if (rc != 0 && err->code == AGYN_CONFLICT)
         agyn_fail(err, AGYN_CONFLICT, target->column,
                   "image pull secret \"%s\" is already attached to this %s",

@@ -64,7 +64,11 @@ static int insert_image_pull_secret(struct api_request *req, const char *name,
                             description ? description : "", "registry", registry, "username",
                             username);
     int rc = password_source_write(req, &IPS_PASSWORD_SOURCE, source, id, row, err);
-    if (rc == 0 && store_insert(req->app->store, &TABLE_IMAGE_PULL_SECRETS, row, err) != 0) {
+    const struct quota_limit limit = {&TABLE_IMAGE_PULL_SECRETS,
+                                      req->app->config.quotas.image_pull_secrets,
+                                      "--max-image-pull-secrets-per-org", "image pull secrets",
+                                      NULL, 0};
+    if (rc == 0 && quota_insert(req->app->store, &limit, row, err) != 0) {
         resource_conflict_message(err, "an image pull secret", name);
         rc = -1;
     }

@@ -202,10 +202,16 @@ HANDLER(h_secret_providers_update) {
         (name && name_validate(name, "name", err) != 0) ||
         input_string(req->body, "type", false, &type, err) != 0)
         return -1;
+    /* Read, merge and write in one write transaction (BEGIN IMMEDIATE): two PATCHes of the
+     * same provider are serialized, so neither loses the other's config keys. */
+    if (store_tx_begin(req->app->store, err) != 0)
+        return -1;
     json_t *row = NULL;
     if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
-                      err) != 0)
+                      err) != 0) {
+        store_tx_rollback(req->app->store);
         return -1;
+    }
     const char *stored_type = json_string_value(json_object_get(row, "type"));
     int rc = 0;
     if (type && strcmp(type, stored_type) != 0)
@@ -238,6 +244,10 @@ HANDLER(h_secret_providers_update) {
         resource_conflict_message(err, "a secret provider", name);
         rc = -1;
     }
+    if (rc == 0)
+        rc = store_tx_commit(req->app->store, err);
+    else
+        store_tx_rollback(req->app->store);
     json_decref(changes);
     json_decref(row);
     return rc == 0 ? h_secret_providers_get(req, res, err) : -1;

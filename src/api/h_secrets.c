@@ -39,7 +39,9 @@ HANDLER(h_secrets_create) {
     json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "organization_id", req->org_id,
                             "name", name, "description", description ? description : "");
     int rc = password_source_write(req, &VALUE_SOURCE, &source, id, row, err);
-    if (rc == 0 && store_insert(req->app->store, &TABLE_SECRETS, row, err) != 0) {
+    const struct quota_limit limit = {&TABLE_SECRETS, req->app->config.quotas.secrets,
+                                      "--max-secrets-per-org", "secrets", NULL, 0};
+    if (rc == 0 && quota_insert(req->app->store, &limit, row, err) != 0) {
         resource_conflict_message(err, "a secret", name);
         rc = -1;
     }

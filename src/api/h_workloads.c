@@ -18,7 +18,8 @@ HANDLER(h_workloads_create) {
         input_uuid(req->body, "agent_id", true, &agent_id, err) != 0)
         return -1;
     json_t *view = NULL;
-    if (workload_create(req->app->store, req->org_id, agent_id, &view, err) != 0)
+    if (workload_create(req->app->store, req->org_id, agent_id,
+                        req->app->config.quotas.active_workloads, &view, err) != 0)
         return -1;
     return respond_json(res, 201, view);
 }

@@ -1,4 +1,5 @@
-/* wiping_alloc.h — makes jansson zero every buffer before freeing it, so passwords parsed from
+/* wiping_alloc.h — makes jansson and libcurl zero every buffer before freeing it (and curl
+ * never realloc in place), so passwords parsed from
  * request bodies or provider responses do not linger in freed heap memory. */
 #ifndef AGYN_BASE_WIPING_ALLOC_H
 #define AGYN_BASE_WIPING_ALLOC_H

@@ -7,6 +7,7 @@
 
 #include "base/metrics.h"
 #include "core/registry_pattern.h"
+#include "core/transience.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"
 
@@ -81,6 +82,40 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
     }
     free(candidates);
     return 0;
+}
+
+bool pull_credential_unresolved_for_now(const struct pull_credential *credential) {
+    return !credential->password && transience_code_is_transient(credential->error.code);
+}
+
+size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
+                                         const char *organization_id,
+                                         struct pull_credentials *credentials) {
+    size_t resolved = 0;
+    for (size_t i = 0; i < credentials->count; i++) {
+        struct pull_credential *cred = &credentials->items[i];
+        if (!pull_credential_unresolved_for_now(cred))
+            continue;
+        json_t *row = NULL;
+        struct agyn_error err = {0};
+        int rc = store_get(ctx->store, &TABLE_IMAGE_PULL_SECRETS, organization_id, cred->secret_id,
+                           &row, &err);
+        if (rc == 0)
+            rc = resolve_image_pull_password(ctx, row, &cred->password, &err);
+        json_decref(row);
+        char labels[128];
+        snprintf(labels, sizeof labels, "source=\"%s\",result=\"%s\"", cred->source,
+                 rc == 0 ? "success" : "error");
+        metrics_add("agyn_credential_resolutions_total", labels, 1);
+        if (rc != 0) {
+            cred->password = NULL;
+            cred->error = err; /* a deleted secret or provider is permanent from now on */
+            continue;
+        }
+        agyn_error_clear(&cred->error);
+        resolved++;
+    }
+    return resolved;
 }
 
 void pull_credentials_free(struct pull_credentials *credentials) {

@@ -5,6 +5,7 @@
 #ifndef AGYN_CREDENTIALS_PULL_CREDENTIALS_H
 #define AGYN_CREDENTIALS_PULL_CREDENTIALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -31,6 +32,15 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
                              const char *target_column, const char *target_id,
                              const struct image_ref *image, struct pull_credentials *out,
                              struct agyn_error *err);
+/* True when this credential's password could not be resolved for a transient reason (its
+ * provider unreachable, timing out, answering 5xx/429: core/transience.h): a later attempt
+ * resolves it again. */
+bool pull_credential_unresolved_for_now(const struct pull_credential *credential);
+/* Resolves again every credential pull_credential_unresolved_for_now says may work now (the
+ * rest of the snapshot is kept); returns how many now have a password. */
+size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
+                                         const char *organization_id,
+                                         struct pull_credentials *credentials);
 /* Wipes passwords and frees. */
 void pull_credentials_free(struct pull_credentials *credentials);
 

@@ -16,6 +16,7 @@
 
 #include "core/redact.h"
 #include "providers/http.h"
+#include "providers/answers.h"
 #include "providers/provider.h"
 #include "providers/sigv4.h"
 
@@ -405,6 +406,42 @@ static int aws_select_json_key(const char *secret_string, const char *shown_id, 
     return rc;
 }
 
+int aws_error_from_answer(long status, const char *body, size_t len, const char *secret_access_key,
+                          struct agyn_error *err) {
+    struct aws_settings settings = {.secret_access_key = secret_access_key};
+    struct provider_http_response resp = {.status = status, .body = (char *)body, .body_len = len};
+    return aws_status_error(&settings, &resp, err);
+}
+
+int aws_secret_from_answer(const char *body, size_t len, const char *shown_id, const char *json_key,
+                           char **value_out, struct agyn_error *err) {
+    *value_out = NULL;
+    int rc = -1;
+    json_t *answer = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
+    json_t *secret_string = json_object_get(answer, "SecretString");
+    if (!json_is_object(answer))
+        agyn_fail(err, AGYN_UNAVAILABLE, "", "%s: 200: unexpected response (not a JSON object)",
+                  AWS_TYPE);
+    else if (!json_is_string(secret_string) && json_object_get(answer, "SecretBinary"))
+        agyn_fail(err, AGYN_UNPROCESSABLE, "",
+                  "%s: secret \"%s\" holds binary data (SecretBinary); only SecretString "
+                  "is supported",
+                  AWS_TYPE, shown_id);
+    else if (!json_is_string(secret_string))
+        agyn_fail(err, AGYN_UNAVAILABLE, "", "%s: 200: response for \"%s\" has no SecretString",
+                  AWS_TYPE, shown_id);
+    else if (json_key)
+        rc = aws_select_json_key(json_string_value(secret_string), shown_id, json_key, value_out,
+                                 err);
+    else if (!(*value_out = provider_strdup(json_string_value(secret_string))))
+        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
+    else
+        rc = 0;
+    provider_json_wipe(answer);
+    json_decref(answer);
+    return rc;
+}
+
 static int aws_resolve(const json_t *config, const char *remote_path, char **value_out,
                        struct agyn_error *err) {
     *value_out = NULL;
@@ -426,7 +463,6 @@ static int aws_resolve(const json_t *config, const char *remote_path, char **val
 
     int rc = -1;
     struct provider_http_response resp = {0};
-    json_t *answer = NULL;
     json_t *request = json_pack("{s:s}", "SecretId", secret_id);
     char *body = request ? json_dumps(request, JSON_COMPACT) : NULL;
     if (!body) {
@@ -439,38 +475,10 @@ static int aws_resolve(const json_t *config, const char *remote_path, char **val
         aws_status_error(&settings, &resp, err);
         goto done;
     }
-    answer = json_loadb(resp.body, resp.body_len, 0, NULL);
-    if (!json_is_object(answer)) {
-        agyn_fail(err, AGYN_UNAVAILABLE, "", "%s: 200: unexpected response (not a JSON object)",
-                  AWS_TYPE);
+    if (aws_secret_from_answer(resp.body, resp.body_len, shown_id, json_key, value_out, err) != 0)
         goto done;
-    }
-    json_t *secret_string = json_object_get(answer, "SecretString");
-    if (!json_is_string(secret_string)) {
-        if (json_object_get(answer, "SecretBinary"))
-            agyn_fail(err, AGYN_UNPROCESSABLE, "",
-                      "%s: secret \"%s\" holds binary data (SecretBinary); only SecretString "
-                      "is supported",
-                      AWS_TYPE, shown_id);
-        else
-            agyn_fail(err, AGYN_UNAVAILABLE, "", "%s: 200: response for \"%s\" has no SecretString",
-                      AWS_TYPE, shown_id);
-        goto done;
-    }
-    if (json_key) {
-        rc = aws_select_json_key(json_string_value(secret_string), shown_id, json_key, value_out,
-                                 err);
-        goto done;
-    }
-    *value_out = provider_strdup(json_string_value(secret_string));
-    if (!*value_out) {
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-        goto done;
-    }
     rc = 0;
 done:
-    provider_json_wipe(answer);
-    json_decref(answer);
     provider_http_response_free(&resp);
     free(body);
     json_decref(request);

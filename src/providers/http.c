@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "core/transience.h"
 #include "net/egress.h"
 #include "providers/provider.h"
 
@@ -387,9 +388,9 @@ enum agyn_code provider_status_to_code(long status) {
         return AGYN_PERMISSION_DENIED;
     if (status == 404)
         return AGYN_NOT_FOUND;
-    if (status >= 400 && status < 500 && status != 408 && status != 429)
+    if (status >= 400 && !transience_status_is_transient(status))
         return AGYN_UNPROCESSABLE;
-    return AGYN_UNAVAILABLE;
+    return AGYN_UNAVAILABLE; /* transient (core/transience.h): retried like a registry outage */
 }
 
 /* ---- requests ------------------------------------------------------------------------- */

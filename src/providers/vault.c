@@ -12,6 +12,7 @@
 
 #include "core/redact.h"
 #include "providers/http.h"
+#include "providers/answers.h"
 #include "providers/provider.h"
 
 #define VAULT_TYPE "vault"
@@ -212,6 +213,41 @@ static int vault_status_error(const struct vault_settings *settings,
     return -1;
 }
 
+int vault_error_from_answer(long status, const char *body, size_t len, const char *token,
+                            struct agyn_error *err) {
+    struct vault_settings settings = {.address = "", .token = token};
+    struct provider_http_response resp = {.status = status, .body = (char *)body, .body_len = len};
+    return vault_status_error(&settings, &resp, "no secret", err);
+}
+
+int vault_secret_from_answer(const char *answer, size_t len, const char *shown, const char *mount,
+                             const char *key, char **value_out, struct agyn_error *err) {
+    *value_out = NULL;
+    int rc = -1;
+    json_t *body = json_loadb(answer ? answer : "", answer ? len : 0, 0, NULL);
+    json_t *secret = json_object_get(json_object_get(body, "data"), "data");
+    json_t *value = json_object_get(secret, key);
+    if (!body)
+        agyn_fail(err, AGYN_UNAVAILABLE, "", "vault: 200: unexpected response (not JSON)");
+    else if (!json_is_object(secret))
+        agyn_fail(err, AGYN_UNAVAILABLE, "",
+                  "vault: 200: response for %s has no data.data object (is %s a KV version 2 "
+                  "mount?)",
+                  shown, mount);
+    else if (!value)
+        agyn_fail(err, AGYN_NOT_FOUND, "", "vault: key \"%s\" not found at %s", key, shown);
+    else if (!json_is_string(value))
+        agyn_fail(err, AGYN_UNPROCESSABLE, "", "vault: key \"%s\" at %s is not a string", key,
+                  shown);
+    else if (!(*value_out = provider_strdup(json_string_value(value))))
+        agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
+    else
+        rc = 0;
+    provider_json_wipe(body);
+    json_decref(body);
+    return rc;
+}
+
 static int vault_resolve(const json_t *config, const char *remote_path, char **value_out,
                          struct agyn_error *err) {
     *value_out = NULL;
@@ -228,7 +264,6 @@ static int vault_resolve(const json_t *config, const char *remote_path, char **v
     vault_append_base(&url, settings.address);
     vault_append_data_url(&url, &path);
     struct provider_http_response resp = {0};
-    json_t *body = NULL;
     if (!provider_buffer_str(&url)) {
         agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
         goto done;
@@ -241,38 +276,11 @@ static int vault_resolve(const json_t *config, const char *remote_path, char **v
         vault_status_error(&settings, &resp, nothing, err);
         goto done;
     }
-    body = json_loadb(resp.body, resp.body_len, 0, NULL);
-    if (!body) {
-        agyn_fail(err, AGYN_UNAVAILABLE, "", "vault: 200: unexpected response (not JSON)");
+    if (vault_secret_from_answer(resp.body, resp.body_len, shown, path.mount, path.key, value_out,
+                                 err) != 0)
         goto done;
-    }
-    json_t *secret = json_object_get(json_object_get(body, "data"), "data");
-    if (!json_is_object(secret)) {
-        agyn_fail(err, AGYN_UNAVAILABLE, "",
-                  "vault: 200: response for %s has no data.data object (is %s a KV version 2 "
-                  "mount?)",
-                  shown, path.mount);
-        goto done;
-    }
-    json_t *value = json_object_get(secret, path.key);
-    if (!value) {
-        agyn_fail(err, AGYN_NOT_FOUND, "", "vault: key \"%s\" not found at %s", path.key, shown);
-        goto done;
-    }
-    if (!json_is_string(value)) {
-        agyn_fail(err, AGYN_UNPROCESSABLE, "", "vault: key \"%s\" at %s is not a string", path.key,
-                  shown);
-        goto done;
-    }
-    *value_out = provider_strdup(json_string_value(value));
-    if (!*value_out) {
-        agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
-        goto done;
-    }
     rc = 0;
 done:
-    provider_json_wipe(body);
-    json_decref(body);
     provider_http_response_free(&resp);
     provider_buffer_wipe(&url);
     free(path.storage);

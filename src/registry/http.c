@@ -295,11 +295,15 @@ void http_response_init(struct http_response *resp, size_t body_max) {
 
 void http_response_reset(struct http_response *resp) {
     size_t body_max = resp->body_max;
+    if (resp->body)
+        explicit_bzero(resp->body, resp->body_capacity);
     free(resp->body);
     http_response_init(resp, body_max);
 }
 
 void http_response_free(struct http_response *resp) {
+    if (resp->body)
+        explicit_bzero(resp->body, resp->body_capacity); /* may be a token-service answer */
     free(resp->body);
     resp->body = NULL;
     resp->body_len = 0;
@@ -358,9 +362,16 @@ bool http_response_append(struct http_response *resp, const char *data, size_t l
         size_t capacity = resp->body_capacity ? resp->body_capacity : 4096;
         while (capacity < resp->body_len + len + 1)
             capacity *= 2; /* doubling: a 4 MiB manifest costs a few copies, not hundreds */
-        char *grown = realloc(resp->body, capacity);
+        /* Grown by copy with the old buffer wiped (no realloc): token-service answers and
+         * error bodies may hold bearer tokens. */
+        char *grown = malloc(capacity);
         if (!grown)
             return false;
+        if (resp->body) {
+            memcpy(grown, resp->body, resp->body_len);
+            explicit_bzero(resp->body, resp->body_capacity);
+            free(resp->body);
+        }
         resp->body = grown;
         resp->body_capacity = capacity;
     }

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 
+#include "core/transience.h"
 #include "registry/error_body.h"
 
 enum agyn_code pull_failure_code(enum pull_failure kind) {
@@ -39,7 +40,7 @@ static enum pull_failure classify(long status, const struct registry_error_info 
         registry_error_has_code(info, "NAME_UNKNOWN") ||
         registry_error_has_code(info, "BLOB_UNKNOWN"))
         return PULL_NOT_FOUND;
-    if (status == 408 || status == 429 || status >= 500 || status < 100)
+    if (transience_status_is_transient(status))
         return PULL_TRANSIENT;
     return PULL_INVALID;
 }

@@ -80,9 +80,9 @@ static int token_url(const struct auth_challenge *challenge, const char *scope,
     return rc;
 }
 
-static int parse_grant(const struct http_response *resp, const char *host, struct token_grant *out,
-                       enum pull_failure *failure, struct agyn_error *err) {
-    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+int token_grant_parse(const char *body, size_t len, const char *host, struct token_grant *out,
+                      enum pull_failure *failure, struct agyn_error *err) {
+    json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
     const char *token = json_string_value(json_object_get(root, "token"));
     if (!token || !token[0])
         token = json_string_value(json_object_get(root, "access_token"));
@@ -93,9 +93,12 @@ static int parse_grant(const struct http_response *resp, const char *host, struc
     }
     out->token = strdup(token);
     json_t *expires_in = json_object_get(root, "expires_in");
-    if (json_is_integer(expires_in))
+    /* Out-of-range lifetimes (negative, huge, -1e300) count as absent. */
+    if (json_is_integer(expires_in) && json_integer_value(expires_in) > 0 &&
+        json_integer_value(expires_in) < 1000000000)
         out->expires_in = (long)json_integer_value(expires_in);
-    else if (json_is_real(expires_in) && json_real_value(expires_in) < 1e9)
+    else if (json_is_real(expires_in) && json_real_value(expires_in) > 0 &&
+             json_real_value(expires_in) < 1e9)
         out->expires_in = (long)json_real_value(expires_in);
     const char *issued_at = json_string_value(json_object_get(root, "issued_at"));
     if (issued_at && strlen(issued_at) < sizeof out->issued_at)
@@ -148,7 +151,7 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
         if (failure)
             *failure = PULL_TRANSIENT;
     } else if (resp.status == 200 && !resp.body_too_large) {
-        rc = parse_grant(&resp, host, out, failure, err);
+        rc = token_grant_parse(resp.body, resp.body_len, host, out, failure, err);
     } else if (!realm_is_registry) {
         bool refused = resp.status == 400 || resp.status == 401 || resp.status == 403;
         const char *reason = http_status_reason(resp.status);

@@ -297,11 +297,15 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
         *permanent = failure != PULL_TRANSIENT;
         return -1;
     }
+    bool provider_unreachable = false;
     for (size_t i = 0; i < credentials->count; i++) {
         const struct pull_credential *cred = &credentials->items[i];
         if (!cred->password) {
-            snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s",
-                     image_text, cred->name, cred->error.message);
+            bool for_now = pull_credential_unresolved_for_now(cred);
+            provider_unreachable |= for_now;
+            snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s%s",
+                     image_text, cred->name, cred->error.message,
+                     for_now ? " (unreachable for now: retried)" : "");
             append_message(message, message_size, part);
             continue;
         }
@@ -319,7 +323,10 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
         *permanent = failure != PULL_TRANSIENT;
         return -1;
     }
-    return -1; /* every candidate was refused: permanent */
+    /* Every candidate was refused or could not be resolved: permanent, unless a provider was
+     * unreachable (core/transience.h) and its secret may still authenticate once it is back. */
+    *permanent = !provider_unreachable;
+    return -1;
 }
 
 static bool container_reason_is(const json_t *container, const char *reason) {
@@ -382,9 +389,12 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
     char message[4096] = "";
     enum pull_outcome outcome = PULL_STOPPED;
     struct pull_watch watch = {.runner = runner, .workload_id = workload_id};
-    for (;;) {
+    for (int attempt = 0;; attempt++) {
         if (stop_requested(runner, workload_id))
             break;
+        if (attempt > 0) /* a provider that was unreachable may be back */
+            pull_credentials_retry_unresolved(runner->resolve, text(workload, "organization_id"),
+                                              &credentials);
         int64_t now = clock_monotonic_ms();
         if (now >= grace_end_ms) { /* ran out while backing off, or before the first attempt */
             if (!message[0]) {

@@ -64,7 +64,7 @@ static int publish(struct store *store, json_t *workload, int status_changed,
 }
 
 int workload_create(struct store *store, const char *organization_id, const char *agent_id,
-                    json_t **view_out, struct agyn_error *err) {
+                    long long max_active, json_t **view_out, struct agyn_error *err) {
     json_t *agent = NULL;
     if (store_get(store, &TABLE_AGENTS, organization_id, agent_id, &agent, err) != 0) {
         if (err->code == AGYN_NOT_FOUND)
@@ -92,7 +92,13 @@ int workload_create(struct store *store, const char *organization_id, const char
                             "failure_reason", "failure_message", "containers", text,
                             "stop_requested", 0, "claimed_by", "claimed_at");
     free(text);
+    static const struct store_filter inactive[] = {{"status", "stopped"}, {"status", "failed"}};
+    const struct quota_limit limit = {&TABLE_WORKLOADS, max_active,
+                                      "--max-active-workloads-per-org", "active workloads",
+                                      inactive, 2};
     int rc = store_tx_begin(store, err);
+    if (rc == 0 && max_active > 0)
+        rc = quota_check(store, &limit, organization_id, err);
     if (rc == 0)
         rc = store_insert(store, &TABLE_WORKLOADS, row, err);
     json_t *view = rc == 0 ? workload_view(row) : NULL;

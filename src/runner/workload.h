@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "store/quota.h"
 #include "store/store.h"
 
 #define FAILURE_IMAGE_PULL "image_pull_failed"
@@ -18,9 +19,11 @@
 json_t *workload_view(const json_t *row);
 
 /* Creates a workload for an agent with one waiting container per image (agent, its MCP
- * servers, its hooks); publishes workload.created. */
+ * servers, its hooks); publishes workload.created. max_active (> 0) bounds the organization's
+ * workloads that are starting, running or stopping (429 naming
+ * --max-active-workloads-per-org), counted in the inserting transaction; 0 = no bound. */
 int workload_create(struct store *store, const char *organization_id, const char *agent_id,
-                    json_t **view_out, struct agyn_error *err);
+                    long long max_active, json_t **view_out, struct agyn_error *err);
 
 /* Writes status, failure fields and containers of workload (a view as returned above,
  * modified by the caller) and publishes the events. */

@@ -26,7 +26,7 @@ void api_configure(const char *url, const char *tok) {
     pthread_mutex_lock(&lock);
     free(base_url);
     if (token) {
-        memset(token, 0, strlen(token));
+        explicit_bzero(token, strlen(token));
         free(token);
     }
     base_url = strdup(url);
@@ -54,9 +54,15 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
     size_t n = size * nmemb;
     if (b->len + n > (size_t)API_MAX_RESPONSE)
         return 0;
-    char *grown = realloc(b->data, b->len + n + 1);
+    /* Grown by copy with the old buffer wiped (no realloc): answers may hold credentials. */
+    char *grown = malloc(b->len + n + 1);
     if (!grown)
         return 0;
+    if (b->data) {
+        memcpy(grown, b->data, b->len);
+        explicit_bzero(b->data, b->len + 1);
+        free(b->data);
+    }
     b->data = grown;
     memcpy(b->data + b->len, ptr, n);
     b->len += n;
@@ -141,14 +147,18 @@ int api_call(const char *method, const char *path, json_t *body, struct api_resu
         }
     }
     if (payload) {
-        memset(payload, 0, strlen(payload));
+        explicit_bzero(payload, strlen(payload));
         free(payload);
     }
+    if (resp.data)
+        explicit_bzero(resp.data, resp.len);
     free(resp.data);
+    for (struct curl_slist *line = headers; line; line = line->next)
+        explicit_bzero(line->data, strlen(line->data)); /* the Authorization line holds the token */
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     if (auth) {
-        memset(auth, 0, strlen(auth));
+        explicit_bzero(auth, strlen(auth));
         free(auth);
     }
     free(url);

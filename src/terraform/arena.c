@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/wiping_alloc.h"
+
 void arena_own(struct arena *a, void *p) {
     if (!p)
         return;
@@ -46,7 +48,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...) {
 
 void arena_free(struct arena *a) {
     for (size_t i = 0; i < a->len; i++)
-        free(a->ptrs[i]);
+        wiping_free(a->ptrs[i]); /* response messages and strings may hold credentials */
     free(a->ptrs);
     a->ptrs = NULL;
     a->len = a->cap = 0;

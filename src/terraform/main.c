@@ -22,6 +22,7 @@
 
 #include <curl/curl.h>
 
+#include "base/wiping_alloc.h"
 #include "terraform/grpc.h"
 #include "terraform/tls.h"
 
@@ -97,6 +98,7 @@ static int listen_on(int min_port, int max_port, int *port_out) {
 }
 
 int main(int argc, char **argv) {
+    wiping_alloc_install(); /* jansson buffers (API answers, configured tokens) wiped on free */
     if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0)) {
         printf("terraform-provider-agyn %s (plugin protocol 6)\n", PROVIDER_VERSION);
         return 0;

@@ -60,7 +60,7 @@ void tfv_free(struct tfv *v) {
     if (!v)
         return;
     if (v->str) {
-        memset(v->str, 0, strlen(v->str)); /* values may be passwords */
+        explicit_bzero(v->str, strlen(v->str)); /* values may be passwords */
         free(v->str);
     }
     for (size_t i = 0; i < v->len; i++) {
@@ -226,7 +226,8 @@ static struct tfv *from_object(const msgpack_object *o, int depth) {
         return tfv_number((double)o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
-        return tfv_number(o->via.f64);
+        /* Terraform numbers are finite; a NaN would never equal itself and break plan diffs. */
+        return isnan(o->via.f64) ? NULL : tfv_number(o->via.f64);
     case MSGPACK_OBJECT_STR:
     case MSGPACK_OBJECT_BIN: {
         const char *ptr = o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : o->via.bin.ptr;
@@ -235,7 +236,8 @@ static struct tfv *from_object(const msgpack_object *o, int depth) {
         v->str = malloc(size + 1);
         if (!v->str)
             abort();
-        memcpy(v->str, ptr, size);
+        if (size) /* an empty str/bin may come with a NULL pointer */
+            memcpy(v->str, ptr, size);
         v->str[size] = '\0';
         return v;
     }
@@ -265,7 +267,8 @@ static struct tfv *from_object(const msgpack_object *o, int depth) {
             char key[256];
             size_t n =
                 kv->key.via.str.size < sizeof key - 1 ? kv->key.via.str.size : sizeof key - 1;
-            memcpy(key, kv->key.via.str.ptr, n);
+            if (n)
+                memcpy(key, kv->key.via.str.ptr, n);
             key[n] = '\0';
             struct tfv *item = from_object(&kv->val, depth + 1);
             if (!item) {
@@ -280,8 +283,76 @@ static struct tfv *from_object(const msgpack_object *o, int depth) {
     return NULL;
 }
 
+/* Reads a big-endian unsigned integer of width bytes at p. */
+static uint64_t read_be(const uint8_t *p, size_t width) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < width; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* True when data[0..len) holds one msgpack value whose every array and map declares no more
+ * items than there are bytes left (each item takes at least one). libmsgpack allocates for the
+ * declared count before reading items, so 5 bytes claiming 2^32 entries would ask for 64 GiB. */
+static bool msgpack_counts_are_plausible(const uint8_t *data, size_t len) {
+    size_t pos = 0, pending = 1;
+    while (pending > 0) {
+        if (pos >= len)
+            return false;
+        uint8_t b = data[pos++];
+        pending--;
+        uint64_t items = 0, skip = 0;
+        size_t width = 0;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            continue;
+        if (b >= 0x80 && b <= 0x8f)
+            items = 2u * (b & 0x0f);
+        else if (b >= 0x90 && b <= 0x9f)
+            items = b & 0x0f;
+        else if (b >= 0xa0 && b <= 0xbf)
+            skip = b & 0x1f;
+        else if (b >= 0xc4 && b <= 0xc6)
+            width = (size_t)1 << (b - 0xc4);
+        else if (b >= 0xc7 && b <= 0xc9)
+            width = (size_t)1 << (b - 0xc7), skip = 1; /* the ext type byte */
+        else if (b == 0xca)
+            skip = 4;
+        else if (b == 0xcb)
+            skip = 8;
+        else if (b >= 0xcc && b <= 0xcf)
+            skip = (uint64_t)1 << (b - 0xcc);
+        else if (b >= 0xd0 && b <= 0xd3)
+            skip = (uint64_t)1 << (b - 0xd0);
+        else if (b >= 0xd4 && b <= 0xd8)
+            skip = 1 + ((uint64_t)1 << (b - 0xd4));
+        else if (b >= 0xd9 && b <= 0xdb)
+            width = (size_t)1 << (b - 0xd9);
+        else if (b == 0xdc || b == 0xdd || b == 0xde || b == 0xdf)
+            width = (b == 0xdc || b == 0xde) ? 2 : 4;
+        else
+            return false; /* 0xc1 is never used */
+        if (width) {
+            if (len - pos < width)
+                return false;
+            uint64_t n = read_be(data + pos, width);
+            pos += width;
+            if (b >= 0xdc)
+                items = b >= 0xde ? 2 * n : n;
+            else
+                skip += n;
+        }
+        if (skip > len - pos)
+            return false;
+        pos += (size_t)skip;
+        if (items > len - pos || pending + items > len - pos)
+            return false;
+        pending += (size_t)items;
+    }
+    return true;
+}
+
 struct tfv *tfv_from_msgpack(const void *data, size_t len) {
-    if (!data || len == 0)
+    if (!data || len == 0 || !msgpack_counts_are_plausible(data, len))
         return NULL;
     msgpack_unpacked result;
     msgpack_unpacked_init(&result);
