@@ -10,6 +10,7 @@
 #include "agynd/commands.h"
 #include "agynd/sealed_values.h"
 #include "api/outbound.h"
+#include "api/retention.h"
 #include "api/server.h"
 #include "api/sse.h"
 #include "base/log.h"
@@ -45,6 +46,11 @@ static void usage(FILE *out) {
             "                        (env AGYN_METRICS_TOKEN)\n"
             "  --max-connections-per-client N  open connections one client address may\n"
             "                        hold (default 128)\n"
+            "  --event-retention DUR  events older than this are deleted, and expired Console\n"
+            "                        sessions (default 7d); a stream resuming from a deleted\n"
+            "                        event gets 'event: reset'\n"
+            "  --workload-retention DUR  stopped, failed and succeeded workloads not updated\n"
+            "                        for this long are deleted (default 30d)\n"
             "  --outbound-threads N  threads running verify and provider tests (default 8)\n"
             "  --outbound-org-limit N  such checks of one organization running at once\n"
             "                        (default 2; 4 times as many may wait)\n"
@@ -157,6 +163,8 @@ int cmd_serve(int argc, char **argv) {
                                             {"outbound-org-limit", required_argument, NULL, 1008},
                                             {"outbound-timeout", required_argument, NULL, 1009},
                                             {"egress-allow", required_argument, NULL, 1010},
+                                            {"event-retention", required_argument, NULL, 1011},
+                                            {"workload-retention", required_argument, NULL, 1012},
                                             {"docker-host", required_argument, NULL, 3001},
                                             {"docker-network", required_argument, NULL, 3002},
                                             {"stop-grace", required_argument, NULL, 3003},
@@ -169,6 +177,7 @@ int cmd_serve(int argc, char **argv) {
                                              2007},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
+    struct retention_config retention_config = {0};
     struct runner_config runner_config = {.threads = 4,
                                           .backoff_initial_ms = 10000,
                                           .backoff_max_ms = 300000,
@@ -321,6 +330,18 @@ int cmd_serve(int argc, char **argv) {
             c->outbound.timeout_ms = ms;
             break;
         }
+        case 1011:
+        case 1012: {
+            const char *name = opt == 1011 ? "--event-retention" : "--workload-retention";
+            long long ms = 0;
+            if (duration_parse_ms(optarg, name, &ms, &err) != 0 || ms <= 0) {
+                fprintf(stderr, "agynd serve: %s must be a positive duration\n", name);
+                return 2;
+            }
+            *(opt == 1011 ? &retention_config.event_retention_ms
+                          : &retention_config.workload_retention_ms) = ms;
+            break;
+        }
         case 1010:
             if (egress_allow_count == EGRESS_ALLOW_MAX) {
                 fprintf(stderr, "agynd serve: at most %d --egress-allow options\n",
@@ -421,9 +442,12 @@ int cmd_serve(int argc, char **argv) {
     }
     sse_start();
     app.config.outbound.org_queued = app.config.outbound.org_running * 4;
-    if (outbound_pool_start(&app.config.outbound, &app.outbound, &err) != 0 ||
+    struct retention *retention = NULL;
+    if (retention_start(app.store, &retention_config, &retention, &err) != 0 ||
+        outbound_pool_start(&app.config.outbound, &app.outbound, &err) != 0 ||
         api_server_start(&app, &server, &port, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
+        retention_stop(retention);
         outbound_pool_free(app.outbound);
         sse_stop();
         runner_stop(runner);
@@ -452,6 +476,7 @@ int cmd_serve(int argc, char **argv) {
     outbound_pool_stop(app.outbound); /* waiting requests are answered, workers joined */
     api_server_stop(server, 5000);
     outbound_pool_free(app.outbound);
+    retention_stop(retention);
     runner_stop(runner);
     registry_client_free(app.registry);
     store_close(app.store);

@@ -236,7 +236,7 @@ static void sse_free(void *cls) {
 }
 
 int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
-             struct agyn_error *err) {
+             bool events_lost, struct agyn_error *err) {
     struct sse_stream *s = calloc(1, sizeof *s);
     if (!s)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
@@ -253,7 +253,10 @@ int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
     s->last_id = last_id;
     s->last_write_ms = clock_monotonic_ms();
     /* The first write is a comment, so clients see the stream open at once. */
-    s->pending = strdup(": connected\n\n");
+    s->pending = strdup(events_lost ? ": connected\n\nevent: reset\ndata: {\"reason\":"
+                                      "\"events after Last-Event-ID are no longer kept "
+                                      "(--event-retention); reload the current state\"}\n\n"
+                                    : ": connected\n\n");
     s->pending_len = s->pending ? strlen(s->pending) : 0;
     pthread_mutex_lock(&lock);
     s->next = streams;

@@ -199,6 +199,21 @@ int store_delete_where(struct store *store, const struct store_table *table,
     return rc;
 }
 
+int store_prune(struct store *store, const struct store_table *table, const char *column,
+                const char *before, const struct store_filter *only, int limit, int *removed,
+                struct agyn_error *err) {
+    int count = 0;
+    int rc = store->backend->prune(store, table, column, before, only, limit, &count, err);
+    if (removed)
+        *removed = count;
+    return rc;
+}
+
+int store_oldest_seq(struct store *store, const struct store_table *table, int64_t *seq_out,
+                     struct agyn_error *err) {
+    return store->backend->oldest_seq(store, table, seq_out, err);
+}
+
 int store_count(struct store *store, const struct store_table *table,
                 const struct store_query *query, long long *count_out, struct agyn_error *err) {
     return store->backend->count(store, table, query, count_out, err);

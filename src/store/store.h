@@ -83,6 +83,11 @@ struct store_backend {
                   const struct store_query *query, int *removed, struct agyn_error *err);
     int (*count)(struct store *store, const struct store_table *table,
                  const struct store_query *query, long long *count_out, struct agyn_error *err);
+    int (*prune)(struct store *store, const struct store_table *table, const char *column,
+                 const char *before, const struct store_filter *only, int limit, int *removed,
+                 struct agyn_error *err);
+    int (*oldest_seq)(struct store *store, const struct store_table *table, int64_t *seq_out,
+                      struct agyn_error *err);
 };
 
 struct store {
@@ -139,6 +144,18 @@ int store_delete_where(struct store *store, const struct store_table *table,
                        const struct store_query *query, int *removed, struct agyn_error *err);
 int store_count(struct store *store, const struct store_table *table,
                 const struct store_query *query, long long *count_out, struct agyn_error *err);
+/* Retention: deletes at most limit of the oldest rows (in creation order) whose text column
+ * sorts before `before` — RFC 3339 UTC times as agyn writes them compare as text — and, when
+ * only is not NULL, whose only->column equals only->value, in every organization; *removed
+ * gets the count. Small batches keep each write transaction short. */
+int store_prune(struct store *store, const struct store_table *table, const char *column,
+                const char *before, const struct store_filter *only, int limit, int *removed,
+                struct agyn_error *err);
+/* The position of the oldest row still kept, in any organization: every row at or after it is
+ * still there (rows are pruned oldest first). For an empty table, the position the next row
+ * will get. */
+int store_oldest_seq(struct store *store, const struct store_table *table, int64_t *seq_out,
+                     struct agyn_error *err);
 
 const struct store_column *store_table_column(const struct store_table *table, const char *name);
 

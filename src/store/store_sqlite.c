@@ -656,6 +656,58 @@ static int sqlite_count(struct store *store, const struct store_table *table,
     return result;
 }
 
+static int sqlite_prune(struct store *store, const struct store_table *table, const char *column,
+                        const char *before, const struct store_filter *only, int limit,
+                        int *removed, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    if (!known_column(table, column) || (only && !known_column(table, only->column)))
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column in a prune of %s",
+                         table->name);
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM %s WHERE seq IN (SELECT seq FROM %s WHERE %s < ?%s%s%s ORDER BY seq "
+             "LIMIT ?)",
+             table->name, table->name, column, only ? " AND " : "", only ? only->column : "",
+             only ? " = ?" : "");
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    int index = 1;
+    sqlite3_bind_text(stmt, index++, before, -1, SQLITE_TRANSIENT);
+    if (only)
+        sqlite3_bind_text(stmt, index++, only->value, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, index, limit);
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
+    *removed = result == 0 ? sqlite3_changes(conn->db) : 0;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+}
+
+/* min(seq); for an empty table the AUTOINCREMENT counter + 1 (sqlite_sequence). */
+static int sqlite_oldest_seq(struct store *store, const struct store_table *table,
+                             int64_t *seq_out, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT min(seq) FROM %s), "
+             "(SELECT seq + 1 FROM sqlite_sequence WHERE name = '%s'), 1)",
+             table->name, table->name);
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_ROW ? 0 : sqlite_error(conn->db, rc, err);
+    *seq_out = result == 0 ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    return result;
+}
+
 const struct store_backend store_backend_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -671,4 +723,6 @@ const struct store_backend store_backend_sqlite = {
     .update = sqlite_update,
     .remove = sqlite_remove,
     .count = sqlite_count,
+    .prune = sqlite_prune,
+    .oldest_seq = sqlite_oldest_seq,
 };
