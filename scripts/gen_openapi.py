@@ -4,9 +4,12 @@
 The document is generated from the compact tables below so it stays readable; the C unit test
 tests/unit/test_openapi.c fails when a route in src/api/routes.c is missing here or a path here
 has no route. Run: python3 scripts/gen_openapi.py
+With --check it writes nothing and exits 1 when src/api/openapi.json differs from what it would
+write (the CTest openapi_generated runs this).
 """
 import json
 import os
+import sys
 
 ORG = "/api/v1/organizations/{org}"
 
@@ -302,6 +305,22 @@ for path, item in PATHS.items():
     if params:
         item["parameters"] = params
 
+# Creates bound by a per-organization quota answer 429 naming the flag (docs/configuration.md).
+for path, what in ((ORG + "/secrets",
+                    "the organization holds --max-secrets-per-org (default 1000) secrets"),
+                   (ORG + "/image-pull-secrets",
+                    "the organization holds --max-image-pull-secrets-per-org (default 1000) "
+                    "image pull secrets"),
+                   (ORG + "/image-pull-secret-attachments",
+                    "the organization holds --max-attachments-per-org (default 10000) "
+                    "attachments"),
+                   (ORG + "/workloads",
+                    "--max-active-workloads-per-org (default 100) workloads of this "
+                    "organization are starting, running or stopping")):
+    PATHS[path]["post"]["responses"]["429"] = {
+        "description": f"Quota reached: {what}; the message names the flag",
+        "content": {"application/json": {"schema": ref("Error")}}}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "agyn API", "version": "1.0.0",
@@ -317,6 +336,12 @@ DOCUMENT = {
 if __name__ == "__main__":
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "api",
                        "openapi.json")
+    text = json.dumps(DOCUMENT, indent=1, sort_keys=False) + "\n"
+    if sys.argv[1:] == ["--check"]:
+        with open(out) as f:
+            if f.read() != text:
+                sys.exit("src/api/openapi.json does not match scripts/gen_openapi.py: "
+                         "run python3 scripts/gen_openapi.py and commit the result")
+        sys.exit(0)
     with open(out, "w") as f:
-        json.dump(DOCUMENT, f, indent=1, sort_keys=False)
-        f.write("\n")
+        f.write(text)

@@ -282,6 +282,13 @@ HANDLER(h_image_pull_secrets_import) {
     if (docker_config_parse(req->raw_body ? req->raw_body : "", req->raw_body_len, &entries,
                             &count, err) != 0)
         return -1;
+    if (count == 0) {
+        docker_config_entries_free(entries, count);
+        /* Nothing to import is not a success: the file's credentials are elsewhere. */
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "auths",
+                         "auths holds no registries to import (credentials kept by a "
+                         "credential helper or store are not in the file)");
+    }
     json_t *created = json_array(), *failed = json_array();
     for (size_t i = 0; i < count; i++) {
         struct docker_config_entry *entry = &entries[i];
@@ -302,7 +309,7 @@ HANDLER(h_image_pull_secrets_import) {
                                                 error_json(&entry_error)));
     }
     docker_config_entries_free(entries, count);
-    /* 201: all created; 200: some entries failed; 422: none could be created. */
+    /* 201: all created; 200: some entries failed; 422: none could be created (or none given). */
     int status = json_array_size(failed) == 0 ? 201 : json_array_size(created) ? 200 : 422;
     return respond_json(res, status, json_pack("{s:o, s:o}", "created", created, "errors",
                                                failed));

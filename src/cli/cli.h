@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "client/client.h"
 #include "core/names.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -21,7 +22,7 @@ struct cli {
     const char *org_arg;            /* --org or AGYN_ORG: an organization id or name */
     char org_id[AGYN_UUID_LEN + 1]; /* resolved on first use (cli_org) */
     enum output_format output;
-    void *curl; /* one libcurl handle for the whole run (keeps the connection alive) */
+    struct agyn_client client; /* the API client, one kept connection for the run (http.c) */
 };
 
 /* ---- args.c: flags of one verb ---------------------------------------------------------- */
@@ -53,19 +54,26 @@ int args_require(const struct args *a, const char *where, ...) __attribute__((se
 /* Prints "agyn: <fmt>" and a pointer to --help to stderr; returns CLI_USAGE. */
 int usage_error(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- http.c: the transport ----------------------------------------------------------------- */
+/* ---- http.c: the shared API client, in the CLI's words ------------------------------------ */
 
-/* Sends one request to API_URL + path. body_text (may be NULL) is sent as application/json.
- * Returns the HTTP status and sets *body_out to the malloc'd response body (NUL-terminated,
- * *len_out bytes), or returns -1 after printing why the server could not be reached. */
+/* The shared client set up with this invocation's URL and token (--api-url and --token may
+ * change until the first call) and a 120-second request timeout. */
+struct agyn_client *http_client(struct cli *cli);
+/* Sends one request to API_URL + path through the shared client. body_text (may be NULL) is sent
+ * as application/json. Returns the HTTP status with *answer filled (free it with
+ * client_answer_free), or -1 after printing why no answer came. */
 int http_send(struct cli *cli, const char *method, const char *path, const char *body_text,
-              size_t body_len, char **body_out, size_t *len_out);
+              size_t body_len, struct client_answer *answer);
+/* Prints why a request got no answer ("agyn: cannot reach the API at URL: ..."). */
+void http_print_failure(const struct cli *cli, const struct agyn_error *err);
+/* Frees the kept connection at exit. */
+void http_close(struct cli *cli);
 /* GETs an event stream and hands each complete line (without its newline) to on_line until
  * the server ends it or SIGINT/SIGTERM arrives (*interrupted then set). Returns 0, or -1 after
  * printing the error. */
 int http_stream(struct cli *cli, const char *path, const char *last_event_id,
                 void (*on_line)(const char *line, void *ctx), void *ctx, bool *interrupted);
-/* Percent-encodes text for a URL query; the result is malloc'd. */
+/* Percent-encodes text for a URL query; the result is malloc'd (NULL when out of memory). */
 char *http_escape(struct cli *cli, const char *text);
 
 /* ---- api.c: JSON calls, organizations, names ----------------------------------------------- */

@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "base/wiping_alloc.h"
+#include "client/client.h"
 #include "terraform/grpc.h"
 #include "terraform/tls.h"
 
@@ -120,7 +120,11 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN); /* Terraform forwards Ctrl-C itself (StopProvider) */
     parent_pid = getppid();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct agyn_error err = {0};
+    if (client_global_init(&err) != 0) {
+        fprintf(stderr, "terraform-provider-agyn: %s\n", err.message);
+        return 1;
+    }
 
     char *cert_b64 = NULL;
     const char *client_cert = getenv("PLUGIN_CLIENT_CERT");
