@@ -92,7 +92,16 @@ SCHEMAS = {
                             "password_updated_at": TIME,
                             "attachment_id": {"type": "string", "format": "uuid", "description":
                                               "Only in the attached-secrets lists."},
-                            "attached_at": TIME}),
+                            "attached_at": TIME,
+                            "matches_image": {"type": "boolean", "description":
+                                              "Only in the attached-secrets lists: whether the "
+                                              "registry matches the image."},
+                            "try_order": {"type": ["integer", "null"], "minimum": 1,
+                                          "description":
+                                          "Only in the attached-secrets lists: the 1-based "
+                                          "position in which the runner tries this secret for "
+                                          "the image (more specific first, then attachment "
+                                          "order); null when it does not match."}}),
     "ImagePullSecretCreate": obj({"name": STR, "description": STR, "registry": STR,
                                   "username": STR,
                                   "password": {"type": "string", "writeOnly": True},
@@ -225,8 +234,12 @@ PATHS.update(crud(ORG + "/mcps", "Mcp", "MCP server", ["agent_id"]))
 PATHS.update(crud(ORG + "/hooks", "Hook", "hook", ["agent_id"]))
 for part, noun in [("agents", "agent"), ("mcps", "MCP server"), ("hooks", "hook")]:
     PATHS[f"{ORG}/{part}/{{id}}/image-pull-secrets"] = {
-        "get": op(f"Image pull secrets attached to the {noun}, in attachment order", "member",
-                  200, page_of("ImagePullSecret"))}
+        "get": op(f"Image pull secrets attached to the {noun}, in attachment order, each with "
+                  "matches_image and try_order for the image", "member", 200,
+                  page_of("ImagePullSecret"),
+                  params=[{"name": "image", "in": "query", "schema": STR, "description":
+                           f"The image to match (default: the {noun}'s own image); 400 "
+                           "naming image when it is not an image reference."}])}
 PATHS.update(crud(ORG + "/secret-providers", "SecretProvider", "secret provider"))
 OUTBOUND_NOTE = (" Runs in agynd's outbound pool with a deadline (--outbound-timeout, default "
                  "15 s): a target that does not answer in time gives ok=false saying so. 429 "

@@ -6,6 +6,7 @@
 #include "api/input.h"
 #include "api/resource.h"
 #include "base/clock.h"
+#include "core/password_source_rule.h"
 #include "crypto/sealed_field.h"
 #include "providers/provider.h"
 #include "store/tables.h"
@@ -36,30 +37,26 @@ int password_source_read(struct api_request *req, const struct password_source_f
         input_uuid(body, "provider_id", false, &out->provider_id, err) != 0 ||
         input_string(body, "remote_path", false, &out->remote_path, err) != 0)
         return -1;
-    const char *given[3] = {0};
-    int count = 0;
-    if (out->inline_value)
-        given[count++] = fields->inline_field, out->kind = "inline";
-    if (out->secret_id)
-        given[count++] = fields->secret_field, out->kind = "secret";
-    if (out->provider_id || out->remote_path)
-        given[count++] = out->provider_id ? "provider_id" : "remote_path", out->kind = "remote";
-    char choices[160];
-    if (fields->secret_field)
-        snprintf(choices, sizeof choices, "%s, %s, or provider_id with remote_path",
-                 fields->inline_field, fields->secret_field);
-    else
-        snprintf(choices, sizeof choices, "%s, or provider_id with remote_path",
-                 fields->inline_field);
-    if (count > 1)
-        return agyn_fail(err, AGYN_UNPROCESSABLE, given[1],
-                         "give only one of %s (got %s and %s)", choices, given[0], given[1]);
-    if (count == 0) {
-        if (required)
-            return agyn_fail(err, AGYN_UNPROCESSABLE, fields->inline_field,
-                             "one of %s is required", choices);
+    struct password_source_option options[] = {
+        {PASSWORD_SOURCE_INLINE, fields->inline_field, NULL, out->inline_value != NULL, false},
+        {PASSWORD_SOURCE_SECRET, fields->secret_field, NULL, out->secret_id != NULL, false},
+        {PASSWORD_SOURCE_REMOTE, "provider_id", "remote_path", out->provider_id != NULL,
+         out->remote_path != NULL},
+    };
+    size_t count = 3;
+    if (!fields->secret_field) /* Secrets take no password_secret_id */
+        options[1] = options[2], count = 2;
+    struct password_source_choice choice;
+    if (password_source_choose(options, count, required, &choice, err) != 0)
+        return -1;
+    if (!choice.chosen)
         return 0;
-    }
+    static const char *const KIND_NAMES[] = {
+        [PASSWORD_SOURCE_INLINE] = "inline",
+        [PASSWORD_SOURCE_SECRET] = "secret",
+        [PASSWORD_SOURCE_REMOTE] = "remote",
+    };
+    out->kind = KIND_NAMES[choice.chosen->kind];
     if (out->inline_value) {
         size_t len = strlen(out->inline_value);
         if (len == 0)
@@ -76,13 +73,10 @@ int password_source_read(struct api_request *req, const struct password_source_f
             return -1;
         json_decref(secret);
     }
-    if (out->kind && strcmp(out->kind, "remote") == 0) {
-        if (!out->provider_id)
-            return agyn_fail(err, AGYN_UNPROCESSABLE, "provider_id",
-                             "provider_id is required with remote_path");
-        if (!out->remote_path || !*out->remote_path)
+    if (choice.chosen->kind == PASSWORD_SOURCE_REMOTE) {
+        if (!*out->remote_path)
             return agyn_fail(err, AGYN_UNPROCESSABLE, "remote_path",
-                             "remote_path is required with provider_id");
+                             "remote_path must not be empty");
         return check_remote(req, out, err);
     }
     return 0;

@@ -1,4 +1,5 @@
-/* pull_credentials.c — matching, ordering and resolving a container's attached credentials. */
+/* pull_credentials.c — resolving the passwords of the credentials a container's pull may use,
+ * in the order credentials/pull_selection decides. */
 #include "credentials/pull_credentials.h"
 
 #include <stdio.h>
@@ -6,24 +7,10 @@
 #include <string.h>
 
 #include "base/metrics.h"
-#include "core/registry_pattern.h"
 #include "core/transience.h"
+#include "credentials/pull_selection.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"
-
-struct candidate {
-    json_t *row;
-    struct registry_pattern pattern;
-    size_t order;
-};
-
-static int by_specificity(const void *a, const void *b) {
-    const struct candidate *x = a, *y = b;
-    int c = registry_pattern_compare_specificity(&x->pattern, &y->pattern);
-    if (c != 0)
-        return c;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
 
 static const char *text(const json_t *row, const char *column) {
     const char *value = json_string_value(json_object_get(row, column));
@@ -35,38 +22,17 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
                              const struct image_ref *image, struct pull_credentials *out,
                              struct agyn_error *err) {
     memset(out, 0, sizeof *out);
-    struct store_filter filter = {target_column, target_id};
-    struct store_query query = {.organization_id = organization_id, .filters = &filter,
-                                .filter_count = 1};
-    json_t *attachments = NULL;
-    int64_t next = 0;
-    if (store_list(ctx->store, &TABLE_ATTACHMENTS, &query, &attachments, &next, err) != 0)
+    struct pull_selection selection;
+    if (pull_selection_load(ctx->store, organization_id, target_column, target_id, image,
+                            &selection, err) != 0)
         return -1;
-    size_t total = json_array_size(attachments), matched = 0;
-    struct candidate *candidates = calloc(total ? total : 1, sizeof *candidates);
-    size_t i;
-    json_t *attachment;
-    json_array_foreach(attachments, i, attachment) {
-        json_t *row = NULL;
-        struct agyn_error ignored;
-        if (store_get(ctx->store, &TABLE_IMAGE_PULL_SECRETS, organization_id,
-                      text(attachment, "image_pull_secret_id"), &row, &ignored) != 0)
-            continue;
-        struct registry_pattern pattern;
-        if (registry_pattern_parse(text(row, "registry"), "registry", &pattern, &ignored) != 0 ||
-            !registry_pattern_matches(&pattern, image)) {
-            json_decref(row);
-            continue;
-        }
-        candidates[matched++] = (struct candidate){row, pattern, i};
-    }
-    json_decref(attachments);
-    qsort(candidates, matched, sizeof *candidates, by_specificity);
-    out->items = calloc(matched ? matched : 1, sizeof *out->items);
-    out->count = matched;
-    for (size_t c = 0; c < matched; c++) {
+    out->items = calloc(selection.matched ? selection.matched : 1, sizeof *out->items);
+    if (!out->items)
+        abort(); /* out of memory */
+    out->count = selection.matched;
+    for (size_t c = 0; c < selection.matched; c++) {
         struct pull_credential *cred = &out->items[c];
-        json_t *row = candidates[c].row;
+        const json_t *row = pull_selection_at(&selection, c + 1)->secret;
         snprintf(cred->secret_id, sizeof cred->secret_id, "%s", text(row, "id"));
         snprintf(cred->name, sizeof cred->name, "%s", text(row, "name"));
         snprintf(cred->source, sizeof cred->source, "%s", text(row, "password_source"));
@@ -78,9 +44,8 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
         metrics_add("agyn_credential_resolutions_total", labels, 1);
         if (rc != 0)
             cred->password = NULL;
-        json_decref(row);
     }
-    free(candidates);
+    pull_selection_free(&selection);
     return 0;
 }
 

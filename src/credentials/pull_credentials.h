@@ -1,7 +1,7 @@
 /* pull_credentials.h — the credentials one container's pull may use (docs/semantics.md):
- * the image pull secrets attached to that container's own resource whose registry matches the
- * image, more specific first, then in attachment order, each with its password resolved once
- * at workload start (remote ones fetched from the provider now, never cached). */
+ * the image pull secrets credentials/pull_selection chooses for the image among those attached
+ * to that container's own resource, in its order, each with its password resolved once at
+ * workload start (remote ones fetched from the provider now, never cached). */
 #ifndef AGYN_CREDENTIALS_PULL_CREDENTIALS_H
 #define AGYN_CREDENTIALS_PULL_CREDENTIALS_H
 
@@ -26,8 +26,8 @@ struct pull_credentials {
     size_t count;
 };
 
-/* target_column is "agent_id", "mcp_id" or "hook_id". Resolution failures do not fail the
- * call; they are kept per credential. */
+/* target_column is "agent_id", "mcp_id" or "hook_id". A store failure fails the call;
+ * resolution failures do not, they are kept per credential. */
 int pull_credentials_collect(const struct resolve_context *ctx, const char *organization_id,
                              const char *target_column, const char *target_id,
                              const struct image_ref *image, struct pull_credentials *out,

@@ -14,6 +14,7 @@
 
 #include "core/field_rules.h"
 #include "core/names.h"
+#include "core/password_source_rule.h"
 #include "core/registry_pattern.h"
 #include "terraform/api.h"
 #include "terraform/schema.h"
@@ -511,14 +512,6 @@ static void exactly_one(struct tf_op *op, const struct tfv *config, const struct
         diag_error(op->diags, choices[0].attrs[0], summary, "One of %s must be set.", list);
 }
 
-/* attr requires other (both ways when called twice). */
-static void also_requires(struct tf_op *op, const struct tfv *config, const char *attr,
-                          const char *other) {
-    if (given(config, attr) && tfv_is_null(tfv_get(config, other)))
-        diag_error(op->diags, other, "Missing required argument", "%s is required when %s is set.",
-                   other, attr);
-}
-
 /* ------------------------------------------------------------------------------------------
  * agyn_organization */
 
@@ -868,20 +861,29 @@ static const struct source_impl SECRET_SOURCE = {"value", NULL, NULL, NULL, "sec
 
 static void source_validate(struct tf_op *op, const struct source_impl *s,
                             const struct tfv *config) {
-    struct choice choices[4];
+    struct password_source_option options[4];
     size_t n = 0;
-    choices[n++] = (struct choice){{s->inline_attr, NULL, NULL}, s->inline_attr};
+    options[n++] = (struct password_source_option){PASSWORD_SOURCE_INLINE, s->inline_attr, NULL,
+                                                   given(config, s->inline_attr), false};
     if (s->wo_attr)
-        choices[n++] = (struct choice){{s->wo_attr, NULL, NULL}, s->wo_attr};
+        options[n++] = (struct password_source_option){PASSWORD_SOURCE_INLINE, s->wo_attr, NULL,
+                                                       given(config, s->wo_attr), false};
     if (s->secret_attr)
-        choices[n++] = (struct choice){{s->secret_attr, NULL, NULL}, s->secret_attr};
-    choices[n++] =
-        (struct choice){{"provider_id", "remote_path", NULL}, "provider_id with remote_path"};
-    char summary[96];
-    snprintf(summary, sizeof summary, "Invalid %s source", s->inline_attr);
-    exactly_one(op, config, choices, n, summary);
-    also_requires(op, config, "provider_id", "remote_path");
-    also_requires(op, config, "remote_path", "provider_id");
+        options[n++] = (struct password_source_option){PASSWORD_SOURCE_SECRET, s->secret_attr,
+                                                       NULL, given(config, s->secret_attr), false};
+    options[n++] = (struct password_source_option){PASSWORD_SOURCE_REMOTE, "provider_id",
+                                                   "remote_path", given(config, "provider_id"),
+                                                   given(config, "remote_path")};
+    struct password_source_choice choice;
+    struct agyn_error err = {0};
+    if (password_source_choose(options, n, true, &choice, &err) != 0) {
+        char summary[96];
+        snprintf(summary, sizeof summary, "Invalid %s source", s->inline_attr);
+        diag_error(op->diags, err.field,
+                   choice.problem == PASSWORD_SOURCE_PARTNER_MISSING ? "Missing required argument"
+                                                                     : summary,
+                   "%s", err.message);
+    }
     const char *inline_value = known_str(config, s->inline_attr);
     if (inline_value && !*inline_value)
         diag_error(op->diags, s->inline_attr, "Invalid value", "%s must not be empty.",
