@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RUN_ITEMS_MAX 256        /* command or args entries */
-#define RUN_ENV_MAX 256          /* env variables */
-#define RUN_STRING_MAX 4096      /* one entry, or one env value */
-#define RUN_ENV_NAME_MAX 256     /* one env name */
+#define RUN_ITEMS_MAX 256         /* command or args entries */
+#define RUN_ENV_MAX 256           /* env variables */
+#define RUN_STRING_MAX 4096       /* one entry, or one env value */
+#define RUN_ENV_NAME_MAX 256      /* one env name */
 #define RUN_TOTAL_MAX (64 * 1024) /* all of command, args and env together */
 
 static bool env_name_valid(const char *name) {
@@ -41,8 +41,7 @@ static int check_string(const json_t *value, const char *field, size_t *total,
 static int check_list(const json_t *value, const char *field, size_t *total,
                       struct agyn_error *err) {
     if (!json_is_array(value))
-        return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s must be an array of strings",
-                         field);
+        return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s must be an array of strings", field);
     if (json_array_size(value) > RUN_ITEMS_MAX)
         return agyn_fail(err, AGYN_UNPROCESSABLE, field, "%s may have at most %d entries", field,
                          RUN_ITEMS_MAX);
@@ -92,15 +91,13 @@ int run_spec_read(json_t *body, bool for_update, json_t *out, struct agyn_error 
             json_object_set_new(out, fields[i], json_null());
             continue;
         }
-        int rc = i == 2 ? check_env(value, &total, err)
-                        : check_list(value, fields[i], &total, err);
+        int rc = i == 2 ? check_env(value, &total, err) : check_list(value, fields[i], &total, err);
         if (rc != 0)
             return -1;
         json_object_set(out, fields[i], value);
     }
     if (total > RUN_TOTAL_MAX)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "command",
-                         "command, args and env together may hold at most %d bytes",
-                         RUN_TOTAL_MAX);
+                         "command, args and env together may hold at most %d bytes", RUN_TOTAL_MAX);
     return 0;
 }

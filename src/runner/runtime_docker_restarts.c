@@ -114,10 +114,9 @@ static void restart_container(json_t *workload, json_t *container) {
     clock_now_rfc3339(now);
     json_object_del(container, "restart_at");
     if (status == 204 || status == 304) {
-        json_object_set_new(container, "restart_count",
-                            json_integer(json_integer_value(
-                                             json_object_get(container, "restart_count")) +
-                                         1));
+        json_object_set_new(
+            container, "restart_count",
+            json_integer(json_integer_value(json_object_get(container, "restart_count")) + 1));
         set_text(container, "status", "running");
         set_text(container, "reason", NULL);
         set_text(container, "message", NULL);
@@ -140,10 +139,9 @@ static void restart_container(json_t *workload, json_t *container) {
         return;
     }
     /* The engine refused or was away: another back-off, counted as another restart. */
-    json_object_set_new(container, "restart_count",
-                        json_integer(json_integer_value(
-                                         json_object_get(container, "restart_count")) +
-                                     1));
+    json_object_set_new(
+        container, "restart_count",
+        json_integer(json_integer_value(json_object_get(container, "restart_count")) + 1));
     char why[700];
     snprintf(why, sizeof why, "restarting failed: %s", message);
     docker_restart_schedule(container, why);
@@ -194,8 +192,7 @@ static long long scan(void) {
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row) {
-            if (!strstr(text(row, "containers") ? text(row, "containers") : "",
-                        "CrashLoopBackOff"))
+            if (!strstr(text(row, "containers") ? text(row, "containers") : "", "CrashLoopBackOff"))
                 continue; /* nothing waits in this one: no need to parse it */
             long long due = restart_due(row, clock_now_unix_ms());
             next = due >= 0 && (next < 0 || due < next) ? due : next;
