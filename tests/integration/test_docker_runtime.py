@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 
 from agyn_testlib import Server
 from runner_helpers import (Org, container, open_stream, registry_fixture, unique,
@@ -376,7 +377,9 @@ class DockerRuntimeTest(unittest.TestCase):
         org = self.org()
         agent = self.agent_with(org, "sleeper")
         exiting = self.agent_with(org, "exit3")
-        figures = {"finished_at": [], "engine_stop": []}
+        figures = {"die_event": [], "finished_at": [], "engine_stop": []}
+        since = int(time.time()) - 1
+        received = {}  # engine container id -> when the SSE event arrived
         with open_stream(self.server, org.ctx) as stream:
             for _ in range(3):
                 w = org.run(exiting, ("failed", "succeeded"))
@@ -387,6 +390,7 @@ class DockerRuntimeTest(unittest.TestCase):
                 finished = self.engine_time(
                     ENGINE.get(f"/containers/{main['container_id']}/json")["State"]["FinishedAt"])
                 figures["finished_at"].append(ended.received_at - finished)
+                received[main["container_id"]] = ended.received_at
                 w = org.run(agent, ("running", "failed"))
                 main = container(w, "main")
                 ENGINE.request("POST", f"/containers/{main['container_id']}/kill?signal=KILL")
@@ -398,10 +402,26 @@ class DockerRuntimeTest(unittest.TestCase):
                     ENGINE.get(f"/containers/{main['container_id']}/json")["State"]["FinishedAt"])
                 figures["finished_at"].append(ended.received_at - finished)
                 figures["engine_stop"].append(ended.received_at - returned)
+                received[main["container_id"]] = ended.received_at
+        # The engine's own time of each die event (timeNano) to the SSE event: agynd's part.
+        time.sleep(1.1)
+        filters = json.dumps({"event": ["die"], "type": ["container"]})
+        status, body = ENGINE.request(
+            "GET", f"/events?since={since}&until={int(time.time())}&filters="
+            + urllib.parse.quote(filters))
+        self.assertEqual(status, 200, body)
+        for line in body.decode().splitlines():
+            event = json.loads(line)
+            container_id = event.get("Actor", {}).get("ID")
+            if container_id in received:
+                figures["die_event"].append(received[container_id] - event["timeNano"] / 1e9)
+        self.assertEqual(len(figures["die_event"]), 6, figures)
         report = {k: sorted(round(v * 1000, 1) for v in vs) for k, vs in figures.items()}
         print(f"\nengine event to SSE, ms: {report}", flush=True)
-        for values in figures.values():
-            self.assertLess(sorted(values)[len(values) // 2], 0.1, report)
+        # agynd's part (the engine's die event to the SSE event) is the 100 ms promise; the
+        # engine's own delay before it emits die (FinishedAt) is reported, not asserted.
+        self.assertLess(sorted(figures["die_event"])[3], 0.1, report)
+        self.assertLess(sorted(figures["engine_stop"])[1], 0.1, report)
 
     # --- restarts ----------------------------------------------------------------------------
 
