@@ -31,6 +31,24 @@ def obj(props, required=(), extra=None):
 
 META = {"id": UUID, "organization_id": UUID, "created_at": TIME, "updated_at": TIME}
 
+# What a container runs; absent or null: the image's own entrypoint, command and environment.
+RUN = {
+    "command": {"type": ["array", "null"], "items": {"type": "string", "maxLength": 4096},
+                "maxItems": 256, "description": "Replaces the image's entrypoint."},
+    "args": {"type": ["array", "null"], "items": {"type": "string", "maxLength": 4096},
+             "maxItems": 256, "description": "Replaces the image's command (arguments)."},
+    "env": {"type": ["object", "null"], "maxProperties": 256,
+            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]{0,255}$"},
+            "additionalProperties": {"type": "string", "maxLength": 4096},
+            "description": "Plain environment variables, shown to every member: never put "
+                           "secrets here. command, args and env together hold at most 64 KiB."},
+}
+RESTART_POLICY = {"enum": ["never", "on-failure", "always"], "description":
+                  "What happens when a container ends (docker runtime): never (default), "
+                  "on-failure (restarted after a non-zero exit or an OOM kill) or always; "
+                  "restarts wait --crash-backoff-initial, doubling to --crash-backoff-max "
+                  "(reason CrashLoopBackOff), and the workload stays running meanwhile."}
+
 SCHEMAS = {
     "Error": obj({"error": obj({"code": STR, "message": STR, "field": STR}, ["code", "message"])},
                  ["error"]),
@@ -42,17 +60,21 @@ SCHEMAS = {
                   "role": {"enum": ["owner", "member"]}, "token_prefix": STR,
                   "token": {"type": "string", "description": "Only in the create response."}}),
     "TokenCreate": obj({"name": STR, "role": {"enum": ["owner", "member"]}}, ["name", "role"]),
-    "Agent": obj({**META, "name": STR, "image": STR, "description": STR}),
-    "AgentCreate": obj({"name": STR, "image": STR, "description": STR}, ["name", "image"]),
-    "AgentUpdate": obj({"name": STR, "image": STR, "description": STR}),
-    "Mcp": obj({**META, "agent_id": UUID, "name": STR, "image": STR, "description": STR}),
-    "McpCreate": obj({"agent_id": UUID, "name": STR, "image": STR, "description": STR},
+    "Agent": obj({**META, "name": STR, "image": STR, "description": STR, **RUN}),
+    "AgentCreate": obj({"name": STR, "image": STR, "description": STR, **RUN},
+                       ["name", "image"]),
+    "AgentUpdate": obj({"name": STR, "image": STR, "description": STR, **RUN}),
+    "Mcp": obj({**META, "agent_id": UUID, "name": STR, "image": STR, "description": STR,
+                **RUN}),
+    "McpCreate": obj({"agent_id": UUID, "name": STR, "image": STR, "description": STR, **RUN},
                      ["agent_id", "name", "image"]),
-    "McpUpdate": obj({"name": STR, "image": STR, "description": STR, "agent_id": UUID}),
-    "Hook": obj({**META, "agent_id": UUID, "event": STR, "image": STR, "description": STR}),
-    "HookCreate": obj({"agent_id": UUID, "event": STR, "image": STR, "description": STR},
-                      ["agent_id", "event", "image"]),
-    "HookUpdate": obj({"event": STR, "image": STR, "description": STR, "agent_id": UUID}),
+    "McpUpdate": obj({"name": STR, "image": STR, "description": STR, "agent_id": UUID, **RUN}),
+    "Hook": obj({**META, "agent_id": UUID, "event": STR, "image": STR, "description": STR,
+                 **RUN}),
+    "HookCreate": obj({"agent_id": UUID, "event": STR, "image": STR, "description": STR,
+                       **RUN}, ["agent_id", "event", "image"]),
+    "HookUpdate": obj({"event": STR, "image": STR, "description": STR, "agent_id": UUID,
+                       **RUN}),
     "Health": obj({"status": STR}),
     "Session": obj({"role": STR, "token_id": UUID, "organization_id": NULLABLE_UUID,
                     "csrf_token": {"type": "string", "description":
@@ -125,7 +147,13 @@ SCHEMAS = {
                       "reason": {"type": ["string", "null"], "description":
                                  "ContainerCreating, ErrImagePull, ImagePullBackOff, "
                                  "EngineUnavailable, CreateContainerError, RunContainerError, "
-                                 "Completed, Error, OOMKilled, ContainerMissing, Stopped"},
+                                 "Completed, Error, OOMKilled, ContainerMissing, Stopped, "
+                                 "CrashLoopBackOff"},
+                      "restart_count": {"type": "integer", "description":
+                                        "Times the container was restarted (restart_policy)."},
+                      "restart_at": {"type": "string", "format": "date-time", "description":
+                                     "When a container in CrashLoopBackOff is started again."},
+                      **RUN,
                       "exit_code": {"type": "integer", "description":
                                     "The process's exit code once terminated (docker runtime)."},
                       "container_id": {"type": "string", "description":
@@ -143,8 +171,9 @@ SCHEMAS = {
                                          "succeeded", "failed"]},
                      "failure_reason": {"type": ["string", "null"]},
                      "failure_message": {"type": ["string", "null"]},
+                     "restart_policy": RESTART_POLICY,
                      "containers": {"type": "array", "items": ref("Container")}}),
-    "WorkloadCreate": obj({"agent_id": UUID}, ["agent_id"]),
+    "WorkloadCreate": obj({"agent_id": UUID, "restart_policy": RESTART_POLICY}, ["agent_id"]),
     "VerifyResult": obj({"ok": {"type": "boolean"}, "message": STR}),
     "Attachment": obj({**META, "image_pull_secret_id": UUID, "agent_id": NULLABLE_UUID,
                        "mcp_id": NULLABLE_UUID, "hook_id": NULLABLE_UUID}),

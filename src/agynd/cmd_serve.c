@@ -87,6 +87,10 @@ static void usage(FILE *out) {
             "  --docker-network NAME        the main container's network (default bridge;\n"
             "                               none allowed); the others join its namespace\n"
             "  --stop-grace DURATION        SIGTERM to SIGKILL on stop (default 10s)\n"
+            "  --crash-backoff-initial DUR  first wait before restarting an ended container\n"
+            "                               (restart_policy on-failure or always; default 10s)\n"
+            "  --crash-backoff-max DUR      longest wait, doubling from the first (default\n"
+            "                               300s)\n"
             "  --content-dir DIR            OCI image layout for pulled blobs\n"
             "                               (default DATA_DIR/content)\n"
             "  --registry-ca-file FILE      extra CA certificates for registries\n"
@@ -168,6 +172,9 @@ int cmd_serve(int argc, char **argv) {
                                             {"docker-host", required_argument, NULL, 3001},
                                             {"docker-network", required_argument, NULL, 3002},
                                             {"stop-grace", required_argument, NULL, 3003},
+                                            {"crash-backoff-initial", required_argument, NULL,
+                                             3004},
+                                            {"crash-backoff-max", required_argument, NULL, 3005},
                                             {"max-active-workloads-per-org", required_argument,
                                              NULL, 2004},
                                             {"max-secrets-per-org", required_argument, NULL, 2005},
@@ -225,6 +232,19 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
+        case 3004:
+        case 3005: {
+            const char *name = opt == 3004 ? "--crash-backoff-initial" : "--crash-backoff-max";
+            long long *target = opt == 3004 ? &docker_config.crash_backoff_initial_ms
+                                            : &docker_config.crash_backoff_max_ms;
+            if (duration_parse_ms(optarg, name, target, &err) != 0 || *target <= 0) {
+                if (!err.message[0])
+                    snprintf(err.message, sizeof err.message, "%s must be longer than 0", name);
+                fprintf(stderr, "agynd serve: %s\n", err.message);
+                return 2;
+            }
+            break;
+        }
         case 2001: {
             long long *timeout = &runner_config.pull_timeout_ms;
             if (duration_parse_ms(optarg, "--pull-timeout", timeout, &err) != 0 || *timeout <= 0) {

@@ -27,7 +27,7 @@ struct cli {
 
 /* ---- args.c: flags of one verb ---------------------------------------------------------- */
 
-#define ARGS_MAX 24
+#define ARGS_MAX 64
 
 /* The parsed command line of one verb: its positional arguments and the flags given. */
 struct args {
@@ -43,12 +43,15 @@ struct args {
  * printing a usage problem. */
 int args_global(struct cli *cli, int argc, char **argv, int *i);
 /* Parses argv against spec, a NULL-terminated list of flag names; a name ending in '=' takes a
- * value ("name="), others are switches. Global flags are accepted anywhere. Returns CLI_OK,
+ * value ("name="), one ending in "=+" takes a value and may be repeated ("arg=+"; read them
+ * with args_all), others are switches. Global flags are accepted anywhere. Returns CLI_OK,
  * CLI_USAGE (printed), or -1 when --help / -h was given. */
 int args_parse(struct cli *cli, int argc, char **argv, const char *const *spec, int min_pos,
                int max_pos, const char *where, struct args *out);
 const char *args_get(const struct args *a, const char *name); /* value, or NULL if not given */
 bool args_has(const struct args *a, const char *name);
+/* Every value of a repeatable flag, in command-line order, into out (at most max); the count. */
+int args_all(const struct args *a, const char *name, const char **out, int max);
 /* CLI_USAGE (printed) unless every flag named (NULL-terminated list) was given. */
 int args_require(const struct args *a, const char *where, ...) __attribute__((sentinel));
 /* Prints "agyn: <fmt>" and a pointer to --help to stderr; returns CLI_USAGE. */

@@ -488,11 +488,26 @@ static int64_t start_grace_end(struct runner *runner, const json_t *workload) {
     return pull_deadline_grace_end(claimed, runner->config.start_grace_ms, now_unix, now);
 }
 
+/* An engine pull in progress: its bytes go into the container, and are saved (an event for
+ * Monitoring) at most every PROGRESS_SAVE_MS. */
+#define PROGRESS_SAVE_MS 500
+struct progress_report {
+    struct runner *runner;
+    json_t *workload;
+    json_t *container;
+    int64_t next_save_ms;
+};
+
 static void report_progress(void *ctx, unsigned long long done, unsigned long long total) {
-    json_t *container = ctx;
-    json_object_set_new(container, "pull_progress",
+    struct progress_report *report = ctx;
+    json_object_set_new(report->container, "pull_progress",
                         json_pack("{s:I, s:I}", "bytes_done", (json_int_t)done, "bytes_total",
                                   (json_int_t)total));
+    int64_t now = clock_monotonic_ms();
+    if (now < report->next_save_ms)
+        return;
+    report->next_save_ms = now + PROGRESS_SAVE_MS;
+    save(report->runner, report->workload, "starting"); /* a stop shows at the next check */
 }
 
 static enum pull_outcome fail_start(struct runner *runner, json_t *workload, json_t *container,
@@ -520,10 +535,12 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
             if (stop_requested(runner, workload_id))
                 return PULL_STOPPED;
             const struct pull_credential *used = plans[i].used;
+            struct progress_report report = {runner, workload, container,
+                                             clock_monotonic_ms() + PROGRESS_SAVE_MS};
             struct runtime_start start = {.username = used ? used->username : NULL,
                                           .password = used ? used->password : NULL,
                                           .on_progress = report_progress,
-                                          .progress_ctx = container};
+                                          .progress_ctx = &report};
             struct agyn_error err = {0};
             enum runtime_failure failure = RUNTIME_OK;
             if (runner->config.runtime->start_container(workload, container, &start, &failure,

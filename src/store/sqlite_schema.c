@@ -108,5 +108,19 @@ const char *const SQLITE_MIGRATIONS[] = {
     "CREATE INDEX workloads_org ON workloads (organization_id, seq);"
     "CREATE INDEX workloads_unclaimed ON workloads (status, claimed_by);",
 
+    /* 6: what a container runs (command, args, env as JSON; NULL: the image's own) and the
+     * workload's restart policy. */
+    "ALTER TABLE agents ADD COLUMN command TEXT;"
+    "ALTER TABLE agents ADD COLUMN args TEXT;"
+    "ALTER TABLE agents ADD COLUMN env TEXT;"
+    "ALTER TABLE mcps ADD COLUMN command TEXT;"
+    "ALTER TABLE mcps ADD COLUMN args TEXT;"
+    "ALTER TABLE mcps ADD COLUMN env TEXT;"
+    "ALTER TABLE hooks ADD COLUMN command TEXT;"
+    "ALTER TABLE hooks ADD COLUMN args TEXT;"
+    "ALTER TABLE hooks ADD COLUMN env TEXT;"
+    "ALTER TABLE workloads ADD COLUMN restart_policy TEXT NOT NULL DEFAULT 'never'"
+    " CHECK (restart_policy IN ('never', 'on-failure', 'always'));",
+
     NULL,
 };

@@ -17,7 +17,8 @@
 #include "core/error.h"
 #include "core/json_writer.h"
 
-enum column_kind { COLUMN_TEXT, COLUMN_INTEGER };
+/* COLUMN_JSON: an array or object stored as its JSON text; rows carry the value itself. */
+enum column_kind { COLUMN_TEXT, COLUMN_INTEGER, COLUMN_JSON };
 
 enum column_flags {
     COLUMN_NULLABLE = 1 << 0,

@@ -329,6 +329,15 @@ static int bind_json(sqlite3_stmt *stmt, int index, json_t *value) {
                                  (int)json_string_length(value), SQLITE_TRANSIENT);
     if (json_is_boolean(value))
         return sqlite3_bind_int(stmt, index, json_is_true(value));
+    if (json_is_array(value) || json_is_object(value)) { /* a COLUMN_JSON value */
+        struct json_writer writer = {0};
+        size_t len = 0;
+        json_writer_value(&writer, value);
+        char *text = json_writer_finish(&writer, &len);
+        if (!text)
+            return sqlite3_bind_null(stmt, index);
+        return sqlite3_bind_text(stmt, index, text, (int)len, free);
+    }
     return sqlite3_bind_null(stmt, index);
 }
 
@@ -411,7 +420,12 @@ static int sqlite_insert(struct store *store, const struct store_table *table, j
     return result;
 }
 
-static json_t *column_json(sqlite3_stmt *stmt, int index) {
+static json_t *column_json(sqlite3_stmt *stmt, int index, int kind) {
+    if (kind == COLUMN_JSON && sqlite3_column_type(stmt, index) != SQLITE_NULL) {
+        json_t *value = json_loadb((const char *)sqlite3_column_text(stmt, index),
+                                   (size_t)sqlite3_column_bytes(stmt, index), 0, NULL);
+        return value ? value : json_null();
+    }
     switch (sqlite3_column_type(stmt, index)) {
     case SQLITE_NULL:
         return json_null();
@@ -427,7 +441,7 @@ static json_t *column_json(sqlite3_stmt *stmt, int index) {
  * names[i] at i + 1). */
 struct row_sink {
     void (*row)(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
-                const int *hidden, size_t n, int64_t seq);
+                const int *kinds, const int *hidden, size_t n, int64_t seq);
 };
 
 static int run_list(struct store *store, const struct store_table *table,
@@ -470,7 +484,7 @@ static int run_list(struct store *store, const struct store_table *table,
             break;
         }
         last_seq = sqlite3_column_int64(stmt, 0);
-        sink->row(sink, stmt, names, hidden, n, last_seq);
+        sink->row(sink, stmt, names, kinds, hidden, n, last_seq);
         count++;
     }
     int result = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
@@ -486,11 +500,11 @@ struct json_rows_sink {
 };
 
 static void add_json_row(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
-                         const int *hidden, size_t n, int64_t seq) {
+                         const int *kinds, const int *hidden, size_t n, int64_t seq) {
     struct json_rows_sink *self = (struct json_rows_sink *)sink;
     json_t *row = json_object();
     for (size_t i = 0; i < n; i++) /* names come from tables.c: ASCII, no check needed */
-        json_object_set_new_nocheck(row, names[i], column_json(stmt, (int)i + 1));
+        json_object_set_new_nocheck(row, names[i], column_json(stmt, (int)i + 1, kinds[i]));
     if (self->query->include_seq)
         json_object_set_new(row, "seq", json_integer(seq));
     json_array_append_new(self->rows, row);
@@ -520,7 +534,7 @@ struct text_rows_sink {
 /* Writes the row's public columns as a JSON object, straight from SQLite's values. The
  * ,"column": fragments are built once per list, not once per value. */
 static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
-                           const int *hidden, size_t n, int64_t seq) {
+                           const int *kinds, const int *hidden, size_t n, int64_t seq) {
     struct text_rows_sink *self = (struct text_rows_sink *)sink;
     struct json_writer *out = self->out;
     if (!self->keys_ready) {
@@ -542,6 +556,12 @@ static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char
             continue;
         json_writer_raw(out, self->keys[i], self->key_len[i]);
         int column = (int)i + 1;
+        if (kinds[i] == COLUMN_JSON && sqlite3_column_type(stmt, column) != SQLITE_NULL) {
+            json_t *value = column_json(stmt, column, COLUMN_JSON);
+            json_writer_value(out, value); /* re-written, so the list is valid JSON whatever */
+            json_decref(value);
+            continue;
+        }
         switch (sqlite3_column_type(stmt, column)) {
         case SQLITE_NULL:
             json_writer_raw(out, "null", 4);

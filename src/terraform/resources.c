@@ -124,6 +124,11 @@ static const struct tf_attr AGENT_ATTRS[] = {
     {"name", TF_STRING, A_REQUIRED, "Agent name, unique in the organization."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the agent's main container."},
     DESCRIPTION_ATTR,
+    {"command", TF_STRING_LIST, A_OPTIONAL,
+     "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"env", TF_STRING_MAP, A_OPTIONAL,
+     "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block AGENT_SCHEMA = {AGENT_ATTRS, NULL, "An agent."};
@@ -136,6 +141,11 @@ static const struct tf_attr MCP_ATTRS[] = {
     {"name", TF_STRING, A_REQUIRED, "MCP server name, unique per agent."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the MCP server."},
     DESCRIPTION_ATTR,
+    {"command", TF_STRING_LIST, A_OPTIONAL,
+     "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"env", TF_STRING_MAP, A_OPTIONAL,
+     "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block MCP_SCHEMA = {MCP_ATTRS, NULL, "An MCP server of an agent."};
@@ -149,6 +159,11 @@ static const struct tf_attr HOOK_ATTRS[] = {
      "Event that runs the hook, e.g. agent.started (a-z, 0-9, '_', '.', '-', ':')."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the hook."},
     DESCRIPTION_ATTR,
+    {"command", TF_STRING_LIST, A_OPTIONAL,
+     "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"env", TF_STRING_MAP, A_OPTIONAL,
+     "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block HOOK_SCHEMA = {HOOK_ATTRS, NULL, "A hook of an agent."};
@@ -620,6 +635,46 @@ static const struct simple_impl AGENT_IMPL = {AGENT_FIELDS, NONE, NULL, NULL};
 static const struct simple_impl MCP_IMPL = {MCP_FIELDS, PART_IMMUTABLE, "agent_id", "agents"};
 static const struct simple_impl HOOK_IMPL = {HOOK_FIELDS, PART_IMMUTABLE, "agent_id", "agents"};
 
+/* command, args, env: state's known list or map as JSON (null when unset). Unknown items
+ * cannot reach an apply, so only strings are expected; anything else is left out. */
+static json_t *run_value_json(const struct tfv *v) {
+    if (!v || v->kind == TFV_NULL || v->kind == TFV_UNKNOWN)
+        return json_null();
+    json_t *out = v->kind == TFV_LIST ? json_array() : json_object();
+    for (size_t i = 0; i < v->len; i++) {
+        const struct tfv *item = v->items[i];
+        if (!item || item->kind != TFV_STRING)
+            continue;
+        if (v->kind == TFV_LIST)
+            json_array_append_new(out, json_string(item->str));
+        else
+            json_object_set_new(out, v->keys[i], json_string(item->str));
+    }
+    return out;
+}
+
+static const char *const RUN_FIELDS[] = {"command", "args", "env", NULL};
+
+/* On create only what is set is sent; on update null too (back to the image's own). */
+static void put_run_spec(json_t *body, const struct tfv *state, bool create) {
+    for (size_t i = 0; RUN_FIELDS[i]; i++) {
+        json_t *value = run_value_json(tfv_get(state, RUN_FIELDS[i]));
+        if (create && json_is_null(value))
+            json_decref(value);
+        else
+            json_object_set_new(body, RUN_FIELDS[i], value);
+    }
+}
+
+static void read_run_spec(struct tfv *state, json_t *api) {
+    for (size_t i = 0; RUN_FIELDS[i]; i++) {
+        json_t *value = json_object_get(api, RUN_FIELDS[i]);
+        tfv_set(state, RUN_FIELDS[i],
+                json_is_array(value) || json_is_object(value) ? tfv_from_json(value)
+                                                              : tfv_null());
+    }
+}
+
 static bool in_list(const char *const *list, const char *s) {
     for (size_t i = 0; list[i]; i++)
         if (strcmp(list[i], s) == 0)
@@ -646,6 +701,7 @@ static int simple_create(struct tf_op *op, const struct tfv *config, struct tfv 
     for (size_t i = 0; impl->fields[i]; i++)
         put_string(body, impl->fields[i], state, NULL);
     put_optional(body, "description", state, true);
+    put_run_spec(body, state, true);
     char *path = object_path(org, op->res->collection, NULL);
     int rc = do_write(op, "POST", path, body, state, &out);
     free(path);
@@ -679,6 +735,7 @@ static int simple_read(struct tf_op *op, struct tfv *state, bool *gone) {
     for (size_t i = 0; impl->fields[i]; i++)
         read_string(state, impl->fields[i], obj, NULL);
     read_optional(state, "description", obj);
+    read_run_spec(state, obj);
     read_string(state, "organization_id", obj, NULL);
     if (!tfv_str(state, "organization_id"))
         tfv_set_str(state, "organization_id", org);
@@ -697,6 +754,7 @@ static int simple_update(struct tf_op *op, const struct tfv *prior, const struct
         if (!in_list(impl->immutable, impl->fields[i]))
             put_string(body, impl->fields[i], state, NULL);
     put_optional(body, "description", state, false);
+    put_run_spec(body, state, false);
     char *path = object_path(org, op->res->collection, tfv_str(state, "id"));
     int rc = do_write(op, "PATCH", path, body, state, &out);
     free(path);
