@@ -440,6 +440,39 @@ class PluginTest(ShortLivedCase):
         self.assertEqual(len(plugin_runs()), before, "not run at all")
 
 
+class CliTest(ShortLivedCase):
+    """agyn image-pull-secrets create --ecr-provider / --plugin."""
+
+    def agyn(self, *args):
+        cli = os.environ.get("AGYN_CLI_BIN", os.path.join(os.path.dirname(AGYND), "agyn"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
+        env.update(AGYN_API_URL=f"http://127.0.0.1:{self.server.port}",
+                   AGYN_TOKEN=self.org.owner.token)
+        return subprocess.run([cli, "--org", self.org.ctx.id, "-o", "json", *args],
+                              capture_output=True, text=True, env=env, timeout=60)
+
+    def test_cli_creates_short_lived_secrets(self):
+        provider = self.provider({"region": "us-east-1", "access_key_id": "AKIACLI",
+                                  "secret_access_key": "cli-secret-key-77aa",
+                                  "ecr_endpoint_url": ECR.url})
+        ecr = self.agyn("image-pull-secrets", "create", "--name", unique("ecr"), "--registry",
+                        REG["fix"].host, "--ecr-provider", provider["name"])
+        self.assertEqual(ecr.returncode, 0, ecr.stderr)
+        self.assertEqual(json.loads(ecr.stdout)["password_source"], "ecr")
+        plugin = self.agyn("image-pull-secrets", "create", "--name", unique("plug"),
+                           "--registry", REG["fix"].host, "--plugin", "test-image")
+        self.assertEqual(plugin.returncode, 0, plugin.stderr)
+        self.assertEqual(json.loads(plugin.stdout)["plugin"], "test-image")
+        both = self.agyn("image-pull-secrets", "create", "--name", unique("x"), "--registry",
+                         REG["fix"].host, "--plugin", "test-image", "--username", "u")
+        self.assertNotEqual(both.returncode, 0)
+        self.assertIn("--username cannot be used with --plugin", both.stderr)
+        unknown = self.agyn("image-pull-secrets", "create", "--name", unique("x"), "--registry",
+                            REG["fix"].host, "--plugin", "/bin/sh")
+        self.assertNotEqual(unknown.returncode, 0)
+        self.assertIn("plugin", unknown.stderr)
+
+
 class PluginConfigTest(unittest.TestCase):
     """agynd serve refuses a bad CredentialProviderConfig with the field named."""
 
