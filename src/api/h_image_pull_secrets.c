@@ -112,7 +112,9 @@ HANDLER(h_image_pull_secrets_create) {
         input_string(req->body, "registry", true, &registry_text, err) != 0 ||
         normalize_registry(registry_text, registry, sizeof registry, err) != 0 ||
         input_string(req->body, "username", false, &username, err) != 0 ||
-        (username && validate_username(username, err) != 0) ||
+        (username && (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username",
+                                             "username must not be empty")
+                                 : validate_username(username, err)) != 0) ||
         password_source_read(req, &IPS_PASSWORD_SOURCE, true, &source, err) != 0 ||
         check_username_for_source(username, source.kind, true, err) != 0)
         return -1;
