@@ -48,6 +48,13 @@ RESTART_POLICY = {"enum": ["never", "on-failure", "always"], "description":
                   "on-failure (restarted after a non-zero exit or an OOM kill) or always; "
                   "restarts wait --crash-backoff-initial, doubling to --crash-backoff-max "
                   "(reason CrashLoopBackOff), and the workload stays running meanwhile."}
+SHORT_LIVED_FIELDS = {
+    "password_source": {"enum": ["inline", "secret", "remote", "ecr", "plugin"], "description":
+                        "Optional for inline, secret and remote (implied by the fields given); "
+                        "required for ecr and plugin."},
+    "plugin": {"type": "string", "description":
+               "A configured credential-provider plugin's name "
+               "(GET /api/v1/credential-provider-plugins); with password_source plugin."}}
 
 SCHEMAS = {
     "Error": obj({"error": obj({"code": STR, "message": STR, "field": STR}, ["code", "message"])},
@@ -93,7 +100,16 @@ SCHEMAS = {
     "AwsConfig": obj({"region": STR, "access_key_id": STR,
                       "secret_access_key": {"type": "string", "writeOnly": True},
                       "session_token": {"type": "string", "writeOnly": True},
-                      "endpoint_url": STR}, ["region", "access_key_id", "secret_access_key"]),
+                      "endpoint_url": STR,
+                      "ecr_endpoint_url": {"type": "string", "description":
+                                           "ECR endpoint for password_source ecr (default "
+                                           "https://api.ecr.<region>.amazonaws.com)."},
+                      "role_arn": {"type": "string", "description":
+                                   "IAM role assumed (STS AssumeRole) before calling ECR."},
+                      "sts_endpoint_url": {"type": "string", "description":
+                                           "STS endpoint (default "
+                                           "https://sts.<region>.amazonaws.com)."}},
+                     ["region", "access_key_id", "secret_access_key"]),
     "ProviderTest": obj({"ok": {"type": "boolean"}, "message": STR}),
     "Secret": obj({**META, "name": STR, "description": STR,
                    "value_source": {"enum": ["inline", "remote"]}, "provider_id": NULLABLE_UUID,
@@ -108,9 +124,11 @@ SCHEMAS = {
                             "registry": {"type": "string", "description":
                                          "Normalized host[:port][/path]; '*' globs one label."},
                             "username": STR,
-                            "password_source": {"enum": ["inline", "secret", "remote"]},
+                            "password_source": {"enum": ["inline", "secret", "remote", "ecr",
+                                                         "plugin"]},
                             "password_secret_id": NULLABLE_UUID, "provider_id": NULLABLE_UUID,
                             "remote_path": {"type": ["string", "null"]},
+                            "plugin": {"type": ["string", "null"]},
                             "password_updated_at": TIME,
                             "attachment_id": {"type": "string", "format": "uuid", "description":
                                               "Only in the attached-secrets lists."},
@@ -128,14 +146,20 @@ SCHEMAS = {
                                   "username": STR,
                                   "password": {"type": "string", "writeOnly": True},
                                   "password_secret_id": UUID, "provider_id": UUID,
-                                  "remote_path": STR}, ["name", "registry", "username"],
+                                  "remote_path": STR, **SHORT_LIVED_FIELDS}, ["name", "registry"],
                                  {"description": "Exactly one of password, password_secret_id, "
-                                                 "or provider_id with remote_path."}),
+                                                 "provider_id with remote_path, "
+                                                 "password_source ecr with provider_id (an "
+                                                 "aws-secrets-manager provider), or "
+                                                 "password_source plugin with plugin. username "
+                                                 "is required except with ecr and plugin, where "
+                                                 "it must not be given."}),
     "ImagePullSecretUpdate": obj({"name": STR, "description": STR, "registry": STR,
                                   "username": STR,
                                   "password": {"type": "string", "writeOnly": True},
                                   "password_secret_id": UUID, "provider_id": UUID,
-                                  "remote_path": STR}),
+                                  "remote_path": STR, **SHORT_LIVED_FIELDS}),
+    "CredentialProviderPlugins": obj({"items": {"type": "array", "items": obj({"name": STR})}}),
     "DockerConfig": {"type": "object", "properties": {"auths": {"type": "object"}},
                      "required": ["auths"]},
     "ImportResult": obj({"created": {"type": "array", "items": ref("ImagePullSecret")},
@@ -235,6 +259,9 @@ PATHS = {
     "/api/v1/openapi.json": {"get": op("This document", "public", 200, {"type": "object"})},
     "/api/v1/me": {"get": op("The calling token's role and organization", "token", 200,
                              ref("Me"))},
+    "/api/v1/credential-provider-plugins": {"get": op(
+        "Names of the kubelet credential-provider plugins the operator configured", "token", 200,
+        ref("CredentialProviderPlugins"))},
     "/api/v1/session": {
         "post": op("Console sign-in: exchange an API token for an HttpOnly session cookie",
                    "public", 201, ref("Session"), "SessionCreate"),

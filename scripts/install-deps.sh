@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libcurl4-openssl-dev libssl-dev ca-certificates libnghttp2-dev libprotobuf-c-dev
-  protobuf-c-compiler libmsgpack-dev"
+  protobuf-c-compiler libmsgpack-dev libyaml-dev"
 TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl
   docker.io busybox-static podman
   chromium fonts-liberation clang gdb"

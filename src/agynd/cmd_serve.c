@@ -111,6 +111,14 @@ static void usage(FILE *out) {
             "                               (config + layers) than SIZE, before downloading\n"
             "                               (default 20GiB); SIZE is like 512MiB, 20GiB\n"
             "\n"
+            "kubelet credential-provider plugins (image pull secrets with password_source\n"
+            "\"plugin\"; see docs/providers.md):\n"
+            "  --image-credential-provider-config FILE  the kubelet's CredentialProviderConfig\n"
+            "                               (YAML or JSON, apiVersion kubelet.config.k8s.io/v1)\n"
+            "  --image-credential-provider-bin-dir DIR  where the plugins' executables are\n"
+            "  --image-credential-provider-timeout DUR  longest run of one plugin; its process\n"
+            "                               group is then killed (default 30s)\n"
+            "\n"
             "Quotas per organization (a create beyond one answers 429 naming the flag):\n"
             "  --max-active-workloads-per-org N  workloads starting, running or stopping\n"
             "                               (default 100)\n"
@@ -119,6 +127,10 @@ static void usage(FILE *out) {
             "  --max-attachments-per-org N  image pull secret attachments (default 10000)\n"
             "  -h, --help            show this help\n");
 }
+
+/* The operator's credential-provider plugins, kept for the process's life (static: still
+ * reachable on every early return). */
+static struct credential_plugins *plugins;
 
 /* When the keyring cannot be loaded, says which keys the stored values need. */
 static void report_needed_keys(const char *database) {
@@ -182,6 +194,12 @@ int cmd_serve(int argc, char **argv) {
                                              NULL, 2006},
                                             {"max-attachments-per-org", required_argument, NULL,
                                              2007},
+                                            {"image-credential-provider-config",
+                                             required_argument, NULL, 4001},
+                                            {"image-credential-provider-bin-dir",
+                                             required_argument, NULL, 4002},
+                                            {"image-credential-provider-timeout",
+                                             required_argument, NULL, 4003},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct retention_config retention_config = {0};
@@ -199,6 +217,9 @@ int cmd_serve(int argc, char **argv) {
     const char *egress_allow[EGRESS_ALLOW_MAX + 1] = {0};
     size_t egress_allow_count = 0;
     struct runtime_docker_config docker_config = {0};
+    const char *plugin_config = NULL;
+    const char *plugin_bin_dir = NULL;
+    long long plugin_timeout_ms = CREDENTIAL_PLUGIN_DEFAULT_TIMEOUT_MS;
     struct agyn_error err = {0};
     int opt;
     optind = 1;
@@ -393,6 +414,19 @@ int cmd_serve(int argc, char **argv) {
             *targets[opt - 2004] = value;
             break;
         }
+        case 4001: plugin_config = optarg; break;
+        case 4002: plugin_bin_dir = optarg; break;
+        case 4003:
+            if (duration_parse_ms(optarg, "--image-credential-provider-timeout",
+                                  &plugin_timeout_ms, &err) != 0 ||
+                plugin_timeout_ms <= 0) {
+                fprintf(stderr, "agynd serve: %s\n",
+                        err.message[0] ? err.message
+                                       : "--image-credential-provider-timeout must be longer "
+                                         "than 0");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -409,6 +443,17 @@ int cmd_serve(int argc, char **argv) {
     struct egress_config egress = {.allow = egress_allow, .own_listen = own_listen};
     if (egress_configure(&egress, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
+        return 2;
+    }
+
+    if (!plugin_config != !plugin_bin_dir) {
+        fprintf(stderr, "agynd serve: --image-credential-provider-config and "
+                        "--image-credential-provider-bin-dir go together\n");
+        return 2;
+    }
+    if (plugin_config && credential_plugins_load(plugin_config, plugin_bin_dir,
+                                                 plugin_timeout_ms, &plugins, &err) != 0) {
+        fprintf(stderr, "agynd serve: --image-credential-provider-config: %s\n", err.message);
         return 2;
     }
 
@@ -444,7 +489,8 @@ int cmd_serve(int argc, char **argv) {
         keyring_free(app.keyring);
         return 1;
     }
-    app.resolve = (struct resolve_context){app.store, app.keyring, app.config.keyring_file};
+    app.resolve =
+        (struct resolve_context){app.store, app.keyring, app.config.keyring_file, plugins};
     struct registry_client_config registry_config = {.content_dir = content_dir,
                                                      .ca_file = ca_file,
                                                      .insecure_registries = insecure,
@@ -501,6 +547,8 @@ int cmd_serve(int argc, char **argv) {
     registry_client_free(app.registry);
     store_close(app.store);
     keyring_free(app.keyring);
+    credential_plugins_free(plugins);
+    plugins = NULL;
     log_fields("info", "stopped", NULL, 0);
     return 0;
 }

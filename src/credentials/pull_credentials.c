@@ -22,6 +22,7 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
                              const struct image_ref *image, struct pull_credentials *out,
                              struct agyn_error *err) {
     memset(out, 0, sizeof *out);
+    snprintf(out->target, sizeof out->target, "%s/%s", image->registry, image->repository);
     struct pull_selection selection;
     if (pull_selection_load(ctx->store, organization_id, target_column, target_id, image,
                             &selection, err) != 0)
@@ -36,14 +37,16 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
         snprintf(cred->secret_id, sizeof cred->secret_id, "%s", text(row, "id"));
         snprintf(cred->name, sizeof cred->name, "%s", text(row, "name"));
         snprintf(cred->source, sizeof cred->source, "%s", text(row, "password_source"));
-        cred->username = strdup(text(row, "username"));
-        int rc = resolve_image_pull_password(ctx, row, &cred->password, &cred->error);
+        int rc = resolve_image_pull_login(ctx, row, out->target, &cred->username,
+                                          &cred->password, &cred->error);
         char labels[128];
         snprintf(labels, sizeof labels, "source=\"%s\",result=\"%s\"", cred->source,
                  rc == 0 ? "success" : "error");
         metrics_add("agyn_credential_resolutions_total", labels, 1);
-        if (rc != 0)
+        if (rc != 0) {
             cred->password = NULL;
+            cred->username = strdup(text(row, "username"));
+        }
     }
     pull_selection_free(&selection);
     return 0;
@@ -65,8 +68,14 @@ size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
         struct agyn_error err = {0};
         int rc = store_get(ctx->store, &TABLE_IMAGE_PULL_SECRETS, organization_id, cred->secret_id,
                            &row, &err);
+        char *username = NULL;
         if (rc == 0)
-            rc = resolve_image_pull_password(ctx, row, &cred->password, &err);
+            rc = resolve_image_pull_login(ctx, row, credentials->target, &username,
+                                          &cred->password, &err);
+        if (rc == 0) {
+            secure_free_str(cred->username);
+            cred->username = username;
+        }
         json_decref(row);
         char labels[128];
         snprintf(labels, sizeof labels, "source=\"%s\",result=\"%s\"", cred->source,
@@ -85,7 +94,7 @@ size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
 
 void pull_credentials_free(struct pull_credentials *credentials) {
     for (size_t i = 0; i < credentials->count; i++) {
-        free(credentials->items[i].username);
+        secure_free_str(credentials->items[i].username);
         secure_free_str(credentials->items[i].password);
     }
     free(credentials->items);

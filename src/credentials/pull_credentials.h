@@ -15,7 +15,7 @@
 struct pull_credential {
     char secret_id[40];
     char name[160];
-    char source[16]; /* inline, secret, remote */
+    char source[16]; /* inline, secret, remote, ecr, plugin */
     char *username;
     char *password;          /* NULL when resolving failed */
     struct agyn_error error; /* why resolving failed */
@@ -24,6 +24,7 @@ struct pull_credential {
 struct pull_credentials {
     struct pull_credential *items;
     size_t count;
+    char target[520]; /* "<registry>/<repository>" of the image, for short-lived logins */
 };
 
 /* target_column is "agent_id", "mcp_id" or "hook_id". A store failure fails the call;

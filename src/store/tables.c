@@ -46,7 +46,7 @@ const struct store_table TABLE_IMAGE_PULL_SECRETS =
     TABLE("image_pull_secrets", true, TEXT("name"), TEXT("description"), TEXT("registry"),
           TEXT("username"), {"password_sealed", COLUMN_TEXT, COLUMN_SEALED | COLUMN_NULLABLE},
           TEXT_NULL("password_secret_id"), TEXT_NULL("provider_id"), TEXT_NULL("remote_path"),
-          TEXT("password_source"), TEXT("password_updated_at"));
+          TEXT_NULL("plugin"), TEXT("password_source"), TEXT("password_updated_at"));
 
 const struct store_table TABLE_ATTACHMENTS =
     TABLE("image_pull_secret_attachments", true, TEXT("image_pull_secret_id"),

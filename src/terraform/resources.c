@@ -177,12 +177,22 @@ static const struct tf_attr IPS_ATTRS[] = {
      "ghcr.io, registry.local:5000/team, *.dkr.ecr.us-west-2.amazonaws.com. The API stores "
      "it normalized (lower case, scheme and /v1/ or /v2/ removed); state keeps the value "
      "as written while the normalized forms agree."},
-    {"username", TF_STRING, A_REQUIRED, "Registry username."},
+    {"username", TF_STRING, A_OPTIONAL,
+     "Registry username; required, except with password_source \"ecr\" or \"plugin\" "
+     "where it must not be set (the token or plugin gives it)."},
     DESCRIPTION_ATTR,
     {"password", TF_STRING, A_OPTIONAL | A_SENSITIVE,
      "Inline password, stored encrypted; never returned by the API (state keeps the "
-     "configured value). Exactly one of password, password_wo, password_secret_id, or "
-     "provider_id with remote_path."},
+     "configured value). Exactly one of password, password_wo, password_secret_id, "
+     "provider_id with remote_path, or password_source."},
+    {"password_source", TF_STRING, A_OPTIONAL,
+     "\"ecr\": the password is an Amazon ECR token fetched at each workload start through "
+     "provider_id (an aws-secrets-manager agyn_secret_provider), cached until 10 minutes "
+     "before it expires. \"plugin\": username and password come from the kubelet "
+     "credential-provider plugin named by plugin. Leave unset for the other sources."},
+    {"plugin", TF_STRING, A_OPTIONAL,
+     "Name of a credential-provider plugin the operator configured (with password_source "
+     "\"plugin\")."},
     {"password_wo", TF_STRING, A_OPTIONAL | A_SENSITIVE | A_WRITE_ONLY,
      "Write-only inline password (Terraform 1.11 or later): sent to agyn but never stored "
      "in plan or state. Change password_wo_version to send a new one."},
@@ -1093,13 +1103,62 @@ static int username_check(const char *value, const char *field, struct agyn_erro
     return text_validate(value, 256, field, err);
 }
 
+/* password_source "ecr" (provider_id alone) or "plugin" (plugin alone), without username. */
+static void ips_validate_short_lived(struct tf_op *op, const struct tfv *config) {
+    const char *kind = known_str(config, "password_source");
+    if (!kind)
+        return; /* unknown until apply: the API checks it */
+    if (strcmp(kind, "ecr") != 0 && strcmp(kind, "plugin") != 0) {
+        diag_error(op->diags, "password_source", "Invalid password_source",
+                   "password_source must be \"ecr\" or \"plugin\" (leave it unset for the "
+                   "other sources: they follow from the attributes set).");
+        return;
+    }
+    bool ecr = strcmp(kind, "ecr") == 0;
+    static const char *const others[] = {"username",    "password",    "password_wo",
+                                         "password_secret_id", "remote_path", NULL};
+    for (size_t i = 0; others[i]; i++)
+        if (given(config, others[i]))
+            diag_error(op->diags, others[i], "Conflicting argument",
+                       "%s cannot be set with password_source \"%s\".", others[i], kind);
+    const char *needed = ecr ? "provider_id" : "plugin";
+    const char *unwanted = ecr ? "plugin" : "provider_id";
+    if (!given(config, needed))
+        diag_error(op->diags, needed, "Missing required argument",
+                   "%s is required with password_source \"%s\".", needed, kind);
+    if (given(config, unwanted))
+        diag_error(op->diags, unwanted, "Conflicting argument",
+                   "%s cannot be set with password_source \"%s\".", unwanted, kind);
+    check_with(op, "provider_id", "Invalid id", uuid_check, known_str(config, "provider_id"));
+}
+
 static void ips_validate(struct tf_op *op, const struct tfv *config) {
     check_with(op, "name", "Invalid name", name_check, known_str(config, "name"));
     check_with(op, "registry", "Invalid registry", registry_check, known_str(config, "registry"));
-    check_with(op, "username", "Invalid username", username_check, known_str(config, "username"));
     check_with(op, "description", "Invalid description", description_check,
                known_str(config, "description"));
+    if (given(config, "password_source")) {
+        ips_validate_short_lived(op, config);
+        return;
+    }
+    if (given(config, "plugin"))
+        diag_error(op->diags, "plugin", "Conflicting argument",
+                   "plugin is only used with password_source = \"plugin\".");
+    if (!given(config, "username"))
+        diag_error(op->diags, "username", "Missing required argument",
+                   "username is required (unless password_source is \"ecr\" or \"plugin\").");
+    check_with(op, "username", "Invalid username", username_check, known_str(config, "username"));
     source_validate(op, &IPS_SOURCE, config);
+}
+
+/* The short-lived source's fields, when password_source is set; true then. */
+static bool ips_put_short_lived(json_t *body, const struct tfv *state) {
+    const char *kind = tfv_str(state, "password_source");
+    if (!kind)
+        return false;
+    json_object_set_new(body, "password_source", json_string(kind));
+    put_string(body, strcmp(kind, "ecr") == 0 ? "provider_id" : "plugin", state, NULL);
+    return true;
 }
 
 static bool same_registry(const char *a, const char *b) {
@@ -1123,7 +1182,8 @@ static int ips_create(struct tf_op *op, const struct tfv *config, struct tfv *st
     put_string(body, "registry", state, NULL);
     put_string(body, "username", state, NULL);
     put_optional(body, "description", state, true);
-    source_put(&IPS_SOURCE, body, state, config);
+    if (!ips_put_short_lived(body, state))
+        source_put(&IPS_SOURCE, body, state, config);
     char *path = object_path(org, "image-pull-secrets", NULL);
     int rc = do_write(op, "POST", path, body, state, &out);
     free(path);
@@ -1153,14 +1213,35 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
         return rc > 0 ? 0 : -1;
     }
     read_string(state, "name", obj, NULL);
-    read_string(state, "username", obj, NULL);
     read_optional(state, "description", obj);
     read_string(state, "organization_id", obj, NULL);
+    /* ecr and plugin logins bring their own username: state keeps none (as configured). */
+    const char *kind = json_string_value(json_object_get(obj, "password_source"));
+    bool short_lived = kind && (strcmp(kind, "ecr") == 0 || strcmp(kind, "plugin") == 0);
+    if (short_lived) {
+        tfv_set(state, "username", tfv_null());
+        tfv_set_str(state, "password_source", kind);
+        tfv_set(state, "password", tfv_null());
+        tfv_set(state, "password_secret_id", tfv_null());
+        tfv_set(state, "remote_path", tfv_null());
+        if (strcmp(kind, "ecr") == 0) {
+            read_string(state, "provider_id", obj, NULL);
+            tfv_set(state, "plugin", tfv_null());
+        } else {
+            read_string(state, "plugin", obj, NULL);
+            tfv_set(state, "provider_id", tfv_null());
+        }
+    } else {
+        read_string(state, "username", obj, NULL);
+        tfv_set(state, "password_source", tfv_null());
+        tfv_set(state, "plugin", tfv_null());
+    }
     /* The API normalizes the registry: keep the configured spelling while it agrees. */
     const char *api_registry = json_string_value(json_object_get(obj, "registry"));
     if (!same_registry(tfv_str(state, "registry"), api_registry))
         tfv_set_str(state, "registry", api_registry);
-    source_read(&IPS_SOURCE, state, obj, "password_source");
+    if (!short_lived)
+        source_read(&IPS_SOURCE, state, obj, "password_source");
     json_decref(obj);
     return 0;
 }
@@ -1177,9 +1258,13 @@ static int ips_update(struct tf_op *op, const struct tfv *prior, const struct tf
     put_optional(body, "description", state, false);
     /* agyn sends a stored password only to the registry it was given for: a new registry
      * needs the password (or its reference) in the same PATCH. */
-    if (source_changed(&IPS_SOURCE, prior, state) ||
-        !same_registry(tfv_str(prior, "registry"), tfv_str(state, "registry")))
-        source_put(&IPS_SOURCE, body, state, config);
+    bool source_differs = source_changed(&IPS_SOURCE, prior, state) ||
+                          !tfv_equal(tfv_get(prior, "password_source"),
+                                     tfv_get(state, "password_source")) ||
+                          !tfv_equal(tfv_get(prior, "plugin"), tfv_get(state, "plugin"));
+    if (source_differs || !same_registry(tfv_str(prior, "registry"), tfv_str(state, "registry")))
+        if (!ips_put_short_lived(body, state))
+            source_put(&IPS_SOURCE, body, state, config);
     char *path = object_path(org, "image-pull-secrets", tfv_str(state, "id"));
     int rc = do_write(op, "PATCH", path, body, state, &out);
     free(path);

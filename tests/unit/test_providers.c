@@ -891,7 +891,8 @@ static void test_aws_config_validation(void **state) {
         {"{" AWS_BASE ", \"secret_access_key\": \"s\", \"endpoint\": \"http://h\"}",
          "config.endpoint",
          "aws-secrets-manager: unknown config key \"endpoint\" (allowed: region, access_key_id, "
-         "secret_access_key, session_token, endpoint_url)"},
+         "secret_access_key, session_token, endpoint_url, ecr_endpoint_url, role_arn, "
+         "sts_endpoint_url)"},
     };
 #undef AWS_BASE
     check_config_cases("aws-secrets-manager", cases, sizeof cases / sizeof *cases);

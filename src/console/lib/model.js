@@ -51,7 +51,14 @@ export function storageCell(item, { providers, secrets, org }) {
     return h('div', { class: 'stack-xs' }, badge('Secret', 'violet'),
       h('a', { href: `/organizations/${org}/secrets`, class: 'small' }, secret ? secret.name : 'a deleted secret'));
   }
+  if (source === 'plugin') {
+    return h('div', { class: 'stack-xs' }, badge('Plugin', 'neutral'), code(item.plugin || ''));
+  }
   const provider = providers && providers.get(item.provider_id);
+  if (source === 'ecr') {
+    return h('div', { class: 'stack-xs' }, badge('Amazon ECR', 'info'),
+      h('span', { class: 'small' }, provider ? provider.name : 'a deleted provider'));
+  }
   return h('div', { class: 'stack-xs' }, badge('Remote', 'info'),
     h('span', { class: 'small' }, provider ? provider.name : 'a deleted provider'),
     item.remote_path ? code(item.remote_path) : null);
