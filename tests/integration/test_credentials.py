@@ -16,7 +16,6 @@ import secrets
 import select
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import time
 import unittest
 import urllib.request
 
+import agyn_testlib
 from agyn_testlib import AGYND, FIXTURES, Client, OrgContext, Server, ServerTestCase, free_port
 
 # ------------------------------------------------------------------------------------------
@@ -126,24 +126,11 @@ class CredServer(Server):
     def sealed_values(self):
         """{(table, row id, column): stored text} of every sealed column in the database."""
         out = {}
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        try:
-            for table, column in SEALED_COLUMNS:
-                for row_id, value in conn.execute(
-                        f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL"):
-                    out[(table, row_id, column)] = value
-        finally:
-            conn.close()
+        for table, column in SEALED_COLUMNS:
+            for row_id, value in self.sql(
+                    f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL"):
+                out[(table, row_id, column)] = value
         return out
-
-    def sql(self, statement, params=()):
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        try:
-            rows = conn.execute(statement, params).fetchall()
-            conn.commit()
-            return rows
-        finally:
-            conn.close()
 
 
 SEALED_COLUMNS = [("secret_providers", "credentials_sealed"), ("secrets", "value_sealed"),
@@ -1947,8 +1934,14 @@ class ZzzNoSecretLeaks(unittest.TestCase):
                         continue
                     with open(path, "rb") as f:
                         artifacts.append((path, f.read()))
+        if agyn_testlib.TEST_DATABASE == "postgres":  # the cluster's files: WAL, tables
+            for root, _, files in os.walk(agyn_testlib.shared_postgres().data):
+                for name in files:
+                    with open(os.path.join(root, name), "rb") as f:
+                        artifacts.append((os.path.join(root, name), f.read()))
         names = {os.path.basename(path) for path, _ in artifacts}
-        self.assertIn("agyn.db", names)
+        if agyn_testlib.TEST_DATABASE != "postgres":
+            self.assertIn("agyn.db", names)
         self.assertIn("agynd.log", names)
         texts = [(where, text.encode("utf-8", "replace")) for where, text in RECORDED]
         self.assertGreater(len(texts), 100)
@@ -1962,7 +1955,7 @@ class ZzzNoSecretLeaks(unittest.TestCase):
         # And the database did hold sealed values (the scan looked at real data).
         total = 0
         for server in SERVERS:
-            if os.path.exists(server.db_path):
+            if server.database_args or os.path.exists(server.db_path):
                 total += len(server.sealed_values())
         self.assertGreater(total, 20)
 
