@@ -8,7 +8,7 @@ BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-de
   protobuf-c-compiler libmsgpack-dev"
 TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl
   docker.io busybox-static podman
-  chromium fonts-liberation clang gdb postgresql-15"
+  chromium fonts-liberation clang gdb postgresql-15 python3-yaml"
 BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
 
 case "${1:-run}" in
