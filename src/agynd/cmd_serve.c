@@ -21,11 +21,14 @@
 #include "crypto/keyring.h"
 #include "net/egress.h"
 #include "runner/runner.h"
+#include "store/event_log.h"
 #include "store/store.h"
+#include "api/auth.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "Usage: agynd serve [options]\n"
+            "       agynd runner --database URL --node-name NAME [options]\n"
             "\n"
             "Serves the API (/api/v1), the Console (/), /healthz and /readyz.\n"
             "\n"
@@ -35,8 +38,12 @@ static void usage(FILE *out) {
             "                        default 127.0.0.1:8080)\n"
             "  --keyring-file FILE   encryption keyring (env AGYN_KEYRING_FILE;\n"
             "                        default DIR/keyring.json)\n"
-            "  --database URL        sqlite:PATH (env AGYN_DATABASE; default\n"
-            "                        sqlite:DIR/agyn.db)\n"
+            "  --database URL        sqlite:PATH, or postgres://USER@HOST:PORT/DB?sslmode=...\n"
+            "                        (libpq's PG* environment and service file apply; env\n"
+            "                        AGYN_DATABASE; default sqlite:DIR/agyn.db)\n"
+            "  --database-pool N     PostgreSQL connections at most (default 10)\n"
+            "  --no-runner           serve the API only (a replica; runners run as\n"
+            "                        'agynd runner' processes)\n"
             "  --http-threads N      HTTP worker threads (default 4)\n"
             "  --tls-cert FILE       serve HTTPS with this PEM certificate chain (with --tls-key)\n"
             "  --tls-key FILE        the PEM private key of --tls-cert\n"
@@ -73,7 +80,13 @@ static void usage(FILE *out) {
             "                        Secret providers use plain http only to allowed\n"
             "                        destinations.\n"
             "\n"
-            "Runner (pulls the images of started workloads):\n"
+            "Runner (pulls the images of started workloads; 'agynd runner' takes the same\n"
+            "options and serves only /healthz, /readyz and /metrics on --listen):\n"
+            "  --node-name NAME             this runner's node, recorded on the workloads it\n"
+            "                               claims; a runner restarted with the same name\n"
+            "                               adopts its running workloads\n"
+            "  --lease DUR                  how long a claim holds without a heartbeat; then\n"
+            "                               another runner takes it over (default 15s)\n"
             "  --runner-threads N           workloads started at once (default 4)\n"
             "  --runner-org-concurrency N   workloads of one organization started at once\n"
             "                               (default half of --runner-threads, at least 1);\n"
@@ -145,7 +158,43 @@ static void report_needed_keys(const char *database) {
     store_close(store);
 }
 
+static int serve_main(int argc, char **argv, int runner_only);
+
+static struct keyring *reloaded_keyring;
+static const char *reloaded_keyring_file;
+
+/* Another process changed the keyring (`agynd keys add`, rewrap): read it again now. */
+static void reload_keyring(void) {
+    struct agyn_error ignored = {0};
+    if (reloaded_keyring && keyring_reload(reloaded_keyring, reloaded_keyring_file, &ignored) != 0)
+        log_kv("warn", "keyring reload failed", {"error", ignored.message});
+}
+
+/* Cross-process wake-ups (PostgreSQL LISTEN/NOTIFY; nothing to do on SQLite). */
+static int subscribe_all(struct app *app, int api, struct agyn_error *err) {
+    if (store_subscribe(app->store, EVENT_LOG_CHANNEL, event_log_notify, err) != 0)
+        return -1;
+    reloaded_keyring = app->keyring;
+    reloaded_keyring_file = app->config.keyring_file;
+    if (store_subscribe(app->store, KEYRING_CHANGE_CHANNEL, reload_keyring, err) != 0)
+        return -1;
+    return api ? store_subscribe(app->store, AUTH_REVOCATION_CHANNEL, auth_cache_clear, err) : 0;
+}
+
 int cmd_serve(int argc, char **argv) {
+    return serve_main(argc, argv, 0);
+}
+
+int cmd_runner(int argc, char **argv) {
+    return serve_main(argc, argv, 1);
+}
+
+/* `agynd serve` (runner_only 0) and `agynd runner` (1: the runner alone, with /healthz,
+ * /readyz and /metrics on --listen). */
+static int serve_main(int argc, char **argv, int runner_only) {
+    const char *self = runner_only ? "agynd runner" : "agynd serve";
+    int no_runner = 0;
+    const char *node_name = NULL;
     struct app app = {0};
     config_defaults(&app.config);
     int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
@@ -200,6 +249,10 @@ int cmd_serve(int argc, char **argv) {
                                              required_argument, NULL, 4002},
                                             {"image-credential-provider-timeout",
                                              required_argument, NULL, 4003},
+                                            {"database-pool", required_argument, NULL, 5001},
+                                            {"no-runner", no_argument, NULL, 5002},
+                                            {"node-name", required_argument, NULL, 5003},
+                                            {"lease", required_argument, NULL, 5004},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     struct retention_config retention_config = {0};
@@ -208,6 +261,7 @@ int cmd_serve(int argc, char **argv) {
                                           .backoff_max_ms = 300000,
                                           .start_grace_ms = 60000,
                                           .pull_timeout_ms = 30LL * 60 * 1000,
+                                          .lease_ms = 15000,
                                           .runtime = &runtime_pull_only};
     uint64_t max_image_bytes = REGISTRY_DEFAULT_MAX_IMAGE_BYTES;
     char content_dir[4200] = "";
@@ -427,10 +481,37 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
+        case 5001:
+            c->database_pool = atoi(optarg);
+            if (c->database_pool < 1 || c->database_pool > 1000) {
+                fprintf(stderr, "%s: --database-pool must be 1 to 1000\n", self);
+                return 2;
+            }
+            break;
+        case 5002: no_runner = 1; break;
+        case 5003: node_name = optarg; break;
+        case 5004:
+            if (duration_parse_ms(optarg, "--lease", &runner_config.lease_ms, &err) != 0 ||
+                runner_config.lease_ms < 1000) {
+                fprintf(stderr, "%s: %s\n", self,
+                        err.message[0] ? err.message : "--lease must be at least 1s");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
+    if (runner_only && no_runner) {
+        fprintf(stderr, "agynd runner: --no-runner makes no sense here\n");
+        return 2;
+    }
+    if (node_name && (!*node_name || strlen(node_name) > 63)) {
+        fprintf(stderr, "%s: --node-name must be 1 to 63 characters\n", self);
+        return 2;
+    }
+    runner_config.node_name = node_name;
+    app.config.operational_only = runner_only;
     config_derive_paths(&app.config, database_set, keyring_set);
     if (!app.config.tls_cert[0] != !app.config.tls_key[0]) {
         fprintf(stderr, "agynd serve: --tls-cert and --tls-key go together\n");
@@ -478,8 +559,12 @@ int cmd_serve(int argc, char **argv) {
         report_needed_keys(app.config.database);
         return 1;
     }
-    if (store_open(app.config.database, &app.store, &err) != 0) {
-        fprintf(stderr, "agynd serve: %s\n", err.message);
+    const struct store_options store_options = {.pool_size = app.config.database_pool,
+                                                .migrate = true};
+    if (store_open_with(app.config.database, &store_options, &app.store, &err) != 0 ||
+        subscribe_all(&app, !runner_only, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", self, err.message);
+        store_close(app.store);
         keyring_free(app.keyring);
         return 1;
     }
@@ -499,7 +584,8 @@ int cmd_serve(int argc, char **argv) {
     struct api_server *server = NULL;
     unsigned port = 0;
     if (registry_client_new(&registry_config, &app.registry, &err) != 0 ||
-        runner_start(&runner_config, &app.resolve, app.registry, &runner, &err) != 0) {
+        (!no_runner &&
+         runner_start(&runner_config, &app.resolve, app.registry, &runner, &err) != 0)) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
         registry_client_free(app.registry);
         store_close(app.store);
@@ -509,7 +595,7 @@ int cmd_serve(int argc, char **argv) {
     sse_start();
     app.config.outbound.org_queued = app.config.outbound.org_running * 4;
     struct retention *retention = NULL;
-    if (retention_start(app.store, &retention_config, &retention, &err) != 0 ||
+    if ((!runner_only && retention_start(app.store, &retention_config, &retention, &err) != 0) ||
         outbound_pool_start(&app.config.outbound, &app.outbound, &err) != 0 ||
         api_server_start(&app, &server, &port, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
@@ -531,8 +617,10 @@ int cmd_serve(int argc, char **argv) {
     }
     char port_text[8];
     snprintf(port_text, sizeof port_text, "%u", port);
-    log_kv("info", "serving", {"listen", app.config.listen}, {"port", port_text},
-           {"data_dir", app.config.data_dir});
+    log_kv("info", runner_only ? "running" : "serving", {"listen", app.config.listen},
+           {"port", port_text}, {"data_dir", app.config.data_dir},
+           {"database", store_backend_name(app.store)},
+           {"runner", no_runner ? "none" : runner_only ? "alone" : "embedded"});
 
     int received = 0;
     sigwait(&signals, &received);

@@ -123,9 +123,12 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
         return 0;
     json_decref(row);
     row = NULL;
-    if (store_tx_begin(store, err) != 0)
+    /* On PostgreSQL the candidate row is locked (FOR UPDATE SKIP LOCKED): runner processes
+     * claiming at once each get another workload, and none waits for the others. */
+    if (store_tx_begin_row_locks(store, err) != 0)
         return -1;
     rc = claim_query(runner, status, threshold, filters, &query, &claimed, err);
+    query.lock_rows = true;
     if (rc == 0)
         rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
     json_decref(claimed);
@@ -700,14 +703,18 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
     runner->registry = registry;
     char id[AGYN_UUID_LEN + 1];
     uuid_generate(id);
-    snprintf(runner->runner_id, sizeof runner->runner_id, "embedded-%s", id);
+    if (config->node_name)
+        snprintf(runner->runner_id, sizeof runner->runner_id, "%s-%.8s", config->node_name, id);
+    else
+        snprintf(runner->runner_id, sizeof runner->runner_id, "embedded-%s", id);
     metrics_describe("agyn_image_pulls_total", "counter", "Image pull attempts by result.");
     metrics_describe("agyn_image_pull_bytes_total", "counter", "Bytes downloaded by pulls.");
     metrics_describe("agyn_image_pull_duration_seconds", "histogram",
                      "Duration of image pull attempts.");
     metrics_describe("agyn_credential_resolutions_total", "counter",
                      "Image pull secret password resolutions by source and result.");
-    release_stale_claims(runner);
+    if (!config->node_name) /* the embedded runner is alone on its store */
+        release_stale_claims(runner);
     if (runner->config.runtime->watch &&
         runner->config.runtime->watch(resolve->store, err) != 0) {
         free(runner);

@@ -16,7 +16,6 @@ import secrets
 import select
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import time
 import unittest
 import urllib.request
 
+import agyn_testlib
 from agyn_testlib import AGYND, FIXTURES, Client, OrgContext, Server, ServerTestCase, free_port
 
 # ------------------------------------------------------------------------------------------
@@ -126,24 +126,11 @@ class CredServer(Server):
     def sealed_values(self):
         """{(table, row id, column): stored text} of every sealed column in the database."""
         out = {}
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        try:
-            for table, column in SEALED_COLUMNS:
-                for row_id, value in conn.execute(
-                        f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL"):
-                    out[(table, row_id, column)] = value
-        finally:
-            conn.close()
+        for table, column in SEALED_COLUMNS:
+            for row_id, value in self.sql(
+                    f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL"):
+                out[(table, row_id, column)] = value
         return out
-
-    def sql(self, statement, params=()):
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        try:
-            rows = conn.execute(statement, params).fetchall()
-            conn.commit()
-            return rows
-        finally:
-            conn.close()
 
 
 SEALED_COLUMNS = [("secret_providers", "credentials_sealed"), ("secrets", "value_sealed"),
@@ -1954,8 +1941,14 @@ def scan_for_leaks():
                     continue
                 with open(path, "rb") as f:
                     artifacts.append((path, f.read()))
+    if agyn_testlib.TEST_DATABASE == "postgres":  # the cluster's files: WAL, tables
+        for root, _, files in os.walk(agyn_testlib.shared_postgres().data):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    artifacts.append((os.path.join(root, name), f.read()))
     names = {os.path.basename(path) for path, _ in artifacts}
-    if "agyn.db" not in names or "agynd.log" not in names:
+    wanted = {"agynd.log"} if agyn_testlib.TEST_DATABASE == "postgres" else {"agyn.db", "agynd.log"}
+    if not wanted <= names:
         raise LeakScanFailed(f"the leak scan found no database or log to look at: {sorted(names)}")
     texts = [(where, text.encode("utf-8", "replace")) for where, text in RECORDED]
     forbidden = sorted(SECRET_VALUES | KEY_MATERIAL)
@@ -1967,7 +1960,7 @@ def scan_for_leaks():
     # After the whole module, the databases did hold sealed values (the scan looked at real
     # data); a selection of tests may store none.
     sealed = sum(len(server.sealed_values()) for server in SERVERS
-                 if os.path.exists(server.db_path))
+                 if server.database_args or os.path.exists(server.db_path))
     if len(RECORDED) > 100 and sealed <= 20:
         raise LeakScanFailed(f"the leak scan found only {sealed} sealed values")
     return leaks

@@ -2,7 +2,6 @@
 deleted (oldest first, in small batches) and a stream that resumes from a deleted event is told
 so with `event: reset` before it continues; recent events are kept and replayed as before."""
 import os
-import sqlite3
 import time
 import unittest
 
@@ -13,11 +12,7 @@ RETENTION_S = 2
 
 
 def count_events(server):
-    db = sqlite3.connect(f"file:{os.path.join(server.data_dir, 'agyn.db')}?mode=ro", uri=True)
-    try:
-        return db.execute("SELECT count(*) FROM events").fetchone()[0]
-    finally:
-        db.close()
+    return server.sql("SELECT count(*) FROM events")[0][0]
 
 
 class RetentionTest(ServerTestCase):
