@@ -47,8 +47,7 @@ class ReadmeTour(unittest.TestCase):
         self.assertTrue(any("--password-stdin" in c for c in commands))
         registry_proc, registry = start_demo_registry()
         self.addCleanup(stop, registry_proc)
-        server = Server(extra_args=["--pull-backoff-initial", "1s"])
-        server.start()
+        server = Server(extra_args=["--pull-backoff-initial", "1s"])  # started, fresh data dir
         self.addCleanup(server.close)
         with open(os.path.join(server.data_dir, "admin-token"), "w") as f:
             f.write(server.admin_token + "\n")
