@@ -36,7 +36,9 @@ build: deps-run
 run: build
 	@if [ ! -e "$(DATA_DIR)/agyn.db" ]; then \
 	  umask 077; \
-	  build/bin/agynd init --data-dir "$(DATA_DIR)" > "$(DATA_DIR).admin-token.tmp" && \
+	  build/bin/agynd init --data-dir "$(DATA_DIR)" > "$(DATA_DIR).admin-token.tmp" \
+	    2> "$(DATA_DIR).init.err" || { cat "$(DATA_DIR).init.err" >&2; exit 1; }; \
+	  rm -f "$(DATA_DIR).init.err"; \
 	  mv "$(DATA_DIR).admin-token.tmp" "$(DATA_DIR)/admin-token" && \
 	  echo && echo "The server-admin token (shown once here; kept in $(DATA_DIR)/admin-token):" && \
 	  echo && sed 's/^/    /' "$(DATA_DIR)/admin-token" && echo; \

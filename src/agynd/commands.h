@@ -8,6 +8,7 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_admin_token(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 /* Fills data_dir, database and keyring_file from the environment (AGYN_DATA_DIR,
  * AGYN_DATABASE, AGYN_KEYRING_FILE, AGYN_LISTEN) and defaults. */
