@@ -11,7 +11,7 @@
 static const struct column SECRET_COLUMNS[] = {{"ID", "id"},
                                                {"NAME", "name"},
                                                {"SOURCE", "value_source"},
-                                               {"PROVIDER", "provider_id"},
+                                               {"PROVIDER", "provider_name|provider_id"},
                                                {"REMOTE PATH", "remote_path"},
                                                {"UPDATED", "value_updated_at"},
                                                {NULL, NULL}};

@@ -8,7 +8,7 @@
 #include "cli/crud.h"
 
 static const struct column WORKLOAD_COLUMNS[] = {{"ID", "id"},
-                                                 {"AGENT", "agent_id"},
+                                                 {"AGENT", "agent_name|agent_id"},
                                                  {"STATUS", "status"},
                                                  {"REASON", "failure_reason"},
                                                  {"CREATED", "created_at"},
