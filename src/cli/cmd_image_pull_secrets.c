@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/crud.h"
+#include "cli/partial_update.h"
 
 static const struct column IPS_COLUMNS[] = {{"ID", "id"},
                                             {"NAME", "name"},
@@ -51,7 +52,7 @@ static int ips_update(struct cli *cli, const struct args *a, const void *data) {
     body_set_flag(body, a, "description", "description");
     body_set_flag(body, a, "registry", "registry");
     body_set_flag(body, a, "username", "username");
-    int rc = source_from_flags(cli, a, &PASSWORD, false, where, body);
+    int rc = source_from_flags_keeping(cli, a, &PASSWORD, &IMAGE_PULL_SECRETS, where, body);
     if (rc == CLI_OK)
         rc = crud_needs_change(body, where);
     if (rc == CLI_OK)

@@ -102,6 +102,26 @@ class Habits(CliTestCase):
         self.assertEqual([n for n in listed if n.startswith("v")], ["v2"])
         self.assertNotIn(leaked, self.server.logs())
 
+    def test_update_remote_path_keeps_the_provider(self):
+        self.ok("providers", "create", "--name", "keep-vault", "--type", "vault", "--address",
+                "http://127.0.0.1:1", "--vault-token-stdin", stdin="t\n", token=self.owner)
+        self.ok("ips", "create", "--name", "remote-ips", "--registry", "r.example.com",
+                "--username", "u", "--provider", "keep-vault", "--remote-path", "kv/app/a",
+                token=self.owner)
+        before = json.loads(self.ok("ips", "get", "remote-ips", "-o", "json",
+                                    token=self.owner).stdout)
+        self.ok("ips", "update", "remote-ips", "--remote-path", "kv/app/b", token=self.owner)
+        after = json.loads(self.ok("ips", "get", "remote-ips", "-o", "json",
+                                   token=self.owner).stdout)
+        self.assertEqual(after["remote_path"], "kv/app/b")
+        self.assertEqual(after["provider_id"], before["provider_id"])
+        self.ok("ips", "create", "--name", "inline-ips", "--registry", "i.example.com",
+                "--username", "u", "--password-stdin", stdin="pw\n", token=self.owner)
+        refused = self.agyn("ips", "update", "inline-ips", "--remote-path", "kv/app/c",
+                            token=self.owner)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("--remote-path needs --provider", refused.stderr)
+
     def test_completion_scripts(self):
         bash = self.ok("completion", "bash").stdout
         self.assertIn("image-pull-secrets|ips", bash)
