@@ -8,6 +8,7 @@ went away. Real agynd on loopback; the CLI from AGYN_CLI_BIN.
 import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import stat
@@ -121,6 +122,22 @@ class Habits(CliTestCase):
                             token=self.owner)
         self.assertEqual(refused.returncode, 2)
         self.assertIn("--remote-path needs --provider", refused.stderr)
+
+    def test_events_follow_is_a_table(self):
+        self.ok("agents", "create", "--name", "evented", "--image", "a.io/e:1", token=self.owner)
+        self.ok("workloads", "start", "--agent", "evented", token=self.owner)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AGYN_")}
+        env.update(AGYN_API_URL=self.url, AGYN_TOKEN=self.owner)
+        proc = subprocess.Popen([AGYN, "events", "follow", "--last-event-id", "0"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["ID", "EVENT", "OBJECT", "STATUS", "DETAIL"])
+        self.assertTrue(any("workload." in line for line in lines[1:]), out)
+        self.assertFalse(any(line.startswith(("data:", "event:", "id:")) for line in lines), out)
 
     def test_completion_scripts(self):
         bash = self.ok("completion", "bash").stdout
