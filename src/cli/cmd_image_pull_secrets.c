@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/crud.h"
+#include "cli/docker_helpers.h"
 #include "cli/partial_update.h"
 
 static const struct column IPS_COLUMNS[] = {{"ID", "id"},
@@ -107,6 +108,23 @@ static const struct column IMPORTED_COLUMNS[] = {{"ID", "id"},
                                                  {"USERNAME", "username"},
                                                  {NULL, NULL}};
 
+/* The config text with its credsStore / credHelpers entries resolved (docker_helpers.c); the
+ * text as it was when it is not such a JSON object (the API then says what is wrong). The old
+ * text is freed; NULL when out of memory. */
+static char *resolve_credential_helpers(char *text, json_t *problems) {
+    json_t *config = json_loads(text, 0, NULL);
+    if (!json_is_object(config) ||
+        (!json_object_get(config, "credsStore") && !json_object_get(config, "credHelpers"))) {
+        json_decref(config);
+        return text;
+    }
+    secret_free(text);
+    docker_config_resolve_helpers(config, problems);
+    char *resolved = json_dumps(config, JSON_COMPACT);
+    json_decref(config);
+    return resolved;
+}
+
 /* POST .../import with a Docker config.json: one secret per "auths" entry; entries the API
  * refuses are reported one by one (exit 1 if any). */
 static int ips_import(struct cli *cli, const struct args *a, const void *data) {
@@ -114,21 +132,28 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
     char *text = secret_read_file(strcmp(file, "-") == 0 ? "/dev/stdin" : file);
     if (!text)
         return CLI_FAIL;
+    json_t *problems = json_array(); /* credential helper entries that could not be resolved */
+    text = resolve_credential_helpers(text, problems);
+    if (!text) {
+        json_decref(problems);
+        return CLI_FAIL;
+    }
     int rc;
     char *path = org_path(cli, &rc, "/image-pull-secrets/import");
     json_t *result = NULL;
     int status = path ? api_call_status(cli, "POST", path, text, strlen(text), &result) : -1;
     secret_free(text);
     free(path);
-    if (!path)
-        return rc;
-    if (status < 0)
-        return CLI_FAIL;
+    if (!path || status < 0) {
+        json_decref(problems);
+        return path ? CLI_FAIL : rc;
+    }
     const json_t *created = json_object_get(result, "created");
     const json_t *errors = json_object_get(result, "errors");
     if (!json_is_array(created) || !json_is_array(errors)) {
         api_print_error(NULL, status, result);
         json_decref(result);
+        json_decref(problems);
         return CLI_FAIL;
     }
     if (cli->output == OUTPUT_JSON)
@@ -143,11 +168,17 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
         api_print_error(key ? key : "?", status, wrapped);
         json_decref(wrapped);
     }
+    json_array_foreach(problems, i, entry) {
+        fprintf(stderr, "agyn: %s: %s\n", json_string_value(json_object_get(entry, "key")),
+                json_string_value(json_object_get(entry, "message")));
+    }
+    size_t failed = json_array_size(errors) + json_array_size(problems);
     if (cli->output == OUTPUT_TABLE)
         fprintf(stderr, "Imported %zu of %zu entries.\n", json_array_size(created),
-                json_array_size(created) + json_array_size(errors));
-    rc = json_array_size(errors) == 0 ? CLI_OK : CLI_FAIL;
+                json_array_size(created) + failed);
+    rc = failed == 0 ? CLI_OK : CLI_FAIL;
     json_decref(result);
+    json_decref(problems);
     return rc;
 }
 
@@ -198,7 +229,9 @@ const struct verb IMAGE_PULL_SECRET_VERBS[] = {
     {"import", "FILE",
      "Create one image pull secret per entry of a Docker config.json (FILE - reads stdin)",
      "Each \"auths\" entry becomes a secret named after its registry, with an inline password.\n"
-     "Entries that cannot be imported are reported one by one (exit status 1).\n",
+     "Entries kept by a credential store or helper (\"credsStore\", \"credHelpers\") are read\n"
+     "with docker-credential-<helper> get, as Docker does. Entries that cannot be imported or\n"
+     "resolved are reported one by one (exit status 1).\n",
      NULL, 1, 1, ips_import, NULL},
     {"verify", "ID|NAME", "Log in to the registry with it now (exit 1 if that fails)", NULL, NULL,
      1, 1, ips_verify, NULL},

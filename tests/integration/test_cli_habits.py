@@ -139,6 +139,38 @@ class Habits(CliTestCase):
         self.assertTrue(any("workload." in line for line in lines[1:]), out)
         self.assertFalse(any(line.startswith(("data:", "event:", "id:")) for line in lines), out)
 
+    def test_import_resolves_credential_helpers_per_entry(self):
+        bindir = tempfile.mkdtemp(prefix="agyn-helpers-")
+        helper = os.path.join(bindir, "docker-credential-agyntest")
+        with open(helper, "w") as f:
+            f.write("#!/bin/sh\nread server\n"
+                    "case $server in\n"
+                    "  good.example.com) printf '{\"ServerURL\":\"%s\",\"Username\":\"robot\","
+                    "\"Secret\":\"helper-pw-1\"}' \"$server\" ;;\n"
+                    "  *) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+                    "esac\n")
+        os.chmod(helper, 0o755)
+        config = {"auths": {"store.example.com": {}},
+                  "credsStore": "desktop",
+                  "credHelpers": {"good.example.com": "agyntest",
+                                  "missing.example.com": "agyntest"}}
+        path = os.path.join(bindir, "config.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        env = {"PATH": bindir + os.pathsep + os.environ["PATH"]}
+        proc = self.agyn("ips", "import", path, token=self.owner, env=env)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("good.example.com", proc.stdout)
+        self.assertIn("store.example.com: docker-credential-desktop is not installed",
+                      proc.stderr)
+        self.assertIn("missing.example.com: docker-credential-agyntest get failed: "
+                      "credentials not found", proc.stderr)
+        self.assertIn("Imported 1 of 3 entries.", proc.stderr)
+        self.assertNotIn("helper-pw-1", proc.stdout + proc.stderr)
+        imported = json.loads(self.ok("ips", "get", "good.example.com", "-o", "json",
+                                      token=self.owner).stdout)
+        self.assertEqual(imported["username"], "robot")
+
     def test_completion_scripts(self):
         bash = self.ok("completion", "bash").stdout
         self.assertIn("image-pull-secrets|ips", bash)
