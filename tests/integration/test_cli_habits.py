@@ -171,6 +171,32 @@ class Habits(CliTestCase):
                                       token=self.owner).stdout)
         self.assertEqual(imported["username"], "robot")
 
+    def test_reimport_with_update_existing_is_idempotent(self):
+        import base64
+        tmp = tempfile.mkdtemp(prefix="agyn-import-")
+        path = os.path.join(tmp, "config.json")
+
+        def write(password):
+            auth = base64.b64encode(f"ci:{password}".encode()).decode()
+            with open(path, "w") as f:
+                json.dump({"auths": {"again.example.com": {"auth": auth}}}, f)
+
+        write("first-pw")
+        self.ok("ips", "import", path, token=self.owner)
+        before = json.loads(self.ok("ips", "get", "again.example.com", "-o", "json",
+                                    token=self.owner).stdout)
+        plain = self.agyn("ips", "import", path, token=self.owner)
+        self.assertEqual(plain.returncode, 1)  # exists: reported, nothing changed
+        write("second-pw")
+        again = self.ok("ips", "import", path, "--update-existing", token=self.owner)
+        self.assertIn("Imported 1 of 1 entries (existing ones updated).", again.stderr)
+        after = json.loads(self.ok("ips", "get", "again.example.com", "-o", "json",
+                                   token=self.owner).stdout)
+        self.assertEqual(after["id"], before["id"])
+        self.assertNotEqual(after["password_updated_at"], before["password_updated_at"])
+        names = self.ok("ips", "ls", "-o", "name", token=self.owner).stdout.split()
+        self.assertEqual(names.count("again.example.com"), 1)
+
     def test_completion_scripts(self):
         bash = self.ok("completion", "bash").stdout
         self.assertIn("image-pull-secrets|ips", bash)
