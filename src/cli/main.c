@@ -33,7 +33,7 @@ static const char GLOBAL_FLAGS[] =
     "  --token TOKEN       API token (env AGYN_TOKEN or AGYN_API_TOKEN); prefer the\n"
     "                      environment: a flag is visible to other users in ps\n"
     "  --org ID|NAME       organization (env AGYN_ORG; default: the token's own)\n"
-    "  -o, --output FMT    table (default) or json\n"
+    "  -o, --output FMT    table (default), json, yaml or name\n"
     "  -h, --help          help for agyn, a resource or a verb\n";
 
 static void top_help(FILE *out) {
