@@ -48,10 +48,11 @@ run: build
 	@exec build/bin/agynd serve --data-dir "$(DATA_DIR)" --listen "$(LISTEN)" $(AGYND_FLAGS)
 
 demo: build
-	@scripts/install-deps.sh test
+	@scripts/install-deps.sh demo
 	@scripts/demo.sh
 
 demo-registry:
+	@scripts/install-deps.sh demo
 	@scripts/demo_registry.py --port 5000
 
 test: deps-test
