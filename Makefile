@@ -1,6 +1,10 @@
 # agyn — the two commands: `make run` and `make test` (see README.md).
 #   make build   binaries in build/bin/ (agynd, agyn)
 #   make run     install missing packages, build, initialize ./var once, serve on :8080
+#                (AGYND_FLAGS adds flags to agynd serve)
+#   make demo    the README's tour, scripted and offline (scripts/demo.sh): agynd, a private
+#                registry with a sample image, a wrong password, a rotation, a running workload
+#   make demo-registry  only the tour's private registry, on 127.0.0.1:5000 (user demo)
 #   make test    install test packages, build with ASan+UBSan and -Werror, run every test
 #   make bench   the benchmarks under bench/
 #   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
@@ -13,8 +17,9 @@ LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 180
+AGYND_FLAGS ?=
 
-.PHONY: all build run test bench fuzz soak deps-run deps-test format format-check clean
+.PHONY: all build run demo demo-registry test bench fuzz soak deps-run deps-test format format-check clean
 
 all: build
 
@@ -31,13 +36,24 @@ build: deps-run
 run: build
 	@if [ ! -e "$(DATA_DIR)/agyn.db" ]; then \
 	  umask 077; \
-	  build/bin/agynd init --data-dir "$(DATA_DIR)" > "$(DATA_DIR).admin-token.tmp" && \
+	  build/bin/agynd init --data-dir "$(DATA_DIR)" > "$(DATA_DIR).admin-token.tmp" \
+	    2> "$(DATA_DIR).init.err" || { cat "$(DATA_DIR).init.err" >&2; exit 1; }; \
+	  rm -f "$(DATA_DIR).init.err"; \
 	  mv "$(DATA_DIR).admin-token.tmp" "$(DATA_DIR)/admin-token" && \
-	  echo "Server-admin token (also in $(DATA_DIR)/admin-token):" && \
-	  cat "$(DATA_DIR)/admin-token"; \
+	  echo && echo "The server-admin token (shown once here; kept in $(DATA_DIR)/admin-token):" && \
+	  echo && sed 's/^/    /' "$(DATA_DIR)/admin-token" && echo; \
 	fi
-	@echo "agynd serving on http://$(LISTEN)  (Ctrl-C stops it)"
-	@exec build/bin/agynd serve --data-dir "$(DATA_DIR)" --listen "$(LISTEN)"
+	@echo "Starting agynd on http://$(LISTEN) (Ctrl-C stops it); it is ready when it logs"
+	@echo "\"serving\" (or: curl -sf http://$(LISTEN)/readyz)."
+	@exec build/bin/agynd serve --data-dir "$(DATA_DIR)" --listen "$(LISTEN)" $(AGYND_FLAGS)
+
+demo: build
+	@scripts/install-deps.sh demo
+	@scripts/demo.sh
+
+demo-registry:
+	@scripts/install-deps.sh demo
+	@scripts/demo_registry.py --port 5000
 
 test: deps-test
 	@tests/console/install.sh

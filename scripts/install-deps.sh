@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only when some are missing.
-# Usage: scripts/install-deps.sh run|test|bench   (as root, or with sudo available)
+# Usage: scripts/install-deps.sh run|demo|test|bench   (as root, or with sudo available)
 set -euo pipefail
 
 BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
@@ -10,12 +10,15 @@ TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apac
   docker.io busybox-static podman
   chromium fonts-liberation clang gdb postgresql-15 python3-yaml"
 BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
+# make demo and the README's tour: the private registry, its sample image, curl and jq.
+DEMO_PACKAGES="$BUILD_PACKAGES python3 docker-registry skopeo apache2-utils busybox-static curl jq"
 
 case "${1:-run}" in
   run) wanted=$BUILD_PACKAGES ;;
+  demo) wanted=$DEMO_PACKAGES ;;
   test) wanted=$TEST_PACKAGES ;;
   bench) wanted=$BENCH_PACKAGES ;;
-  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 run|demo|test|bench" >&2; exit 2 ;;
 esac
 
 # The Console tests also need Node.js 20+ with npm, which come with the machine image (Debian's

@@ -8,6 +8,7 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_admin_token(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 int cmd_runner(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "agynd/commands.h"
+#include "base/version.h"
 #include "base/wiping_alloc.h"
 
 static void usage(FILE *out) {
@@ -21,6 +22,9 @@ static void usage(FILE *out) {
             "  keys    list, add and remove encryption keys; re-encrypt stored values\n"
             "  admin-token rotate\n"
             "          replace the server-admin token (prints the new one)\n"
+            "  backup --to FILE\n"
+            "          copy the database while agynd serves (SQLite online backup)\n"
+            "  version print the version and git commit (also --version)\n"
             "\n"
             "Run 'agynd <command> --help' for the options of a command.\n");
 }
@@ -40,6 +44,12 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("agynd %s (commit %s)\n", agyn_version(), agyn_commit());
+        return 0;
+    }
+    if (strcmp(command, "backup") == 0)
+        return cmd_backup(argc - 1, argv + 1);
     if (strcmp(command, "init") == 0)
         return cmd_init(argc - 1, argv + 1);
     if (strcmp(command, "serve") == 0)

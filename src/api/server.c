@@ -733,6 +733,14 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap) {
     char message[512];
     vsnprintf(message, sizeof message, fmt, ap);
     message[strcspn(message, "\n")] = '\0';
+    /* A client that went away (a closed event stream, a reloaded Console page) is routine:
+     * libmicrohttpd reports it on every later write, which must not flood the log. */
+    static const char *const peer_gone[] = {"closed by remote peer",
+                                            "no longer available for sending",
+                                            "Connection reset", "Broken pipe"};
+    for (size_t i = 0; i < sizeof peer_gone / sizeof *peer_gone; i++)
+        if (strstr(message, peer_gone[i]))
+            return;
     log_kv("warn", "http", {"detail", message});
 }
 
@@ -835,8 +843,13 @@ static struct MHD_Daemon *start_daemon(struct api_server *server, const char *li
          server->tls_cert_pem},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key_pem},
         {MHD_OPTION_END, 0, NULL}};
+    /* With MHD_OPTION_SOCK_ADDR the port argument only names the port in libmicrohttpd's own
+     * messages ("Failed to bind to port N"): give the one asked for, not 0. */
+    uint16_t asked_port = ntohs(addr.ss_family == AF_INET6
+                                    ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                    : ((struct sockaddr_in *)&addr)->sin_port);
     struct MHD_Daemon *daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+        flags, asked_port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
         NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,

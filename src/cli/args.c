@@ -74,12 +74,17 @@ int args_global(struct cli *cli, int argc, char **argv, int *i) {
         cli->org_id[0] = '\0';
         break;
     default:
-        if (strcmp(value, "json") == 0)
-            cli->output = OUTPUT_JSON;
-        else if (strcmp(value, "table") == 0)
-            cli->output = OUTPUT_TABLE;
+        /* yaml and name are renderings of the JSON answer (output_set_style). */
+        cli->output = strcmp(value, "table") == 0 ? OUTPUT_TABLE : OUTPUT_JSON;
+        if (strcmp(value, "json") == 0 || strcmp(value, "table") == 0)
+            output_set_style(STYLE_JSON);
+        else if (strcmp(value, "yaml") == 0)
+            output_set_style(STYLE_YAML);
+        else if (strcmp(value, "name") == 0)
+            output_set_style(STYLE_NAME);
         else
-            return usage_error("", "-o must be \"table\" or \"json\", not \"%s\"", value), -1;
+            return usage_error("", "-o must be table, json, yaml or name, not \"%s\"", value),
+                   -1;
     }
     return 1;
 }

@@ -123,7 +123,12 @@ void output_list(const struct cli *cli, json_t *items, const struct column *colu
                  const char *plural);
 /* One object: -o json prints it; a table lists "field: value" lines. */
 void output_item(const struct cli *cli, const json_t *item);
-void output_json(const json_t *value);
+void output_json(const json_t *value); /* as JSON, or YAML / names per output_set_style */
+/* How -o json, yaml and name render a JSON answer (cli->output is OUTPUT_JSON for all three). */
+enum structured_style { STYLE_JSON, STYLE_YAML, STYLE_NAME };
+void output_set_style(enum structured_style style);
+/* A JSON value as a YAML document (output_yaml.c). */
+void output_yaml(const json_t *value);
 void output_table(const json_t *items, const struct column *columns);
 /* The text a table cell shows for a field ("-" for null, missing or empty). */
 const char *output_cell(const json_t *item, const char *keys, char *buf, size_t size);

@@ -10,9 +10,9 @@
 static const struct column AGENT_COLUMNS[] = {
     {"ID", "id"}, {"NAME", "name"}, {"IMAGE", "image"}, {"CREATED", "created_at"}, {NULL, NULL}};
 static const struct column MCP_COLUMNS[] = {
-    {"ID", "id"}, {"NAME", "name"}, {"AGENT", "agent_id"}, {"IMAGE", "image"}, {NULL, NULL}};
+    {"ID", "id"}, {"NAME", "name"}, {"AGENT", "agent_name|agent_id"}, {"IMAGE", "image"}, {NULL, NULL}};
 static const struct column HOOK_COLUMNS[] = {
-    {"ID", "id"}, {"EVENT", "event"}, {"AGENT", "agent_id"}, {"IMAGE", "image"}, {NULL, NULL}};
+    {"ID", "id"}, {"EVENT", "event"}, {"AGENT", "agent_name|agent_id"}, {"IMAGE", "image"}, {NULL, NULL}};
 
 const struct collection AGENTS = {"agents", "name", "agent", "agents", AGENT_COLUMNS};
 const struct collection MCPS = {"mcps", "name", "MCP server", "MCP servers", MCP_COLUMNS};

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "cli/crud.h"
+#include "cli/docker_helpers.h"
+#include "cli/import_update.h"
+#include "cli/partial_update.h"
 
 static const struct column IPS_COLUMNS[] = {{"ID", "id"},
                                             {"NAME", "name"},
@@ -87,7 +90,7 @@ static int ips_update(struct cli *cli, const struct args *a, const void *data) {
     bool short_lived = false;
     int rc = short_lived_from_flags(cli, a, where, body, &short_lived);
     if (rc == CLI_OK && !short_lived)
-        rc = source_from_flags(cli, a, &PASSWORD, false, where, body);
+        rc = source_from_flags_keeping(cli, a, &PASSWORD, &IMAGE_PULL_SECRETS, where, body);
     if (rc == CLI_OK)
         rc = crud_needs_change(body, where);
     if (rc == CLI_OK)
@@ -142,6 +145,23 @@ static const struct column IMPORTED_COLUMNS[] = {{"ID", "id"},
                                                  {"USERNAME", "username"},
                                                  {NULL, NULL}};
 
+/* The config text with its credsStore / credHelpers entries resolved (docker_helpers.c); the
+ * text as it was when it is not such a JSON object (the API then says what is wrong). The old
+ * text is freed; NULL when out of memory. */
+static char *resolve_credential_helpers(char *text, json_t *problems) {
+    json_t *config = json_loads(text, 0, NULL);
+    if (!json_is_object(config) ||
+        (!json_object_get(config, "credsStore") && !json_object_get(config, "credHelpers"))) {
+        json_decref(config);
+        return text;
+    }
+    secret_free(text);
+    docker_config_resolve_helpers(config, problems);
+    char *resolved = json_dumps(config, JSON_COMPACT);
+    json_decref(config);
+    return resolved;
+}
+
 /* POST .../import with a Docker config.json: one secret per "auths" entry; entries the API
  * refuses are reported one by one (exit 1 if any). */
 static int ips_import(struct cli *cli, const struct args *a, const void *data) {
@@ -149,27 +169,45 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
     char *text = secret_read_file(strcmp(file, "-") == 0 ? "/dev/stdin" : file);
     if (!text)
         return CLI_FAIL;
+    json_t *problems = json_array(); /* credential helper entries that could not be resolved */
+    text = resolve_credential_helpers(text, problems);
+    if (!text) {
+        json_decref(problems);
+        return CLI_FAIL;
+    }
     int rc;
     char *path = org_path(cli, &rc, "/image-pull-secrets/import");
     json_t *result = NULL;
     int status = path ? api_call_status(cli, "POST", path, text, strlen(text), &result) : -1;
-    secret_free(text);
     free(path);
-    if (!path)
-        return rc;
-    if (status < 0)
-        return CLI_FAIL;
-    const json_t *created = json_object_get(result, "created");
-    const json_t *errors = json_object_get(result, "errors");
+    if (!path || status < 0) {
+        secret_free(text);
+        json_decref(problems);
+        return path ? CLI_FAIL : rc;
+    }
+    json_t *created = json_object_get(result, "created");
+    json_t *errors = json_object_get(result, "errors");
     if (!json_is_array(created) || !json_is_array(errors)) {
+        secret_free(text);
         api_print_error(NULL, status, result);
         json_decref(result);
+        json_decref(problems);
         return CLI_FAIL;
     }
+    json_t *updated = json_array();
+    if (args_has(a, "update-existing"))
+        import_update_existing(cli, text, errors, updated);
+    secret_free(text);
+    json_object_set_new(result, "updated", updated);
     if (cli->output == OUTPUT_JSON)
         output_json(result);
-    else if (json_array_size(created) > 0)
-        output_table(created, IMPORTED_COLUMNS);
+    else if (json_array_size(created) + json_array_size(updated) > 0) {
+        json_t *rows = json_array();
+        json_array_extend(rows, created);
+        json_array_extend(rows, updated);
+        output_table(rows, IMPORTED_COLUMNS);
+        json_decref(rows);
+    }
     size_t i;
     const json_t *entry;
     json_array_foreach(errors, i, entry) {
@@ -178,11 +216,19 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
         api_print_error(key ? key : "?", status, wrapped);
         json_decref(wrapped);
     }
+    json_array_foreach(problems, i, entry) {
+        fprintf(stderr, "agyn: %s: %s\n", json_string_value(json_object_get(entry, "key")),
+                json_string_value(json_object_get(entry, "message")));
+    }
+    size_t failed = json_array_size(errors) + json_array_size(problems);
     if (cli->output == OUTPUT_TABLE)
-        fprintf(stderr, "Imported %zu of %zu entries.\n", json_array_size(created),
-                json_array_size(created) + json_array_size(errors));
-    rc = json_array_size(errors) == 0 ? CLI_OK : CLI_FAIL;
+        fprintf(stderr, "Imported %zu of %zu entries%s.\n",
+                json_array_size(created) + json_array_size(updated),
+                json_array_size(created) + json_array_size(updated) + failed,
+                json_array_size(updated) ? " (existing ones updated)" : "");
+    rc = failed == 0 ? CLI_OK : CLI_FAIL;
     json_decref(result);
+    json_decref(problems);
     return rc;
 }
 
@@ -217,6 +263,7 @@ static const char IPS_HELP[] =
 
 static const char *const LIST_FLAGS[] = {"registry=", "provider=", "secret=", NULL};
 static const char *const DELETE_FLAGS[] = {"detach", NULL};
+static const char *const IMPORT_FLAGS[] = {"update-existing", NULL};
 
 const struct verb IMAGE_PULL_SECRET_VERBS[] = {
     {"list", "[--registry HOST] [--provider ID|NAME] [--secret ID|NAME]",
@@ -238,11 +285,15 @@ const struct verb IMAGE_PULL_SECRET_VERBS[] = {
      "  --detach    also detach it from every agent, MCP server and hook (without it, a\n"
      "              secret still attached somewhere is not deleted)\n",
      DELETE_FLAGS, 1, 1, ips_delete, NULL},
-    {"import", "FILE",
+    {"import", "FILE [--update-existing]",
      "Create one image pull secret per entry of a Docker config.json (FILE - reads stdin)",
      "Each \"auths\" entry becomes a secret named after its registry, with an inline password.\n"
-     "Entries that cannot be imported are reported one by one (exit status 1).\n",
-     NULL, 1, 1, ips_import, NULL},
+     "Entries kept by a credential store or helper (\"credsStore\", \"credHelpers\") are read\n"
+     "with docker-credential-<helper> get, as Docker does. Entries that cannot be imported or\n"
+     "resolved are reported one by one (exit status 1).\n"
+     "  --update-existing    update the username and password of a secret that an\n"
+     "                       earlier import made, instead of reporting it as existing\n",
+     IMPORT_FLAGS, 1, 1, ips_import, NULL},
     {"verify", "ID|NAME", "Log in to the registry with it now (exit 1 if that fails)", NULL, NULL,
      1, 1, ips_verify, NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},

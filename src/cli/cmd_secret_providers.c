@@ -24,7 +24,11 @@ static const char *const PROVIDER_FLAGS[] = {"name=",
                                              "region=",
                                              "access-key-id=",
                                              "endpoint-url=",
-                                             "token-stdin",
+                                             "vault-token-stdin",
+                                             "vault-token-file=",
+                                             "aws-secret-access-key-stdin",
+                                             "aws-secret-access-key-file=",
+                                             "token-stdin", /* the older names of these four */
                                              "token-file=",
                                              "secret-access-key-stdin",
                                              "secret-access-key-file=",
@@ -39,13 +43,22 @@ static int config_from_flags(const struct args *a, const char *where, json_t *co
     body_set_flag(config, a, "region", "region");
     body_set_flag(config, a, "access-key-id", "access_key_id");
     body_set_flag(config, a, "endpoint-url", "endpoint_url");
-    if (args_has(a, "token-stdin") + args_has(a, "token-file") +
-            args_has(a, "secret-access-key-stdin") + args_has(a, "secret-access-key-file") >
-        1)
-        return usage_error(where, "give one of --token-stdin, --token-file, "
-                                  "--secret-access-key-stdin or --secret-access-key-file");
-    int got = secret_flag(a, "token", false, "token", where, config);
-    if (got >= 0)
+    static const char *const credential_flags[] = {
+        "vault-token-stdin",       "vault-token-file",       "aws-secret-access-key-stdin",
+        "aws-secret-access-key-file", "token-stdin",         "token-file",
+        "secret-access-key-stdin", "secret-access-key-file"};
+    int credentials_given = 0;
+    for (size_t i = 0; i < sizeof credential_flags / sizeof *credential_flags; i++)
+        credentials_given += args_has(a, credential_flags[i]);
+    if (credentials_given > 1)
+        return usage_error(where, "give one of --vault-token-stdin, --vault-token-file, "
+                                  "--aws-secret-access-key-stdin or --aws-secret-access-key-file");
+    int got = secret_flag(a, "vault-token", false, "token", where, config);
+    if (got == 0)
+        got = secret_flag(a, "token", false, "token", where, config);
+    if (got == 0)
+        got = secret_flag(a, "aws-secret-access-key", false, "secret_access_key", where, config);
+    if (got == 0)
         got = secret_flag(a, "secret-access-key", false, "secret_access_key", where, config);
     if (got >= 0 && args_has(a, "session-token-file")) {
         char *value = secret_read_file(args_get(a, "session-token-file"));
@@ -114,17 +127,20 @@ static const char PROVIDER_HELP[] =
     "  --type TYPE                      vault or aws-secrets-manager\n"
     "Vault (KV v2):\n"
     "  --address URL                    e.g. https://vault.example.com:8200\n"
-    "  --token-stdin | --token-file F   the Vault token\n"
+    "  --vault-token-stdin | --vault-token-file F\n"
+    "                                   the Vault token (also --token-stdin/--token-file;\n"
+    "                                   --token itself is the API token, refused here)\n"
     "  --namespace NS                   Vault Enterprise namespace\n"
     "AWS Secrets Manager:\n"
     "  --region REGION                  e.g. us-west-2\n"
     "  --access-key-id ID\n"
-    "  --secret-access-key-stdin | --secret-access-key-file F\n"
+    "  --aws-secret-access-key-stdin | --aws-secret-access-key-file F\n"
+    "                                   (also --secret-access-key-stdin/-file)\n"
     "  --session-token-file F           temporary credentials\n"
     "  --endpoint-url URL               another endpoint (e.g. a VPC endpoint)\n"
     "Credentials are never accepted on the command line and never shown again.\n"
     "Update with a new --address, --region or --endpoint-url needs the credentials again\n"
-    "(--token-*, --secret-access-key-*, and --session-token-file if one is set).\n";
+    "(--vault-token-*, --aws-secret-access-key-*, and --session-token-file if one is set).\n";
 
 const struct verb SECRET_PROVIDER_VERBS[] = {
     {"list", "", "List secret providers", NULL, NULL, 0, 0, providers_list, NULL},

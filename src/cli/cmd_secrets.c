@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "cli/crud.h"
+#include "cli/partial_update.h"
 #include "core/password_source_rule.h"
 
 static const struct column SECRET_COLUMNS[] = {{"ID", "id"},
                                                {"NAME", "name"},
                                                {"SOURCE", "value_source"},
-                                               {"PROVIDER", "provider_id"},
+                                               {"PROVIDER", "provider_name|provider_id"},
                                                {"REMOTE PATH", "remote_path"},
                                                {"UPDATED", "value_updated_at"},
                                                {NULL, NULL}};
@@ -91,7 +92,7 @@ static int secrets_update(struct cli *cli, const struct args *a, const void *dat
     json_t *body = json_object();
     body_set_flag(body, a, "name", "name");
     body_set_flag(body, a, "description", "description");
-    int rc = source_from_flags(cli, a, &VALUE, false, where, body);
+    int rc = source_from_flags_keeping(cli, a, &VALUE, &SECRETS, where, body);
     if (rc == CLI_OK)
         rc = crud_needs_change(body, where);
     if (rc == CLI_OK)

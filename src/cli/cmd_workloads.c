@@ -8,7 +8,7 @@
 #include "cli/crud.h"
 
 static const struct column WORKLOAD_COLUMNS[] = {{"ID", "id"},
-                                                 {"AGENT", "agent_id"},
+                                                 {"AGENT", "agent_name|agent_id"},
                                                  {"STATUS", "status"},
                                                  {"REASON", "failure_reason"},
                                                  {"CREATED", "created_at"},
@@ -266,24 +266,40 @@ const struct verb WORKLOAD_VERBS[] = {
  * heartbeat comments. */
 struct event_printer {
     bool json;
-    bool in_event; /* a field line was printed since the last blank line */
+    bool in_event; /* table mode: the header was printed */
     json_t *event;
 };
+
+/* One event as a table row (TIME-less: the stream is live): ID, EVENT, OBJECT (its name or
+ * id), STATUS and DETAIL (reason and message), cells cleaned by output_cell. */
+static void event_table_row(const json_t *event, bool header) {
+    static const char *const keys[] = {"id", "event", "data.name|data.id",
+                                       "data.status|data.container.status",
+                                       "data.failure_reason|data.reason|data.container.reason"};
+    if (header)
+        printf("%-6s  %-28s  %-36s  %-9s  %s\n", "ID", "EVENT", "OBJECT", "STATUS", "DETAIL");
+    char bufs[6][256];
+    const char *cells[5];
+    for (size_t i = 0; i < 5; i++)
+        cells[i] = output_cell(event, keys[i], bufs[i], sizeof bufs[i]);
+    const char *message = output_cell(
+        event, "data.failure_message|data.message|data.container.message", bufs[5],
+        sizeof bufs[5]);
+    printf("%-6s  %-28s  %-36s  %-9s  %s%s%s\n", cells[0], cells[1], cells[2], cells[3],
+           cells[4], strcmp(message, "-") != 0 ? ": " : "",
+           strcmp(message, "-") != 0 ? message : "");
+    fflush(stdout);
+}
 
 static void on_line(const char *line, void *ctx) {
     struct event_printer *p = ctx;
     if (line[0] == ':')
         return;
-    if (!p->json) {
-        if (*line || p->in_event) {
-            puts(line);
-            fflush(stdout);
-        }
-        p->in_event = *line != '\0';
-        return;
-    }
     if (!*line) {
-        if (json_object_size(p->event) > 0) {
+        if (json_object_size(p->event) > 0 && !p->json) {
+            event_table_row(p->event, !p->in_event);
+            p->in_event = true; /* the header is printed */
+        } else if (json_object_size(p->event) > 0) {
             char *text = json_dumps(p->event, JSON_COMPACT);
             if (text)
                 puts(text);
@@ -335,8 +351,8 @@ const struct verb EVENT_VERBS[] = {
     {"follow", "[--last-event-id N]",
      "Print the organization's live events as they come, until Ctrl-C",
      "Events: workload.created, workload.updated, workload.status_changed,\n"
-     "image_pull_secret.*, attachment.*. The table format prints the stream's lines\n"
-     "(id:, event:, data:); -o json prints one {\"id\",\"event\",\"data\"} object per line.\n"
+     "image_pull_secret.*, attachment.*. The table format prints one row per event (ID,\n"
+     "EVENT, OBJECT, STATUS, DETAIL); -o json one {\"id\",\"event\",\"data\"} object a line.\n"
      "  --last-event-id N    first replay the events after N (0: all that are kept)\n",
      FOLLOW_FLAGS, 0, 0, events_follow, NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/crud.h"
+#include "cli/table_names.h"
 
 int query_add(struct cli *cli, char *query, size_t size, const char *name, const char *value) {
     char *escaped = http_escape(cli, value);
@@ -37,8 +38,10 @@ int crud_list(struct cli *cli, const struct collection *c, const char *query) {
     json_t *items = NULL;
     rc = api_list_all(cli, path, &items);
     free(path);
-    if (rc == CLI_OK)
+    if (rc == CLI_OK) {
+        table_names_fill(cli, items, c->columns);
         output_list(cli, items, c->columns, c->plural);
+    }
     json_decref(items);
     return rc;
 }

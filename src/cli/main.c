@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/version.h"
 #include "base/wiping_alloc.h"
 #include "cli/cli.h"
+#include "cli/config_file.h"
 
 static const struct resource RESOURCES[] = {
     {"organizations", "orgs", "organizations (the server-admin token creates them)",
@@ -31,7 +33,7 @@ static const char GLOBAL_FLAGS[] =
     "  --token TOKEN       API token (env AGYN_TOKEN or AGYN_API_TOKEN); prefer the\n"
     "                      environment: a flag is visible to other users in ps\n"
     "  --org ID|NAME       organization (env AGYN_ORG; default: the token's own)\n"
-    "  -o, --output FMT    table (default) or json\n"
+    "  -o, --output FMT    table (default), json, yaml or name\n"
     "  -h, --help          help for agyn, a resource or a verb\n";
 
 static void top_help(FILE *out) {
@@ -45,6 +47,11 @@ static void top_help(FILE *out) {
                  r->alias ? r->alias : "", r->alias ? ")" : "");
         fprintf(out, "  %-32s %s\n", name, r->summary);
     }
+    fprintf(out, "\nCommands:\n"
+                 "  login --api-url URL --token-stdin   save a login (context) in ~/.config/agyn\n"
+                 "  context list|current|use NAME       the saved logins\n"
+                 "  completion bash|zsh|fish            a shell completion script\n"
+                 "  version                             version and commit (also --version)\n");
     fprintf(out,
             "\n%s\nRun 'agyn <resource> --help' for its verbs. Exit status: 0 success, 1 "
             "error, 2 usage.\n",
@@ -66,14 +73,31 @@ static void verb_help(FILE *out, const struct resource *r, const struct verb *v)
     fprintf(out, "\n%s", GLOBAL_FLAGS);
 }
 
+/* A resource by its name or alias, each also in the singular (a trailing "s" dropped:
+ * "agent", "image-pull-secret", "org", "provider", "event"; "ips" stays as it is). */
 static const struct resource *find_resource(const char *name) {
-    for (const struct resource *r = RESOURCES; r->name; r++)
-        if (strcmp(r->name, name) == 0 || (r->alias && strcmp(r->alias, name) == 0))
-            return r;
+    size_t len = strlen(name);
+    for (const struct resource *r = RESOURCES; r->name; r++) {
+        const char *names[2] = {r->name, r->alias};
+        for (int k = 0; k < 2; k++) {
+            if (!names[k])
+                continue;
+            size_t n = strlen(names[k]);
+            if (strcmp(names[k], name) == 0 ||
+                (n == len + 1 && names[k][len] == 's' && strncmp(names[k], name, len) == 0 &&
+                 strcmp(names[k], "ips") != 0))
+                return r;
+        }
+    }
     return NULL;
 }
 
+/* A verb by its name or its kubectl-style alias: ls = list, rm = delete. */
 static const struct verb *find_verb(const struct resource *r, const char *name) {
+    if (strcmp(name, "ls") == 0)
+        name = "list";
+    else if (strcmp(name, "rm") == 0)
+        name = "delete";
     for (const struct verb *v = r->verbs; v->name; v++)
         if (strcmp(v->name, name) == 0)
             return v;
@@ -99,6 +123,20 @@ static int help_command(int argc, char **argv) {
     return CLI_OK;
 }
 
+/* Whether the global --token was given after argv[verb]: on secret-providers it is a provider
+ * credential typed in the wrong place, which must not be sent as the API token. */
+static bool token_flag_after(int argc, char **argv, int verb) {
+    for (int k = verb + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+        if (strcmp(argv[k], "--token") == 0 || strncmp(argv[k], "--token=", 8) == 0)
+            return true;
+    return false;
+}
+
+static int print_version(void) {
+    printf("agyn %s (commit %s)\n", agyn_version(), agyn_commit());
+    return CLI_OK;
+}
+
 static int run(struct cli *cli, int argc, char **argv) {
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -106,6 +144,8 @@ static int run(struct cli *cli, int argc, char **argv) {
             top_help(stdout);
             return CLI_OK;
         }
+        if (strcmp(argv[i], "--version") == 0)
+            return print_version();
         int m = args_global(cli, argc, argv, &i);
         if (m < 0)
             return CLI_USAGE;
@@ -118,6 +158,14 @@ static int run(struct cli *cli, int argc, char **argv) {
     }
     if (strcmp(argv[i], "help") == 0)
         return help_command(argc - i - 1, argv + i + 1);
+    if (strcmp(argv[i], "version") == 0)
+        return print_version();
+    if (strcmp(argv[i], "completion") == 0)
+        return completion_command(RESOURCES, argc - i - 1, argv + i + 1);
+    if (strcmp(argv[i], "login") == 0)
+        return login_command(cli, argc - i - 1, argv + i + 1);
+    if (strcmp(argv[i], "context") == 0 || strcmp(argv[i], "contexts") == 0)
+        return context_command(cli, argc - i - 1, argv + i + 1);
     const struct resource *r = find_resource(argv[i]);
     if (!r)
         return usage_error("", "unknown resource \"%s\"", argv[i]);
@@ -140,6 +188,13 @@ static int run(struct cli *cli, int argc, char **argv) {
     }
     if (rc != CLI_OK)
         return rc;
+    config_apply(cli); /* what flags and environment left open, from `agyn login` */
+    if (!cli->api_url || !*cli->api_url)
+        cli->api_url = "http://127.0.0.1:8080";
+    if (strcmp(r->name, "secret-providers") == 0 && token_flag_after(argc, argv, i))
+        return usage_error("secret-providers", "--token after the verb is the API token, not "
+                                               "the provider's: give the Vault token with "
+                                               "--vault-token-stdin or --vault-token-file");
     if (!cli->token || !*cli->token) {
         fprintf(stderr, "agyn: no API token: set AGYN_TOKEN (or pass --token)\n");
         return CLI_USAGE;
@@ -162,14 +217,13 @@ int main(int argc, char **argv) {
     struct cli cli = {.api_url = getenv("AGYN_API_URL"),
                       .token = getenv("AGYN_TOKEN"),
                       .org_arg = getenv("AGYN_ORG")};
-    if (!cli.api_url || !*cli.api_url)
-        cli.api_url = "http://127.0.0.1:8080";
     if (!cli.token || !*cli.token)
         cli.token = getenv("AGYN_API_TOKEN");
     if (cli.org_arg && !*cli.org_arg)
         cli.org_arg = NULL;
     int rc = run(&cli, argc, argv);
     http_close(&cli);
+    config_release();
     client_global_cleanup();
     if (fflush(stdout) != 0 && rc == CLI_OK)
         rc = CLI_FAIL;

@@ -1,12 +1,41 @@
-/* output.c — what the CLI prints on stdout: aligned tables (the default) or the API's JSON
- * (-o json). Table cells are single-line and free of control bytes. */
+/* output.c — what the CLI prints on stdout: aligned tables (the default), the API's JSON
+ * (-o json), the same as YAML (-o yaml, output_yaml.c) or only names (-o name). Table cells are single-line and free of control bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
+static enum structured_style style = STYLE_JSON;
+
+void output_set_style(enum structured_style chosen) {
+    style = chosen;
+}
+
+/* -o name: each item's name (its id when it has none), one a line. */
+static void print_name(const json_t *value) {
+    const json_t *label = json_object_get(value, "name");
+    if (!json_is_string(label))
+        label = json_object_get(value, "id");
+    if (json_is_string(label))
+        puts(json_string_value(label));
+}
+
 void output_json(const json_t *value) {
+    if (style == STYLE_YAML) {
+        output_yaml(value);
+        return;
+    }
+    if (style == STYLE_NAME) {
+        const json_t *items = json_object_get(value, "items");
+        size_t i;
+        const json_t *item;
+        if (json_is_array(items))
+            json_array_foreach(items, i, item) print_name(item);
+        else
+            print_name(value);
+        return;
+    }
     char *text = json_dumps(value, JSON_INDENT(2) | JSON_ENCODE_ANY);
     if (text) {
         puts(text);

@@ -282,7 +282,7 @@ class Commands(CliTestCase):
             ("image-pull-secrets", "create", "--name", "x", "--registry", "ghcr.io",
              "--username", "u", "--provider", "p"),
             ("image-pull-secrets", "update", "x"),
-            ("image-pull-secrets", "list", "-o", "yaml"),
+            ("image-pull-secrets", "list", "-o", "xml"),
             ("image-pull-secrets", "list", "--registry"),
             ("image-pull-secrets", "delete", "x", "--detach=yes"),
             ("attachments", "attach", "--secret", "s"),
