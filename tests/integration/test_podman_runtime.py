@@ -28,10 +28,18 @@ START_ERROR = None  # the engine's message when no container can start here
 
 
 def setUpModule():
-    global ENGINE, REG, START_ERROR
     why = pf.available()
     if why:
         raise unittest.SkipTest(why)
+    try:
+        start_engine_and_images()
+    except BaseException:
+        tearDownModule()  # unittest does not call it when setUpModule fails
+        raise
+
+
+def start_engine_and_images():
+    global ENGINE, REG, START_ERROR
     REG = rf.Registry(auth="htpasswd", users=USERS).start()
     # Podman, unlike dockerd, does not treat loopback registries as plain HTTP by itself.
     ENGINE = pf.Podman(insecure_registries=[REG.host]).start()
