@@ -297,11 +297,12 @@ static void *watch_loop(void *arg) {
         atomic_store(&connected, 1);
         /* What happened while nobody watched is reconciled; the stream then replays from a
          * second before, so nothing falls between the two (a replayed end is recorded once:
-         * only running containers change). */
+         * only running containers change). The engine filters by type only: Podman (4.3)
+         * answers a key-only label filter with no events at all, so on_event keeps the events
+         * whose attributes carry our workload label. */
         char path[300];
         snprintf(path, sizeof path,
-                 "/events?since=%lld&filters=%%7B%%22type%%22%%3A%%5B%%22container%%22%%5D%%2C"
-                 "%%22label%%22%%3A%%5B%%22" DOCKER_LABEL_WORKLOAD "%%22%%5D%%7D",
+                 "/events?since=%lld&filters=%%7B%%22type%%22%%3A%%5B%%22container%%22%%5D%%7D",
                  (long long)(clock_now_unix_ms() / 1000 - 1));
         reconcile_workloads();
         remove_orphans();
