@@ -200,6 +200,34 @@ static void validate_provider_config(const uint8_t *in, size_t len, struct rpc_r
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
+/* Configure-time check, as HashiCorp's providers do: GET /api/v1/me proves the URL answers
+ * and the token is accepted, so a dead server or a bad token fails the plan, not the apply. */
+static void check_credentials(struct diags *d, const char *url, const char *token) {
+    if (!token || !*token) {
+        diag_error(d, "api_token", "Missing API token",
+                   "Set api_token in the provider \"agyn\" block or the AGYN_TOKEN (or "
+                   "AGYN_API_TOKEN) environment variable to an agyn API token.");
+        return;
+    }
+    struct api_result r;
+    if (api_call("GET", "/api/v1/me", NULL, &r) != 0) {
+        diag_error(d, "api_url", "Cannot reach the agyn API",
+                   "No answer from the agyn server at %s: %s. Check api_url (or AGYN_API_URL) "
+                   "and that agynd is running.",
+                   url, r.message);
+    } else if (r.status == 401 || r.status == 403) {
+        diag_error(d, "api_token", "Invalid API token",
+                   "The agyn server at %s rejected the API token (HTTP %ld: %s). Check api_token "
+                   "(or AGYN_TOKEN / AGYN_API_TOKEN).",
+                   url, r.status, r.message);
+    } else if (!api_ok(&r)) {
+        diag_error(d, "api_url", "Unexpected answer from the agyn API",
+                   "GET %s/api/v1/me answered HTTP %ld (%s): is api_url the agyn server?", url,
+                   r.status, r.message[0] ? r.message : "no agyn error body");
+    }
+    api_result_free(&r);
+}
+
 static void configure_provider(const uint8_t *in, size_t len, struct rpc_result *out) {
     Tfplugin6__ConfigureProvider__Request *req =
         (Tfplugin6__ConfigureProvider__Request *)protobuf_c_message_unpack(
@@ -214,6 +242,8 @@ static void configure_provider(const uint8_t *in, size_t len, struct rpc_result 
     if (!url || !*url)
         url = getenv("AGYN_API_URL");
     if (!token || !*token)
+        token = getenv("AGYN_TOKEN"); /* the CLI's variable, first as in the CLI */
+    if (!token || !*token)
         token = getenv("AGYN_API_TOKEN");
     if (!url || !*url)
         diag_error(&d, "api_url", "Missing API URL",
@@ -222,8 +252,10 @@ static void configure_provider(const uint8_t *in, size_t len, struct rpc_result 
     else if (!url_is_http(url))
         diag_error(&d, "api_url", "Invalid API URL",
                    "The agyn API URL must be an http:// or https:// URL, got \"%s\".", url);
-    else
+    else {
         api_configure(url, token);
+        check_credentials(&d, url, token);
+    }
     Tfplugin6__ConfigureProvider__Response resp = TFPLUGIN6__CONFIGURE_PROVIDER__RESPONSE__INIT;
     resp.diagnostics = d.items;
     resp.n_diagnostics = d.len;

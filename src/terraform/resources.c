@@ -45,7 +45,8 @@ static const struct tf_attr PROVIDER_ATTRS[] = {
      "Base URL of the agyn server, e.g. http://127.0.0.1:8080. Defaults to the AGYN_API_URL "
      "environment variable."},
     {"api_token", TF_STRING, A_OPTIONAL | A_SENSITIVE,
-     "API token sent as a bearer token. Defaults to the AGYN_API_TOKEN environment variable. "
+     "API token sent as a bearer token. Defaults to the AGYN_TOKEN (else AGYN_API_TOKEN) "
+     "environment variable, as the CLI. "
      "Creating organizations needs the server-admin token; other resources need a token of "
      "their organization (owner role for most writes)."},
     {NULL, 0, 0, NULL},
