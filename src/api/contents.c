@@ -47,11 +47,11 @@ int contents_of_organization(struct api_request *req, json_t **out, struct agyn_
         add_kind(req, &TABLE_HOOKS, "hook", "event", NULL, NULL, *out, err) != 0 ||
         add_kind(req, &TABLE_IMAGE_PULL_SECRETS, "image_pull_secret", "name", NULL, NULL, *out,
                  err) != 0 ||
-        add_kind(req, &TABLE_ATTACHMENTS, "image_pull_secret_attachment", "id", NULL, NULL,
-                 *out, err) != 0 ||
-        add_kind(req, &TABLE_SECRETS, "secret", "name", NULL, NULL, *out, err) != 0 ||
-        add_kind(req, &TABLE_SECRET_PROVIDERS, "secret_provider", "name", NULL, NULL, *out,
+        add_kind(req, &TABLE_ATTACHMENTS, "image_pull_secret_attachment", "id", NULL, NULL, *out,
                  err) != 0 ||
+        add_kind(req, &TABLE_SECRETS, "secret", "name", NULL, NULL, *out, err) != 0 ||
+        add_kind(req, &TABLE_SECRET_PROVIDERS, "secret_provider", "name", NULL, NULL, *out, err) !=
+            0 ||
         add_kind(req, &TABLE_WORKLOADS, "workload", "id", NULL, NULL, *out, err) != 0) {
         json_decref(*out);
         *out = NULL;
@@ -64,8 +64,8 @@ int contents_of_organization(struct api_request *req, json_t **out, struct agyn_
 static int ids_of_agent_parts(struct api_request *req, const struct store_table *table,
                               const char *agent_id, json_t *ids, struct agyn_error *err) {
     struct store_filter filter = {"agent_id", agent_id};
-    struct store_query query = {.organization_id = req->org_id, .filters = &filter,
-                                .filter_count = 1};
+    struct store_query query = {
+        .organization_id = req->org_id, .filters = &filter, .filter_count = 1};
     json_t *rows = NULL;
     int64_t next = 0;
     if (store_list(req->app->store, table, &query, &rows, &next, err) != 0)
@@ -117,9 +117,9 @@ static int add_agent_attachments(struct api_request *req, const char *agent_id, 
                     json_array_append(names, name);
             }
         }
-        json_array_append_new(out, json_pack("{s:s, s:I, s:o}", "kind",
-                                             "image_pull_secret_attachment", "count", count,
-                                             "names", names));
+        json_array_append_new(out,
+                              json_pack("{s:s, s:I, s:o}", "kind", "image_pull_secret_attachment",
+                                        "count", count, "names", names));
     }
     json_decref(found);
     json_decref(mcps);
@@ -158,11 +158,9 @@ static void describe(json_t *contents, char *message, size_t size, size_t len) {
                                         json_string_value(name) ? json_string_value(name) : "?");
         }
         if (len < size)
-            len += (size_t)snprintf(message + len, size - len, "%s)",
-                                    (long long)json_array_size(json_object_get(entry, "names")) <
-                                            count
-                                        ? ", ..."
-                                        : "");
+            len += (size_t)snprintf(
+                message + len, size - len, "%s)",
+                (long long)json_array_size(json_object_get(entry, "names")) < count ? ", ..." : "");
     }
     if (len >= size)
         len = size - 1;
@@ -173,12 +171,12 @@ static void describe(json_t *contents, char *message, size_t size, size_t len) {
 
 int contents_conflict(struct api_response *res, const char *what, json_t *contents) {
     char message[1024];
-    size_t len = (size_t)snprintf(message, sizeof message,
-                                  "%s is not empty; delete with ?cascade=true to remove it with",
-                                  what);
+    size_t len =
+        (size_t)snprintf(message, sizeof message,
+                         "%s is not empty; delete with ?cascade=true to remove it with", what);
     describe(contents, message, sizeof message, len < sizeof message ? len : sizeof message);
-    json_t *error = json_pack("{s:s, s:s, s:o}", "code", "conflict", "message", message,
-                              "contents", contents);
+    json_t *error =
+        json_pack("{s:s, s:s, s:o}", "code", "conflict", "message", message, "contents", contents);
     return respond_json(res, 409, json_pack("{s:o}", "error", error));
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/cascade_delete.h"
 #include "cli/crud.h"
 
 static const struct column AGENT_COLUMNS[] = {
@@ -121,6 +122,20 @@ static int delete (struct cli *cli, const struct args *a, const void *data) {
     return crud_delete(cli, k->c, a->pos[0], NULL);
 }
 
+/* Refused while the agent has MCP servers, hooks or attachments, unless --cascade/--yes. */
+static int delete_agent(struct cli *cli, const struct args *a, const void *data) {
+    char id[AGYN_UUID_LEN + 1];
+    int rc = crud_resolve(cli, &AGENTS, a->pos[0], id);
+    char *path = rc == CLI_OK ? org_path(cli, &rc, "/agents/%s", id) : NULL;
+    if (!path)
+        return rc;
+    rc = cascade_delete(cli, "agent", id, path, args_has(a, "cascade") || args_has(a, "yes"));
+    free(path);
+    return rc;
+}
+
+static const char *const CASCADE_FLAGS[] = {"cascade", "yes", NULL};
+
 static const char *const AGENT_FLAGS[] = {"name=", "image=", "description=", NULL};
 static const char *const PART_FLAGS[] = {"agent=", "name=", "image=", "description=", NULL};
 static const char *const HOOK_FLAGS[] = {"agent=", "event=", "image=", "description=", NULL};
@@ -138,8 +153,10 @@ const struct verb AGENT_VERBS[] = {
      AGENT_FLAGS, 0, 0, create, &AGENT},
     {"update", "ID|NAME [--name NAME] [--image IMAGE] [--description TEXT]",
      "Change an agent's name, image or description", NULL, AGENT_FLAGS, 1, 1, update, &AGENT},
-    {"delete", "ID|NAME", "Delete an agent with its MCP servers, hooks and attachments", NULL, NULL,
-     1, 1, delete, &AGENT},
+    {"delete", "ID|NAME [--cascade]", "Delete an agent (refused while it has parts)",
+     "  --cascade, --yes   also delete its MCP servers, hooks and attachments (without it,\n"
+     "                     an agent that has any is not deleted; the refusal lists them)\n",
+     CASCADE_FLAGS, 1, 1, delete_agent, &AGENT},
     {"image-pull-secrets", "ID|NAME", ATTACHED_SUMMARY, NULL, NULL, 1, 1, attached, &AGENT},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
