@@ -387,6 +387,19 @@ static void read_resource(const uint8_t *in, size_t len, struct rpc_result *out)
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
+/* Whether an update changes any attribute or block other than the A_UNKNOWN_ON_UPDATE ones. */
+static bool update_changes_something(const struct tf_block *b, const struct tfv *prior,
+                                     const struct tfv *proposed) {
+    for (const struct tf_attr *attr = b->attrs; attr->name; attr++)
+        if (!(attr->flags & (A_UNKNOWN_ON_UPDATE | A_WRITE_ONLY)) &&
+            !tfv_equal(tfv_get(prior, attr->name), tfv_get(proposed, attr->name)))
+            return true;
+    for (const struct tf_nested *nb = b->blocks; nb && nb->name; nb++)
+        if (!tfv_equal(tfv_get(prior, nb->name), tfv_get(proposed, nb->name)))
+            return true;
+    return false;
+}
+
 static void plan_resource_change(const uint8_t *in, size_t len, struct rpc_result *out) {
     Tfplugin6__PlanResourceChange__Request *req =
         (Tfplugin6__PlanResourceChange__Request *)protobuf_c_message_unpack(
@@ -427,6 +440,9 @@ static void plan_resource_change(const uint8_t *in, size_t len, struct rpc_resul
                 else /* keep the prior value (id, a found organization_id) */
                     tfv_set(planned, attr->name, tfv_copy(tfv_get(prior, attr->name)));
             }
+            if (!create && (attr->flags & A_UNKNOWN_ON_UPDATE) &&
+                update_changes_something(res->schema, prior, proposed))
+                tfv_set(planned, attr->name, tfv_unknown());
             if (!create && (attr->flags & A_FORCE_NEW) &&
                 !tfv_equal(tfv_get(prior, attr->name), tfv_get(planned, attr->name)))
                 resp.requires_replace[resp.n_requires_replace++] = diag_path(&a, attr->name);

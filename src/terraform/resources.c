@@ -58,6 +58,9 @@ const struct tf_block PROVIDER_SCHEMA = {PROVIDER_ATTRS, NULL,
 static const struct tf_attr ORGANIZATION_ATTRS[] = {
     ID_ATTR,
     {"name", TF_STRING, A_REQUIRED, "Organization name (1..128 characters)."},
+    {"force_destroy", TF_BOOL, A_OPTIONAL,
+     "Destroy the organization even while it holds objects this configuration does not manage "
+     "(they are deleted with it). Default false: such a destroy fails, naming them."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block ORGANIZATION_SCHEMA = {
@@ -169,7 +172,7 @@ static const struct tf_attr IPS_ATTRS[] = {
      "Inline password, stored encrypted; never returned by the API (state keeps the "
      "configured value). Exactly one of password, password_wo, password_secret_id, or "
      "provider_id with remote_path."},
-    {"password_wo", TF_STRING, A_OPTIONAL | A_SENSITIVE | A_WRITE_ONLY,
+    {"password_wo", TF_STRING, A_OPTIONAL | A_WRITE_ONLY,
      "Write-only inline password (Terraform 1.11 or later): sent to agyn but never stored "
      "in plan or state. Change password_wo_version to send a new one."},
     {"password_wo_version", TF_NUMBER, A_OPTIONAL,
@@ -179,6 +182,10 @@ static const struct tf_attr IPS_ATTRS[] = {
      "Id of an agyn_secret_provider holding the password (with remote_path)."},
     {"remote_path", TF_STRING, A_OPTIONAL,
      "Path of the password at the provider (Vault: <mount>/<path>/<key>)."},
+    {"password_updated_at", TF_STRING, A_COMPUTED | A_UNKNOWN_ON_UPDATE,
+     "When the password (or its source) was last set. A change made outside Terraform (a "
+     "rotation through the API, CLI or Console) is drift: the next plan sends the configured "
+     "password (or password_wo) again."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block IPS_SCHEMA = {
@@ -553,6 +560,8 @@ static int organization_read(struct tf_op *op, struct tfv *state, bool *gone) {
 
 static int organization_update(struct tf_op *op, const struct tfv *prior, const struct tfv *config,
                                struct tfv *state) {
+    if (tfv_equal(tfv_get(prior, "name"), tfv_get(state, "name")))
+        return 0; /* only force_destroy changed: it lives in the state alone */
     char path[160];
     snprintf(path, sizeof path, ORG_BASE "/%s", tfv_str(state, "id"));
     json_t *body = json_object();
@@ -578,10 +587,22 @@ static int organization_update(struct tf_op *op, const struct tfv *prior, const 
 }
 
 static int organization_remove(struct tf_op *op, const struct tfv *prior) {
-    char path[160];
-    snprintf(path, sizeof path, ORG_BASE "/%s", tfv_str(prior, "id"));
+    const struct tfv *force = tfv_get(prior, "force_destroy");
+    bool cascade = force && force->kind == TFV_BOOL && force->b;
+    char path[180];
+    snprintf(path, sizeof path, ORG_BASE "/%s%s", tfv_str(prior, "id"),
+             cascade ? "?cascade=true" : "");
     struct api_result r;
     int rc = api_call("DELETE", path, NULL, &r);
+    if (rc == 0 && r.status == 409 && !cascade) {
+        diag_error(op->diags, "force_destroy", "Organization not empty",
+                   "%s\n\nThese objects are not managed by this configuration. Delete them, "
+                   "import them, or set force_destroy = true (and apply) to destroy them with "
+                   "the organization.",
+                   r.message);
+        api_result_free(&r);
+        return -1;
+    }
     if (rc == 0 && r.status == 405) {
         diag_warning(op->diags, NULL, "Organization not deleted",
                      "This agyn server does not support deleting organizations (DELETE %s "
@@ -1074,6 +1095,7 @@ static int ips_create(struct tf_op *op, const struct tfv *config, struct tfv *st
     if (rc != 0)
         return -1;
     read_string(state, "id", out, NULL);
+    read_string(state, "password_updated_at", out, NULL);
     json_decref(out);
     return 0;
 }
@@ -1104,6 +1126,18 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
     if (!same_registry(tfv_str(state, "registry"), api_registry))
         tfv_set_str(state, "registry", api_registry);
     source_read(&IPS_SOURCE, state, obj, "password_source");
+    /* Set outside Terraform since the last apply: forget the value Terraform sent, so the
+     * plan shows the drift and sends the configured one again. */
+    const char *known = tfv_str(state, "password_updated_at");
+    const char *api_time = json_string_value(json_object_get(obj, "password_updated_at"));
+    if (known && api_time && strcmp(known, api_time) != 0) {
+        if (tfv_str(state, "password"))
+            tfv_set(state, "password", tfv_null());
+        if (tfv_is_set(tfv_get(state, "password_wo_version")))
+            tfv_set(state, "password_wo_version", tfv_null());
+    }
+    if (api_time)
+        tfv_set_str(state, "password_updated_at", api_time);
     json_decref(obj);
     return 0;
 }
@@ -1127,6 +1161,8 @@ static int ips_update(struct tf_op *op, const struct tfv *prior, const struct tf
     int rc = do_write(op, "PATCH", path, body, state, &out);
     free(path);
     json_decref(body);
+    if (rc == 0)
+        read_string(state, "password_updated_at", out, NULL);
     json_decref(out);
     return rc;
 }

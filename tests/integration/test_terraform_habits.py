@@ -1,0 +1,84 @@
+"""terraform-provider-agyn behaving as HashiCorp's providers do: AGYN_TOKEN and a configure-time
+check of URL and token, force_destroy on organizations, a refresh that finds no drift exits 0
+with -detailed-exitcode every time, drift when a password is rotated through the API.
+Uses the real Terraform CLI against agynd, like test_terraform (whose helpers it reuses)."""
+import json
+import os
+import unittest
+
+import test_terraform as tft
+
+SECRET_CONFIG = tft.TERRAFORM_BLOCK + tft.org_and_agent("{org}") + tft.SEED_INLINE
+
+
+class TerraformHabits(tft.TerraformProviderTest):
+
+    def config(self, org):
+        return SECRET_CONFIG.replace("{org}", org)
+
+    def test_agyn_token_and_configure_time_check(self):
+        path = self.workdir("habits-token", self.config("habits-token"))
+        # AGYN_TOKEN alone (the CLI's variable) is enough.
+        env = {"AGYN_API_TOKEN": "", "AGYN_TOKEN": self.server.admin_token}
+        out = self.tf(path, "plan", extra_env=env)
+        self.assertIn("to add", out)
+        # A bad token fails the plan, on api_token, before anything is planned.
+        out = self.tf(path, "plan", expect=1,
+                      extra_env={"AGYN_API_TOKEN": "", "AGYN_TOKEN": "agyn_" + "x" * 43})
+        self.assertIn("Invalid API token", out)
+        self.assertNotIn("to add", out)
+        # A dead server: the URL is named.
+        out = self.tf(path, "plan", expect=1,
+                      extra_env={"AGYN_API_URL": "http://127.0.0.1:1"})
+        self.assertIn("Cannot reach the agyn API", out)
+        self.assertIn("http://127.0.0.1:1", out)
+        self.assertNotIn("to add", out)
+
+    def test_refresh_only_exits_0_every_time_and_rotation_is_drift(self):
+        path = self.workdir("habits-refresh", self.config("habits-refresh"))
+        self.tf(path, "apply", "-auto-approve")
+        for _ in range(6):
+            self.tf(path, "plan", "-refresh-only", "-detailed-exitcode", expect=0)
+        self.tf(path, "plan", "-detailed-exitcode", expect=0)
+        # Rotated through the API: password_updated_at moves, and the plan shows an update.
+        org_id = self.find_org("habits-refresh")
+        secret_id = self.state_id(path, "agyn_image_pull_secret.ghcr")
+        resp = self.server.admin().patch(
+            f"/api/v1/organizations/{org_id}/image-pull-secrets/{secret_id}",
+            {"password": "rotated-outside"})
+        self.assertEqual(resp.status, 200, resp)
+        out = self.tf(path, "plan", "-detailed-exitcode", expect=2)
+        self.assertIn("password_updated_at", out)
+        self.assertIn("1 to change", out)
+        self.tf(path, "apply", "-auto-approve")
+        self.tf(path, "plan", "-detailed-exitcode", expect=0)
+        self.tf(path, "destroy", "-auto-approve")
+
+    def test_organization_refuses_destroy_with_unmanaged_objects(self):
+        path = self.workdir("habits-force", self.config("habits-force"))
+        self.tf(path, "apply", "-auto-approve")
+        org_id = self.find_org("habits-force")
+        made = self.server.admin().post(f"/api/v1/organizations/{org_id}/agents",
+                                        {"name": "outsider", "image": "nginx"})
+        self.assertEqual(made.status, 201, made)
+        out = self.tf(path, "destroy", "-auto-approve", expect=1)
+        self.assertIn("Organization not empty", out)
+        self.assertIn("outsider", out)
+        self.assertIn("force_destroy", out)
+        self.assertEqual(self.server.admin().get(
+            f"/api/v1/organizations/{org_id}/agents/{made.json['id']}").status, 200)
+        self.write_config(path, self.config("habits-force").replace(
+            'name = "habits-force"', 'name = "habits-force"\n  force_destroy = true'))
+        self.tf(path, "apply", "-auto-approve")
+        self.tf(path, "destroy", "-auto-approve")
+        self.assertEqual(self.server.admin().get(f"/api/v1/organizations/{org_id}").status, 404)
+
+
+def load_tests(loader, tests, pattern):
+    """Only this file's tests, not the inherited ones of test_terraform."""
+    names = sorted(n for n in vars(TerraformHabits) if n.startswith("test_"))
+    return unittest.TestSuite(TerraformHabits(n) for n in names)
+
+
+if __name__ == "__main__":
+    unittest.main()
