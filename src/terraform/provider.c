@@ -337,6 +337,11 @@ static void null_write_only(const struct tf_block *b, struct tfv *state) {
     for (const struct tf_attr *attr = b->attrs; attr->name; attr++)
         if (attr->flags & A_WRITE_ONLY)
             tfv_set(state, attr->name, tfv_null());
+    for (const struct tf_nested *nb = b->blocks; nb && nb->name; nb++) {
+        struct tfv *inner = tfv_get(state, nb->name);
+        if (inner && inner->kind == TFV_OBJECT)
+            null_write_only(nb->block, inner);
+    }
 }
 
 static bool require_configured(struct diags *d) {
@@ -447,6 +452,7 @@ static void plan_resource_change(const uint8_t *in, size_t len, struct rpc_resul
                 !tfv_equal(tfv_get(prior, attr->name), tfv_get(planned, attr->name)))
                 resp.requires_replace[resp.n_requires_replace++] = diag_path(&a, attr->name);
         }
+        null_write_only(res->schema, planned); /* those inside nested blocks too */
         resp.planned_state = dv_encode(&a, res->schema, planned);
         tfv_free(planned);
     }

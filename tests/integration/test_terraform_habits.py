@@ -73,6 +73,76 @@ class TerraformHabits(tft.TerraformProviderTest):
         self.tf(path, "destroy", "-auto-approve")
         self.assertEqual(self.server.admin().get(f"/api/v1/organizations/{org_id}").status, 404)
 
+    def wo_config(self, org, version):
+        return tft.TERRAFORM_BLOCK + tft.org_and_agent(org) + f"""
+resource "agyn_secret_provider" "vault" {{
+  organization_id = agyn_organization.acme.id
+  name            = "vault"
+  type            = "vault"
+  vault {{
+    address          = "{self.vault.address}"
+    token_wo         = "{self.vault.token}"
+    token_wo_version = {version}
+  }}
+}}
+
+resource "agyn_secret_provider" "aws" {{
+  organization_id = agyn_organization.acme.id
+  name            = "aws"
+  type            = "aws-secrets-manager"
+  aws_secrets_manager {{
+    region                       = "us-east-1"
+    access_key_id                = "AKIDEXAMPLE"
+    secret_access_key_wo         = "aws-secret-never-in-state-{version}"
+    secret_access_key_wo_version = {version}
+  }}
+}}
+
+resource "agyn_secret" "token" {{
+  organization_id  = agyn_organization.acme.id
+  name             = "registry-token"
+  value_wo         = "value-never-in-state-{version}"
+  value_wo_version = {version}
+}}
+"""
+
+    def test_write_only_companions_for_every_secret_value(self):
+        path = self.workdir("habits-wo", self.wo_config("habits-wo", 1))
+        out = self.tf(path, "apply", "-auto-approve")
+        for secret in ("value-never-in-state-1", "aws-secret-never-in-state-1", self.vault.token):
+            self.assertNotIn(secret, out)
+        with open(os.path.join(path, "terraform.tfstate")) as f:
+            state = f.read()
+        for secret in ("value-never-in-state-1", "aws-secret-never-in-state-1", self.vault.token):
+            self.assertNotIn(secret, state)
+        org_id = self.find_org("habits-wo")
+        providers = {p["name"]: p for p in self.items(org_id, "secret-providers")}
+        check = self.server.admin().post(f"/api/v1/organizations/{org_id}/secret-providers/"
+                                         f"{providers['vault']['id']}/test")
+        self.assertTrue(check.json["ok"], check)  # the write-only token reached agyn
+        [secret] = self.items(org_id, "secrets")
+        self.assertEqual(secret["value_source"], "inline")
+        # No drift. (The aws_secrets_manager block keeps two sensitive attributes,
+        # secret_access_key and session_token, whose order in sensitive_attributes Terraform
+        # itself shuffles — hashicorp/terraform#36403 — so only the rendered result is checked.)
+        self.assertIn("No changes.", self.tf(path, "plan", "-refresh-only"))
+        self.tf(path, "plan", "-detailed-exitcode", expect=0)
+        # A new version sends each value again, in place.
+        self.write_config(path, self.wo_config("habits-wo", 2))
+        out = self.tf(path, "apply", "-auto-approve")
+        self.assertIn("0 added, 3 changed, 0 destroyed", out)
+        with open(os.path.join(path, "terraform.tfstate")) as f:
+            self.assertNotIn("value-never-in-state-2", f.read())
+        self.tf(path, "plan", "-detailed-exitcode", expect=0)
+        # Exactly one of the credential and its write-only companion.
+        both = self.wo_config("habits-wo", 2).replace(
+            'token_wo         =', 'token = "x"\n    token_wo         =')
+        self.write_config(path, both)
+        out = self.tf(path, "plan", expect=1)
+        self.assertIn("Exactly one of token or token_wo", out)
+        self.write_config(path, self.wo_config("habits-wo", 2))
+        self.tf(path, "destroy", "-auto-approve")
+
 
 def load_tests(loader, tests, pattern):
     """Only this file's tests, not the inherited ones of test_terraform."""
