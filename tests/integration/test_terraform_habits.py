@@ -2,10 +2,11 @@
 check of URL and token, force_destroy on organizations, a refresh that finds no drift exits 0
 with -detailed-exitcode every time, drift when a password is rotated through the API.
 Uses the real Terraform CLI against agynd, like test_terraform (whose helpers it reuses)."""
-import json
 import os
+import subprocess
 import unittest
 
+import agyn_testlib as lib
 import test_terraform as tft
 
 SECRET_CONFIG = tft.TERRAFORM_BLOCK + tft.org_and_agent("{org}") + tft.SEED_INLINE
@@ -142,6 +143,50 @@ resource "agyn_secret" "token" {{
         self.assertIn("Exactly one of token or token_wo", out)
         self.write_config(path, self.wo_config("habits-wo", 2))
         self.tf(path, "destroy", "-auto-approve")
+
+    def test_filesystem_mirror_install_then_offline_init_with_lock_file(self):
+        """scripts/install-terraform-provider.sh (what `make install-terraform-provider` runs)
+        into a mirror; `terraform init` with only that mirror (no network, no dev_overrides)
+        installs it, writes the lock file, warns about nothing, and plans."""
+        mirror = os.path.join(self.tmp, "mirror")
+        script = os.path.join(lib.SOURCE_DIR, "scripts", "install-terraform-provider.sh")
+        done = subprocess.run([script, tft.PROVIDER, mirror], capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        version = subprocess.run([tft.PROVIDER, "--version"], capture_output=True,
+                                 text=True).stdout.split()[1]
+        self.assertRegex(version, r"^\d+\.\d+\.\d+$")
+        cli_config = os.path.join(self.tmp, "mirror.tfrc")
+        with open(cli_config, "w") as f:  # docs/terraform.md's configuration, verbatim
+            f.write('provider_installation {\n'
+                    '  filesystem_mirror {\n'
+                    f'    path    = "{mirror}"\n'
+                    '    include = ["registry.terraform.io/agynio/agyn"]\n'
+                    '  }\n'
+                    '  direct {\n'
+                    '    exclude = ["registry.terraform.io/agynio/agyn"]\n'
+                    '  }\n'
+                    '}\n')
+        path = self.workdir("habits-mirror", self.config("habits-mirror").replace(
+            'source = "agynio/agyn"', f'source  = "agynio/agyn"\n      version = "~> {version}"'))
+        env = {"TF_CLI_CONFIG_FILE": cli_config, "HOME": self.tmp}
+        # The lock file first (its checksums from the mirror), as docs/terraform.md says.
+        locked = subprocess.run([tft.TERRAFORM, "providers", "lock", f"-fs-mirror={mirror}"],
+                                cwd=path, env=dict(os.environ, **env), capture_output=True,
+                                text=True, timeout=120)
+        self.assertEqual(locked.returncode, 0, locked.stdout + locked.stderr)
+        out = self.tf(path, "init", "-input=false", extra_env=env)
+        self.assertIn(f"Installing agynio/agyn v{version}", out)
+        self.assertNotIn("Warning", out)
+        with open(os.path.join(path, ".terraform.lock.hcl")) as f:
+            lock = f.read()
+        self.assertIn('provider "registry.terraform.io/agynio/agyn"', lock)
+        self.assertIn(f'version     = "{version}"', lock)
+        out = self.tf(path, "plan", extra_env=env)
+        self.assertNotIn("Warning", out)
+        self.assertIn("3 to add", out)
+        # Again, from the lock file.
+        self.tf(path, "init", "-input=false", extra_env=env)
 
 
 def load_tests(loader, tests, pattern):
