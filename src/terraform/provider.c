@@ -9,6 +9,7 @@
 
 #include "terraform/api.h"
 #include "terraform/arena.h"
+#include "terraform/data_sources.h"
 #include "terraform/diag.h"
 #include "terraform/rpc.h"
 #include "terraform/schema.h"
@@ -146,6 +147,18 @@ static void get_provider_schema(const uint8_t *in, size_t len, struct rpc_result
         e->value = schema_message(&a, TF_RESOURCES[i]->schema);
         resp.resource_schemas[resp.n_resource_schemas++] = e;
     }
+    n = 0;
+    while (TF_DATA_SOURCES[n])
+        n++;
+    resp.data_source_schemas = arena_alloc(&a, n * sizeof *resp.data_source_schemas);
+    for (size_t i = 0; i < n; i++) {
+        Tfplugin6__GetProviderSchema__Response__DataSourceSchemasEntry *e =
+            ARENA_NEW(&a, Tfplugin6__GetProviderSchema__Response__DataSourceSchemasEntry);
+        tfplugin6__get_provider_schema__response__data_source_schemas_entry__init(e);
+        e->key = (char *)TF_DATA_SOURCES[i]->type_name;
+        e->value = schema_message(&a, TF_DATA_SOURCES[i]->schema);
+        resp.data_source_schemas[resp.n_data_source_schemas++] = e;
+    }
     resp.server_capabilities = capabilities(&a);
     pack_into(&resp.base, out);
     arena_free(&a);
@@ -165,6 +178,17 @@ static void get_metadata(const uint8_t *in, size_t len, struct rpc_result *out) 
         tfplugin6__get_metadata__resource_metadata__init(m);
         m->type_name = (char *)TF_RESOURCES[i]->type_name;
         resp.resources[resp.n_resources++] = m;
+    }
+    n = 0;
+    while (TF_DATA_SOURCES[n])
+        n++;
+    resp.data_sources = arena_alloc(&a, n * sizeof *resp.data_sources);
+    for (size_t i = 0; i < n; i++) {
+        Tfplugin6__GetMetadata__DataSourceMetadata *m =
+            ARENA_NEW(&a, Tfplugin6__GetMetadata__DataSourceMetadata);
+        tfplugin6__get_metadata__data_source_metadata__init(m);
+        m->type_name = (char *)TF_DATA_SOURCES[i]->type_name;
+        resp.data_sources[resp.n_data_sources++] = m;
     }
     pack_into(&resp.base, out);
     arena_free(&a);
@@ -612,7 +636,7 @@ static void import_resource_state(const uint8_t *in, size_t len, struct rpc_resu
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
-/* No data sources: both RPCs answer with an error diagnostic. */
+/* Data sources (data_sources.c): looked up by name. */
 static void validate_data_resource_config(const uint8_t *in, size_t len, struct rpc_result *out) {
     Tfplugin6__ValidateDataResourceConfig__Request *req =
         (Tfplugin6__ValidateDataResourceConfig__Request *)protobuf_c_message_unpack(
@@ -621,7 +645,13 @@ static void validate_data_resource_config(const uint8_t *in, size_t len, struct 
         return bad_request(out, "ValidateDataResourceConfig");
     struct arena a = {0};
     struct diags d = {.arena = &a};
-    unknown_type(&d, "data source", req->type_name);
+    const struct tf_data_source *ds = tf_data_source_find(req->type_name);
+    struct tfv *config = dv_decode(req->config);
+    if (!ds)
+        unknown_type(&d, "data source", req->type_name);
+    else if (config)
+        ds->validate(&d, config);
+    tfv_free(config);
     Tfplugin6__ValidateDataResourceConfig__Response resp =
         TFPLUGIN6__VALIDATE_DATA_RESOURCE_CONFIG__RESPONSE__INIT;
     resp.diagnostics = d.items;
@@ -639,8 +669,21 @@ static void read_data_source(const uint8_t *in, size_t len, struct rpc_result *o
         return bad_request(out, "ReadDataSource");
     struct arena a = {0};
     struct diags d = {.arena = &a};
-    unknown_type(&d, "data source", req->type_name);
     Tfplugin6__ReadDataSource__Response resp = TFPLUGIN6__READ_DATA_SOURCE__RESPONSE__INIT;
+    const struct tf_data_source *ds = tf_data_source_find(req->type_name);
+    struct tfv *config = dv_decode(req->config);
+    if (!ds) {
+        unknown_type(&d, "data source", req->type_name);
+    } else if (!config || tfv_is_null(config)) {
+        diag_error(&d, NULL, "Invalid data source request", "The configuration could not be "
+                                                             "decoded.");
+    } else if (require_configured(&d)) {
+        struct tfv *state = tf_conform(ds->schema, config);
+        if (ds->read(&d, state) == 0)
+            resp.state = dv_encode(&a, ds->schema, state);
+        tfv_free(state);
+    }
+    tfv_free(config);
     resp.diagnostics = d.items;
     resp.n_diagnostics = d.len;
     pack_into(&resp.base, out);

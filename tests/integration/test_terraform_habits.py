@@ -188,6 +188,59 @@ resource "agyn_secret" "token" {{
         # Again, from the lock file.
         self.tf(path, "init", "-input=false", extra_env=env)
 
+    def test_data_sources_look_up_by_name(self):
+        org = self.server.admin().post("/api/v1/organizations", {"name": "habits-data"})
+        self.assertEqual(org.status, 201, org)
+        base = f"/api/v1/organizations/{org.json['id']}"
+        agent = self.server.admin().post(base + "/agents",
+                                         {"name": "support", "image": "nginx:1.25"})
+        ips = self.server.admin().post(base + "/image-pull-secrets", {
+            "name": "ghcr", "registry": "ghcr.io", "username": "bot", "password": "data-pw"})
+        self.assertEqual((agent.status, ips.status), (201, 201))
+        config = tft.TERRAFORM_BLOCK + """
+data "agyn_organization" "acme" {
+  name = "habits-data"
+}
+
+data "agyn_agent" "support" {
+  organization_id = data.agyn_organization.acme.id
+  name            = "support"
+}
+
+data "agyn_image_pull_secret" "ghcr" {
+  organization_id = data.agyn_organization.acme.id
+  name            = "ghcr"
+}
+
+resource "agyn_agent_image_pull_secret_attachment" "ghcr_on_support" {
+  agent_id             = data.agyn_agent.support.id
+  image_pull_secret_id = data.agyn_image_pull_secret.ghcr.id
+}
+
+output "agent_image" {
+  value = data.agyn_agent.support.image
+}
+
+output "registry" {
+  value = data.agyn_image_pull_secret.ghcr.registry
+}
+"""
+        path = self.workdir("habits-data", config)
+        out = self.tf(path, "apply", "-auto-approve")
+        self.assertIn('agent_image = "nginx:1.25"', out)
+        self.assertIn('registry = "ghcr.io"', out)
+        self.assertNotIn("data-pw", out)
+        attached = self.server.admin().get(base + "/image-pull-secret-attachments").json["items"]
+        self.assertEqual([(a["agent_id"], a["image_pull_secret_id"]) for a in attached],
+                         [(agent.json["id"], ips.json["id"])])
+        self.tf(path, "plan", "-detailed-exitcode", expect=0)
+        self.tf(path, "destroy", "-auto-approve")
+        # A name that does not exist is a diagnostic on name.
+        self.write_config(path, config.replace('name            = "support"',
+                                               'name            = "nobody"'))
+        out = self.tf(path, "plan", expect=1)
+        self.assertIn('No agent named "nobody"', out)
+
 
 def load_tests(loader, tests, pattern):
     """Only this file's tests, not the inherited ones of test_terraform."""
