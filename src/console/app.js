@@ -98,7 +98,28 @@ window.addEventListener('popstate', () => render());
 
 /* ---------- session ---------- */
 
+// Whether this browser may hold a session cookie (the cookie itself is HttpOnly): remembered
+// at sign-in, forgotten at sign-out or a 401, so a browser that never signed in does not ask
+// GET /api/v1/session on every page and get a 401 logged to its console. Not a secret.
+const SIGNED_IN_HINT = 'agyn.console.signedIn';
+function rememberSignedIn(yes) {
+  try {
+    if (yes) localStorage.setItem(SIGNED_IN_HINT, '1');
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    /* storage disabled: the session check then always runs */
+  }
+}
+function maySignedIn() {
+  try {
+    return localStorage.getItem(SIGNED_IN_HINT) === '1';
+  } catch {
+    return true;
+  }
+}
+
 function applySession(data) {
+  rememberSignedIn(true);
   session.signedIn = true;
   session.role = data.role;
   session.organizationId = data.organization_id || null;
@@ -107,6 +128,7 @@ function applySession(data) {
 }
 
 function dropSession() {
+  rememberSignedIn(false);
   session.signedIn = false;
   session.role = null;
   session.organizationId = null;
@@ -118,6 +140,10 @@ function dropSession() {
 }
 
 async function loadSession() {
+  if (!maySignedIn()) {
+    dropSession();
+    return;
+  }
   try {
     applySession(await api.get('/api/v1/session', { auth: false }));
   } catch (error) {
@@ -238,6 +264,24 @@ async function ensureOrgName(org) {
 
 /* ---------- rendering a route ---------- */
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The id of the organization named name among those the session sees, or null. */
+async function organizationIdByName(name) {
+  let pageToken;
+  for (let page = 0; page < 100; page++) {
+    const data = await api.get('/api/v1/organizations', { query: { page_size: 100, page_token: pageToken } });
+    const hit = (data.items || []).find((o) => o.name === name);
+    if (hit) {
+      orgNames.set(hit.id, hit.name);
+      return hit.id;
+    }
+    pageToken = data.next_page_token;
+    if (!pageToken) return null;
+  }
+  return null;
+}
+
 const app = document.getElementById('app');
 
 function setTitle(parts) {
@@ -265,6 +309,17 @@ async function render() {
   if (route.path === '/organizations' && session.role !== 'admin' && session.organizationId) {
     history.replaceState(null, '', landingPath());
     return render();
+  }
+  // An organization named as the CLI accepts it (/organizations/acme/...): redirect to its id.
+  if (params.org && !UUID_PATTERN.test(params.org)) {
+    const id = await organizationIdByName(params.org).catch(() => null);
+    if (serial !== renderSerial) return;
+    if (id) {
+      const segments = location.pathname.split('/'); // ['', 'organizations', '<name>', ...]
+      segments[2] = id;
+      history.replaceState(null, '', `${segments.join('/')}${location.search}`);
+      return render();
+    }
   }
 
   const ctx = {

@@ -1,0 +1,82 @@
+// habits.test.mjs — the first minutes in the Console: nothing logged to the browser console
+// before sign-in, an organization's name in the URL redirects to its id, and deleting an agent
+// with parts shows what would go (the API's 409) before it deletes them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENV, launch, newPage, signIn, apiCall, screenshots } from './helpers.mjs';
+
+let org;
+let API;
+let ownerToken;
+let browser;
+
+before(async () => {
+  org = await apiCall(ENV.adminToken, 'POST', '/api/v1/organizations', { name: `habits-${Date.now()}` });
+  API = `/api/v1/organizations/${org.id}`;
+  ownerToken = (await apiCall(ENV.adminToken, 'POST', `${API}/tokens`, { name: 'owner', role: 'owner' })).token;
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+test('before sign-in no page logs a 401 (or anything) to the browser console', async () => {
+  const page = await browser.context.newPage();
+  const logged = [];
+  const unauthorized = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') logged.push(message.text());
+  });
+  page.on('response', (response) => {
+    if (response.status() === 401) unauthorized.push(response.url());
+  });
+  for (const path of ['/', '/sign-in', `/organizations/${org.id}/agents`, '/organizations']) {
+    await page.goto(`${ENV.url}${path}`);
+    await page.getByLabel('API token').waitFor();
+  }
+  assert.deepEqual(unauthorized, []);
+  assert.deepEqual(logged, []);
+  await page.close();
+});
+
+test('an organization name in the URL redirects to the canonical id', async () => {
+  const page = await newPage(browser.context);
+  await signIn(page, ownerToken);
+  await page.goto(`${ENV.url}/organizations/${encodeURIComponent(org.name)}/image-pull-secrets`);
+  await page.waitForURL((url) => url.pathname === `/organizations/${org.id}/image-pull-secrets`);
+  await page.getByRole('heading', { name: 'Image Pull Secrets', level: 1 }).waitFor();
+  // An unknown name stays a "not found".
+  await page.goto(`${ENV.url}/organizations/no-such-org-name/agents`);
+  assert.equal(new URL(page.url()).pathname, '/organizations/no-such-org-name/agents');
+  page.watcher.check();
+  await page.close();
+});
+
+test('deleting an agent with parts lists what goes, then deletes it all', async () => {
+  const agent = await apiCall(ownerToken, 'POST', `${API}/agents`, { name: 'doomed', image: ENV.images.agent });
+  const secret = await apiCall(ownerToken, 'POST', `${API}/image-pull-secrets`, {
+    name: 'kept', registry: ENV.registry, username: ENV.registryUser, password: ENV.registryPassword,
+  });
+  await apiCall(ownerToken, 'POST', `${API}/image-pull-secret-attachments`, {
+    image_pull_secret_id: secret.id, agent_id: agent.id,
+  });
+  const page = await newPage(browser.context);
+  await signIn(page, ownerToken);
+  await page.goto(`${ENV.url}/organizations/${org.id}/agents/${agent.id}`);
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: 'Delete agent' }).click();
+  // No MCP servers or hooks were shown, so the API's 409 comes back with the attachment.
+  await dialog.getByText('Deleting “doomed” also deletes:').waitFor();
+  await dialog.getByText('1 image pull secret attachment').waitFor();
+  await screenshots(page, '40-delete-agent-contents');
+  assert.equal((await apiCall(ownerToken, 'GET', `${API}/agents/${agent.id}`)).id, agent.id);
+  await dialog.getByRole('button', { name: 'Delete agent and all of this' }).click();
+  await page.waitForURL((url) => url.pathname === `/organizations/${org.id}/agents`);
+  const left = await apiCall(ownerToken, 'GET', `${API}/image-pull-secret-attachments`);
+  assert.deepEqual(left.items, []);
+  assert.equal((await apiCall(ownerToken, 'GET', `${API}/image-pull-secrets/${secret.id}`)).name, 'kept');
+  page.watcher.check();
+  await page.close();
+});
