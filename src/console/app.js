@@ -26,6 +26,7 @@ const ROUTES = [
   { path: '/organizations/:org/image-pull-secrets', page: 'image-pull-secrets', nav: 'image-pull-secrets' },
   { path: '/organizations/:org/secrets', page: 'secrets', nav: 'secrets' },
   { path: '/organizations/:org/secret-providers', page: 'secret-providers', nav: 'secret-providers' },
+  { path: '/organizations/:org/tokens', page: 'tokens', nav: 'tokens' },
 ];
 
 const NAV = [
@@ -41,6 +42,7 @@ const NAV = [
     { id: 'secrets', label: 'Secrets', path: '/secrets' },
     { id: 'secret-providers', label: 'Secret providers', path: '/secret-providers' },
   ] },
+  { title: 'Access', items: [{ id: 'tokens', label: 'API tokens', path: '/tokens', ownerOnly: true }] },
 ];
 
 function match(pathname) {
@@ -229,7 +231,9 @@ function buildShell(org) {
   if (org) {
     for (const group of NAV) {
       const ul = h('ul', { class: 'nav-list' });
-      for (const item of group.items) {
+      const visible = group.items.filter((item) => !item.ownerOnly || session.role !== 'member');
+      if (!visible.length) continue;
+      for (const item of visible) {
         const a = h('a', { href: `/organizations/${org}${item.path}`, class: 'nav-link', dataset: { nav: item.id } },
           h('span', { class: `nav-icon icon-${item.id}`, 'aria-hidden': 'true' }), item.label);
         links.set(item.id, a);

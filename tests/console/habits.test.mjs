@@ -80,3 +80,53 @@ test('deleting an agent with parts lists what goes, then deletes it all', async 
   page.watcher.check();
   await page.close();
 });
+
+test('the Tokens page creates a token shown once, and revokes it', async () => {
+  const page = await newPage(browser.context);
+  await signIn(page, ownerToken);
+  await page.goto(`${ENV.url}/organizations/${org.id}/tokens`);
+  await page.getByRole('heading', { name: 'API tokens', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'New token' }).click();
+  const form = page.getByRole('dialog');
+  await form.getByLabel('Name').fill('from-console');
+  await form.getByLabel('Role').selectOption('member');
+  await form.getByRole('button', { name: 'Create token' }).click();
+  const shown = page.getByLabel('The new API token');
+  await shown.waitFor();
+  const token = await shown.inputValue();
+  assert.match(token, /^agyn_/);
+  await screenshots(page, '41-token-created');
+  const me = await apiCall(token, 'GET', '/api/v1/me');
+  assert.equal(me.role, 'member');
+  await page.getByRole('button', { name: 'Done' }).click();
+  // Listed without its value.
+  await page.getByRole('row', { name: /from-console/ }).waitFor();
+  assert.equal(await page.getByText(token).count(), 0);
+  await page.getByRole('button', { name: 'Revoke from-console' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('row', { name: /from-console/ }).waitFor({ state: 'detached' });
+  const gone = await fetch(`${ENV.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(gone.status, 401);
+  page.watcher.check();
+  await page.close();
+});
+
+test('at 390 px every tab of an agent is fully visible', async () => {
+  const agent = await apiCall(ownerToken, 'POST', `${API}/agents`, { name: 'narrow', image: ENV.images.agent });
+  const page = await newPage(browser.context);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, ownerToken);
+  await page.goto(`${ENV.url}/organizations/${org.id}/agents/${agent.id}`);
+  const tabs = page.getByRole('tab');
+  await tabs.first().waitFor();
+  const strip = await page.locator('.tabs').first().boundingBox();
+  for (let i = 0; i < await tabs.count(); i++) {
+    const box = await tabs.nth(i).boundingBox();
+    assert.ok(box.x >= strip.x - 1 && box.x + box.width <= strip.x + strip.width + 1,
+      `tab ${await tabs.nth(i).textContent()} is cut off`);
+  }
+  await page.getByRole('tab', { name: 'Workloads' }).click();
+  await screenshots(page, '42-agent-tabs-narrow');
+  page.watcher.check();
+  await page.close();
+});
