@@ -21,6 +21,13 @@ after(async () => {
   if (browser) await browser.close();
 });
 
+/** Signs in unless this browser already is (the tests share one browser profile). */
+async function ensureSignedIn(page) {
+  await page.goto(`${ENV.url}/sign-in`);
+  await page.waitForFunction(() => !location.pathname.startsWith('/sign-in') || document.querySelector('input[name="token"], input[type="password"]'));
+  if (new URL(page.url()).pathname.startsWith('/sign-in')) await signIn(page, ownerToken);
+}
+
 test('before sign-in no page logs a 401 (or anything) to the browser console', async () => {
   const page = await browser.context.newPage();
   const logged = [];
@@ -42,7 +49,7 @@ test('before sign-in no page logs a 401 (or anything) to the browser console', a
 
 test('an organization name in the URL redirects to the canonical id', async () => {
   const page = await newPage(browser.context);
-  await signIn(page, ownerToken);
+  await ensureSignedIn(page);
   await page.goto(`${ENV.url}/organizations/${encodeURIComponent(org.name)}/image-pull-secrets`);
   await page.waitForURL((url) => url.pathname === `/organizations/${org.id}/image-pull-secrets`);
   await page.getByRole('heading', { name: 'Image Pull Secrets', level: 1 }).waitFor();
@@ -62,7 +69,7 @@ test('deleting an agent with parts lists what goes, then deletes it all', async 
     image_pull_secret_id: secret.id, agent_id: agent.id,
   });
   const page = await newPage(browser.context);
-  await signIn(page, ownerToken);
+  await ensureSignedIn(page);
   await page.goto(`${ENV.url}/organizations/${org.id}/agents/${agent.id}`);
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
   const dialog = page.getByRole('dialog');
@@ -83,7 +90,7 @@ test('deleting an agent with parts lists what goes, then deletes it all', async 
 
 test('the Tokens page creates a token shown once, and revokes it', async () => {
   const page = await newPage(browser.context);
-  await signIn(page, ownerToken);
+  await ensureSignedIn(page);
   await page.goto(`${ENV.url}/organizations/${org.id}/tokens`);
   await page.getByRole('heading', { name: 'API tokens', level: 1 }).waitFor();
   await page.getByRole('button', { name: 'New token' }).click();
@@ -115,7 +122,7 @@ test('at 390 px every tab of an agent is fully visible', async () => {
   const agent = await apiCall(ownerToken, 'POST', `${API}/agents`, { name: 'narrow', image: ENV.images.agent });
   const page = await newPage(browser.context);
   await page.setViewportSize({ width: 390, height: 844 });
-  await signIn(page, ownerToken);
+  await ensureSignedIn(page);
   await page.goto(`${ENV.url}/organizations/${org.id}/agents/${agent.id}`);
   const tabs = page.getByRole('tab');
   await tabs.first().waitFor();
