@@ -24,6 +24,7 @@ const ROUTES = [
   { path: '/organizations/:org/hooks/:id/:tab', page: 'part', nav: 'hooks', kind: 'hook' },
   { path: '/organizations/:org/monitoring', page: 'monitoring', nav: 'monitoring' },
   { path: '/organizations/:org/image-pull-secrets', page: 'image-pull-secrets', nav: 'image-pull-secrets' },
+  { path: '/organizations/:org/image-pull-secrets/import', page: 'import', nav: 'image-pull-secrets' },
   { path: '/organizations/:org/secrets', page: 'secrets', nav: 'secrets' },
   { path: '/organizations/:org/secret-providers', page: 'secret-providers', nav: 'secret-providers' },
   { path: '/organizations/:org/tokens', page: 'tokens', nav: 'tokens' },

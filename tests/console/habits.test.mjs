@@ -137,3 +137,24 @@ test('at 390 px every tab of an agent is fully visible', async () => {
   page.watcher.check();
   await page.close();
 });
+
+test('the Docker config import page imports each entry and lists the refused ones', async () => {
+  const page = await newPage(browser.context);
+  await ensureSignedIn(page);
+  await page.goto(`${ENV.url}/organizations/${org.id}/image-pull-secrets`);
+  await page.getByRole('link', { name: 'Import Docker config' }).click();
+  await page.getByRole('heading', { name: 'Import Docker config', level: 1 }).waitFor();
+  const auth = Buffer.from(`${ENV.registryUser}:${ENV.registryPassword}`).toString('base64');
+  await page.getByLabel('Docker config.json').fill(JSON.stringify({
+    auths: { [ENV.registry]: { auth }, 'broken.example.com': { auth: 'not base64!' } },
+  }));
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByText('Imported 1 of 2 entries.').waitFor();
+  await page.getByRole('table', { name: 'Entries not imported' }).getByText('broken.example.com').waitFor();
+  await screenshots(page, '43-import-docker-config');
+  const listed = await apiCall(ownerToken, 'GET', `${API}/image-pull-secrets`);
+  assert.ok(listed.items.some((i) => i.name === ENV.registry && i.username === ENV.registryUser));
+  assert.equal(await page.getByText(ENV.registryPassword).count(), 0);
+  page.watcher.check();
+  await page.close();
+});
