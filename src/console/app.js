@@ -219,7 +219,7 @@ function buildShell(org) {
       h('div', { class: 'sidebar-top' },
         h('a', { href: home, class: 'brand', 'aria-label': 'agyn Console home' },
           h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'a'),
-          h('span', { class: 'brand-name' }, 'agyn'), h('span', { class: 'brand-sub' }, 'Console')),
+          h('span', { class: 'brand-name' }, 'agyn'), ' ', h('span', { class: 'brand-sub' }, 'Console')),
         menuButton),
       nav),
     outlet);

@@ -150,7 +150,7 @@ test('the Docker config import page imports each entry and lists the refused one
   }));
   await page.getByRole('button', { name: 'Import' }).click();
   await page.getByText('Imported 1 of 2 entries.').waitFor();
-  await page.getByRole('table', { name: 'Entries not imported' }).getByText('broken.example.com').waitFor();
+  await page.getByRole('table', { name: 'Entries not imported' }).getByText('broken.example.com', { exact: true }).waitFor();
   await screenshots(page, '43-import-docker-config');
   const listed = await apiCall(ownerToken, 'GET', `${API}/image-pull-secrets`);
   assert.ok(listed.items.some((i) => i.name === ENV.registry && i.username === ENV.registryUser));
