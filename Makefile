@@ -10,6 +10,8 @@
 #   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
 #                build-fuzz/new-corpus/, crashes in build-fuzz/); make test runs each briefly
 #   make soak    a time-bounded mixed load (SOAK_SECONDS) reporting RSS, fds, threads, DB size
+#   make install-terraform-provider [TERRAFORM_MIRROR=DIR]  the Terraform provider into a
+#                filesystem mirror (default ~/.terraform.d/plugins): see docs/terraform.md
 #   make format        clang-format every tracked C file in place
 #   make format-check  fail when a tracked C file under src/ or tests/ is not clang-formatted
 DATA_DIR ?= $(CURDIR)/var
@@ -19,6 +21,7 @@ FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 180
 AGYND_FLAGS ?=
 
+.PHONY: install-terraform-provider
 .PHONY: all build run demo demo-registry test bench fuzz soak deps-run deps-test format format-check clean
 
 all: build
@@ -32,6 +35,11 @@ deps-test:
 build: deps-run
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j$(JOBS)
+
+TERRAFORM_MIRROR ?= $(HOME)/.terraform.d/plugins
+
+install-terraform-provider: build
+	@scripts/install-terraform-provider.sh build/bin/terraform-provider-agyn "$(TERRAFORM_MIRROR)"
 
 run: build
 	@if [ ! -e "$(DATA_DIR)/agyn.db" ]; then \

@@ -313,6 +313,35 @@ PATHS.update(crud(ORG + "/image-pull-secrets", "ImagePullSecret", "image pull se
                   ["provider_id", "password_secret_id"]))
 PATHS[ORG + "/image-pull-secrets"]["get"]["parameters"].append(
     {"name": "registry", "in": "query", "schema": STR})
+CASCADE_CONTENTS = {"type": "array", "items": obj({
+    "kind": {"enum": ["agent", "mcp", "hook", "image_pull_secret", "image_pull_secret_attachment",
+                      "secret", "secret_provider", "workload"]},
+    "count": {"type": "integer"},
+    "names": {"type": "array", "items": STR,
+              "description": "At most 20, in creation order (attachments and workloads: ids)"}})}
+SCHEMAS["DeleteConflict"] = obj({"error": obj({"code": {"enum": ["conflict"]}, "message": STR,
+                                              "contents": CASCADE_CONTENTS},
+                                             ["code", "message", "contents"])}, ["error"])
+SCHEMAS["CascadeRemoved"] = obj({"id": UUID, "removed": CASCADE_CONTENTS}, ["id", "removed"])
+for path, holds in [(ORG, "agents, MCP servers, hooks, image pull secrets, attachments, secrets, "
+                          "secret providers or workloads (its tokens do not count)"),
+                    (ORG + "/agents/{id}", "MCP servers, hooks or image pull secret attachments "
+                                           "(its own and its MCP servers' and hooks')")]:
+    delete = PATHS[path]["delete"]
+    delete["description"] = (f"Refused with 409 (DeleteConflict: what would go, counted and "
+                             f"named) while it holds {holds}, unless cascade=true; a cascading "
+                             f"delete that removed something answers 200 with what it removed, "
+                             f"else 204.")
+    delete["parameters"] = [{"name": "cascade", "in": "query", "schema": {"type": "boolean"},
+                             "description": "Delete with everything it holds, in one "
+                                            "transaction."}]
+    delete["responses"]["200"] = {"description": "Deleted with what it held",
+                                  "content": {"application/json": {
+                                      "schema": ref("CascadeRemoved")}}}
+    delete["responses"]["409"] = {"description": "Not empty and cascade is not true",
+                                  "content": {"application/json": {
+                                      "schema": ref("DeleteConflict")}}}
+PATHS[ORG]["delete"]["summary"] = "Delete an organization (with ?cascade=true, everything in it)"
 PATHS[ORG + "/image-pull-secrets/{id}"]["delete"]["parameters"] = [
     {"name": "detach", "in": "query", "schema": {"type": "boolean"},
      "description": "Detach it everywhere and delete, in one transaction."}]

@@ -1,7 +1,9 @@
 /* h_agents.c — agents: a name and the image the runner pulls for the agent's main container.
- * Deleting an agent deletes its MCP servers, hooks and every attachment of all three. */
+ * Deleting an agent with MCP servers, hooks or attachments needs ?cascade=true (else 409). */
+#include <stdio.h>
 #include <string.h>
 
+#include "api/contents.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "api/resource.h"
@@ -79,12 +81,43 @@ HANDLER(h_agents_update) {
     return h_agents_get(req, res, err);
 }
 
+/* An agent with MCP servers, hooks or attachments is a 409 listing them, unless
+ * ?cascade=true; then the answer is 200 with what was removed. */
 HANDLER(h_agents_delete) {
-    if (store_delete(req->app->store, &TABLE_AGENTS, req->org_id, req->id, err) != 0) {
+    bool cascade = false;
+    if (input_query_bool(req, "cascade", &cascade, err) != 0)
+        return -1;
+    json_t *agent = NULL;
+    if (resource_load(req, &TABLE_AGENTS, "agent", "id", req->id, &agent, err) != 0)
+        return -1;
+    char what[160];
+    snprintf(what, sizeof what, "agent \"%s\"", json_string_value(json_object_get(agent, "name")));
+    json_decref(agent);
+    if (store_tx_begin(req->app->store, err) != 0)
+        return -1;
+    json_t *contents = NULL;
+    if (contents_of_agent(req, req->id, &contents, err) != 0) {
+        store_tx_rollback(req->app->store);
+        return -1;
+    }
+    if (json_array_size(contents) > 0 && !cascade) {
+        store_tx_rollback(req->app->store);
+        return contents_conflict(res, what, contents);
+    }
+    int rc = store_delete(req->app->store, &TABLE_AGENTS, req->org_id, req->id, err);
+    if (rc != 0)
+        store_tx_rollback(req->app->store);
+    else
+        rc = store_tx_commit(req->app->store, err);
+    if (rc != 0) {
+        json_decref(contents);
         if (err->code == AGYN_NOT_FOUND)
             agyn_fail(err, AGYN_NOT_FOUND, "id", "agent %s not found", req->id);
         return -1;
     }
+    if (json_array_size(contents) > 0)
+        return contents_removed(res, req->id, contents);
+    json_decref(contents);
     res->status = 204;
     return 0;
 }

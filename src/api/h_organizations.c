@@ -1,8 +1,10 @@
 /* h_organizations.c — organizations: the admin creates and deletes them; an organization's own
  * tokens can read it (and see only it in the list), and its owners rename it. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/contents.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "api/resource.h"
@@ -72,13 +74,48 @@ HANDLER(h_organizations_update) {
 
 /* DELETE /organizations/{org}: the admin deletes an organization and everything in it (its
  * tokens, sessions, credentials, agents, attachments, workloads and events) in one statement. */
+/* A non-empty organization is a 409 listing what would go, unless ?cascade=true; then the
+ * answer is 200 with what was removed. Its tokens do not count: every organization has them. */
 HANDLER(h_organizations_delete) {
-    if (store_delete(req->app->store, &TABLE_ORGANIZATIONS, NULL, req->org_id, err) != 0) {
+    bool cascade = false;
+    if (input_query_bool(req, "cascade", &cascade, err) != 0)
+        return -1;
+    json_t *org = NULL;
+    if (store_get(req->app->store, &TABLE_ORGANIZATIONS, NULL, req->org_id, &org, err) != 0) {
+        if (err->code == AGYN_NOT_FOUND)
+            agyn_fail(err, AGYN_NOT_FOUND, "organization_id", "organization not found");
+        return -1;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "organization \"%s\"",
+             json_string_value(json_object_get(org, "name")));
+    json_decref(org);
+    if (store_tx_begin(req->app->store, err) != 0)
+        return -1;
+    json_t *contents = NULL;
+    if (contents_of_organization(req, &contents, err) != 0) {
+        store_tx_rollback(req->app->store);
+        return -1;
+    }
+    if (json_array_size(contents) > 0 && !cascade) {
+        store_tx_rollback(req->app->store);
+        return contents_conflict(res, what, contents);
+    }
+    int rc = store_delete(req->app->store, &TABLE_ORGANIZATIONS, NULL, req->org_id, err);
+    if (rc != 0)
+        store_tx_rollback(req->app->store);
+    else
+        rc = store_tx_commit(req->app->store, err);
+    if (rc != 0) {
+        json_decref(contents);
         if (err->code == AGYN_NOT_FOUND)
             agyn_fail(err, AGYN_NOT_FOUND, "organization_id", "organization not found");
         return -1;
     }
     auth_revoked(req->app->store, NULL); /* its tokens are gone */
+    if (json_array_size(contents) > 0)
+        return contents_removed(res, req->org_id, contents);
+    json_decref(contents);
     res->status = 204;
     return 0;
 }

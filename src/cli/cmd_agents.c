@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cascade_delete.h"
 #include "cli/crud.h"
 
 static const struct column AGENT_COLUMNS[] = {
@@ -165,6 +166,20 @@ static int delete (struct cli *cli, const struct args *a, const void *data) {
     return crud_delete(cli, k->c, a->pos[0], NULL);
 }
 
+/* Refused while the agent has MCP servers, hooks or attachments, unless --cascade/--yes. */
+static int delete_agent(struct cli *cli, const struct args *a, const void *data) {
+    char id[AGYN_UUID_LEN + 1];
+    int rc = crud_resolve(cli, &AGENTS, a->pos[0], id);
+    char *path = rc == CLI_OK ? org_path(cli, &rc, "/agents/%s", id) : NULL;
+    if (!path)
+        return rc;
+    rc = cascade_delete(cli, "agent", id, path, args_has(a, "cascade") || args_has(a, "yes"));
+    free(path);
+    return rc;
+}
+
+static const char *const CASCADE_FLAGS[] = {"cascade", "yes", NULL};
+
 #define RUN_FLAGS "command=+", "arg=+", "env=+", "no-command", "no-args", "no-env"
 static const char *const AGENT_FLAGS[] = {"name=", "image=", "description=", RUN_FLAGS, NULL};
 static const char *const PART_FLAGS[] = {"agent=",       "name=", "image=",
@@ -195,8 +210,10 @@ const struct verb AGENT_VERBS[] = {
     {"update", "ID|NAME [--name NAME] [--image IMAGE] [--description TEXT]" RUN_USAGE,
      "Change an agent's name, image, description, command, args or env", RUN_HELP, AGENT_FLAGS,
      1, 1, update, &AGENT},
-    {"delete", "ID|NAME", "Delete an agent with its MCP servers, hooks and attachments", NULL, NULL,
-     1, 1, delete, &AGENT},
+    {"delete", "ID|NAME [--cascade]", "Delete an agent (refused while it has parts)",
+     "  --cascade, --yes   also delete its MCP servers, hooks and attachments (without it,\n"
+     "                     an agent that has any is not deleted; the refusal lists them)\n",
+     CASCADE_FLAGS, 1, 1, delete_agent, &AGENT},
     {"image-pull-secrets", "ID|NAME", ATTACHED_SUMMARY, NULL, NULL, 1, 1, attached, &AGENT},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };

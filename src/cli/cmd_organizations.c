@@ -1,8 +1,9 @@
-/* cmd_organizations.c — "agyn organizations" (list, create with the server-admin token, get)
- * and "agyn tokens" (an organization's API tokens: list, create, delete). */
+/* cmd_organizations.c — "agyn organizations" (list, create with the server-admin token, get,
+ * delete — refused while not empty unless --cascade) and "agyn tokens" (list, create, delete). */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/cascade_delete.h"
 #include "cli/crud.h"
 
 static const struct column ORG_COLUMNS[] = {
@@ -45,6 +46,21 @@ static int orgs_get(struct cli *cli, const struct args *a, const void *data) {
     return rc;
 }
 
+/* Refused while the organization holds anything, unless --cascade/--yes. */
+static int orgs_delete(struct cli *cli, const struct args *a, const void *data) {
+    cli->org_arg = a->pos[0];
+    cli->org_id[0] = '\0';
+    int rc = cli_org(cli);
+    if (rc != CLI_OK)
+        return rc;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/organizations/%s", cli->org_id);
+    return cascade_delete(cli, "organization", cli->org_id, path,
+                          args_has(a, "cascade") || args_has(a, "yes"));
+}
+
+static const char *const ORG_DELETE_FLAGS[] = {"cascade", "yes", NULL};
+
 const struct verb ORGANIZATION_VERBS[] = {
     {"list", "", "List organizations (an organization's token sees only its own)", NULL, NULL, 0, 0,
      orgs_list, NULL},
@@ -52,6 +68,11 @@ const struct verb ORGANIZATION_VERBS[] = {
      orgs_create, NULL},
     {"get", "[ID|NAME]", "Show an organization (default: the current one)", NULL, NULL, 0, 1,
      orgs_get, NULL},
+    {"delete", "ID|NAME [--cascade]",
+     "Delete an organization (needs the server-admin token; refused while not empty)",
+     "  --cascade, --yes   also delete everything in it (without it, an organization that\n"
+     "                     holds anything is not deleted; the refusal lists what)\n",
+     ORG_DELETE_FLAGS, 1, 1, orgs_delete, NULL},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };
 

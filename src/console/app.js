@@ -24,8 +24,10 @@ const ROUTES = [
   { path: '/organizations/:org/hooks/:id/:tab', page: 'part', nav: 'hooks', kind: 'hook' },
   { path: '/organizations/:org/monitoring', page: 'monitoring', nav: 'monitoring' },
   { path: '/organizations/:org/image-pull-secrets', page: 'image-pull-secrets', nav: 'image-pull-secrets' },
+  { path: '/organizations/:org/image-pull-secrets/import', page: 'import', nav: 'image-pull-secrets' },
   { path: '/organizations/:org/secrets', page: 'secrets', nav: 'secrets' },
   { path: '/organizations/:org/secret-providers', page: 'secret-providers', nav: 'secret-providers' },
+  { path: '/organizations/:org/tokens', page: 'tokens', nav: 'tokens' },
 ];
 
 const NAV = [
@@ -41,6 +43,7 @@ const NAV = [
     { id: 'secrets', label: 'Secrets', path: '/secrets' },
     { id: 'secret-providers', label: 'Secret providers', path: '/secret-providers' },
   ] },
+  { title: 'Access', items: [{ id: 'tokens', label: 'API tokens', path: '/tokens', ownerOnly: true }] },
 ];
 
 function match(pathname) {
@@ -98,7 +101,28 @@ window.addEventListener('popstate', () => render());
 
 /* ---------- session ---------- */
 
+// Whether this browser may hold a session cookie (the cookie itself is HttpOnly): remembered
+// at sign-in, forgotten at sign-out or a 401, so a browser that never signed in does not ask
+// GET /api/v1/session on every page and get a 401 logged to its console. Not a secret.
+const SIGNED_IN_HINT = 'agyn.console.signedIn';
+function rememberSignedIn(yes) {
+  try {
+    if (yes) localStorage.setItem(SIGNED_IN_HINT, '1');
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    /* storage disabled: the session check then always runs */
+  }
+}
+function maySignedIn() {
+  try {
+    return localStorage.getItem(SIGNED_IN_HINT) === '1';
+  } catch {
+    return true;
+  }
+}
+
 function applySession(data) {
+  rememberSignedIn(true);
   session.signedIn = true;
   session.role = data.role;
   session.organizationId = data.organization_id || null;
@@ -107,6 +131,7 @@ function applySession(data) {
 }
 
 function dropSession() {
+  rememberSignedIn(false);
   session.signedIn = false;
   session.role = null;
   session.organizationId = null;
@@ -118,6 +143,10 @@ function dropSession() {
 }
 
 async function loadSession() {
+  if (!maySignedIn()) {
+    dropSession();
+    return;
+  }
   try {
     applySession(await api.get('/api/v1/session', { auth: false }));
   } catch (error) {
@@ -188,9 +217,9 @@ function buildShell(org) {
     h('a', { href: '#main', class: 'skip-link' }, 'Skip to content'),
     h('aside', { class: 'sidebar' },
       h('div', { class: 'sidebar-top' },
-        h('a', { href: home, class: 'brand', 'aria-label': 'agyn Console home' },
-          h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'a'),
-          h('span', { class: 'brand-name' }, 'agyn'), h('span', { class: 'brand-sub' }, 'Console')),
+        h('a', { href: home, class: 'brand', title: 'agyn Console home' },
+          h('span', { class: 'brand-mark brand-mark-drawn', 'aria-hidden': 'true' }),
+          h('span', { class: 'brand-name' }, 'agyn'), ' ', h('span', { class: 'brand-sub' }, 'Console')),
         menuButton),
       nav),
     outlet);
@@ -203,7 +232,9 @@ function buildShell(org) {
   if (org) {
     for (const group of NAV) {
       const ul = h('ul', { class: 'nav-list' });
-      for (const item of group.items) {
+      const visible = group.items.filter((item) => !item.ownerOnly || session.role !== 'member');
+      if (!visible.length) continue;
+      for (const item of visible) {
         const a = h('a', { href: `/organizations/${org}${item.path}`, class: 'nav-link', dataset: { nav: item.id } },
           h('span', { class: `nav-icon icon-${item.id}`, 'aria-hidden': 'true' }), item.label);
         links.set(item.id, a);
@@ -238,6 +269,24 @@ async function ensureOrgName(org) {
 
 /* ---------- rendering a route ---------- */
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The id of the organization named name among those the session sees, or null. */
+async function organizationIdByName(name) {
+  let pageToken;
+  for (let page = 0; page < 100; page++) {
+    const data = await api.get('/api/v1/organizations', { query: { page_size: 100, page_token: pageToken } });
+    const hit = (data.items || []).find((o) => o.name === name);
+    if (hit) {
+      orgNames.set(hit.id, hit.name);
+      return hit.id;
+    }
+    pageToken = data.next_page_token;
+    if (!pageToken) return null;
+  }
+  return null;
+}
+
 const app = document.getElementById('app');
 
 function setTitle(parts) {
@@ -265,6 +314,17 @@ async function render() {
   if (route.path === '/organizations' && session.role !== 'admin' && session.organizationId) {
     history.replaceState(null, '', landingPath());
     return render();
+  }
+  // An organization named as the CLI accepts it (/organizations/acme/...): redirect to its id.
+  if (params.org && !UUID_PATTERN.test(params.org)) {
+    const id = await organizationIdByName(params.org).catch(() => null);
+    if (serial !== renderSerial) return;
+    if (id) {
+      const segments = location.pathname.split('/'); // ['', 'organizations', '<name>', ...]
+      segments[2] = id;
+      history.replaceState(null, '', `${segments.join('/')}${location.search}`);
+      return render();
+    }
   }
 
   const ctx = {

@@ -9,6 +9,7 @@
 
 #include "terraform/api.h"
 #include "terraform/arena.h"
+#include "terraform/data_sources.h"
 #include "terraform/diag.h"
 #include "terraform/rpc.h"
 #include "terraform/schema.h"
@@ -148,6 +149,18 @@ static void get_provider_schema(const uint8_t *in, size_t len, struct rpc_result
         e->value = schema_message(&a, TF_RESOURCES[i]->schema);
         resp.resource_schemas[resp.n_resource_schemas++] = e;
     }
+    n = 0;
+    while (TF_DATA_SOURCES[n])
+        n++;
+    resp.data_source_schemas = arena_alloc(&a, n * sizeof *resp.data_source_schemas);
+    for (size_t i = 0; i < n; i++) {
+        Tfplugin6__GetProviderSchema__Response__DataSourceSchemasEntry *e =
+            ARENA_NEW(&a, Tfplugin6__GetProviderSchema__Response__DataSourceSchemasEntry);
+        tfplugin6__get_provider_schema__response__data_source_schemas_entry__init(e);
+        e->key = (char *)TF_DATA_SOURCES[i]->type_name;
+        e->value = schema_message(&a, TF_DATA_SOURCES[i]->schema);
+        resp.data_source_schemas[resp.n_data_source_schemas++] = e;
+    }
     resp.server_capabilities = capabilities(&a);
     pack_into(&resp.base, out);
     arena_free(&a);
@@ -167,6 +180,17 @@ static void get_metadata(const uint8_t *in, size_t len, struct rpc_result *out) 
         tfplugin6__get_metadata__resource_metadata__init(m);
         m->type_name = (char *)TF_RESOURCES[i]->type_name;
         resp.resources[resp.n_resources++] = m;
+    }
+    n = 0;
+    while (TF_DATA_SOURCES[n])
+        n++;
+    resp.data_sources = arena_alloc(&a, n * sizeof *resp.data_sources);
+    for (size_t i = 0; i < n; i++) {
+        Tfplugin6__GetMetadata__DataSourceMetadata *m =
+            ARENA_NEW(&a, Tfplugin6__GetMetadata__DataSourceMetadata);
+        tfplugin6__get_metadata__data_source_metadata__init(m);
+        m->type_name = (char *)TF_DATA_SOURCES[i]->type_name;
+        resp.data_sources[resp.n_data_sources++] = m;
     }
     pack_into(&resp.base, out);
     arena_free(&a);
@@ -202,6 +226,34 @@ static void validate_provider_config(const uint8_t *in, size_t len, struct rpc_r
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
+/* Configure-time check, as HashiCorp's providers do: GET /api/v1/me proves the URL answers
+ * and the token is accepted, so a dead server or a bad token fails the plan, not the apply. */
+static void check_credentials(struct diags *d, const char *url, const char *token) {
+    if (!token || !*token) {
+        diag_error(d, "api_token", "Missing API token",
+                   "Set api_token in the provider \"agyn\" block or the AGYN_TOKEN (or "
+                   "AGYN_API_TOKEN) environment variable to an agyn API token.");
+        return;
+    }
+    struct api_result r;
+    if (api_call("GET", "/api/v1/me", NULL, &r) != 0) {
+        diag_error(d, "api_url", "Cannot reach the agyn API",
+                   "No answer from the agyn server at %s: %s. Check api_url (or AGYN_API_URL) "
+                   "and that agynd is running.",
+                   url, r.message);
+    } else if (r.status == 401 || r.status == 403) {
+        diag_error(d, "api_token", "Invalid API token",
+                   "The agyn server at %s rejected the API token (HTTP %ld: %s). Check api_token "
+                   "(or AGYN_TOKEN / AGYN_API_TOKEN).",
+                   url, r.status, r.message);
+    } else if (!api_ok(&r)) {
+        diag_error(d, "api_url", "Unexpected answer from the agyn API",
+                   "GET %s/api/v1/me answered HTTP %ld (%s): is api_url the agyn server?", url,
+                   r.status, r.message[0] ? r.message : "no agyn error body");
+    }
+    api_result_free(&r);
+}
+
 static void configure_provider(const uint8_t *in, size_t len, struct rpc_result *out) {
     Tfplugin6__ConfigureProvider__Request *req =
         (Tfplugin6__ConfigureProvider__Request *)protobuf_c_message_unpack(
@@ -216,6 +268,8 @@ static void configure_provider(const uint8_t *in, size_t len, struct rpc_result 
     if (!url || !*url)
         url = getenv("AGYN_API_URL");
     if (!token || !*token)
+        token = getenv("AGYN_TOKEN"); /* the CLI's variable, first as in the CLI */
+    if (!token || !*token)
         token = getenv("AGYN_API_TOKEN");
     if (!url || !*url)
         diag_error(&d, "api_url", "Missing API URL",
@@ -224,8 +278,10 @@ static void configure_provider(const uint8_t *in, size_t len, struct rpc_result 
     else if (!url_is_http(url))
         diag_error(&d, "api_url", "Invalid API URL",
                    "The agyn API URL must be an http:// or https:// URL, got \"%s\".", url);
-    else
+    else {
         api_configure(url, token);
+        check_credentials(&d, url, token);
+    }
     Tfplugin6__ConfigureProvider__Response resp = TFPLUGIN6__CONFIGURE_PROVIDER__RESPONSE__INIT;
     resp.diagnostics = d.items;
     resp.n_diagnostics = d.len;
@@ -307,6 +363,11 @@ static void null_write_only(const struct tf_block *b, struct tfv *state) {
     for (const struct tf_attr *attr = b->attrs; attr->name; attr++)
         if (attr->flags & A_WRITE_ONLY)
             tfv_set(state, attr->name, tfv_null());
+    for (const struct tf_nested *nb = b->blocks; nb && nb->name; nb++) {
+        struct tfv *inner = tfv_get(state, nb->name);
+        if (inner && inner->kind == TFV_OBJECT)
+            null_write_only(nb->block, inner);
+    }
 }
 
 static bool require_configured(struct diags *d) {
@@ -357,6 +418,19 @@ static void read_resource(const uint8_t *in, size_t len, struct rpc_result *out)
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
+/* Whether an update changes any attribute or block other than the A_UNKNOWN_ON_UPDATE ones. */
+static bool update_changes_something(const struct tf_block *b, const struct tfv *prior,
+                                     const struct tfv *proposed) {
+    for (const struct tf_attr *attr = b->attrs; attr->name; attr++)
+        if (!(attr->flags & (A_UNKNOWN_ON_UPDATE | A_WRITE_ONLY)) &&
+            !tfv_equal(tfv_get(prior, attr->name), tfv_get(proposed, attr->name)))
+            return true;
+    for (const struct tf_nested *nb = b->blocks; nb && nb->name; nb++)
+        if (!tfv_equal(tfv_get(prior, nb->name), tfv_get(proposed, nb->name)))
+            return true;
+    return false;
+}
+
 static void plan_resource_change(const uint8_t *in, size_t len, struct rpc_result *out) {
     Tfplugin6__PlanResourceChange__Request *req =
         (Tfplugin6__PlanResourceChange__Request *)protobuf_c_message_unpack(
@@ -397,10 +471,14 @@ static void plan_resource_change(const uint8_t *in, size_t len, struct rpc_resul
                 else /* keep the prior value (id, a found organization_id) */
                     tfv_set(planned, attr->name, tfv_copy(tfv_get(prior, attr->name)));
             }
+            if (!create && (attr->flags & A_UNKNOWN_ON_UPDATE) &&
+                update_changes_something(res->schema, prior, proposed))
+                tfv_set(planned, attr->name, tfv_unknown());
             if (!create && (attr->flags & A_FORCE_NEW) &&
                 !tfv_equal(tfv_get(prior, attr->name), tfv_get(planned, attr->name)))
                 resp.requires_replace[resp.n_requires_replace++] = diag_path(&a, attr->name);
         }
+        null_write_only(res->schema, planned); /* those inside nested blocks too */
         resp.planned_state = dv_encode(&a, res->schema, planned);
         tfv_free(planned);
     }
@@ -560,7 +638,7 @@ static void import_resource_state(const uint8_t *in, size_t len, struct rpc_resu
     protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
-/* No data sources: both RPCs answer with an error diagnostic. */
+/* Data sources (data_sources.c): looked up by name. */
 static void validate_data_resource_config(const uint8_t *in, size_t len, struct rpc_result *out) {
     Tfplugin6__ValidateDataResourceConfig__Request *req =
         (Tfplugin6__ValidateDataResourceConfig__Request *)protobuf_c_message_unpack(
@@ -569,7 +647,13 @@ static void validate_data_resource_config(const uint8_t *in, size_t len, struct 
         return bad_request(out, "ValidateDataResourceConfig");
     struct arena a = {0};
     struct diags d = {.arena = &a};
-    unknown_type(&d, "data source", req->type_name);
+    const struct tf_data_source *ds = tf_data_source_find(req->type_name);
+    struct tfv *config = dv_decode(req->config);
+    if (!ds)
+        unknown_type(&d, "data source", req->type_name);
+    else if (config)
+        ds->validate(&d, config);
+    tfv_free(config);
     Tfplugin6__ValidateDataResourceConfig__Response resp =
         TFPLUGIN6__VALIDATE_DATA_RESOURCE_CONFIG__RESPONSE__INIT;
     resp.diagnostics = d.items;
@@ -587,8 +671,21 @@ static void read_data_source(const uint8_t *in, size_t len, struct rpc_result *o
         return bad_request(out, "ReadDataSource");
     struct arena a = {0};
     struct diags d = {.arena = &a};
-    unknown_type(&d, "data source", req->type_name);
     Tfplugin6__ReadDataSource__Response resp = TFPLUGIN6__READ_DATA_SOURCE__RESPONSE__INIT;
+    const struct tf_data_source *ds = tf_data_source_find(req->type_name);
+    struct tfv *config = dv_decode(req->config);
+    if (!ds) {
+        unknown_type(&d, "data source", req->type_name);
+    } else if (!config || tfv_is_null(config)) {
+        diag_error(&d, NULL, "Invalid data source request", "The configuration could not be "
+                                                             "decoded.");
+    } else if (require_configured(&d)) {
+        struct tfv *state = tf_conform(ds->schema, config);
+        if (ds->read(&d, state) == 0)
+            resp.state = dv_encode(&a, ds->schema, state);
+        tfv_free(state);
+    }
+    tfv_free(config);
     resp.diagnostics = d.items;
     resp.n_diagnostics = d.len;
     pack_into(&resp.base, out);

@@ -45,7 +45,8 @@ static const struct tf_attr PROVIDER_ATTRS[] = {
      "Base URL of the agyn server, e.g. http://127.0.0.1:8080. Defaults to the AGYN_API_URL "
      "environment variable."},
     {"api_token", TF_STRING, A_OPTIONAL | A_SENSITIVE,
-     "API token sent as a bearer token. Defaults to the AGYN_API_TOKEN environment variable. "
+     "API token sent as a bearer token. Defaults to the AGYN_TOKEN (else AGYN_API_TOKEN) "
+     "environment variable, as the CLI. "
      "Creating organizations needs the server-admin token; other resources need a token of "
      "their organization (owner role for most writes)."},
     {NULL, 0, 0, NULL},
@@ -57,6 +58,9 @@ const struct tf_block PROVIDER_SCHEMA = {PROVIDER_ATTRS, NULL,
 static const struct tf_attr ORGANIZATION_ATTRS[] = {
     ID_ATTR,
     {"name", TF_STRING, A_REQUIRED, "Organization name (1..128 characters)."},
+    {"force_destroy", TF_BOOL, A_OPTIONAL,
+     "Destroy the organization even while it holds objects this configuration does not manage "
+     "(they are deleted with it). Default false: such a destroy fails, naming them."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block ORGANIZATION_SCHEMA = {
@@ -64,7 +68,12 @@ static const struct tf_block ORGANIZATION_SCHEMA = {
 
 static const struct tf_attr VAULT_ATTRS[] = {
     {"address", TF_STRING, A_REQUIRED, "Vault base URL, e.g. https://vault.example.com:8200."},
-    {"token", TF_STRING, A_REQUIRED | A_SENSITIVE, "Vault token (never returned by the API)."},
+    {"token", TF_STRING, A_OPTIONAL | A_SENSITIVE,
+     "Vault token (never returned by the API). Exactly one of token or token_wo."},
+    {"token_wo", TF_STRING, A_OPTIONAL | A_WRITE_ONLY,
+     "Write-only Vault token (Terraform 1.11 or later): sent to agyn, never stored in plan or "
+     "state. Change token_wo_version to send a new one."},
+    {"token_wo_version", TF_NUMBER, A_OPTIONAL, "Any number; changing it sends token_wo again."},
     {"namespace", TF_STRING, A_OPTIONAL, "Vault Enterprise namespace."},
     {NULL, 0, 0, NULL},
 };
@@ -74,8 +83,14 @@ static const struct tf_block VAULT_BLOCK = {VAULT_ATTRS, NULL,
 static const struct tf_attr AWS_ATTRS[] = {
     {"region", TF_STRING, A_REQUIRED, "AWS region, e.g. us-east-1."},
     {"access_key_id", TF_STRING, A_REQUIRED, "AWS access key id."},
-    {"secret_access_key", TF_STRING, A_REQUIRED | A_SENSITIVE,
-     "AWS secret access key (never returned by the API)."},
+    {"secret_access_key", TF_STRING, A_OPTIONAL | A_SENSITIVE,
+     "AWS secret access key (never returned by the API). Exactly one of secret_access_key or "
+     "secret_access_key_wo."},
+    {"secret_access_key_wo", TF_STRING, A_OPTIONAL | A_WRITE_ONLY,
+     "Write-only AWS secret access key (Terraform 1.11 or later): sent to agyn, never stored "
+     "in plan or state. Change secret_access_key_wo_version to send a new one."},
+    {"secret_access_key_wo_version", TF_NUMBER, A_OPTIONAL,
+     "Any number; changing it sends secret_access_key_wo again."},
     {"session_token", TF_STRING, A_OPTIONAL | A_SENSITIVE, "AWS session token."},
     {"endpoint_url", TF_STRING, A_OPTIONAL,
      "Alternative Secrets Manager endpoint (e.g. a local emulator)."},
@@ -108,8 +123,12 @@ static const struct tf_attr SECRET_ATTRS[] = {
     {"name", TF_STRING, A_REQUIRED, "Secret name, unique in the organization."},
     DESCRIPTION_ATTR,
     {"value", TF_STRING, A_OPTIONAL | A_SENSITIVE,
-     "Inline value, stored encrypted (never returned by the API). Exactly one of value or "
-     "provider_id with remote_path."},
+     "Inline value, stored encrypted (never returned by the API). Exactly one of value, "
+     "value_wo, or provider_id with remote_path."},
+    {"value_wo", TF_STRING, A_OPTIONAL | A_WRITE_ONLY,
+     "Write-only inline value (Terraform 1.11 or later): sent to agyn but never stored in plan "
+     "or state. Change value_wo_version to send a new one."},
+    {"value_wo_version", TF_NUMBER, A_OPTIONAL, "Any number; changing it sends value_wo again."},
     {"provider_id", TF_STRING, A_OPTIONAL, "Secret provider holding the value."},
     {"remote_path", TF_STRING, A_OPTIONAL,
      "Path of the value at the provider (Vault: <mount>/<path>/<key>)."},
@@ -193,7 +212,7 @@ static const struct tf_attr IPS_ATTRS[] = {
     {"plugin", TF_STRING, A_OPTIONAL,
      "Name of a credential-provider plugin the operator configured (with password_source "
      "\"plugin\")."},
-    {"password_wo", TF_STRING, A_OPTIONAL | A_SENSITIVE | A_WRITE_ONLY,
+    {"password_wo", TF_STRING, A_OPTIONAL | A_WRITE_ONLY,
      "Write-only inline password (Terraform 1.11 or later): sent to agyn but never stored "
      "in plan or state. Change password_wo_version to send a new one."},
     {"password_wo_version", TF_NUMBER, A_OPTIONAL,
@@ -203,6 +222,10 @@ static const struct tf_attr IPS_ATTRS[] = {
      "Id of an agyn_secret_provider holding the password (with remote_path)."},
     {"remote_path", TF_STRING, A_OPTIONAL,
      "Path of the password at the provider (Vault: <mount>/<path>/<key>)."},
+    {"password_updated_at", TF_STRING, A_COMPUTED | A_UNKNOWN_ON_UPDATE,
+     "When the password (or its source) was last set. A change made outside Terraform (a "
+     "rotation through the API, CLI or Console) is drift: the next plan sends the configured "
+     "password (or password_wo) again."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block IPS_SCHEMA = {
@@ -577,6 +600,8 @@ static int organization_read(struct tf_op *op, struct tfv *state, bool *gone) {
 
 static int organization_update(struct tf_op *op, const struct tfv *prior, const struct tfv *config,
                                struct tfv *state) {
+    if (tfv_equal(tfv_get(prior, "name"), tfv_get(state, "name")))
+        return 0; /* only force_destroy changed: it lives in the state alone */
     char path[160];
     snprintf(path, sizeof path, ORG_BASE "/%s", tfv_str(state, "id"));
     json_t *body = json_object();
@@ -602,10 +627,22 @@ static int organization_update(struct tf_op *op, const struct tfv *prior, const 
 }
 
 static int organization_remove(struct tf_op *op, const struct tfv *prior) {
-    char path[160];
-    snprintf(path, sizeof path, ORG_BASE "/%s", tfv_str(prior, "id"));
+    const struct tfv *force = tfv_get(prior, "force_destroy");
+    bool cascade = force && force->kind == TFV_BOOL && force->b;
+    char path[180];
+    snprintf(path, sizeof path, ORG_BASE "/%s%s", tfv_str(prior, "id"),
+             cascade ? "?cascade=true" : "");
     struct api_result r;
     int rc = api_call("DELETE", path, NULL, &r);
+    if (rc == 0 && r.status == 409 && !cascade) {
+        diag_error(op->diags, "force_destroy", "Organization not empty",
+                   "%s\n\nThese objects are not managed by this configuration. Delete them, "
+                   "import them, or set force_destroy = true (and apply) to destroy them with "
+                   "the organization.",
+                   r.message);
+        api_result_free(&r);
+        return -1;
+    }
     if (rc == 0 && r.status == 405) {
         diag_warning(op->diags, NULL, "Organization not deleted",
                      "This agyn server does not support deleting organizations (DELETE %s "
@@ -788,6 +825,53 @@ static int simple_remove(struct tf_op *op, const struct tfv *prior) {
 /* ------------------------------------------------------------------------------------------
  * agyn_secret_provider */
 
+/* "token" for "token_wo", "secret_access_key" for "secret_access_key_wo_version"; NULL when
+ * name is no write-only companion. */
+static const char *credential_of_companion(const char *name, char out[64]) {
+    size_t len = strlen(name);
+    const char *suffixes[] = {"_wo_version", "_wo"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(suffixes[i]);
+        if (len > n && len - n < 64 && strcmp(name + len - n, suffixes[i]) == 0) {
+            snprintf(out, 64, "%.*s", (int)(len - n), name);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+/* In a provider block: exactly one of each credential and its write-only companion. */
+static void credential_pair_validate(struct tf_op *op, const struct tf_nested *n,
+                                     const struct tfv *values) {
+    for (const struct tf_attr *a = n->block->attrs; a->name; a++) {
+        if (!(a->flags & A_WRITE_ONLY))
+            continue;
+        char base[64], path[160], version[96];
+        if (!credential_of_companion(a->name, base))
+            continue;
+        snprintf(version, sizeof version, "%s_version", a->name);
+        bool plain = tfv_is_set(tfv_get(values, base)) || tfv_is_unknown(tfv_get(values, base));
+        bool wo = tfv_is_set(tfv_get(values, a->name)) || tfv_is_unknown(tfv_get(values, a->name));
+        if (plain == wo) {
+            snprintf(path, sizeof path, "%s.%s", n->name, plain ? a->name : base);
+            diag_error(op->diags, path, plain ? "Conflicting arguments" : "Missing required argument",
+                       "Exactly one of %s or %s is required in the %s block.", base, a->name,
+                       n->name);
+        }
+        if (wo && !op->write_only_allowed) {
+            snprintf(path, sizeof path, "%s.%s", n->name, a->name);
+            diag_error(op->diags, path, "Write-only attributes are not supported",
+                       "%s is write-only and needs Terraform 1.11 or later; use %s instead.",
+                       a->name, base);
+        }
+        if (!wo && tfv_is_set(tfv_get(values, version))) {
+            snprintf(path, sizeof path, "%s.%s", n->name, version);
+            diag_error(op->diags, path, "Missing required argument",
+                       "%s is only meaningful with %s.", version, a->name);
+        }
+    }
+}
+
 static void secret_provider_validate(struct tf_op *op, const struct tfv *config) {
     check_with(op, "name", "Invalid name", name_check, known_str(config, "name"));
     static const char *const ids[] = {"organization_id", NULL};
@@ -811,20 +895,33 @@ static void secret_provider_validate(struct tf_op *op, const struct tfv *config)
             diag_error(op->diags, n->name, "Conflicting provider settings",
                        "A %s block cannot be used with type = \"%s\"; use a %s block.", n->name,
                        type->str, block);
+        if (strcmp(n->name, block) == 0 && present)
+            credential_pair_validate(op, n, v);
     }
 }
 
 /* The config object for the API from the block matching type; update sends null for unset
  * optional keys, credentials included (the API removes them; keys not sent would be kept). */
-static json_t *provider_config(const struct tfv *state, bool create) {
+static json_t *provider_config(const struct tfv *state, const struct tfv *tf_config,
+                               bool create) {
     const char *block = block_for_type(tfv_str(state, "type"));
     const struct tf_nested *n = block ? tf_block_nested(&SECRET_PROVIDER_SCHEMA, block) : NULL;
     json_t *config = json_object();
     const struct tfv *values = n ? tfv_get(state, n->name) : NULL;
+    const struct tfv *configured = n ? tfv_get(tf_config, n->name) : NULL;
     if (!n)
         return config;
     for (const struct tf_attr *a = n->block->attrs; a->name; a++) {
+        char base[64];
+        if (credential_of_companion(a->name, base))
+            continue; /* token_wo goes out as token, below; versions stay in Terraform */
         const char *v = tfv_str(values, a->name);
+        if (!v) { /* a credential given write-only: from the configuration, never state */
+            char wo[96];
+            snprintf(wo, sizeof wo, "%s_wo", a->name);
+            if (tf_block_attr(n->block, wo))
+                v = tfv_str(configured, wo);
+        }
         if (v)
             json_object_set_new(config, a->name, json_string(v));
         else if (!create && !(a->flags & A_REQUIRED))
@@ -840,7 +937,7 @@ static int secret_provider_create(struct tf_op *op, const struct tfv *config, st
     json_t *body = json_object(), *out = NULL;
     put_string(body, "name", state, NULL);
     put_string(body, "type", state, NULL);
-    json_object_set_new(body, "config", provider_config(state, true));
+    json_object_set_new(body, "config", provider_config(state, config, true));
     char *path = object_path(org, "secret-providers", NULL);
     int rc = do_write(op, "POST", path, body, state, &out);
     free(path);
@@ -882,8 +979,10 @@ static int secret_provider_read(struct tf_op *op, struct tfv *state, bool *gone)
         const struct tfv *prior_block = tfv_get(state, n->name);
         struct tfv *values = tfv_object();
         for (const struct tf_attr *a = n->block->attrs; a->name; a++) {
-            if (a->flags & A_SENSITIVE) {
-                /* Credentials are never returned: keep what state has. */
+            char base[64];
+            if ((a->flags & A_SENSITIVE) || credential_of_companion(a->name, base)) {
+                /* Credentials are never returned: keep what state has (write-only ones are
+                 * nulled by the caller); their versions live in Terraform alone. */
                 tfv_set(values, a->name, tfv_copy(tfv_get(prior_block, a->name)));
                 continue;
             }
@@ -903,7 +1002,7 @@ static int secret_provider_update(struct tf_op *op, const struct tfv *prior,
         return -1;
     json_t *body = json_object(), *out = NULL;
     put_string(body, "name", state, NULL);
-    json_object_set_new(body, "config", provider_config(state, false));
+    json_object_set_new(body, "config", provider_config(state, config, false));
     char *path = object_path(org, "secret-providers", tfv_str(state, "id"));
     int rc = do_write(op, "PATCH", path, body, state, &out);
     free(path);
@@ -925,7 +1024,8 @@ struct source_impl {
 
 static const struct source_impl IPS_SOURCE = {"password", "password_wo", "password_wo_version",
                                               "password_secret_id", "image-pull-secrets"};
-static const struct source_impl SECRET_SOURCE = {"value", NULL, NULL, NULL, "secrets"};
+static const struct source_impl SECRET_SOURCE = {"value", "value_wo", "value_wo_version", NULL,
+                                                 "secrets"};
 
 static void source_validate(struct tf_op *op, const struct source_impl *s,
                             const struct tfv *config) {
@@ -1191,6 +1291,7 @@ static int ips_create(struct tf_op *op, const struct tfv *config, struct tfv *st
     if (rc != 0)
         return -1;
     read_string(state, "id", out, NULL);
+    read_string(state, "password_updated_at", out, NULL);
     json_decref(out);
     return 0;
 }
@@ -1242,6 +1343,18 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
         tfv_set_str(state, "registry", api_registry);
     if (!short_lived)
         source_read(&IPS_SOURCE, state, obj, "password_source");
+    /* Set outside Terraform since the last apply: forget the value Terraform sent, so the
+     * plan shows the drift and sends the configured one again. */
+    const char *known = tfv_str(state, "password_updated_at");
+    const char *api_time = json_string_value(json_object_get(obj, "password_updated_at"));
+    if (known && api_time && strcmp(known, api_time) != 0) {
+        if (tfv_str(state, "password"))
+            tfv_set(state, "password", tfv_null());
+        if (tfv_is_set(tfv_get(state, "password_wo_version")))
+            tfv_set(state, "password_wo_version", tfv_null());
+    }
+    if (api_time)
+        tfv_set_str(state, "password_updated_at", api_time);
     json_decref(obj);
     return 0;
 }
@@ -1269,6 +1382,8 @@ static int ips_update(struct tf_op *op, const struct tfv *prior, const struct tf
     int rc = do_write(op, "PATCH", path, body, state, &out);
     free(path);
     json_decref(body);
+    if (rc == 0)
+        read_string(state, "password_updated_at", out, NULL);
     json_decref(out);
     return rc;
 }

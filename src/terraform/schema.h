@@ -18,6 +18,9 @@ enum {
     A_SENSITIVE = 1u << 3,
     A_WRITE_ONLY = 1u << 4,
     A_FORCE_NEW = 1u << 5, /* a change plans a replacement */
+    /* computed, and planned unknown by an update that changes anything else (a server-set
+     * time such as password_updated_at) */
+    A_UNKNOWN_ON_UPDATE = 1u << 6,
 };
 
 struct tf_attr {

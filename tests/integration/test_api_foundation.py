@@ -469,7 +469,19 @@ class ApiFoundationTest(ServerTestCase):
         for client in (ctx.owner, ctx.member):
             self.assertError(client.delete(ctx.base), 403, code="permission_denied")
         admin = self.server.admin()
-        self.assertEqual(admin.delete(ctx.base).status, 204)
+        # A non-empty organization is a 409 naming what would go, and nothing is deleted.
+        refused = admin.delete(ctx.base)
+        self.assertError(refused, 409, code="conflict")
+        self.assertEqual(refused.json["error"]["contents"],
+                         [{"kind": "agent", "count": 1, "names": [agent.json["name"]]}])
+        self.assertIn("cascade=true", refused.json["error"]["message"])
+        self.assertIn(agent.json["name"], refused.json["error"]["message"])
+        self.assertEqual(ctx.owner.get(ctx.path("/agents")).status, 200)
+        self.assertError(admin.delete(ctx.base + "?cascade=maybe"), 400, field="cascade")
+        removed = admin.delete(ctx.base + "?cascade=true")
+        self.assertEqual(removed.status, 200, removed)
+        self.assertEqual(removed.json["removed"],
+                         [{"kind": "agent", "count": 1, "names": [agent.json["name"]]}])
         # Everything in it went with it, its tokens included; deleting again is a 404.
         self.assertError(admin.get(ctx.path("/agents")), 404, field="organization_id")
         self.assertError(ctx.owner.get("/api/v1/me"), 401)
@@ -819,7 +831,22 @@ class ApiFoundationTest(ServerTestCase):
                 ("hooks", self.hook(ctx, doomed["id"], event="after_run")["id"])]
         stays = [("mcps", self.mcp(ctx, kept["id"])["id"]),
                  ("hooks", self.hook(ctx, kept["id"])["id"])]
-        self.assertEqual(ctx.owner.delete(ctx.path(f"/agents/{doomed['id']}")).status, 204)
+        doomed_path = ctx.path(f"/agents/{doomed['id']}")
+        refused = ctx.owner.delete(doomed_path)
+        self.assertError(refused, 409, code="conflict")
+        contents = {c["kind"]: c for c in refused.json["error"]["contents"]}
+        self.assertEqual(sorted(contents), ["hook", "mcp"])
+        self.assertEqual(contents["mcp"]["count"], 2)
+        self.assertEqual(contents["hook"]["count"], 2)
+        self.assertIn("after_run", contents["hook"]["names"])
+        for kind, part_id in gone:
+            self.assertEqual(ctx.owner.get(ctx.path(f"/{kind}/{part_id}")).status, 200)
+        removed = ctx.owner.delete(doomed_path + "?cascade=true")
+        self.assertEqual(removed.status, 200, removed)
+        self.assertEqual(removed.json["removed"], refused.json["error"]["contents"])
+        # An empty organization deletes as before: 204.
+        empty = self.org()
+        self.assertEqual(self.server.admin().delete(empty.base).status, 204)
         for kind, part_id in gone:
             self.assertError(ctx.owner.get(ctx.path(f"/{kind}/{part_id}")), 404, field="id")
         for kind, part_id in stays:

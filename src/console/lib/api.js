@@ -21,6 +21,8 @@ export class ApiError extends Error {
     this.code = error.code || (status === 0 ? 'network' : 'unknown');
     this.field = error.field || null;
     this.referrers = Array.isArray(error.referrers) ? error.referrers : null;
+    // A refused delete of something that holds other objects: [{kind, count, names}].
+    this.contents = Array.isArray(error.contents) ? error.contents : null;
   }
 }
 

@@ -126,7 +126,8 @@ export function busy(btn, label) {
   return () => {
     btn.disabled = false;
     btn.removeAttribute('aria-busy');
-    btn.textContent = previous;
+    // A label the action set meanwhile (e.g. "Delete agent and all of this") stays.
+    if (!label || btn.textContent === label) btn.textContent = previous;
   };
 }
 

@@ -45,12 +45,36 @@ export default async function agentPage(ctx) {
     } catch {
       /* the dialog still works without the counts */
     }
+    // The API refuses (409, listing what would go) unless cascade=true: cascade only what
+    // this dialog has shown.
+    let cascade = mcps.length + hooks.length > 0;
+    const message = h('div', { class: 'stack' },
+      h('p', null, cascade
+        ? `Delete agent “${agent.name}”? Its ${plural(mcps.length, 'MCP server')}, ${plural(hooks.length, 'hook')} and every image pull secret attachment of all of them are deleted too. The image pull secrets themselves stay.`
+        : `Delete agent “${agent.name}”? The image pull secrets attached to it stay.`));
+    const showContents = (contents) => {
+      replaceChildren(message,
+        h('p', null, `Deleting “${agent.name}” also deletes:`),
+        h('ul', { class: 'delete-contents' }, contents.map((c) => h('li', null,
+          `${plural(c.count, c.kind.replaceAll('_', ' '))}${c.names && c.names.length ? `: ${c.names.join(', ')}${c.names.length < c.count ? ', …' : ''}` : ''}`))),
+        h('p', { class: 'muted' }, 'The image pull secrets themselves stay.'));
+    };
     confirmDialog({
       title: 'Delete agent',
-      message: `Delete agent “${agent.name}”? Its ${plural(mcps.length, 'MCP server')}, ${plural(hooks.length, 'hook')} and every image pull secret attachment of all of them are deleted too. The image pull secrets themselves stay.`,
+      message,
       confirmLabel: 'Delete agent',
-      onconfirm: async () => {
-        await api.del(api.orgPath(org, `/agents/${agent.id}`));
+      onconfirm: async (_dialog, { confirmButton }) => {
+        try {
+          await api.del(api.orgPath(org, `/agents/${agent.id}`), { query: cascade ? { cascade: 'true' } : undefined });
+        } catch (error) {
+          if (error.status === 409 && error.contents && !cascade) {
+            cascade = true;
+            showContents(error.contents);
+            confirmButton.textContent = 'Delete agent and all of this';
+            error.message = 'The agent still has parts. Review the list and confirm again.';
+          }
+          throw error;
+        }
         toast(`Agent “${agent.name}” deleted.`);
         ctx.navigate(`/organizations/${org}/agents`);
       },

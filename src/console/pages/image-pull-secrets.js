@@ -432,7 +432,9 @@ export default async function imagePullSecretsPage(ctx) {
       h('div', null,
         h('h1', { class: 'page-title' }, 'Image Pull Secrets'),
         h('p', { class: 'page-description' }, 'Credentials for private container registries. The runner uses the ones attached to an agent, MCP server or hook when it pulls that image.')),
-      h('div', { class: 'page-actions' }, newButton)),
+      h('div', { class: 'page-actions' },
+        ctx.canWrite ? h('a', { href: `/organizations/${org}/image-pull-secrets/import`, class: 'btn btn-default' }, 'Import Docker config') : null,
+        newButton)),
     toolbar,
     body);
   if (ctx.query.get('new') === '1' && ctx.canWrite) setTimeout(() => openForm(null), 0);
