@@ -111,7 +111,7 @@ static int check_value(struct store *store, const struct store_table *table, con
                           key_id, table->name, column, row_id);
         return -1;
     }
-    secure_free(plain, len);
+    secure_free(plain);
     state->opened++;
     if (state->verified_count < MAX_KEY_IDS)
         snprintf(state->verified[state->verified_count++], KEYRING_ID_MAX, "%s", key_id);

@@ -11,26 +11,8 @@
 #include <openssl/sha.h>
 
 #include "base/clock.h"
+#include "core/base64.h"
 #include "store/tables.h"
-
-static void base64url(const unsigned char *in, size_t len, char *out) {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    uint32_t bits = 0;
-    int nbits = 0;
-    for (size_t i = 0; i < len; i++) {
-        bits = (bits << 8) | in[i];
-        nbits += 8;
-        while (nbits >= 6) {
-            out[o++] = alphabet[(bits >> (nbits - 6)) & 63];
-            nbits -= 6;
-        }
-    }
-    if (nbits > 0)
-        out[o++] = alphabet[(bits << (6 - nbits)) & 63];
-    out[o] = '\0';
-}
 
 void auth_token_hash(const char *value, char hash[TOKEN_HASH_HEX]) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -48,7 +30,7 @@ void auth_token_generate(char value[TOKEN_VALUE_LEN + 1], char hash[TOKEN_HASH_H
     if (RAND_bytes(random, sizeof random) != 1)
         abort();
     memcpy(value, "agyn_", 5);
-    base64url(random, sizeof random, value + 5);
+    base64_encode(random, sizeof random, value + 5, BASE64_URL | BASE64_NOPAD);
     OPENSSL_cleanse(random, sizeof random);
     auth_token_hash(value, hash);
 }

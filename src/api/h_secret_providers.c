@@ -113,7 +113,7 @@ static int store_config(struct api_request *req, const struct provider_backend *
             keyring_reload(req->app->keyring, req->app->config.keyring_file, err) == 0
                 ? sealed_field_seal(req->app->keyring, &where, text, err)
                 : NULL;
-        secure_free_str(text);
+        secure_free(text);
         if (sealed)
             json_object_set_new(row, "credentials_sealed", json_string(sealed));
         else

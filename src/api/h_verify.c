@@ -39,7 +39,7 @@ static void verify_run(void *arg, int64_t deadline_ms, int *status, json_t **bod
         ok = registry_login(work->app->registry, work->host,
                             work->repository[0] ? work->repository : NULL, &auth, &kind,
                             &failure) == 0;
-        secure_free_str(password);
+        secure_free(password);
     }
     *status = 200;
     *body = json_pack("{s:b, s:s}", "ok", ok, "message", ok ? "logged in" : failure.message);

@@ -645,7 +645,7 @@ static enum MHD_Result on_body(struct MHD_Connection *connection, struct request
         if (ctx->body)
             memcpy(grown, ctx->body, ctx->body_len);
         memcpy(grown + ctx->body_len, data, *size);
-        secure_free(ctx->body, ctx->body_len);
+        secure_free(ctx->body);
         ctx->body = grown;
         ctx->body_len += *size;
         ctx->body[ctx->body_len] = '\0';
@@ -711,7 +711,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     atomic_fetch_sub(&unauthenticated_held, ctx->unauthenticated_held);
     header_deadline_request_done(socket_watch(connection));
     outbound_job_release(ctx->job);
-    secure_free(ctx->body, ctx->body_len);
+    secure_free(ctx->body);
     free(ctx);
     *con_cls = NULL;
 }
@@ -774,14 +774,14 @@ static char *read_pem(const char *path, const char *flag, size_t *len_out,
             size_t new_cap = cap ? cap * 2 : 8192;
             char *grown = new_cap <= 1024 * 1024 ? malloc(new_cap) : NULL;
             if (!grown) {
-                secure_free(text, cap);
+                secure_free(text);
                 fclose(file);
                 agyn_fail(err, AGYN_UNPROCESSABLE, flag, "%s is larger than 1 MiB", path);
                 return NULL;
             }
             if (text)
                 memcpy(grown, text, len);
-            secure_free(text, cap);
+            secure_free(text);
             text = grown;
             cap = new_cap;
         }
@@ -793,7 +793,7 @@ static char *read_pem(const char *path, const char *flag, size_t *len_out,
     fclose(file);
     text[len] = '\0';
     if (len == 0 || !strstr(text, "-----BEGIN ")) {
-        secure_free(text, cap);
+        secure_free(text);
         agyn_fail(err, AGYN_UNPROCESSABLE, flag, "%s is not a PEM file", path);
         return NULL;
     }
@@ -850,7 +850,7 @@ static void server_free(struct api_server *server) {
         MHD_stop_daemon(server->daemon);
     if (server->watching_headers)
         header_deadline_stop(); /* after the daemons: no connection is left to watch */
-    secure_free(server->tls_key_pem, server->tls_key_len);
+    secure_free(server->tls_key_pem);
     free(server->tls_cert_pem);
     free(server);
 }

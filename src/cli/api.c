@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/wiping_alloc.h"
+#include "core/secure_mem.h"
 #include "cli/cli.h"
 
 /* Control bytes of server text are shown as spaces, so a message cannot drive the terminal. */
@@ -54,7 +54,7 @@ int api_call_status(struct cli *cli, const char *method, const char *path, const
         fprintf(stderr, "agyn: the API answered HTTP %d with a body that is not JSON\n", status);
         status = -1;
     }
-    wiping_free(response);
+    secure_free(response);
     return status;
 }
 
@@ -63,7 +63,7 @@ int api_call(struct cli *cli, const char *method, const char *path, const json_t
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_t *response = NULL;
     int status = api_call_status(cli, method, path, text, text ? strlen(text) : 0, &response);
-    wiping_free(text);
+    secure_free(text);
     if (status < 0)
         return CLI_FAIL;
     if (status >= 300) {

@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 
-#include "base/wiping_alloc.h"
+#include "core/secure_mem.h"
 #include "cli/cli.h"
 
 #define RESPONSE_MAX (64u * 1024 * 1024)
@@ -74,7 +74,7 @@ static CURL *prepare(struct cli *cli, const char *path, const char *accept,
         char *auth = NULL;
         if (asprintf(&auth, "Authorization: Bearer %s", cli->token) >= 0) {
             *headers = curl_slist_append(*headers, auth);
-            wiping_free(auth);
+            secure_free(auth);
         }
     }
     return curl;
@@ -130,7 +130,7 @@ int http_send(struct cli *cli, const char *method, const char *path, const char 
             fprintf(stderr, "agyn: the API's response is larger than %u bytes\n", RESPONSE_MAX);
         else
             print_transport_error(cli, rc, detail);
-        wiping_free(response.data);
+        secure_free(response.data);
         return -1;
     }
     *body_out = response.data ? response.data : calloc(1, 1);

@@ -9,13 +9,13 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "base/wiping_alloc.h"
+#include "core/secure_mem.h"
 #include "cli/cli.h"
 
 #define SECRET_MAX (1024 * 1024)
 
 void secret_free(char *value) {
-    wiping_free(value);
+    secure_free(value);
 }
 
 /* Reads fd to its end (or, with one_line, to the first newline) with read(2), so no stdio
@@ -27,13 +27,13 @@ static char *read_fd(int fd, bool one_line, const char *what) {
         if (len + 1 >= cap) {
             if (cap >= SECRET_MAX) {
                 fprintf(stderr, "agyn: %s is larger than %d bytes\n", what, SECRET_MAX);
-                wiping_free(buf);
+                secure_free(buf);
                 return NULL;
             }
             char *grown = malloc(cap * 2);
             if (grown)
                 memcpy(grown, buf, len);
-            wiping_free(buf);
+            secure_free(buf);
             buf = grown;
             cap *= 2;
             continue;
@@ -43,7 +43,7 @@ static char *read_fd(int fd, bool one_line, const char *what) {
             continue;
         if (n < 0) {
             fprintf(stderr, "agyn: cannot read %s: %s\n", what, strerror(errno));
-            wiping_free(buf);
+            secure_free(buf);
             return NULL;
         }
         len += (size_t)n;
@@ -61,7 +61,7 @@ static char *read_fd(int fd, bool one_line, const char *what) {
         buf[--len] = '\0';
     if (strlen(buf) != len) {
         fprintf(stderr, "agyn: %s contains a NUL byte\n", what);
-        wiping_free(buf);
+        secure_free(buf);
         return NULL;
     }
     return buf;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "core/names.h"
 #include "core/registry_pattern.h"
 
@@ -77,49 +78,6 @@ static void wipe_json_strings(json_t *value, int depth) {
     }
 }
 
-static int base64_sextet(unsigned char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict standard base64 (RFC 4648 section 4): alphabet only, '=' padding optional but correct
- * when present, no whitespace. out must hold len / 4 * 3 + 3 bytes. */
-static int base64_decode(const char *in, size_t len, unsigned char *out, size_t *out_len) {
-    size_t padding = 0;
-    while (padding < 2 && len > 0 && in[len - 1] == '=') {
-        len--;
-        padding++;
-    }
-    if (len % 4 == 1 || (padding > 0 && len % 4 != 4 - padding))
-        return -1;
-    uint32_t accumulator = 0;
-    int bits = 0;
-    size_t written = 0;
-    for (size_t i = 0; i < len; i++) {
-        int sextet = base64_sextet((unsigned char)in[i]);
-        if (sextet < 0)
-            return -1;
-        accumulator = ((accumulator << 6) | (uint32_t)sextet) & 0xFFFFFFu;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[written++] = (unsigned char)((accumulator >> bits) & 0xFFu);
-        }
-    }
-    *out_len = written;
-    OPENSSL_cleanse(&accumulator, sizeof accumulator);
-    return 0;
-}
-
 static int has_control_char(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p < 0x20 || *p == 0x7F)
@@ -165,14 +123,14 @@ static int read_credentials(struct docker_config_entry *entry, const char *quote
     if (auth && json_string_length(auth) > 0) {
         const char *encoded = json_string_value(auth);
         size_t encoded_len = json_string_length(auth);
-        size_t capacity = encoded_len / 4 * 3 + 3;
+        size_t capacity = base64_decoded_max(encoded_len);
         unsigned char *decoded = malloc(capacity);
         if (!decoded)
             return -1;
         size_t decoded_len = 0;
         int status = 0;
         const char *problem = NULL;
-        if (base64_decode(encoded, encoded_len, decoded, &decoded_len) != 0) {
+        if (base64_decode(encoded, encoded_len, decoded, &decoded_len, 0) != 0) {
             problem = "is not valid base64";
         } else if (memchr(decoded, '\0', decoded_len)) {
             problem = "decodes to text containing a NUL byte";

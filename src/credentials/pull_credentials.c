@@ -121,7 +121,7 @@ size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
 void pull_credentials_free(struct pull_credentials *credentials) {
     for (size_t i = 0; i < credentials->count; i++) {
         free(credentials->items[i].username);
-        secure_free_str(credentials->items[i].password);
+        secure_free(credentials->items[i].password);
     }
     free(credentials->items);
     memset(credentials, 0, sizeof *credentials);

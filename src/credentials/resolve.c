@@ -40,7 +40,7 @@ int resolve_provider_config(const struct resolve_context *ctx, const json_t *pro
             return -1;
         }
         json_t *credentials = json_loads(plain, 0, NULL);
-        secure_free_str(plain);
+        secure_free(plain);
         json_object_update(config, credentials);
         json_decref(credentials);
     }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base64.h"
+
 #define KEYRING_FILE_MAX_BYTES (1024 * 1024)
 #define KEYRING_MAX_KEYS 1024
 #define KEYRING_CREATED_AT_MAX 64
@@ -89,22 +91,15 @@ static int created_at_is_valid(const char *text) {
     return 1;
 }
 
-static int is_standard_base64_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-}
-
 /* Decodes exactly KEY_BASE64_LEN characters of padded standard base64 into 32 bytes. */
 static int decode_key_base64(const char *text, uint8_t key[KEYRING_KEY_BYTES]) {
-    if (strlen(text) != KEY_BASE64_LEN || text[KEY_BASE64_LEN - 1] != '=')
+    if (strlen(text) != KEY_BASE64_LEN || text[KEY_BASE64_LEN - 1] != '=' ||
+        text[KEY_BASE64_LEN - 2] == '=')
         return -1;
-    for (size_t i = 0; i < KEY_BASE64_LEN - 1; i++) {
-        if (!is_standard_base64_char(text[i]))
-            return -1;
-    }
-    uint8_t decoded[KEY_BASE64_LEN / 4 * 3]; /* 33: the padding decodes as a trailing zero */
-    int decoded_len = EVP_DecodeBlock(decoded, (const unsigned char *)text, KEY_BASE64_LEN);
-    int ok = decoded_len == (int)sizeof decoded;
+    uint8_t decoded[KEY_BASE64_LEN / 4 * 3 + 3];
+    size_t decoded_len = 0;
+    int ok = base64_decode(text, KEY_BASE64_LEN, decoded, &decoded_len, 0) == 0 &&
+             decoded_len == KEYRING_KEY_BYTES;
     if (ok)
         memcpy(key, decoded, KEYRING_KEY_BYTES);
     OPENSSL_cleanse(decoded, sizeof decoded);
@@ -442,7 +437,7 @@ static json_t *generate_key_object(char id_out[KEYRING_ID_MAX], struct agyn_erro
              id_random[2], id_random[3]);
 
     char key_text[KEY_BASE64_LEN + 1];
-    EVP_EncodeBlock((unsigned char *)key_text, key, sizeof key);
+    base64_encode(key, sizeof key, key_text, 0);
     OPENSSL_cleanse(key, sizeof key);
     json_t *object =
         json_pack("{s:s, s:s, s:s}", "id", id_out, "key", key_text, "created_at", created_at);

@@ -32,7 +32,7 @@ char *envelope_rewrap(const struct keyring *kr, const char *aad, const char *sea
     if (envelope_open(kr, aad, sealed, &plain, &len, err) != 0)
         return NULL;
     char *resealed = envelope_seal(kr, aad, plain, len, err);
-    secure_free(plain, len);
+    secure_free(plain);
     if (resealed && changed)
         *changed = 1;
     return resealed;

@@ -357,7 +357,7 @@ static int aws_status_error(const struct aws_settings *settings,
             aws_error_type_name(raw_type, type, sizeof type);
         xml_element_text(resp->body, "Message", message, sizeof message);
     }
-    provider_json_wipe(body);
+    secure_json_wipe(body);
     json_decref(body);
 
     enum agyn_code code = aws_error_code(type, resp->status);
@@ -401,7 +401,7 @@ static int aws_select_json_key(const char *secret_string, const char *shown_id, 
         agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
     else
         rc = 0;
-    provider_json_wipe(document);
+    secure_json_wipe(document);
     json_decref(document);
     return rc;
 }
@@ -437,7 +437,7 @@ int aws_secret_from_answer(const char *body, size_t len, const char *shown_id, c
         agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
     else
         rc = 0;
-    provider_json_wipe(answer);
+    secure_json_wipe(answer);
     json_decref(answer);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "core/transience.h"
+#include "core/utf8.h"
 #include "net/egress.h"
 #include "providers/provider.h"
 
@@ -110,48 +111,13 @@ char *provider_strdup(const char *text) {
     return copy;
 }
 
-void provider_free_secret(char *text) {
-    if (!text)
-        return;
-    OPENSSL_cleanse(text, strlen(text));
-    free(text);
-}
-
-/* Length of the valid UTF-8 sequence at p (at most avail bytes), 0 if invalid. */
-static size_t utf8_sequence_length(const unsigned char *p, size_t avail) {
-    size_t len;
-    uint32_t min;
-    uint32_t code;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2, min = 0x80, code = p[0] & 0x1f;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3, min = 0x800, code = p[0] & 0x0f;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4, min = 0x10000, code = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > avail)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        code = (code << 6) | (p[i] & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-        return 0;
-    return len;
-}
-
 bool provider_text_is_clean(const char *text, size_t len) {
     const unsigned char *p = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
         if (p[i] < 0x20 || p[i] == 0x7f)
             return false;
-        size_t seq = utf8_sequence_length(p + i, len - i);
+        size_t seq = utf8_decode_one(p + i, len - i, NULL);
         if (seq == 0)
             return false;
         i += seq;
@@ -166,7 +132,7 @@ void provider_sanitize_text(char *out, size_t size, const char *text, size_t len
     size_t used = 0;
     size_t i = 0;
     while (i < len) {
-        size_t seq = (p[i] < 0x20 || p[i] == 0x7f) ? 0 : utf8_sequence_length(p + i, len - i);
+        size_t seq = (p[i] < 0x20 || p[i] == 0x7f) ? 0 : utf8_decode_one(p + i, len - i, NULL);
         size_t emit = seq ? seq : 1;
         /* Keep room for "..." and the NUL. */
         if (used + emit + 4 > size) {
@@ -196,27 +162,6 @@ const char *provider_status_text(long status) {
     if (status >= 500)
         return "server error";
     return "unexpected response";
-}
-
-void provider_json_wipe(json_t *json) {
-    if (!json)
-        return;
-    if (json_is_string(json)) {
-        /* jansson keeps the value in a private buffer; overwrite it in place. */
-        OPENSSL_cleanse((char *)json_string_value(json), json_string_length(json));
-    } else if (json_is_object(json)) {
-        const char *key;
-        json_t *value;
-        json_object_foreach(json, key, value) {
-            provider_json_wipe(value);
-        }
-    } else if (json_is_array(json)) {
-        size_t index;
-        json_t *value;
-        json_array_foreach(json, index, value) {
-            provider_json_wipe(value);
-        }
-    }
 }
 
 /* ---- config helpers ------------------------------------------------------------------- */

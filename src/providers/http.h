@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "core/secure_mem.h" /* secure_free, secure_json_wipe */
 
 /* Largest response body a provider may send. */
 #define PROVIDER_RESPONSE_LIMIT ((size_t)1024 * 1024)
@@ -84,13 +85,8 @@ void provider_sanitize_text(char *out, size_t size, const char *text, size_t len
  * what a message says in place of the provider's own text when that text is withheld
  * because it contains a credential (core/redact.h). Never NULL. */
 const char *provider_status_text(long status);
-/* Overwrites every string value inside a parsed JSON document before it is freed (jansson
- * frees without wiping). Object keys are left alone. */
-void provider_json_wipe(json_t *json);
 /* malloc'd copy; NULL on out of memory. */
 char *provider_strdup(const char *text);
-/* Wipes (strlen) and frees a string that held a secret. */
-void provider_free_secret(char *text);
 
 /* True when text is valid UTF-8 without control characters (0x00-0x1f, 0x7f). */
 bool provider_text_is_clean(const char *text, size_t len);

@@ -206,7 +206,7 @@ static int vault_status_error(const struct vault_settings *settings,
     else if (!detail[0])
         snprintf(detail, sizeof detail, "%s",
                  resp->status == 404 ? not_found_text : "unexpected response");
-    provider_json_wipe(body);
+    secure_json_wipe(body);
     json_decref(body);
     agyn_fail(err, provider_status_to_code(resp->status), "", "vault: %ld: %s", resp->status,
               detail);
@@ -243,7 +243,7 @@ int vault_secret_from_answer(const char *answer, size_t len, const char *shown, 
         agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
     else
         rc = 0;
-    provider_json_wipe(body);
+    secure_json_wipe(body);
     json_decref(body);
     return rc;
 }
@@ -309,7 +309,7 @@ static int vault_test(const json_t *config, struct agyn_error *err) {
     /* The answer echoes the token; only check that it is Vault's JSON, then wipe it. */
     json_t *body = json_loadb(resp.body, resp.body_len, 0, NULL);
     bool looks_right = json_is_object(json_object_get(body, "data"));
-    provider_json_wipe(body);
+    secure_json_wipe(body);
     json_decref(body);
     if (!looks_right) {
         agyn_fail(err, AGYN_UNAVAILABLE, "",

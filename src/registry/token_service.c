@@ -9,6 +9,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/base64.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 #include "registry/error_body.h"
 #include "registry/pull_failure.h"
 
@@ -16,19 +19,12 @@ char *basic_authorization_header(const struct registry_auth *auth) {
     static const char prefix[] = "Authorization: Basic ";
     const char *password = auth->password ? auth->password : "";
     size_t plain_len = strlen(auth->username) + 1 + strlen(password);
-    char *plain = malloc(plain_len + 1);
-    char *header = malloc(sizeof prefix + 4 * ((plain_len + 2) / 3) + 1);
-    if (!plain || !header) {
-        free(plain);
-        free(header);
-        return NULL;
-    }
+    char *plain = xmalloc(plain_len + 1);
+    char *header = xmalloc(sizeof prefix + base64_encoded_len(plain_len, 0));
     snprintf(plain, plain_len + 1, "%s:%s", auth->username, password);
     memcpy(header, prefix, sizeof prefix - 1);
-    EVP_EncodeBlock((unsigned char *)header + sizeof prefix - 1, (unsigned char *)plain,
-                    (int)plain_len);
-    OPENSSL_cleanse(plain, plain_len);
-    free(plain);
+    base64_encode(plain, plain_len, header + sizeof prefix - 1, 0);
+    secure_free(plain);
     return header;
 }
 

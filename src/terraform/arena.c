@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/wiping_alloc.h"
+#include "core/secure_mem.h"
 
 void arena_own(struct arena *a, void *p) {
     if (!p)
@@ -48,7 +48,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...) {
 
 void arena_free(struct arena *a) {
     for (size_t i = 0; i < a->len; i++)
-        wiping_free(a->ptrs[i]); /* response messages and strings may hold credentials */
+        secure_free(a->ptrs[i]); /* response messages and strings may hold credentials */
     free(a->ptrs);
     a->ptrs = NULL;
     a->len = a->cap = 0;

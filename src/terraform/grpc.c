@@ -15,7 +15,7 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "base/wiping_alloc.h"
+#include "core/secure_mem.h"
 #include "terraform/rpc.h"
 
 #define MAX_MESSAGE (256u * 1024 * 1024)
@@ -129,8 +129,8 @@ static void free_stream(struct conn *c, struct stream *s) {
         c->all = s->all_next;
     if (s->all_next)
         s->all_next->all_prev = s->all_prev;
-    wiping_free(s->buf);
-    wiping_free(s->out);
+    secure_free(s->buf);
+    secure_free(s->out);
     free(s);
 }
 
@@ -168,7 +168,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
         return 0;
     if (s->len + len > MAX_MESSAGE + 5) {
         s->too_large = true;
-        wiping_free(s->buf);
+        secure_free(s->buf);
         s->buf = NULL;
         s->len = s->cap = 0;
         return 0;
@@ -183,7 +183,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         if (s->buf) {
             memcpy(grown, s->buf, s->len);
-            wiping_free(s->buf);
+            secure_free(s->buf);
         }
         s->buf = grown;
         s->cap = cap;
@@ -304,7 +304,7 @@ static void handle(struct conn *c, struct stream *s) {
     fn(s->len >= 5 ? s->buf + 5 : (const uint8_t *)"", s->len >= 5 ? s->len - 5 : 0, &result);
     if (result.status != GRPC_OK) {
         answer_error(c, s, result.status, result.message);
-        wiping_free(result.data);
+        secure_free(result.data);
         return;
     }
     s->out_len = result.len + 5;
@@ -318,7 +318,7 @@ static void handle(struct conn *c, struct stream *s) {
     s->out[4] = (uint8_t)result.len;
     if (result.len)
         memcpy(s->out + 5, result.data, result.len);
-    wiping_free(result.data);
+    secure_free(result.data);
     nghttp2_nv headers[] = {
         NV(":status", "200"),
         NV("content-type", "application/grpc"),

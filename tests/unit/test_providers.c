@@ -102,7 +102,7 @@ static void expect_resolved(int rc, const struct agyn_error *err, char *value,
                  err->message);
     assert_non_null(value);
     assert_string_equal(value, expected);
-    provider_free_secret(value);
+    secure_free(value);
 }
 
 /* ---- spawned servers ------------------------------------------------------------------ */
@@ -966,7 +966,7 @@ static void test_shared_helpers(void **state) {
 
     json_t *doc = json_pack("{s:s, s:[s]}", "a", "wipe-me", "b", "and-me");
     json_t *a = json_object_get(doc, "a");
-    provider_json_wipe(doc);
+    secure_json_wipe(doc);
     assert_int_equal(json_string_value(a)[0], '\0');
     json_decref(doc);
 
