@@ -12,6 +12,7 @@
 
 #include "api/stream_authority.h"
 #include "base/clock.h"
+#include "core/dynbuf.h"
 #include "store/event_log.h"
 
 #define HEARTBEAT_MS 15000
@@ -123,36 +124,24 @@ static void fill_pending(struct sse_stream *s) {
     s->pending_len = s->pending_off = 0;
     if (event_log_read(s->store, s->org_id, s->last_id, BATCH, &events, &err) != 0)
         return;
-    size_t cap = 0, len = 0;
-    char *buf = NULL;
+    struct dynbuf buf;
+    dynbuf_init(&buf, 0, true); /* event payloads never carry secrets */
     size_t i;
     json_t *event;
     json_array_foreach(events, i, event) {
         char *data = json_dumps(json_object_get(event, "payload"), JSON_COMPACT);
         int64_t id = json_integer_value(json_object_get(event, "id"));
         const char *type = json_string_value(json_object_get(event, "type"));
-        size_t need = strlen(data ? data : "{}") + strlen(type ? type : "") + 64;
-        if (len + need > cap) {
-            char *grown = realloc(buf, (len + need) * 2);
-            if (!grown) { /* out of memory: send what fits, the rest on the next read */
-                free(data);
-                break;
-            }
-            buf = grown;
-            cap = (len + need) * 2;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "id: %lld\nevent: %s\ndata: %s\n\n",
-                                (long long)id, type ? type : "message", data ? data : "{}");
+        dynbuf_addf(&buf, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)id,
+                    type ? type : "message", data ? data : "{}");
         free(data);
         s->last_id = id;
     }
     json_decref(events);
-    if (!buf && clock_monotonic_ms() - s->last_write_ms >= HEARTBEAT_MS) {
-        buf = strdup(": heartbeat\n\n");
-        len = buf ? strlen(buf) : 0;
-    }
-    s->pending = buf;
-    s->pending_len = len;
+    if (buf.len == 0 && clock_monotonic_ms() - s->last_write_ms >= HEARTBEAT_MS)
+        dynbuf_add_str(&buf, ": heartbeat\n\n");
+    s->pending_len = buf.len;
+    s->pending = buf.len ? dynbuf_take(&buf) : NULL;
 }
 
 /* Replaces what is pending with the stream's last event: "unauthorized", saying why. */

@@ -96,6 +96,15 @@ char *dynbuf_take(struct dynbuf *buf) {
     return data;
 }
 
+void dynbuf_clear(struct dynbuf *buf) {
+    if (buf->data && !buf->no_wipe)
+        secure_wipe(buf->data, buf->capacity);
+    if (buf->data)
+        buf->data[0] = '\0';
+    buf->len = 0;
+    buf->failed = false;
+}
+
 void dynbuf_free(struct dynbuf *buf) {
     if (buf->no_wipe)
         free(buf->data);

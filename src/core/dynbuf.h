@@ -31,6 +31,8 @@ const char *dynbuf_str(const struct dynbuf *buf);
 /* Hands the contents to the caller (malloc'd, NUL-terminated, never NULL; free it with
  * free or core/secure_mem's secure_free) and empties the buffer. NULL once it failed. */
 char *dynbuf_take(struct dynbuf *buf);
+/* Empties the buffer but keeps its memory (the old contents wiped unless no_wipe). */
+void dynbuf_clear(struct dynbuf *buf);
 /* Drops the contents (wiped unless no_wipe) and clears the failure; limit and no_wipe stay. */
 void dynbuf_free(struct dynbuf *buf);
 

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "core/redact.h"
+#include "core/xalloc.h"
 #include "providers/http.h"
 #include "providers/answers.h"
 #include "providers/provider.h"
@@ -125,20 +126,20 @@ static int aws_validate_path(const char *remote_path, const char *field, struct 
 
 /* The endpoint without a trailing '/', and the Host header value curl would send for it
  * (port only when not the scheme's default). */
-static int aws_endpoint(const struct aws_settings *settings, struct provider_buffer *base,
-                        struct provider_buffer *host, struct agyn_error *err) {
+static int aws_endpoint(const struct aws_settings *settings, struct dynbuf *base,
+                        struct dynbuf *host, struct agyn_error *err) {
     if (settings->endpoint_url) {
         size_t len = strlen(settings->endpoint_url);
         while (len > 0 && settings->endpoint_url[len - 1] == '/')
             len--;
-        provider_buffer_append(base, settings->endpoint_url, len);
+        dynbuf_add(base, settings->endpoint_url, len);
     } else {
         bool china = strncmp(settings->region, "cn-", 3) == 0;
-        provider_buffer_append_str(base, "https://" AWS_SERVICE ".");
-        provider_buffer_append_str(base, settings->region);
-        provider_buffer_append_str(base, china ? ".amazonaws.com.cn" : ".amazonaws.com");
+        dynbuf_add_str(base, "https://" AWS_SERVICE ".");
+        dynbuf_add_str(base, settings->region);
+        dynbuf_add_str(base, china ? ".amazonaws.com.cn" : ".amazonaws.com");
     }
-    if (!provider_buffer_str(base))
+    if (!dynbuf_str(base))
         return agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
 
     CURLU *parsed = curl_url();
@@ -153,16 +154,16 @@ static int aws_endpoint(const struct aws_settings *settings, struct provider_buf
                   "%s: config.endpoint_url is not a valid URL", AWS_TYPE);
         goto done;
     }
-    provider_buffer_append_str(host, hostname);
+    dynbuf_add_str(host, hostname);
     if (curl_url_get(parsed, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
         bool default_port = (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) ||
                             (strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0);
         if (!default_port) {
-            provider_buffer_append_str(host, ":");
-            provider_buffer_append_str(host, port);
+            dynbuf_add_str(host, ":");
+            dynbuf_add_str(host, port);
         }
     }
-    if (!provider_buffer_str(host)) {
+    if (!dynbuf_str(host)) {
         agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
         goto done;
     }
@@ -178,9 +179,9 @@ done:
 /* POSTs a signed JSON 1.1 request for operation ("GetSecretValue") with body. */
 static int aws_call(const struct aws_settings *settings, const char *operation, const char *body,
                     struct provider_http_response *resp, struct agyn_error *err) {
-    struct provider_buffer base = {0};
-    struct provider_buffer host = {0};
-    struct provider_buffer url = {0};
+    struct dynbuf base = {0};
+    struct dynbuf host = {0};
+    struct dynbuf url = {0};
     int rc = -1;
     char target[96];
     snprintf(target, sizeof target, "secretsmanager.%s", operation);
@@ -189,9 +190,9 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
     char authorization[512];
     if (aws_endpoint(settings, &base, &host, err) != 0)
         goto done;
-    provider_buffer_append_str(&url, base.data);
-    provider_buffer_append_str(&url, "/");
-    if (!provider_buffer_str(&url)) {
+    dynbuf_add_str(&url, base.data);
+    dynbuf_add_str(&url, "/");
+    if (!dynbuf_str(&url)) {
         agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
         goto done;
     }
@@ -249,9 +250,9 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
     }
     rc = 0;
 done:
-    provider_buffer_wipe(&base);
-    provider_buffer_wipe(&host);
-    provider_buffer_wipe(&url);
+    dynbuf_free(&base);
+    dynbuf_free(&host);
+    dynbuf_free(&url);
     return rc;
 }
 
@@ -397,10 +398,10 @@ static int aws_select_json_key(const char *secret_string, const char *shown_id, 
     else if (!json_is_string(value))
         agyn_fail(err, AGYN_UNPROCESSABLE, "", "%s: key \"%s\" in secret \"%s\" is not a string",
                   AWS_TYPE, key, shown_id);
-    else if (!(*value_out = provider_strdup(json_string_value(value))))
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-    else
+    else {
+        *value_out = xstrdup(json_string_value(value));
         rc = 0;
+    }
     secure_json_wipe(document);
     json_decref(document);
     return rc;
@@ -433,10 +434,10 @@ int aws_secret_from_answer(const char *body, size_t len, const char *shown_id, c
     else if (json_key)
         rc = aws_select_json_key(json_string_value(secret_string), shown_id, json_key, value_out,
                                  err);
-    else if (!(*value_out = provider_strdup(json_string_value(secret_string))))
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-    else
+    else {
+        *value_out = xstrdup(json_string_value(secret_string));
         rc = 0;
+    }
     secure_json_wipe(answer);
     json_decref(answer);
     return rc;
@@ -449,9 +450,7 @@ static int aws_resolve(const json_t *config, const char *remote_path, char **val
     if (aws_read_config(config, &settings, err) != 0 ||
         aws_validate_path(remote_path, "remote_path", err) != 0)
         return -1;
-    char *secret_id = provider_strdup(remote_path);
-    if (!secret_id)
-        return agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
+    char *secret_id = xstrdup(remote_path);
     char *hash = strchr(secret_id, '#');
     const char *json_key = NULL;
     if (hash) {

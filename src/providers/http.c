@@ -15,100 +15,28 @@
 
 #include "core/transience.h"
 #include "core/utf8.h"
+#include "core/xalloc.h"
 #include "net/egress.h"
 #include "providers/provider.h"
 
 #define HTTP_MAX_REDIRECTS 3
 #define HTTP_URL_MAX 2048
 
-/* ---- provider_buffer ------------------------------------------------------------------------- */
+/* ---- small helpers -------------------------------------------------------------------- */
 
-static int provider_buffer_reserve(struct provider_buffer *buf, size_t extra) {
-    if (buf->failed)
-        return -1;
-    if (extra > SIZE_MAX / 2 - buf->len || (buf->limit && buf->len + extra > buf->limit)) {
-        buf->failed = true;
-        return -1;
-    }
-    size_t needed = buf->len + extra + 1;
-    if (needed <= buf->capacity)
-        return 0;
-    size_t capacity = buf->capacity ? buf->capacity : 256;
-    while (capacity < needed)
-        capacity *= 2;
-    if (buf->limit && capacity > buf->limit + 1)
-        capacity = buf->limit + 1;
-    char *grown = malloc(capacity);
-    if (!grown) {
-        buf->failed = true;
-        return -1;
-    }
-    if (buf->data) {
-        memcpy(grown, buf->data, buf->len + 1);
-        OPENSSL_cleanse(buf->data, buf->capacity);
-        free(buf->data);
-    } else {
-        grown[0] = '\0';
-    }
-    buf->data = grown;
-    buf->capacity = capacity;
-    return 0;
-}
-
-int provider_buffer_append(struct provider_buffer *buf, const void *bytes, size_t len) {
-    if (provider_buffer_reserve(buf, len) != 0)
-        return -1;
-    if (len)
-        memcpy(buf->data + buf->len, bytes, len);
-    buf->len += len;
-    buf->data[buf->len] = '\0';
-    return 0;
-}
-
-int provider_buffer_append_str(struct provider_buffer *buf, const char *text) {
-    return provider_buffer_append(buf, text, strlen(text));
-}
-
-int provider_buffer_append_url_escaped(struct provider_buffer *buf, const char *text) {
+int provider_add_url_escaped(struct dynbuf *buf, const char *text) {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            if (provider_buffer_append(buf, p, 1) != 0)
+            if (dynbuf_add(buf, p, 1) != 0)
                 return -1;
         } else {
             char escaped[3] = {'%', hex[*p >> 4], hex[*p & 0x0f]};
-            if (provider_buffer_append(buf, escaped, sizeof escaped) != 0)
+            if (dynbuf_add(buf, escaped, sizeof escaped) != 0)
                 return -1;
         }
     }
     return 0;
-}
-
-const char *provider_buffer_str(struct provider_buffer *buf) {
-    if (buf->failed)
-        return NULL;
-    return buf->data ? buf->data : "";
-}
-
-void provider_buffer_wipe(struct provider_buffer *buf) {
-    if (buf->data) {
-        OPENSSL_cleanse(buf->data, buf->capacity);
-        free(buf->data);
-    }
-    buf->data = NULL;
-    buf->len = 0;
-    buf->capacity = 0;
-    buf->failed = false;
-}
-
-/* ---- small helpers -------------------------------------------------------------------- */
-
-char *provider_strdup(const char *text) {
-    size_t len = strlen(text);
-    char *copy = malloc(len + 1);
-    if (copy)
-        memcpy(copy, text, len + 1);
-    return copy;
 }
 
 bool provider_text_is_clean(const char *text, size_t len) {
@@ -348,14 +276,14 @@ static void provider_http_global_init(void) {
 }
 
 struct provider_http_sink {
-    struct provider_buffer body;
+    struct dynbuf body;
     bool too_large;
 };
 
 static size_t provider_http_write_body(char *data, size_t size, size_t count, void *userdata) {
     struct provider_http_sink *sink = userdata;
     size_t len = size * count;
-    if (provider_buffer_append(&sink->body, data, len) != 0) {
+    if (dynbuf_add(&sink->body, data, len) != 0) {
         sink->too_large = sink->body.len + len > PROVIDER_RESPONSE_LIMIT;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
@@ -371,36 +299,22 @@ static void provider_http_free_headers(struct curl_slist *list) {
 static int provider_http_build_headers(const struct provider_http_request *req,
                                        struct curl_slist **out, struct agyn_error *err) {
     struct curl_slist *list = NULL;
-    struct provider_buffer line = {0};
+    struct dynbuf line = {0};
     for (size_t i = 0; i < req->header_count; i++) {
         const char *name = req->headers[i].name;
         const char *value = req->headers[i].value;
         if (strpbrk(name, "\r\n: ") || strpbrk(value, "\r\n")) {
-            provider_buffer_wipe(&line);
+            dynbuf_free(&line);
             provider_http_free_headers(list);
             return agyn_fail(err, AGYN_INTERNAL, "", "header %s contains a line break", name);
         }
-        line.len = 0;
-        provider_buffer_append_str(&line, name);
-        provider_buffer_append_str(&line, ": ");
-        provider_buffer_append_str(&line, value);
-        struct curl_slist *grown =
-            provider_buffer_str(&line) ? curl_slist_append(list, line.data) : NULL;
-        if (!grown) {
-            provider_buffer_wipe(&line);
-            provider_http_free_headers(list);
-            return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-        }
-        list = grown;
+        dynbuf_clear(&line);
+        dynbuf_addf(&line, "%s: %s", name, value);
+        list = curl_slist_append(list, dynbuf_str(&line));
     }
     /* No "Expect: 100-continue" round trip for POST bodies. */
-    struct curl_slist *grown = curl_slist_append(list, "Expect:");
-    provider_buffer_wipe(&line);
-    if (!grown) {
-        provider_http_free_headers(list);
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-    }
-    *out = grown;
+    *out = curl_slist_append(list, "Expect:");
+    dynbuf_free(&line);
     return 0;
 }
 
@@ -459,9 +373,7 @@ static int provider_http_exchange(CURL *curl, const struct provider_http_request
     char *location = NULL;
     if (*status_out >= 300 && *status_out < 400 &&
         curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
-        *redirect_out = provider_strdup(location);
-        if (!*redirect_out)
-            return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+        *redirect_out = xstrdup(location);
     }
     return 0;
 }
@@ -483,16 +395,12 @@ int provider_http_perform(const struct provider_http_request *req,
     }
 
     int rc = -1;
-    char *url = provider_strdup(req->url);
+    char *url = xstrdup(req->url);
     struct provider_http_sink sink = {.body = {.limit = PROVIDER_RESPONSE_LIMIT}};
     long status = 0;
-    if (!url) {
-        agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-        goto done;
-    }
     for (int hop = 0;; hop++) {
         char *redirect = NULL;
-        provider_buffer_wipe(&sink.body);
+        dynbuf_free(&sink.body);
         sink.too_large = false;
         if (provider_http_exchange(curl, req, url, headers, &sink, &redirect, &status, err) != 0)
             goto done;
@@ -517,17 +425,12 @@ int provider_http_perform(const struct provider_http_request *req,
         free(url);
         url = redirect;
     }
-    if (!provider_buffer_str(&sink.body) || provider_buffer_append(&sink.body, "", 0) != 0) {
-        agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-        goto done;
-    }
     resp->status = status;
     resp->body_len = sink.body.len;
-    resp->body = sink.body.data;
-    sink.body.data = NULL;
+    resp->body = dynbuf_take(&sink.body); /* within the limit: exchange checked it */
     rc = 0;
 done:
-    provider_buffer_wipe(&sink.body);
+    dynbuf_free(&sink.body);
     free(url);
     curl_easy_cleanup(curl);
     provider_http_free_headers(headers);
@@ -537,9 +440,6 @@ done:
 void provider_http_response_free(struct provider_http_response *resp) {
     if (!resp)
         return;
-    if (resp->body) {
-        OPENSSL_cleanse(resp->body, resp->body_len);
-        free(resp->body);
-    }
+    secure_free(resp->body);
     memset(resp, 0, sizeof *resp);
 }

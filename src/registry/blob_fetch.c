@@ -164,7 +164,7 @@ static int transfer_done(struct blob_transfer *t, CURLcode result, enum pull_fai
         return transfer_start(t, failure, err) == 0 ? 1 : -1;
     }
     if (status != 200) /* the body is shown only when the registry itself answered */
-        return registry_session_fail_answer(s, t->url, status, t->meta.body, t->meta.body_len,
+        return registry_session_fail_answer(s, t->url, status, t->meta.body.data, t->meta.body.len,
                                             failure, err);
     uint64_t written = content_store_ingest_written(t->ingest);
     enum ingest_outcome outcome = content_store_ingest_commit(t->ingest, err);

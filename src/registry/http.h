@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <openssl/x509.h>
 
+#include "core/dynbuf.h"
 #include "core/error.h"
 #include "net/egress.h"
 
@@ -39,9 +40,7 @@ struct http_response {
     /* Every WWW-Authenticate value of the final response, joined by ", "; a value that would
      * not fit whole is left out rather than cut. */
     char www_authenticate[HTTP_HEADER_VALUE_MAX];
-    char *body;
-    size_t body_len;
-    size_t body_capacity;
+    struct dynbuf body; /* wiping: token-service answers and error bodies hold bearer tokens */
     size_t body_max;
     bool body_too_large;          /* the body exceeded body_max and the transfer was stopped */
     struct egress_request egress; /* what the egress policy did during the transfer */

@@ -159,17 +159,17 @@ static int fetch_manifest(struct registry_session *s, const char *repository, co
     if (registry_session_get(s, path, MANIFEST_ACCEPT, &out->resp, failure, err) != 0)
         return -1;
     if (out->resp.status != 200)
-        return pull_fail_response(out->resp.status, out->resp.body, out->resp.body_len, failure,
+        return pull_fail_response(out->resp.status, out->resp.body.data, out->resp.body.len, failure,
                                   err);
     if (out->resp.body_too_large)
         return pull_fail(failure, PULL_INVALID, err, "manifest %s is larger than %u bytes",
                          expected_digest ? expected_digest : reference, MANIFEST_MAX_BYTES);
-    const char *body = out->resp.body ? out->resp.body : "";
-    digest_sha256(body, out->resp.body_len, out->digest);
+    const char *body = out->resp.body.data ? out->resp.body.data : "";
+    digest_sha256(body, out->resp.body.len, out->digest);
     if (expected_digest && strcmp(expected_digest, out->digest) != 0)
         return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s digest mismatch",
                          expected_digest);
-    if (manifest_parse(body, out->resp.body_len, out->resp.content_type, &out->parsed, err) != 0) {
+    if (manifest_parse(body, out->resp.body.len, out->resp.content_type, &out->parsed, err) != 0) {
         if (s->answered_by[0]) /* a redirect target's bytes are never shown */
             return pull_fail(failure, PULL_INVALID, err,
                              "manifest %s from redirect target %s is not a usable manifest",
@@ -193,7 +193,7 @@ static int resolve_platform(struct registry_client *client, struct registry_sess
     }
     if (fetch_manifest(s, repository, entry->digest, entry->digest, image, failure, err) != 0)
         return -1;
-    if (image->resp.body_len != entry->size)
+    if (image->resp.body.len != entry->size)
         return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s size mismatch", entry->digest);
     if (image->parsed.kind != MANIFEST_IMAGE)
         return pull_fail(failure, PULL_INVALID, err,
@@ -203,10 +203,10 @@ static int resolve_platform(struct registry_client *client, struct registry_sess
 
 static int store_manifest(struct registry_client *client, const struct fetched_manifest *m,
                           enum pull_failure *failure, struct agyn_error *err) {
-    if (content_store_has_blob(client->store, m->digest, m->resp.body_len))
+    if (content_store_has_blob(client->store, m->digest, m->resp.body.len))
         return 0;
-    if (content_store_put(client->store, m->digest, m->resp.body ? m->resp.body : "",
-                          m->resp.body_len, err) != INGEST_COMMITTED) {
+    if (content_store_put(client->store, m->digest, m->resp.body.data ? m->resp.body.data : "",
+                          m->resp.body.len, err) != INGEST_COMMITTED) {
         *failure = PULL_TRANSIENT;
         return -1;
     }
@@ -365,7 +365,7 @@ int registry_login(struct registry_client *client, const char *registry_host,
         http_response_init(&resp, 64 * 1024);
         rc = registry_session_get(&session, "/v2/", NULL, &resp, failure, err);
         if (rc == 0 && resp.status != 200)
-            rc = pull_fail_response(resp.status, resp.body, resp.body_len, failure, err);
+            rc = pull_fail_response(resp.status, resp.body.data, resp.body.len, failure, err);
         http_response_free(&resp);
     }
     registry_session_close(&session, rc != 0 ? err : NULL);

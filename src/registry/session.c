@@ -175,7 +175,7 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
             rc = pull_fail(failure, PULL_INVALID, err,
                            "registry %s: unsupported authentication challenge", s->host);
     } else if (rc == 0 && resp.status != 200) {
-        rc = pull_fail_response(resp.status, resp.body, resp.body_len, failure, err);
+        rc = pull_fail_response(resp.status, resp.body.data, resp.body.len, failure, err);
         agyn_error_prefix(err, "registry %s", s->host);
     }
     http_response_free(&resp);

@@ -147,7 +147,7 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
         if (failure)
             *failure = PULL_TRANSIENT;
     } else if (resp.status == 200 && !resp.body_too_large) {
-        rc = token_grant_parse(resp.body, resp.body_len, host, out, failure, err);
+        rc = token_grant_parse(resp.body.data, resp.body.len, host, out, failure, err);
     } else if (!realm_is_registry) {
         bool refused = resp.status == 400 || resp.status == 401 || resp.status == 403;
         const char *reason = http_status_reason(resp.status);
@@ -156,11 +156,11 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
                        reason[0] ? " " : "", reason);
     } else if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
         struct registry_error_info info;
-        registry_error_describe(resp.status, resp.body, resp.body_len, &info);
+        registry_error_describe(resp.status, resp.body.data, resp.body.len, &info);
         rc = pull_fail(failure, PULL_UNAUTHORIZED, err, "%s", info.text);
     } else {
         struct registry_error_info info;
-        registry_error_describe(resp.status, resp.body, resp.body_len, &info);
+        registry_error_describe(resp.status, resp.body.data, resp.body.len, &info);
         rc = pull_fail(failure, PULL_TRANSIENT, err, "token service %s: %s", host, info.text);
     }
     http_response_free(&resp);

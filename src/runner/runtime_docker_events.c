@@ -49,7 +49,7 @@ static json_t *inspect(const char *id, bool *gone) {
     if (docker_call("GET", path, NULL, NULL, 10000, &answer, &ignored) != 0)
         return NULL;
     *gone = answer.status == 404;
-    json_t *doc = answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
+    json_t *doc = answer.status == 200 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
     docker_answer_free(&answer);
     return doc;
 }
@@ -231,7 +231,7 @@ static void remove_orphans(void) {
             NULL, NULL, 10000, &answer, &err) != 0)
         return;
     json_t *list =
-        answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
+        answer.status == 200 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
     docker_answer_free(&answer);
     size_t i;
     json_t *item;
