@@ -8,38 +8,16 @@
 
 #include <curl/curl.h>
 
+#include "core/dynbuf.h"
 #include "core/secure_mem.h"
 #include "cli/cli.h"
 
 #define RESPONSE_MAX (64u * 1024 * 1024)
 
-struct buffer {
-    char *data;
-    size_t len, cap;
-    bool too_large;
-};
-
+/* Collects the answer into a wiping dynbuf limited to RESPONSE_MAX - 1 bytes. */
 static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    struct buffer *b = userdata;
     size_t n = size * nmemb;
-    if (b->len + n + 1 > RESPONSE_MAX) {
-        b->too_large = true;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown)
-            return 0;
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
+    return dynbuf_add(userdata, ptr, n) == 0 ? n : 0;
 }
 
 /* Prepares the shared handle for one request to path; the caller frees *headers with
@@ -113,7 +91,8 @@ int http_send(struct cli *cli, const char *method, const char *path, const char 
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-    struct buffer response = {0};
+    struct dynbuf response;
+    dynbuf_init(&response, RESPONSE_MAX - 1, false); /* answers may hold credentials */
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
     char detail[CURL_ERROR_SIZE] = "";
@@ -126,15 +105,15 @@ int http_send(struct cli *cli, const char *method, const char *path, const char 
     free_headers(headers);
     free(url);
     if (rc != CURLE_OK) {
-        if (response.too_large)
+        if (response.failed)
             fprintf(stderr, "agyn: the API's response is larger than %u bytes\n", RESPONSE_MAX);
         else
             print_transport_error(cli, rc, detail);
-        secure_free(response.data);
+        dynbuf_free(&response);
         return -1;
     }
-    *body_out = response.data ? response.data : calloc(1, 1);
     *len_out = response.len;
+    *body_out = dynbuf_take(&response);
     return (int)status;
 }
 
@@ -157,12 +136,12 @@ static void on_signal(int sig) {
 }
 
 struct stream {
-    struct buffer pending; /* bytes of a line not yet complete */
+    struct dynbuf pending; /* bytes of a line not yet complete */
     void (*on_line)(const char *line, void *ctx);
     void *ctx;
     long status;
     CURL *curl;
-    struct buffer error_body; /* the body of a non-200 answer */
+    struct dynbuf error_body; /* the body of a non-200 answer */
 };
 
 static size_t stream_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
@@ -174,16 +153,14 @@ static size_t stream_write(char *ptr, size_t size, size_t nmemb, void *userdata)
         return collect(ptr, size, nmemb, &s->error_body);
     for (size_t i = 0; i < n; i++) {
         if (ptr[i] != '\n') {
-            if (collect(ptr + i, 1, 1, &s->pending) != 1)
+            if (dynbuf_add(&s->pending, ptr + i, 1) != 0)
                 return 0;
             continue;
         }
         if (s->pending.len && s->pending.data[s->pending.len - 1] == '\r')
             s->pending.data[--s->pending.len] = '\0';
-        s->on_line(s->pending.data ? s->pending.data : "", s->ctx);
-        s->pending.len = 0;
-        if (s->pending.data)
-            s->pending.data[0] = '\0';
+        s->on_line(dynbuf_str(&s->pending), s->ctx);
+        dynbuf_clear(&s->pending);
     }
     return n;
 }
@@ -215,6 +192,8 @@ int http_stream(struct cli *cli, const char *path, const char *last_event_id,
     stop_requested = 0;
 
     struct stream s = {.on_line = on_line, .ctx = ctx, .curl = curl};
+    dynbuf_init(&s.pending, RESPONSE_MAX - 1, true); /* log lines and events: no secrets */
+    dynbuf_init(&s.error_body, RESPONSE_MAX - 1, true);
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, stream_write);
@@ -231,7 +210,7 @@ int http_stream(struct cli *cli, const char *path, const char *last_event_id,
     sigaction(SIGTERM, &old_term, NULL);
     free_headers(headers);
     free(url);
-    free(s.pending.data);
+    dynbuf_free(&s.pending);
 
     int result = 0;
     if (stop_requested) {
@@ -245,6 +224,6 @@ int http_stream(struct cli *cli, const char *path, const char *last_event_id,
         json_decref(body);
         result = -1;
     }
-    free(s.error_body.data);
+    dynbuf_free(&s.error_body);
     return result;
 }

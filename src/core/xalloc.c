@@ -2,6 +2,7 @@
  * exception to "core does no I/O": the fixed line out_of_memory writes before aborting. */
 #include "core/xalloc.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,4 +59,24 @@ char *xmemdup_str(const void *bytes, size_t len) {
         memcpy(copy, bytes, len);
     copy[len] = '\0';
     return copy;
+}
+
+char *xvasprintf(const char *fmt, va_list ap) {
+    va_list again;
+    va_copy(again, ap);
+    int len = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    if (len < 0)
+        abort(); /* a bad format is a bug, not an answer */
+    char *out = xmalloc((size_t)len + 1);
+    vsnprintf(out, (size_t)len + 1, fmt, ap);
+    return out;
+}
+
+char *xasprintf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = xvasprintf(fmt, ap);
+    va_end(ap);
+    return out;
 }

@@ -8,6 +8,10 @@
 
 #include <curl/curl.h>
 
+#include "core/dynbuf.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
+
 #define API_TIMEOUT_SECONDS 30L
 #define API_MAX_RESPONSE (64L * 1024 * 1024)
 
@@ -25,15 +29,12 @@ static struct org_cache_entry *org_cache;
 void api_configure(const char *url, const char *tok) {
     pthread_mutex_lock(&lock);
     free(base_url);
-    if (token) {
-        explicit_bzero(token, strlen(token));
-        free(token);
-    }
-    base_url = strdup(url);
+    secure_free(token);
+    base_url = xstrdup(url);
     size_t n = strlen(base_url);
     while (n > 0 && base_url[n - 1] == '/')
         base_url[--n] = '\0';
-    token = tok && *tok ? strdup(tok) : NULL;
+    token = tok && *tok ? xstrdup(tok) : NULL;
     pthread_mutex_unlock(&lock);
 }
 
@@ -44,30 +45,9 @@ bool api_configured(void) {
     return ok;
 }
 
-struct buffer {
-    char *data;
-    size_t len;
-};
-
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    struct buffer *b = userdata;
     size_t n = size * nmemb;
-    if (b->len + n > (size_t)API_MAX_RESPONSE)
-        return 0;
-    /* Grown by copy with the old buffer wiped (no realloc): answers may hold credentials. */
-    char *grown = malloc(b->len + n + 1);
-    if (!grown)
-        return 0;
-    if (b->data) {
-        memcpy(grown, b->data, b->len);
-        explicit_bzero(b->data, b->len + 1);
-        free(b->data);
-    }
-    b->data = grown;
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
+    return dynbuf_add(userdata, ptr, n) == 0 ? n : 0; /* 0 stops the transfer */
 }
 
 bool api_ok(const struct api_result *r) {
@@ -87,17 +67,13 @@ int api_call(const char *method, const char *path, json_t *body, struct api_resu
         snprintf(r->message, sizeof r->message, "the provider is not configured (api_url)");
         return -1;
     }
-    char *url = NULL;
-    if (asprintf(&url, "%s%s", base_url, path) < 0)
-        abort();
-    char *auth = NULL;
-    if (token && asprintf(&auth, "Authorization: Bearer %s", token) < 0)
-        abort();
+    char *url = xasprintf("%s%s", base_url, path);
+    char *auth = token ? xasprintf("Authorization: Bearer %s", token) : NULL;
     pthread_mutex_unlock(&lock);
 
     CURL *curl = curl_easy_init();
     if (!curl)
-        abort();
+        out_of_memory(0); /* curl_easy_init fails only when memory runs out */
     struct curl_slist *headers = NULL;
     headers = curl_slist_append(headers, "Accept: application/json");
     if (auth)
@@ -109,7 +85,8 @@ int api_call(const char *method, const char *path, json_t *body, struct api_resu
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
     }
-    struct buffer resp = {0};
+    struct dynbuf resp; /* wiping: answers may hold credentials */
+    dynbuf_init(&resp, (size_t)API_MAX_RESPONSE, false);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "GET") == 0 && !body)
@@ -146,21 +123,13 @@ int api_call(const char *method, const char *path, json_t *body, struct api_resu
              * the message as the API wrote it. */
         }
     }
-    if (payload) {
-        explicit_bzero(payload, strlen(payload));
-        free(payload);
-    }
-    if (resp.data)
-        explicit_bzero(resp.data, resp.len);
-    free(resp.data);
+    secure_free(payload);
+    dynbuf_free(&resp);
     for (struct curl_slist *line = headers; line; line = line->next)
         explicit_bzero(line->data, strlen(line->data)); /* the Authorization line holds the token */
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
-    if (auth) {
-        explicit_bzero(auth, strlen(auth));
-        free(auth);
-    }
+    secure_free(auth);
     free(url);
     return result;
 }

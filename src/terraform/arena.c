@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "core/secure_mem.h"
 
 void arena_own(struct arena *a, void *p) {
@@ -13,17 +14,13 @@ void arena_own(struct arena *a, void *p) {
         return;
     if (a->len == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 64;
-        a->ptrs = realloc(a->ptrs, a->cap * sizeof *a->ptrs);
-        if (!a->ptrs)
-            abort();
+        a->ptrs = xrealloc(a->ptrs, a->cap * sizeof *a->ptrs);
     }
     a->ptrs[a->len++] = p;
 }
 
 void *arena_alloc(struct arena *a, size_t size) {
-    void *p = calloc(1, size ? size : 1);
-    if (!p)
-        abort();
+    void *p = xcalloc(1, size ? size : 1);
     arena_own(a, p);
     return p;
 }
@@ -39,8 +36,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *out = NULL;
-    if (vasprintf(&out, fmt, ap) < 0)
-        abort();
+    out = xvasprintf(fmt, ap);
     va_end(ap);
     arena_own(a, out);
     return out;

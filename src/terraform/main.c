@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 
 #include "base/wiping_alloc.h"
+#include "core/xalloc.h"
 #include "terraform/grpc.h"
 #include "terraform/tls.h"
 
@@ -159,9 +160,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "terraform-provider-agyn: accept: %s\n", strerror(errno));
             return 1;
         }
-        struct conn_arg *ca = malloc(sizeof *ca);
-        if (!ca)
-            abort();
+        struct conn_arg *ca = xmalloc(sizeof *ca);
         ca->fd = fd;
         pthread_t thread;
         if (pthread_create(&thread, NULL, connection_thread, ca) != 0) {

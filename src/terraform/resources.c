@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/field_rules.h"
+#include "core/xalloc.h"
 #include "core/names.h"
 #include "core/registry_pattern.h"
 #include "terraform/api.h"
@@ -322,10 +323,8 @@ static int object_org(struct tf_op *op, const struct tfv *state, const char *loo
 }
 
 static char *object_path(const char *org, const char *collection, const char *id) {
-    char *path = NULL;
-    if (id ? asprintf(&path, ORG_BASE "/%s/%s/%s", org, collection, id) < 0
-           : asprintf(&path, ORG_BASE "/%s/%s", org, collection) < 0)
-        abort();
+    char *path = id ? xasprintf(ORG_BASE "/%s/%s/%s", org, collection, id)
+                    : xasprintf(ORG_BASE "/%s/%s", org, collection);
     return path;
 }
 
