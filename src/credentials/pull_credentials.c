@@ -8,6 +8,7 @@
 #include "base/metrics.h"
 #include "core/registry_pattern.h"
 #include "core/transience.h"
+#include "core/xalloc.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"
 
@@ -43,16 +44,28 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
     if (store_list(ctx->store, &TABLE_ATTACHMENTS, &query, &attachments, &next, err) != 0)
         return -1;
     size_t total = json_array_size(attachments), matched = 0;
-    struct candidate *candidates = calloc(total ? total : 1, sizeof *candidates);
+    struct candidate *candidates = xcalloc(total ? total : 1, sizeof *candidates);
     size_t i;
     json_t *attachment;
     json_array_foreach(attachments, i, attachment) {
         json_t *row = NULL;
-        struct agyn_error ignored;
-        if (store_get(ctx->store, &TABLE_IMAGE_PULL_SECRETS, organization_id,
-                      text(attachment, "image_pull_secret_id"), &row, &ignored) != 0)
-            continue;
+        const char *secret_id = text(attachment, "image_pull_secret_id");
+        struct agyn_error read_err = {0};
+        if (store_get(ctx->store, &TABLE_IMAGE_PULL_SECRETS, organization_id, secret_id, &row,
+                      &read_err) != 0) {
+            if (read_err.code == AGYN_NOT_FOUND)
+                continue; /* deleted since the list was read: as if never attached */
+            /* Never pull with fewer credentials than attached: the caller retries. */
+            for (size_t c = 0; c < matched; c++)
+                json_decref(candidates[c].row);
+            free(candidates);
+            json_decref(attachments);
+            return agyn_fail(err, AGYN_UNAVAILABLE, "",
+                             "cannot read image pull secret %s attached here: %s", secret_id,
+                             read_err.message);
+        }
         struct registry_pattern pattern;
+        struct agyn_error ignored; /* a stored pattern always parses; one that does not matches nothing */
         if (registry_pattern_parse(text(row, "registry"), "registry", &pattern, &ignored) != 0 ||
             !registry_pattern_matches(&pattern, image)) {
             json_decref(row);
@@ -62,7 +75,7 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
     }
     json_decref(attachments);
     qsort(candidates, matched, sizeof *candidates, by_specificity);
-    out->items = calloc(matched ? matched : 1, sizeof *out->items);
+    out->items = xcalloc(matched ? matched : 1, sizeof *out->items);
     out->count = matched;
     for (size_t c = 0; c < matched; c++) {
         struct pull_credential *cred = &out->items[c];
@@ -70,7 +83,7 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
         snprintf(cred->secret_id, sizeof cred->secret_id, "%s", text(row, "id"));
         snprintf(cred->name, sizeof cred->name, "%s", text(row, "name"));
         snprintf(cred->source, sizeof cred->source, "%s", text(row, "password_source"));
-        cred->username = strdup(text(row, "username"));
+        cred->username = xstrdup(text(row, "username"));
         int rc = resolve_image_pull_password(ctx, row, &cred->password, &cred->error);
         char labels[128];
         snprintf(labels, sizeof labels, "source=\"%s\",result=\"%s\"", cred->source,

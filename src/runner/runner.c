@@ -14,6 +14,7 @@
 #include "base/uuid.h"
 #include "core/duration.h"
 #include "core/names.h"
+#include "core/transience.h"
 #include "credentials/pull_credentials.h"
 #include "runner/pull_deadline.h"
 #include "runner/workload.h"
@@ -364,16 +365,33 @@ struct container_plan {
     const struct pull_credential *used; /* the one that authorized the image; NULL: anonymous */
 };
 
+/* A store failure while reading the attached image pull secrets (a busy database) is
+ * transient: the attempt is retried with back-off until the start grace ends, never made
+ * with fewer credentials. Anything else fails the workload. */
 static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
-                                        json_t *container, struct container_plan *plan) {
+                                        json_t *container, struct container_plan *plan,
+                                        int64_t grace_end_ms) {
     struct agyn_error err = {0};
     if (image_ref_parse(text(container, "image"), "image", &plan->ref, &err) != 0)
         return fail_workload(runner, workload, container, "InvalidImageName", err.message);
     const char *column;
     const char *target = container_target(container, &column);
-    if (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
-                                 target, &plan->ref, &plan->credentials, &err) != 0)
-        return fail_workload(runner, workload, container, "ErrImagePull", err.message);
+    const char *workload_id = text(workload, "id");
+    long long backoff = runner->config.backoff_initial_ms;
+    while (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
+                                    target, &plan->ref, &plan->credentials, &err) != 0) {
+        long long remaining = grace_end_ms - clock_monotonic_ms();
+        if (!transience_code_is_transient(err.code) || remaining <= 0)
+            return fail_workload(runner, workload, container, "ErrImagePull", err.message);
+        set_text(container, "reason", "ErrImagePull");
+        set_text(container, "message", err.message);
+        if (save(runner, workload, "starting") == 1 || stop_requested(runner, workload_id) ||
+            atomic_load(&runner->stopping))
+            return PULL_STOPPED;
+        backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
+        backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
+                                                               : backoff * 2;
+    }
     return PULL_DONE;
 }
 
@@ -592,7 +610,7 @@ static void run_workload(struct runner *runner, json_t *row) {
     json_array_foreach(containers, i, container) {
         if (outcome != PULL_DONE)
             break;
-        outcome = plan_container(runner, workload, container, &plans[i]);
+        outcome = plan_container(runner, workload, container, &plans[i], grace_end_ms);
         planned += outcome == PULL_DONE;
     }
     json_array_foreach(containers, i, container) {

@@ -232,10 +232,21 @@ static int sqlite_migrate(struct store *store, struct agyn_error *err) {
         if (exec_sql(conn->db, "BEGIN IMMEDIATE", err) != 0)
             return -1;
         sqlite3_stmt *check = NULL;
-        sqlite3_prepare_v2(conn->db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1,
-                           &check, NULL);
-        sqlite3_bind_int(check, 1, version);
-        int applied = sqlite3_step(check) == SQLITE_ROW;
+        int rc = sqlite3_prepare_v2(conn->db, "SELECT 1 FROM schema_migrations WHERE version = ?",
+                                    -1, &check, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int(check, 1, version);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(check);
+        int applied = rc == SQLITE_ROW;
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            /* Not knowing whether a migration ran must not run it twice, nor skip it. */
+            sqlite_error(conn->db, rc, err);
+            sqlite3_finalize(check);
+            agyn_error_prefix(err, "migration %d: cannot tell whether it was applied", version);
+            exec_sql(conn->db, "ROLLBACK", NULL);
+            return -1;
+        }
         sqlite3_finalize(check);
         if (!applied) {
             char record[128];
