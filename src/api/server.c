@@ -208,8 +208,8 @@ static int parse_body(struct MHD_Connection *connection, struct request_context 
     json_error_t parse_error;
     /* NUL is allowed here so that input_string can reject it naming the field. jansson's
      * error text quotes the input (which may be a password), so only the position is told. */
-    json_t *body = json_loadb(ctx->body.data, ctx->body.len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                              &parse_error);
+    json_t *body = json_loadb(ctx->body.data, ctx->body.len,
+                              JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &parse_error);
     if (!body)
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL,
                          "malformed JSON at line %d, column %d", parse_error.line,

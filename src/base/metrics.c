@@ -124,17 +124,17 @@ static void render_series(struct dynbuf *t, const struct series *s) {
     const char *sep = s->labels[0] ? "," : "";
     if (!s->histogram) {
         dynbuf_addf(t, "%s%s%s%s %.17g\n", s->name, s->labels[0] ? "{" : "", s->labels,
-               s->labels[0] ? "}" : "", s->value);
+                    s->labels[0] ? "}" : "", s->value);
         return;
     }
     for (size_t b = 0; b < BUCKET_COUNT; b++)
         dynbuf_addf(t, "%s_bucket{%s%sle=\"%g\"} %llu\n", s->name, s->labels, sep, BUCKETS[b],
-               s->buckets[b]);
+                    s->buckets[b]);
     dynbuf_addf(t, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", s->name, s->labels, sep, s->count);
     dynbuf_addf(t, "%s_sum%s%s%s %.17g\n", s->name, s->labels[0] ? "{" : "", s->labels,
-           s->labels[0] ? "}" : "", s->value);
+                s->labels[0] ? "}" : "", s->value);
     dynbuf_addf(t, "%s_count%s%s%s %llu\n", s->name, s->labels[0] ? "{" : "", s->labels,
-           s->labels[0] ? "}" : "", s->count);
+                s->labels[0] ? "}" : "", s->count);
 }
 
 char *metrics_render(size_t *len_out) {
@@ -143,7 +143,7 @@ char *metrics_render(size_t *len_out) {
     pthread_mutex_lock(&lock);
     for (size_t d = 0; d < description_count; d++) {
         dynbuf_addf(&t, "# HELP %s %s\n# TYPE %s %s\n", descriptions[d].name, descriptions[d].help,
-               descriptions[d].name, descriptions[d].type);
+                    descriptions[d].name, descriptions[d].type);
         for (size_t i = 0; i < series_count; i++)
             if (strcmp(table[i].name, descriptions[d].name) == 0)
                 render_series(&t, &table[i]);

@@ -65,7 +65,8 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
                              read_err.message);
         }
         struct registry_pattern pattern;
-        struct agyn_error ignored; /* a stored pattern always parses; one that does not matches nothing */
+        struct agyn_error
+            ignored; /* a stored pattern always parses; one that does not matches nothing */
         if (registry_pattern_parse(text(row, "registry"), "registry", &pattern, &ignored) != 0 ||
             !registry_pattern_matches(&pattern, image)) {
             json_decref(row);

@@ -344,4 +344,3 @@ int envelope_validate(const char *sealed, char id_out[KEYRING_ID_MAX], struct ag
 int envelope_key_id(const char *sealed, char id_out[KEYRING_ID_MAX]) {
     return envelope_validate(sealed, id_out, NULL);
 }
-

@@ -39,5 +39,4 @@ int envelope_key_id(const char *sealed, char id_out[KEYRING_ID_MAX]);
  * NULL. Returns 0, or -1 with an AGYN_INTERNAL error saying what is malformed. */
 int envelope_validate(const char *sealed, char id_out[KEYRING_ID_MAX], struct agyn_error *err);
 
-
 #endif

@@ -159,8 +159,8 @@ static int fetch_manifest(struct registry_session *s, const char *repository, co
     if (registry_session_get(s, path, MANIFEST_ACCEPT, &out->resp, failure, err) != 0)
         return -1;
     if (out->resp.status != 200)
-        return pull_fail_response(out->resp.status, out->resp.body.data, out->resp.body.len, failure,
-                                  err);
+        return pull_fail_response(out->resp.status, out->resp.body.data, out->resp.body.len,
+                                  failure, err);
     if (out->resp.body_too_large)
         return pull_fail(failure, PULL_INVALID, err, "manifest %s is larger than %u bytes",
                          expected_digest ? expected_digest : reference, MANIFEST_MAX_BYTES);

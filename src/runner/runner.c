@@ -368,9 +368,8 @@ struct container_plan {
 /* A store failure while reading the attached image pull secrets (a busy database) is
  * transient: the attempt is retried with back-off until the start grace ends, never made
  * with fewer credentials. Anything else fails the workload. */
-static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
-                                        json_t *container, struct container_plan *plan,
-                                        int64_t grace_end_ms) {
+static enum pull_outcome plan_container(struct runner *runner, json_t *workload, json_t *container,
+                                        struct container_plan *plan, int64_t grace_end_ms) {
     struct agyn_error err = {0};
     if (image_ref_parse(text(container, "image"), "image", &plan->ref, &err) != 0)
         return fail_workload(runner, workload, container, "InvalidImageName", err.message);
@@ -390,7 +389,7 @@ static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
             return PULL_STOPPED;
         backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
         backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
-                                                               : backoff * 2;
+                                                              : backoff * 2;
     }
     return PULL_DONE;
 }

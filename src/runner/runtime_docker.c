@@ -120,7 +120,8 @@ static int create(const json_t *workload, const json_t *container, const char *i
         *failure = RUNTIME_UNAVAILABLE;
         return -1;
     }
-    json_t *doc = answer.status == 201 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
+    json_t *doc =
+        answer.status == 201 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
     const char *id = text(doc, "Id");
     if (id)
         snprintf(id_out, id_size, "%s", id);

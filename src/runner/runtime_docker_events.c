@@ -49,7 +49,8 @@ static json_t *inspect(const char *id, bool *gone) {
     if (docker_call("GET", path, NULL, NULL, 10000, &answer, &ignored) != 0)
         return NULL;
     *gone = answer.status == 404;
-    json_t *doc = answer.status == 200 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
+    json_t *doc =
+        answer.status == 200 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
     docker_answer_free(&answer);
     return doc;
 }
