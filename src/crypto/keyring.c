@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/base64.h"
+#include "core/secure_mem.h"
 
 #define KEYRING_FILE_MAX_BYTES (1024 * 1024)
 #define KEYRING_MAX_KEYS 1024
@@ -114,13 +115,6 @@ static void parsed_keyring_wipe(struct parsed_keyring *parsed) {
     memset(parsed, 0, sizeof *parsed);
 }
 
-static void wipe_and_free_text(char *text, size_t len) {
-    if (!text)
-        return;
-    OPENSSL_cleanse(text, len);
-    free(text);
-}
-
 /* The directory holding path ("." when path has no slash), malloc'd. */
 static char *directory_of(const char *path) {
     const char *slash = strrchr(path, '/');
@@ -146,7 +140,7 @@ static int open_keyring_file(const char *path, struct agyn_error *err) {
 }
 
 /* Reads the whole file behind fd after checking it is a private regular file of sane size. The
- * returned text holds key material: release it with wipe_and_free_text. */
+ * returned text holds key material: release it with secure_free. */
 static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *len_out,
                            struct agyn_error *err) {
     struct stat st;
@@ -176,7 +170,7 @@ static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *le
             continue;
         if (n < 0) {
             int saved = errno;
-            wipe_and_free_text(text, len);
+            secure_free(text);
             return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot read keyring file %s: %s", path,
                              strerror(saved));
         }
@@ -185,7 +179,7 @@ static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *le
         len += (size_t)n;
     }
     if (len > KEYRING_FILE_MAX_BYTES) {
-        wipe_and_free_text(text, len);
+        secure_free(text);
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s is too large (the limit is %d bytes)", path,
                          KEYRING_FILE_MAX_BYTES);
@@ -310,7 +304,7 @@ static int read_and_parse(const char *path, struct parsed_keyring *parsed, struc
     if (rc != 0)
         return -1;
     rc = parse_keyring_text(path, text, len, NULL, parsed, err);
-    wipe_and_free_text(text, len);
+    secure_free(text);
     return rc;
 }
 
@@ -402,15 +396,15 @@ static int write_document(const char *path, json_t *root, int replace, struct ag
     size_t len = strlen(text);
     char *with_newline = malloc(len + 2);
     if (!with_newline) {
-        wipe_and_free_text(text, len);
+        secure_free(text);
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory writing keyring file %s", path);
     }
     memcpy(with_newline, text, len);
     with_newline[len] = '\n';
     with_newline[len + 1] = '\0';
-    wipe_and_free_text(text, len);
+    secure_free(text);
     int rc = write_file_atomically(path, with_newline, len + 1, replace, err);
-    wipe_and_free_text(with_newline, len + 1);
+    secure_free(with_newline);
     return rc;
 }
 
@@ -496,7 +490,7 @@ static int begin_update(const char *path, int *fd_out, json_t **root_out,
         return -1;
     }
     int rc = parse_keyring_text(path, text, len, root_out, parsed, err);
-    wipe_and_free_text(text, len);
+    secure_free(text);
     if (rc != 0) {
         close(fd);
         return -1;

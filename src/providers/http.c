@@ -17,6 +17,7 @@
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "net/egress.h"
+#include "net/url_origin.h"
 #include "providers/provider.h"
 
 #define HTTP_MAX_REDIRECTS 3
@@ -150,54 +151,6 @@ int provider_config_string(const char *type, const json_t *config, const char *k
 
 /* ---- URLs ----------------------------------------------------------------------------- */
 
-void provider_url_origin(const char *url, char *out, size_t size) {
-    snprintf(out, size, "(invalid URL)");
-    CURLU *parsed = curl_url();
-    if (!parsed)
-        return;
-    char *scheme = NULL;
-    char *host = NULL;
-    char *port = NULL;
-    if (curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        if (curl_url_get(parsed, CURLUPART_PORT, &port, 0) == CURLUE_OK)
-            snprintf(out, size, "%s://%s:%s", scheme, host, port);
-        else
-            snprintf(out, size, "%s://%s", scheme, host);
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(parsed);
-}
-
-/* Compares scheme, host and effective port of two absolute URLs. */
-static bool provider_same_origin(const char *a, const char *b) {
-    CURLU *ua = curl_url();
-    CURLU *ub = curl_url();
-    bool same = false;
-    char *parts[2][3] = {{NULL, NULL, NULL}, {NULL, NULL, NULL}};
-    const CURLUPart which[3] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
-    if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
-        curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK) {
-        same = true;
-        for (int i = 0; i < 3; i++) {
-            if (curl_url_get(ua, which[i], &parts[0][i], CURLU_DEFAULT_PORT) != CURLUE_OK ||
-                curl_url_get(ub, which[i], &parts[1][i], CURLU_DEFAULT_PORT) != CURLUE_OK ||
-                strcasecmp(parts[0][i], parts[1][i]) != 0)
-                same = false;
-        }
-    }
-    for (int i = 0; i < 3; i++) {
-        curl_free(parts[0][i]);
-        curl_free(parts[1][i]);
-    }
-    curl_url_cleanup(ua);
-    curl_url_cleanup(ub);
-    return same;
-}
-
 int provider_validate_base_url(const char *url, bool allow_path, const char *field,
                                struct agyn_error *err) {
     if (strlen(url) > HTTP_URL_MAX)
@@ -325,7 +278,7 @@ static int provider_http_exchange(CURL *curl, const struct provider_http_request
                                   struct provider_http_sink *sink, char **redirect_out,
                                   long *status_out, struct agyn_error *err) {
     char origin[256];
-    provider_url_origin(url, origin, sizeof origin);
+    url_origin(url, origin, sizeof origin);
     if (egress_deadline_passed())
         return egress_deadline_error(err, origin);
     /* Every address is checked before connecting; plain HTTP only where an operator allowed
@@ -409,11 +362,11 @@ int provider_http_perform(const struct provider_http_request *req,
         /* Follow only within the same origin, so credentials in headers never travel to
          * another host, and only when the method survives the redirect. */
         bool method_kept = strcmp(req->method, "GET") == 0 || status == 307 || status == 308;
-        if (!provider_same_origin(url, redirect)) {
+        if (!url_same_origin(url, redirect)) {
             char from[256];
             char to[256];
-            provider_url_origin(url, from, sizeof from);
-            provider_url_origin(redirect, to, sizeof to);
+            url_origin(url, from, sizeof from);
+            url_origin(redirect, to, sizeof to);
             free(redirect);
             agyn_fail(err, AGYN_UNAVAILABLE, "", "refused redirect from %s to %s", from, to);
             goto done;

@@ -13,6 +13,7 @@
 
 #include "core/dynbuf.h"
 #include "core/error.h"
+#include "net/url_origin.h" /* url_origin, used with these helpers */
 #include "core/secure_mem.h" /* secure_free, secure_json_wipe */
 
 /* Largest response body a provider may send. */
@@ -52,8 +53,6 @@ int provider_http_perform(const struct provider_http_request *req,
 /* Wipes and frees the body. */
 void provider_http_response_free(struct provider_http_response *resp);
 
-/* scheme://host[:port] of url, without userinfo, path or query; "(invalid URL)" if unparsable. */
-void provider_url_origin(const char *url, char *out, size_t size);
 
 /* Checks a provider base URL: http or https, a host, no userinfo, query or fragment, at most
  * 2048 bytes. With allow_path false the path must be empty or "/". */

@@ -84,7 +84,7 @@ static int transfer_start(struct blob_transfer *t, enum pull_failure *failure,
     struct registry_session *s = t->fetch->session;
     transfer_release(t);
     t->too_large = t->write_failed = false;
-    if (http_same_origin(s->base_url, t->url) &&
+    if (url_same_origin(s->base_url, t->url) &&
         registry_session_headers(s, NULL, &t->headers, failure, err) != 0)
         return -1;
     t->generation = s->generation; /* after a renewal the headers may have brought */
@@ -156,7 +156,7 @@ static int transfer_done(struct blob_transfer *t, CURLcode result, enum pull_fai
         snprintf(t->url, sizeof t->url, "%s", next);
         return transfer_start(t, failure, err) == 0 ? 1 : -1;
     }
-    if (status == 401 && !t->auth_retried && http_same_origin(s->base_url, t->url) &&
+    if (status == 401 && !t->auth_retried && url_same_origin(s->base_url, t->url) &&
         registry_session_can_refresh(s)) {
         t->auth_retried = true;
         if (registry_session_refresh(s, t->generation, failure, err) != 0)

@@ -133,17 +133,9 @@ bool http_url_allowed(const struct http_policy *policy, const char *url) {
     const char *origin = policy ? policy->registry_origin : NULL;
     if (origin && strncasecmp(origin, "https:", 6) == 0)
         return false; /* the registry speaks https: nothing it sends may downgrade that */
-    if (origin && http_same_origin(origin, url))
+    if (origin && url_same_origin(origin, url))
         return true;
     return listed_insecure(policy, host);
-}
-
-bool http_same_origin(const char *a, const char *b) {
-    char scheme_a[16], scheme_b[16], host_a[300], host_b[300];
-    if (url_parts(a, scheme_a, sizeof scheme_a, host_a, sizeof host_a, true) != 0 ||
-        url_parts(b, scheme_b, sizeof scheme_b, host_b, sizeof host_b, true) != 0)
-        return false;
-    return strcmp(scheme_a, scheme_b) == 0 && strcmp(host_a, host_b) == 0;
 }
 
 struct shared_store {
@@ -449,6 +441,6 @@ int http_redirect_target(CURL *easy, const struct http_policy *policy, const cha
         return agyn_fail(err, AGYN_UNAVAILABLE, "",
                          "registry %s: redirect to a location that is not allowed", host);
     snprintf(to, size, "%s", target);
-    *same_origin = http_same_origin(from_url, to);
+    *same_origin = url_same_origin(from_url, to);
     return 0;
 }

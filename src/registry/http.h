@@ -14,6 +14,7 @@
 #include "core/dynbuf.h"
 #include "core/error.h"
 #include "net/egress.h"
+#include "net/url_origin.h" /* url_same_origin: redirects and token realms */
 
 #define HTTP_HEADER_VALUE_MAX 4096
 #define HTTP_URL_MAX 4096
@@ -59,8 +60,6 @@ bool http_plain_allowed(const struct http_policy *policy, const char *host);
 bool http_url_allowed(const struct http_policy *policy, const char *url);
 /* "host[:port]" of an absolute http(s) URL (port only when present); -1 when unparsable. */
 int http_url_host(const char *url, char *host, size_t size);
-/* Same scheme, host and (default-filled) port. */
-bool http_same_origin(const char *a, const char *b);
 
 /* The CAs every TLS connection trusts: OpenSSL's default locations (the system CAs) plus
  * ca_file when not NULL. Loading a bundle once, rather than per connection, saves tens of

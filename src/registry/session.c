@@ -244,7 +244,7 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         return pull_fail(failure, PULL_INVALID, err, "registry request path too long");
     bool retried = false;
     for (int redirects = 0;;) {
-        bool on_registry = http_same_origin(s->base_url, url);
+        bool on_registry = url_same_origin(s->base_url, url);
         if (egress_deadline_passed()) {
             *failure = PULL_TRANSIENT;
             http_url_host(url, host, sizeof host);
@@ -308,7 +308,7 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
 int registry_session_fail_answer(const struct registry_session *s, const char *url, long status,
                                  const char *body, size_t body_len, enum pull_failure *failure,
                                  struct agyn_error *err) {
-    if (http_same_origin(s->base_url, url))
+    if (url_same_origin(s->base_url, url))
         return pull_fail_response(status, body, body_len, failure, err);
     char host[300] = "";
     http_url_host(url, host, sizeof host);

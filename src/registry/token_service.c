@@ -139,7 +139,7 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
     /* Only the registry's own origin has its error text shown; any other token service gets
      * a fixed description, never bytes of its answer. */
     bool realm_is_registry =
-        policy->registry_origin && http_same_origin(policy->registry_origin, challenge->realm);
+        policy->registry_origin && url_same_origin(policy->registry_origin, challenge->realm);
     if (rc != 0) {
         if (egress_request_was_denied(&resp.egress))
             agyn_fail(err, AGYN_UNAVAILABLE, "", "token service at %s: %s", host,

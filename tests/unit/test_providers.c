@@ -970,10 +970,10 @@ static void test_shared_helpers(void **state) {
     assert_int_equal(json_string_value(a)[0], '\0');
     json_decref(doc);
 
-    provider_url_origin("https://user:" VAULT_TOKEN "@vault.example.com:8200/v1/x?y=1", out,
+    url_origin("https://user:" VAULT_TOKEN "@vault.example.com:8200/v1/x?y=1", out,
                         sizeof out);
     assert_string_equal(out, "https://vault.example.com:8200");
-    provider_url_origin("not a url", out, sizeof out);
+    url_origin("not a url", out, sizeof out);
     assert_string_equal(out, "(invalid URL)");
 
     assert_int_equal(provider_status_to_code(401), AGYN_PERMISSION_DENIED);
