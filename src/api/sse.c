@@ -10,6 +10,7 @@
 
 #include <microhttpd.h>
 
+#include "core/xalloc.h"
 #include "api/stream_authority.h"
 #include "base/clock.h"
 #include "core/dynbuf.h"
@@ -226,9 +227,7 @@ static void sse_free(void *cls) {
 
 int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
              struct agyn_error *err) {
-    struct sse_stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct sse_stream *s = xcalloc(1, sizeof *s);
     if (stream_authority_capture(req, &s->authority, err) != 0) {
         free(s);
         return -1;

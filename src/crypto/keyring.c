@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/xalloc.h"
 #include "core/base64.h"
 #include "core/secure_mem.h"
 
@@ -160,9 +161,7 @@ static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *le
 
     /* Read up to one byte past the limit, in case the file grows after fstat. */
     size_t capacity = KEYRING_FILE_MAX_BYTES + 1;
-    char *text = malloc(capacity + 1);
-    if (!text)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory reading keyring file %s", path);
+    char *text = xmalloc(capacity + 1);
     size_t len = 0;
     while (len < capacity) {
         ssize_t n = read(fd, text + len, capacity - len);
@@ -243,9 +242,7 @@ static int validate_document(const char *path, json_t *root, struct parsed_keyri
         return agyn_fail(err, AGYN_INTERNAL, NULL, "keyring file %s: \"active\" must name a key id",
                          path);
 
-    parsed->keys = calloc(count, sizeof *parsed->keys);
-    if (!parsed->keys)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory loading keyring file %s", path);
+    parsed->keys = xcalloc(count, sizeof *parsed->keys);
     parsed->count = count;
     snprintf(parsed->active_id, sizeof parsed->active_id, "%s", active);
 
@@ -344,9 +341,7 @@ static int fsync_directory_of(const char *path, struct agyn_error *err) {
 static int write_file_atomically(const char *path, const char *data, size_t len, int replace,
                                  struct agyn_error *err) {
     size_t temp_size = strlen(path) + 32;
-    char *temp_path = malloc(temp_size);
-    if (!temp_path)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory writing keyring file %s", path);
+    char *temp_path = xmalloc(temp_size);
     uint32_t suffix = 0;
     if (RAND_bytes((unsigned char *)&suffix, sizeof suffix) != 1) {
         free(temp_path);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/xalloc.h"
 #include "core/byte_size.h"
 #include "registry/blob_fetch.h"
 #include "registry/content_store.h"
@@ -73,9 +74,7 @@ int registry_client_new(const struct registry_client_config *config, struct regi
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, "content_dir",
                          "the registry client needs a content directory");
     /* libcurl (and through it OpenSSL's TLS) is initialized by the first session, not here. */
-    struct registry_client *client = calloc(1, sizeof *client);
-    if (!client)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    struct registry_client *client = xcalloc(1, sizeof *client);
     pthread_mutex_init(&client->trust_lock, NULL);
     bool failed = false;
     client->content_dir = copy_or_null(config->content_dir, &failed);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -683,9 +684,7 @@ static void release_stale_claims(struct runner *runner) {
 
 int runner_start(const struct runner_config *config, const struct resolve_context *resolve,
                  struct registry_client *registry, struct runner **out, struct agyn_error *err) {
-    struct runner *runner = calloc(1, sizeof *runner);
-    if (!runner)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct runner *runner = xcalloc(1, sizeof *runner);
     runner->config = *config;
     if (runner->config.threads < 1)
         runner->config.threads = 4;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "base/clock.h"
 #include "base/uuid.h"
 #include "core/names.h"
@@ -17,9 +18,7 @@ int store_open(const char *location, struct store **out, struct agyn_error *err)
     else if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "database",
                          "the PostgreSQL backend is not part of this build yet; use sqlite:PATH");
-    struct store *store = calloc(1, sizeof *store);
-    if (!store)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct store *store = xcalloc(1, sizeof *store);
     store->backend = backend;
     if (backend->open(store, rest, err) != 0) {
         free(store);

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "core/json_writer.h"
+#include "core/xalloc.h"
 #include "store/sqlite_schema.h"
 #include "store/store.h"
 
@@ -182,9 +183,7 @@ static void configure_sqlite(void) {
 
 static int sqlite_open(struct store *store, const char *location, struct agyn_error *err) {
     pthread_once(&configure_once, configure_sqlite);
-    struct sqlite_state *state = calloc(1, sizeof *state);
-    if (!state)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct sqlite_state *state = xcalloc(1, sizeof *state);
     state->path = strdup(location);
     state->instance = atomic_fetch_add(&next_instance, 1);
     pthread_mutex_init(&state->lock, NULL);
