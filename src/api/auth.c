@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "core/row.h"
 #include "base/clock.h"
 #include "core/base64.h"
 #include "store/tables.h"
@@ -189,16 +190,16 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
     json_t *row = NULL;
     if (store_find(store, &TABLE_API_TOKENS, &query, &row, err) != 0)
         return -1;
-    const char *stored = row ? json_string_value(json_object_get(row, "token_hash")) : NULL;
+    const char *stored = row ? row_text(row, "token_hash") : NULL;
     if (!stored || strlen(stored) != 64 || CRYPTO_memcmp(stored, hash, 64) != 0) {
         json_decref(row);
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "invalid API token");
     }
-    out->role = role_parse(json_string_value(json_object_get(row, "role")));
-    const char *org = json_string_value(json_object_get(row, "organization_id"));
+    out->role = role_parse(row_text(row, "role"));
+    const char *org = row_text(row, "organization_id");
     snprintf(out->organization_id, sizeof out->organization_id, "%s", org ? org : "");
     snprintf(out->token_id, sizeof out->token_id, "%s",
-             json_string_value(json_object_get(row, "id")));
+             row_text(row, "id"));
     json_decref(row);
     cache_store(hash, out, generation);
     return 0;

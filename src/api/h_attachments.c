@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
 #include "store/tables.h"
@@ -65,7 +66,7 @@ HANDLER(h_attachments_create) {
     if (rc != 0 && err->code == AGYN_CONFLICT)
         agyn_fail(err, AGYN_CONFLICT, target->column,
                   "image pull secret \"%s\" is already attached to this %s",
-                  json_string_value(json_object_get(secret, "name")), target->noun);
+                  row_text(secret, "name"), target->noun);
     json_decref(secret);
     json_decref(target_row);
     if (rc != 0) {
@@ -130,7 +131,7 @@ static int attached_secrets(const struct target_kind *target, struct api_request
     json_array_foreach(attachments, i, attachment) {
         json_t *secret = NULL;
         const char *secret_id =
-            json_string_value(json_object_get(attachment, "image_pull_secret_id"));
+            row_text(attachment, "image_pull_secret_id");
         if (store_get(req->app->store, &TABLE_IMAGE_PULL_SECRETS, req->org_id, secret_id,
                       &secret, err) != 0) {
             json_decref(attachments);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/referrers.h"
 #include "api/resource.h"
@@ -70,9 +71,9 @@ static int require_credentials_for_new_destination(const struct provider_backend
 
 static json_t *provider_view(const json_t *row) {
     json_t *out = resource_public(&TABLE_SECRET_PROVIDERS, row);
-    json_t *config = json_loads(json_string_value(json_object_get(row, "config")), 0, NULL);
+    json_t *config = json_loads(row_text(row, "config"), 0, NULL);
     json_t *fields =
-        json_loads(json_string_value(json_object_get(row, "credential_fields")), 0, NULL);
+        json_loads(row_text(row, "credential_fields"), 0, NULL);
     json_object_set_new(out, "config", config ? config : json_object());
     json_object_set_new(out, "secret_fields_set", fields ? fields : json_array());
     return out;
@@ -212,7 +213,7 @@ HANDLER(h_secret_providers_update) {
         store_tx_rollback(req->app->store);
         return -1;
     }
-    const char *stored_type = json_string_value(json_object_get(row, "type"));
+    const char *stored_type = row_text(row, "type");
     int rc = 0;
     if (type && strcmp(type, stored_type) != 0)
         rc = agyn_fail(err, AGYN_UNPROCESSABLE, "type",
@@ -311,7 +312,7 @@ HANDLER(h_secret_providers_test) {
                       err) != 0)
         return -1;
     const struct provider_backend *backend =
-        backend_for(json_string_value(json_object_get(row, "type")), err);
+        backend_for(row_text(row, "type"), err);
     json_t *config = NULL;
     int rc = backend ? resolve_provider_config(&req->app->resolve, row, &config, err) : -1;
     json_decref(row);

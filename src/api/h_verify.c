@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
 #include "core/registry_pattern.h"
@@ -33,7 +34,7 @@ static void verify_run(void *arg, int64_t deadline_ms, int *status, json_t **bod
     struct agyn_error failure = {0};
     int ok = 0;
     if (resolve_image_pull_password(&work->app->resolve, work->row, &password, &failure) == 0) {
-        struct registry_auth auth = {json_string_value(json_object_get(work->row, "username")),
+        struct registry_auth auth = {row_text(work->row, "username"),
                                      password};
         enum pull_failure kind = PULL_OK;
         ok = registry_login(work->app->registry, work->host,
@@ -53,7 +54,7 @@ HANDLER(h_image_pull_secrets_verify) {
                       err) != 0)
         return -1;
     struct registry_pattern pattern;
-    int rc = registry_pattern_parse(json_string_value(json_object_get(row, "registry")),
+    int rc = registry_pattern_parse(row_text(row, "registry"),
                                     "registry", &pattern, err);
     if (rc == 0 && strchr(pattern.host, '*'))
         rc = agyn_fail(err, AGYN_UNPROCESSABLE, "registry",

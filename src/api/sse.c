@@ -10,6 +10,7 @@
 
 #include <microhttpd.h>
 
+#include "core/row.h"
 #include "core/xalloc.h"
 #include "api/stream_authority.h"
 #include "base/clock.h"
@@ -131,8 +132,8 @@ static void fill_pending(struct sse_stream *s) {
     json_t *event;
     json_array_foreach(events, i, event) {
         char *data = json_dumps(json_object_get(event, "payload"), JSON_COMPACT);
-        int64_t id = json_integer_value(json_object_get(event, "id"));
-        const char *type = json_string_value(json_object_get(event, "type"));
+        int64_t id = row_int(event, "id");
+        const char *type = row_text(event, "type");
         dynbuf_addf(&buf, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)id,
                     type ? type : "message", data ? data : "{}");
         free(data);

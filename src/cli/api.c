@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/secure_mem.h"
+#include "core/row.h"
 #include "cli/cli.h"
 
 /* Control bytes of server text are shown as spaces, so a message cannot drive the terminal. */
@@ -17,8 +18,8 @@ static void print_clean(FILE *out, const char *text) {
 
 void api_print_error(const char *context, int status, const json_t *response) {
     const json_t *error = json_object_get(response, "error");
-    const char *message = json_string_value(json_object_get(error, "message"));
-    const char *field = json_string_value(json_object_get(error, "field"));
+    const char *message = row_text(error, "message");
+    const char *field = row_text(error, "field");
     fputs("agyn: ", stderr);
     if (context) {
         print_clean(stderr, context);
@@ -98,7 +99,7 @@ int api_list_all(struct cli *cli, const char *path, json_t **items) {
             return rc;
         }
         json_array_extend(*items, json_object_get(page, "items"));
-        const char *next = json_string_value(json_object_get(page, "next_page_token"));
+        const char *next = row_text(page, "next_page_token");
         if (next && *next)
             token = strdup(next);
         json_decref(page);
@@ -114,9 +115,9 @@ static int find_by_label(const json_t *items, const char *label, const char *nam
     size_t i, matches = 0;
     const json_t *item;
     json_array_foreach(items, i, item) {
-        const char *value = json_string_value(json_object_get(item, label));
+        const char *value = row_text(item, label);
         if (value && strcmp(value, name) == 0) {
-            found = json_string_value(json_object_get(item, "id"));
+            found = row_text(item, "id");
             matches++;
         }
     }
@@ -149,7 +150,7 @@ int cli_org(struct cli *cli) {
     }
     if (api_call(cli, "GET", "/api/v1/me", NULL, &found) != CLI_OK)
         return CLI_FAIL;
-    const char *org = json_string_value(json_object_get(found, "organization_id"));
+    const char *org = row_text(found, "organization_id");
     int rc = CLI_OK;
     if (org && uuid_is_valid(org)) {
         snprintf(cli->org_id, sizeof cli->org_id, "%s", org);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "base/metrics.h"
 #include "core/registry_pattern.h"
 #include "core/transience.h"
@@ -26,11 +27,6 @@ static int by_specificity(const void *a, const void *b) {
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static const char *text(const json_t *row, const char *column) {
-    const char *value = json_string_value(json_object_get(row, column));
-    return value ? value : "";
-}
-
 int pull_credentials_collect(const struct resolve_context *ctx, const char *organization_id,
                              const char *target_column, const char *target_id,
                              const struct image_ref *image, struct pull_credentials *out,
@@ -49,7 +45,7 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
     json_t *attachment;
     json_array_foreach(attachments, i, attachment) {
         json_t *row = NULL;
-        const char *secret_id = text(attachment, "image_pull_secret_id");
+        const char *secret_id = row_text_or_empty(attachment, "image_pull_secret_id");
         struct agyn_error read_err = {0};
         if (store_get(ctx->store, &TABLE_IMAGE_PULL_SECRETS, organization_id, secret_id, &row,
                       &read_err) != 0) {
@@ -67,7 +63,7 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
         struct registry_pattern pattern;
         struct agyn_error
             ignored; /* a stored pattern always parses; one that does not matches nothing */
-        if (registry_pattern_parse(text(row, "registry"), "registry", &pattern, &ignored) != 0 ||
+        if (registry_pattern_parse(row_text_or_empty(row, "registry"), "registry", &pattern, &ignored) != 0 ||
             !registry_pattern_matches(&pattern, image)) {
             json_decref(row);
             continue;
@@ -81,10 +77,10 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
     for (size_t c = 0; c < matched; c++) {
         struct pull_credential *cred = &out->items[c];
         json_t *row = candidates[c].row;
-        snprintf(cred->secret_id, sizeof cred->secret_id, "%s", text(row, "id"));
-        snprintf(cred->name, sizeof cred->name, "%s", text(row, "name"));
-        snprintf(cred->source, sizeof cred->source, "%s", text(row, "password_source"));
-        cred->username = xstrdup(text(row, "username"));
+        snprintf(cred->secret_id, sizeof cred->secret_id, "%s", row_text_or_empty(row, "id"));
+        snprintf(cred->name, sizeof cred->name, "%s", row_text_or_empty(row, "name"));
+        snprintf(cred->source, sizeof cred->source, "%s", row_text_or_empty(row, "password_source"));
+        cred->username = xstrdup(row_text_or_empty(row, "username"));
         int rc = resolve_image_pull_password(ctx, row, &cred->password, &cred->error);
         char labels[128];
         snprintf(labels, sizeof labels, "source=\"%s\",result=\"%s\"", cred->source,

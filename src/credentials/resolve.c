@@ -3,20 +3,17 @@
 
 #include <string.h>
 
+#include "core/row.h"
 #include "crypto/envelope.h"
 #include "crypto/sealed_field.h"
 #include "providers/provider.h"
 #include "store/tables.h"
 
-static const char *text(const json_t *row, const char *column) {
-    return json_string_value(json_object_get(row, column));
-}
-
 static int open_column(const struct resolve_context *ctx, const json_t *row, const char *table,
                        const char *column, char **plain_out, struct agyn_error *err) {
-    struct sealed_location where = {text(row, "organization_id"), table, text(row, "id"),
+    struct sealed_location where = {row_text(row, "organization_id"), table, row_text(row, "id"),
                                     column};
-    if (sealed_field_open(ctx->keyring, ctx->keyring_path, &where, text(row, column), plain_out,
+    if (sealed_field_open(ctx->keyring, ctx->keyring_path, &where, row_text(row, column), plain_out,
                           err) != 0) {
         if (where.row_id && !strstr(err->message, where.row_id)) /* say which value failed */
             agyn_error_prefix(err, "%s.%s of row %s", table, column, where.row_id);
@@ -27,12 +24,12 @@ static int open_column(const struct resolve_context *ctx, const json_t *row, con
 
 int resolve_provider_config(const struct resolve_context *ctx, const json_t *provider_row,
                             json_t **config_out, struct agyn_error *err) {
-    json_t *config = json_loads(text(provider_row, "config"), 0, NULL);
+    json_t *config = json_loads(row_text(provider_row, "config"), 0, NULL);
     if (!json_is_object(config)) {
         json_decref(config);
         config = json_object();
     }
-    if (text(provider_row, "credentials_sealed")) {
+    if (row_text(provider_row, "credentials_sealed")) {
         char *plain = NULL;
         if (open_column(ctx, provider_row, "secret_providers", "credentials_sealed", &plain,
                         err) != 0) {
@@ -59,17 +56,17 @@ int resolve_remote(const struct resolve_context *ctx, const char *organization_i
                       provider_id);
         return -1;
     }
-    const struct provider_backend *backend = provider_find(text(provider, "type"));
+    const struct provider_backend *backend = provider_find(row_text(provider, "type"));
     json_t *config = NULL;
     int rc = -1;
     if (!backend)
         agyn_fail(err, AGYN_INTERNAL, "provider_id", "secret provider \"%s\" has unknown type %s",
-                  text(provider, "name"), text(provider, "type"));
+                  row_text(provider, "name"), row_text(provider, "type"));
     else if (resolve_provider_config(ctx, provider, &config, err) == 0)
         rc = backend->resolve(config, remote_path, value_out, err);
     if (rc != 0 && backend)
         agyn_error_prefix(err, "secret provider \"%s\" (%s), path \"%s\"",
-                          text(provider, "name"), backend->type, remote_path);
+                          row_text(provider, "name"), backend->type, remote_path);
     json_decref(config);
     json_decref(provider);
     return rc;
@@ -85,27 +82,27 @@ int resolve_secret_value(const struct resolve_context *ctx, const char *organiza
         return -1;
     }
     int rc;
-    if (text(secret, "value_sealed"))
+    if (row_text(secret, "value_sealed"))
         rc = open_column(ctx, secret, "secrets", "value_sealed", value_out, err);
     else
-        rc = resolve_remote(ctx, organization_id, text(secret, "provider_id"),
-                            text(secret, "remote_path"), value_out, err);
+        rc = resolve_remote(ctx, organization_id, row_text(secret, "provider_id"),
+                            row_text(secret, "remote_path"), value_out, err);
     if (rc != 0)
-        agyn_error_prefix(err, "secret \"%s\"", text(secret, "name"));
+        agyn_error_prefix(err, "secret \"%s\"", row_text(secret, "name"));
     json_decref(secret);
     return rc;
 }
 
 int resolve_image_pull_password(const struct resolve_context *ctx, const json_t *row,
                                 char **password_out, struct agyn_error *err) {
-    const char *org = text(row, "organization_id");
-    if (text(row, "password_sealed"))
+    const char *org = row_text(row, "organization_id");
+    if (row_text(row, "password_sealed"))
         return open_column(ctx, row, "image_pull_secrets", "password_sealed", password_out, err);
-    if (text(row, "password_secret_id"))
-        return resolve_secret_value(ctx, org, text(row, "password_secret_id"), password_out,
+    if (row_text(row, "password_secret_id"))
+        return resolve_secret_value(ctx, org, row_text(row, "password_secret_id"), password_out,
                                     err);
-    if (text(row, "provider_id"))
-        return resolve_remote(ctx, org, text(row, "provider_id"), text(row, "remote_path"),
+    if (row_text(row, "provider_id"))
+        return resolve_remote(ctx, org, row_text(row, "provider_id"), row_text(row, "remote_path"),
                               password_out, err);
     return agyn_fail(err, AGYN_INTERNAL, "password", "image pull secret has no password source");
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/row.h"
 #include "core/xalloc.h"
 #include "core/base64.h"
 #include "core/secure_mem.h"
@@ -194,7 +195,7 @@ static int validate_key_object(const char *path, size_t index, json_t *item, str
     if (!json_is_object(item))
         return agyn_fail(err, AGYN_INTERNAL, NULL, "keyring file %s: keys[%zu] must be an object",
                          path, index);
-    const char *id = json_string_value(json_object_get(item, "id"));
+    const char *id = row_text(item, "id");
     if (!keyring_id_is_valid(id))
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s: keys[%zu] has a missing or invalid id (1 to %d "
@@ -202,7 +203,7 @@ static int validate_key_object(const char *path, size_t index, json_t *item, str
                          path, index, KEYRING_ID_MAX - 1);
     snprintf(out->id, sizeof out->id, "%s", id);
 
-    const char *key_text = json_string_value(json_object_get(item, "key"));
+    const char *key_text = row_text(item, "key");
     if (!key_text || decode_key_base64(key_text, out->key) != 0)
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s: key %s must be the padded base64 of exactly %d bytes",
@@ -237,7 +238,7 @@ static int validate_document(const char *path, json_t *root, struct parsed_keyri
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s holds %zu keys; the limit is %d", path, count,
                          KEYRING_MAX_KEYS);
-    const char *active = json_string_value(json_object_get(root, "active"));
+    const char *active = row_text(root, "active");
     if (!keyring_id_is_valid(active))
         return agyn_fail(err, AGYN_INTERNAL, NULL, "keyring file %s: \"active\" must name a key id",
                          path);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "core/row.h"
 #include "core/utf8.h"
 
 #define ERRORS_SHOWN_MAX 8
@@ -100,8 +101,8 @@ static void describe_errors_array(json_t *errors, struct text_builder *b,
     size_t shown = 0;
     for (size_t i = 0; i < json_array_size(errors) && shown < ERRORS_SHOWN_MAX; i++) {
         json_t *entry = json_array_get(errors, i);
-        const char *code = json_string_value(json_object_get(entry, "code"));
-        const char *message = json_string_value(json_object_get(entry, "message"));
+        const char *code = row_text(entry, "code");
+        const char *message = row_text(entry, "message");
         if (code && !code[0])
             code = NULL;
         if (message && !message[0])
@@ -126,7 +127,7 @@ static void describe_other_json(json_t *root, struct text_builder *b) {
     static const char *const keys[] = {"message", "details", "detail", "error_description",
                                        "error"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const char *text = json_string_value(json_object_get(root, keys[i]));
+        const char *text = row_text(root, keys[i]);
         if (text && text[0]) {
             append_literal(b, text);
             return;

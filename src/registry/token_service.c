@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/row.h"
 #include "core/base64.h"
 #include "core/secure_mem.h"
 #include "core/xalloc.h"
@@ -79,9 +80,9 @@ static int token_url(const struct auth_challenge *challenge, const char *scope,
 int token_grant_parse(const char *body, size_t len, const char *host, struct token_grant *out,
                       enum pull_failure *failure, struct agyn_error *err) {
     json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
-    const char *token = json_string_value(json_object_get(root, "token"));
+    const char *token = row_text(root, "token");
     if (!token || !token[0])
-        token = json_string_value(json_object_get(root, "access_token"));
+        token = row_text(root, "access_token");
     if (!json_is_object(root) || !token || !token_is_clean(token)) {
         json_decref(root);
         return pull_fail(failure, PULL_TRANSIENT, err,
@@ -96,7 +97,7 @@ int token_grant_parse(const char *body, size_t len, const char *host, struct tok
     else if (json_is_real(expires_in) && json_real_value(expires_in) > 0 &&
              json_real_value(expires_in) < 1e9)
         out->expires_in = (long)json_real_value(expires_in);
-    const char *issued_at = json_string_value(json_object_get(root, "issued_at"));
+    const char *issued_at = row_text(root, "issued_at");
     if (issued_at && strlen(issued_at) < sizeof out->issued_at)
         memcpy(out->issued_at, issued_at, strlen(issued_at) + 1);
     json_decref(root);

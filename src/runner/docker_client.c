@@ -1,5 +1,6 @@
 /* docker_client.c — HTTP over the engine's Unix socket (CURLOPT_UNIX_SOCKET_PATH). */
 #include "runner/docker_client.h"
+#include "core/row.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +127,7 @@ void docker_answer_free(struct docker_answer *answer) {
 
 void docker_answer_message(const struct docker_answer *answer, char *out, size_t size) {
     json_t *doc = answer->body.data ? json_loads(answer->body.data, 0, NULL) : NULL;
-    const char *message = json_string_value(json_object_get(doc, "message"));
+    const char *message = row_text(doc, "message");
     if (!message)
         message = answer->body.data ? answer->body.data : "";
     snprintf(out, size, "%s", message);

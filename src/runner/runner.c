@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "core/xalloc.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -37,16 +38,12 @@ enum pull_outcome { PULL_DONE, PULL_WORKLOAD_FAILED, PULL_STOPPED };
 #define SATURATED_ORGS_MAX 64                      /* at most one per runner thread */
 #define CLAIM_FILTERS_MAX (2 + SATURATED_ORGS_MAX) /* status, claimed_by; the saturated orgs */
 
-static const char *text(const json_t *object, const char *key) {
-    return json_string_value(json_object_get(object, key));
-}
-
 static void set_text(json_t *object, const char *key, const char *value) {
     json_object_set_new(object, key, value ? json_string(value) : json_null());
 }
 
 static bool being_worked_on(const json_t *workload) {
-    const char *status = text(workload, "status");
+    const char *status = row_text(workload, "status");
     return status && (strcmp(status, "starting") == 0 || strcmp(status, "stopping") == 0);
 }
 
@@ -74,14 +71,14 @@ static int claim_query(struct runner *runner, const char *status, int threshold,
     size_t count = json_array_size(*claimed_out);
     for (size_t i = 0; i < count && n < SATURATED_ORGS_MAX; i++) {
         const json_t *row = json_array_get(*claimed_out, i);
-        const char *org = text(row, "organization_id");
+        const char *org = row_text(row, "organization_id");
         if (!org || !being_worked_on(row))
             continue; /* a finished workload whose release failed holds no slot */
         bool counted = false;
         int claimed = 0;
         for (size_t j = 0; j < count && !counted; j++) {
             const json_t *other_row = json_array_get(*claimed_out, j);
-            const char *other = text(other_row, "organization_id");
+            const char *other = row_text(other_row, "organization_id");
             bool same = other && being_worked_on(other_row) && strcmp(org, other) == 0;
             counted = same && j < i; /* the organization was looked at already */
             claimed += same;
@@ -136,7 +133,7 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
         clock_now_rfc3339(now);
         json_t *changes = json_pack("{s:s, s:s}", "claimed_by", runner->runner_id,
                                     "claimed_at", now);
-        rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, text(row, "id"), changes, err);
+        rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, row_text(row, "id"), changes, err);
         json_decref(changes);
         set_text(row, "claimed_by", runner->runner_id);
         set_text(row, "claimed_at", now);
@@ -170,7 +167,7 @@ static int stop_requested(struct runner *runner, const char *workload_id) {
      * pull (pull_watch remembers a stop for good). */
     if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row, &err) != 0)
         return err.code == AGYN_NOT_FOUND;
-    int requested = json_integer_value(json_object_get(row, "stop_requested")) != 0;
+    int requested = row_int(row, "stop_requested") != 0;
     json_decref(row);
     return requested;
 }
@@ -183,7 +180,7 @@ static int save(struct runner *runner, json_t *workload, const char *previous_st
         return 0;
     if (err.code == AGYN_CONFLICT)
         return 1;
-    log_kv("error", "saving workload failed", {"workload_id", text(workload, "id")},
+    log_kv("error", "saving workload failed", {"workload_id", row_text(workload, "id")},
            {"error", err.message});
     return -1;
 }
@@ -332,16 +329,16 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
 }
 
 static bool container_reason_is(const json_t *container, const char *reason) {
-    const char *current = text(container, "reason");
+    const char *current = row_text(container, "reason");
     return current && strcmp(current, reason) == 0;
 }
 
 static const char *container_target(const json_t *container, const char **column) {
     static const char *const columns[] = {"agent_id", "mcp_id", "hook_id"};
     for (size_t i = 0; i < 3; i++)
-        if (text(container, columns[i])) {
+        if (row_text(container, columns[i])) {
             *column = columns[i];
-            return text(container, columns[i]);
+            return row_text(container, columns[i]);
         }
     *column = "agent_id";
     return "";
@@ -372,13 +369,13 @@ struct container_plan {
 static enum pull_outcome plan_container(struct runner *runner, json_t *workload, json_t *container,
                                         struct container_plan *plan, int64_t grace_end_ms) {
     struct agyn_error err = {0};
-    if (image_ref_parse(text(container, "image"), "image", &plan->ref, &err) != 0)
+    if (image_ref_parse(row_text(container, "image"), "image", &plan->ref, &err) != 0)
         return fail_workload(runner, workload, container, "InvalidImageName", err.message);
     const char *column;
     const char *target = container_target(container, &column);
-    const char *workload_id = text(workload, "id");
+    const char *workload_id = row_text(workload, "id");
     long long backoff = runner->config.backoff_initial_ms;
-    while (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
+    while (pull_credentials_collect(runner->resolve, row_text(workload, "organization_id"), column,
                                     target, &plan->ref, &plan->credentials, &err) != 0) {
         long long remaining = grace_end_ms - clock_monotonic_ms();
         if (!transience_code_is_transient(err.code) || remaining <= 0)
@@ -399,8 +396,8 @@ static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
  * (grace_end_ms, monotonic; also in the middle of an attempt). */
 static enum pull_outcome pull_container(struct runner *runner, json_t *workload, json_t *container,
                                         struct container_plan *plan, int64_t grace_end_ms) {
-    const char *workload_id = text(workload, "id");
-    const char *image_text = text(container, "image");
+    const char *workload_id = row_text(workload, "id");
+    const char *image_text = row_text(container, "image");
     struct image_ref ref = plan->ref;
     struct pull_credentials credentials = plan->credentials;
     long long backoff = runner->config.backoff_initial_ms;
@@ -411,7 +408,7 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         if (stop_requested(runner, workload_id))
             break;
         if (attempt > 0) /* a provider that was unreachable may be back */
-            pull_credentials_retry_unresolved(runner->resolve, text(workload, "organization_id"),
+            pull_credentials_retry_unresolved(runner->resolve, row_text(workload, "organization_id"),
                                               &credentials);
         int64_t now = clock_monotonic_ms();
         if (now >= grace_end_ms) { /* ran out while backing off, or before the first attempt */
@@ -502,7 +499,7 @@ static void finish_stop(struct runner *runner, json_t *workload, const char *pre
  * does not count, so their slow registries cannot make it fail. */
 static int64_t start_grace_end(struct runner *runner, const json_t *workload) {
     int64_t now_unix = clock_now_unix_ms(), now = clock_monotonic_ms(), claimed = now_unix;
-    clock_parse_rfc3339(text(workload, "claimed_at"), &claimed);
+    clock_parse_rfc3339(row_text(workload, "claimed_at"), &claimed);
     return pull_deadline_grace_end(claimed, runner->config.start_grace_ms, now_unix, now);
 }
 
@@ -529,7 +526,7 @@ static enum pull_outcome fail_start(struct runner *runner, json_t *workload, jso
  * an engine pull failure is retried with back-off until the start grace ends. */
 static enum pull_outcome start_containers(struct runner *runner, json_t *workload,
                                           struct container_plan *plans, int64_t grace_end_ms) {
-    const char *workload_id = text(workload, "id");
+    const char *workload_id = row_text(workload, "id");
     size_t i;
     json_t *container;
     json_array_foreach(json_object_get(workload, "containers"), i, container) {
@@ -550,10 +547,10 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
             char message[1400];
             if (failure == RUNTIME_PULL_FAILED && used)
                 snprintf(message, sizeof message, "pulling \"%s\" with image pull secret \"%s\": %s",
-                         text(container, "image"), used->name, err.message);
+                         row_text(container, "image"), used->name, err.message);
             else if (failure == RUNTIME_PULL_FAILED)
                 snprintf(message, sizeof message, "pulling \"%s\" anonymously: %s",
-                         text(container, "image"), err.message);
+                         row_text(container, "image"), err.message);
             else
                 snprintf(message, sizeof message, "%s", err.message);
             if (failure == RUNTIME_CREATE_FAILED)
@@ -599,7 +596,7 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
 
 static void run_workload(struct runner *runner, json_t *row) {
     json_t *workload = workload_view(row);
-    const char *workload_id = text(workload, "id");
+    const char *workload_id = row_text(workload, "id");
     int64_t grace_end_ms = start_grace_end(runner, workload);
     size_t i, planned = 0;
     json_t *container;
@@ -649,7 +646,7 @@ static void *worker(void *arg) {
         if (claim(runner, "stopping", false, &row, &err) == 0 && row) {
             json_t *workload = workload_view(row);
             finish_stop(runner, workload, "stopping");
-            release(runner, text(workload, "id"));
+            release(runner, row_text(workload, "id"));
             json_decref(workload);
             json_decref(row);
             continue;
@@ -675,8 +672,8 @@ static void release_stale_claims(struct runner *runner) {
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row) {
-            if (text(row, "claimed_by"))
-                release(runner, text(row, "id"));
+            if (row_text(row, "claimed_by"))
+                release(runner, row_text(row, "id"));
         }
         json_decref(rows);
     }

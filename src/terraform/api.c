@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "core/row.h"
 #include "core/dynbuf.h"
 #include "core/secure_mem.h"
 #include "core/xalloc.h"
@@ -109,9 +110,9 @@ int api_call(const char *method, const char *path, json_t *body, struct api_resu
             r->body = json_loadb(resp.data, resp.len, 0, NULL);
         if (!api_ok(r)) {
             json_t *err = json_object_get(r->body, "error");
-            const char *code = json_string_value(json_object_get(err, "code"));
-            const char *message = json_string_value(json_object_get(err, "message"));
-            const char *field = json_string_value(json_object_get(err, "field"));
+            const char *code = row_text(err, "code");
+            const char *message = row_text(err, "message");
+            const char *field = row_text(err, "field");
             snprintf(r->code, sizeof r->code, "%s", code ? code : "");
             if (message)
                 snprintf(r->message, sizeof r->message, "%s", message);
@@ -194,7 +195,7 @@ int api_find_org(const char *collection, const char *id, char org_out[64], struc
         *r = me;
         return -1;
     }
-    const char *own = json_string_value(json_object_get(me.body, "organization_id"));
+    const char *own = row_text(me.body, "organization_id");
     if (own) {
         snprintf(org_out, 64, "%s", own);
         api_result_free(&me);
@@ -218,7 +219,7 @@ int api_find_org(const char *collection, const char *id, char org_out[64], struc
         size_t i;
         json_t *org;
         json_array_foreach(json_object_get(list.body, "items"), i, org) {
-            const char *org_id = json_string_value(json_object_get(org, "id"));
+            const char *org_id = row_text(org, "id");
             if (!org_id)
                 continue;
             int rc = probe(org_id, collection, id, r);
@@ -233,7 +234,7 @@ int api_find_org(const char *collection, const char *id, char org_out[64], struc
                 return -1;
             }
         }
-        const char *next = json_string_value(json_object_get(list.body, "next_page_token"));
+        const char *next = row_text(list.body, "next_page_token");
         snprintf(page_token, sizeof page_token, "%s", next ? next : "");
         api_result_free(&list);
         if (!page_token[0])

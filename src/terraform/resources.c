@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/field_rules.h"
+#include "core/row.h"
 #include "core/xalloc.h"
 #include "core/names.h"
 #include "core/registry_pattern.h"
@@ -926,7 +927,7 @@ static void source_put(const struct source_impl *s, json_t *body, const struct t
 /* Maps the API's source back: the inline value is never returned, so state keeps it. */
 static void source_read(const struct source_impl *s, struct tfv *state, json_t *obj,
                         const char *source_field) {
-    const char *source = json_string_value(json_object_get(obj, source_field));
+    const char *source = row_text(obj, source_field);
     if (!source)
         return;
     if (strcmp(source, "inline") == 0) {
@@ -1096,7 +1097,7 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
     read_optional(state, "description", obj);
     read_string(state, "organization_id", obj, NULL);
     /* The API normalizes the registry: keep the configured spelling while it agrees. */
-    const char *api_registry = json_string_value(json_object_get(obj, "registry"));
+    const char *api_registry = row_text(obj, "registry");
     if (!same_registry(tfv_str(state, "registry"), api_registry))
         tfv_set_str(state, "registry", api_registry);
     source_read(&IPS_SOURCE, state, obj, "password_source");
