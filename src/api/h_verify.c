@@ -36,10 +36,8 @@ static void verify_run(void *arg, int64_t deadline_ms, int *status, json_t **bod
     if (resolve_image_pull_password(&work->app->resolve, work->row, &password, &failure) == 0) {
         struct registry_auth auth = {row_text(work->row, "username"),
                                      password};
-        enum pull_failure kind = PULL_OK;
         ok = registry_login(work->app->registry, work->host,
-                            work->repository[0] ? work->repository : NULL, &auth, &kind,
-                            &failure) == 0;
+                            work->repository[0] ? work->repository : NULL, &auth, &failure) == 0;
         secure_free(password);
     }
     *status = 200;

@@ -78,15 +78,14 @@ static int token_url(const struct auth_challenge *challenge, const char *scope,
 }
 
 int token_grant_parse(const char *body, size_t len, const char *host, struct token_grant *out,
-                      enum pull_failure *failure, struct agyn_error *err) {
+                      struct agyn_error *err) {
     json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
     const char *token = row_text(root, "token");
     if (!token || !token[0])
         token = row_text(root, "access_token");
     if (!json_is_object(root) || !token || !token_is_clean(token)) {
         json_decref(root);
-        return pull_fail(failure, PULL_TRANSIENT, err,
-                         "token service %s: the answer holds no usable token", host);
+        return pull_fail(err, PULL_TRANSIENT, "token service %s: the answer holds no usable token", host);
     }
     out->token = strdup(token);
     json_t *expires_in = json_object_get(root, "expires_in");
@@ -102,24 +101,23 @@ int token_grant_parse(const char *body, size_t len, const char *host, struct tok
         memcpy(out->issued_at, issued_at, strlen(issued_at) + 1);
     json_decref(root);
     if (!out->token)
-        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        return pull_fail(err, PULL_TRANSIENT, "out of memory");
     return 0;
 }
 
 int token_service_fetch(const struct http_policy *policy, CURL *easy,
                         const struct auth_challenge *challenge, const char *scope,
                         const struct registry_auth *auth, struct token_grant *out,
-                        enum pull_failure *failure, struct agyn_error *err) {
+                        struct agyn_error *err) {
     char url[HTTP_URL_MAX], host[300] = "";
     memset(out, 0, sizeof *out);
     if (http_url_host(challenge->realm, host, sizeof host) != 0)
-        return pull_fail(failure, PULL_INVALID, err,
-                         "the registry's token service address is not a usable URL");
+        return pull_fail(err, PULL_INVALID, "the registry's token service address is not a usable URL");
     if (!http_url_allowed(policy, challenge->realm))
-        return pull_fail(failure, PULL_INVALID, err, "token service %s is not served over https",
+        return pull_fail(err, PULL_INVALID, "token service %s is not served over https",
                          host);
     if (token_url(challenge, scope, auth, url, sizeof url) != 0)
-        return pull_fail(failure, PULL_INVALID, err, "token service %s: request too long", host);
+        return pull_fail(err, PULL_INVALID, "token service %s: request too long", host);
     struct curl_slist *headers = NULL;
     if (auth && auth->username) {
         char *basic = basic_authorization_header(auth);
@@ -129,7 +127,7 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
             free(basic);
         }
         if (!grown)
-            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+            return pull_fail(err, PULL_TRANSIENT, "out of memory");
         headers = grown;
     }
     struct http_response resp;
@@ -145,24 +143,23 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
         if (egress_request_was_denied(&resp.egress))
             agyn_fail(err, AGYN_UNAVAILABLE, "", "token service at %s: %s", host,
                       resp.egress.denial);
-        if (failure)
-            *failure = PULL_TRANSIENT;
+        pull_set_kind(err, PULL_TRANSIENT);
     } else if (resp.status == 200 && !resp.body_too_large) {
-        rc = token_grant_parse(resp.body.data, resp.body.len, host, out, failure, err);
+        rc = token_grant_parse(resp.body.data, resp.body.len, host, out, err);
     } else if (!realm_is_registry) {
         bool refused = resp.status == 400 || resp.status == 401 || resp.status == 403;
         const char *reason = http_status_reason(resp.status);
-        rc = pull_fail(failure, refused ? PULL_UNAUTHORIZED : PULL_TRANSIENT, err,
+        rc = pull_fail(err, refused ? PULL_UNAUTHORIZED : PULL_TRANSIENT,
                        "token service at %s answered %ld%s%s", host, resp.status,
                        reason[0] ? " " : "", reason);
     } else if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
         struct registry_error_info info;
         registry_error_describe(resp.status, resp.body.data, resp.body.len, &info);
-        rc = pull_fail(failure, PULL_UNAUTHORIZED, err, "%s", info.text);
+        rc = pull_fail(err, PULL_UNAUTHORIZED, "%s", info.text);
     } else {
         struct registry_error_info info;
         registry_error_describe(resp.status, resp.body.data, resp.body.len, &info);
-        rc = pull_fail(failure, PULL_TRANSIENT, err, "token service %s: %s", host, info.text);
+        rc = pull_fail(err, PULL_TRANSIENT, "token service %s: %s", host, info.text);
     }
     http_response_free(&resp);
     if (rc != 0)

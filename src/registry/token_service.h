@@ -25,12 +25,12 @@ struct token_grant {
 int token_service_fetch(const struct http_policy *policy, CURL *easy,
                         const struct auth_challenge *challenge, const char *scope,
                         const struct registry_auth *auth, struct token_grant *out,
-                        enum pull_failure *failure, struct agyn_error *err);
+                        struct agyn_error *err);
 void token_grant_free(struct token_grant *grant);
 /* Reads a token-service answer body ({"token"|"access_token", "expires_in", "issued_at"}) into
  * out; an answer without a usable token is PULL_TRANSIENT. host names the service in errors. */
 int token_grant_parse(const char *body, size_t len, const char *host, struct token_grant *out,
-                      enum pull_failure *failure, struct agyn_error *err);
+                      struct agyn_error *err);
 
 /* "Authorization: Basic <base64(user:password)>" (malloc'd), or NULL when out of memory. */
 char *basic_authorization_header(const struct registry_auth *auth);

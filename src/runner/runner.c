@@ -18,6 +18,7 @@
 #include "core/names.h"
 #include "core/transience.h"
 #include "credentials/pull_credentials.h"
+#include "registry/pull_failure.h"
 #include "runner/pull_deadline.h"
 #include "runner/workload.h"
 #include "store/event_log.h"
@@ -251,25 +252,24 @@ static int pull_cancelled(void *ctx) {
 /* One registry pull, timed and counted. */
 static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
                      const struct registry_auth *auth, struct pull_result *result,
-                     enum pull_failure *failure, struct agyn_error *err) {
+                     struct agyn_error *err) {
     memset(result, 0, sizeof *result);
-    *failure = PULL_OK;
+    pull_set_kind(err, PULL_OK);
     int64_t start = clock_monotonic_us();
     /* With an engine that pulls, the runner only authorizes: the manifest with this
      * container's credential, every start, cached or not. */
     int rc = watch->runner->config.runtime->engine_pulls
                  ? registry_authorize_cancellable(watch->runner->registry, ref, auth,
-                                                  pull_cancelled, watch, result, failure, err)
+                                                  pull_cancelled, watch, result, err)
                  : registry_pull_cancellable(watch->runner->registry, ref, auth, pull_cancelled,
-                                             watch, result, failure, err);
+                                             watch, result, err);
     if (rc != 0 && watch->expired) { /* say which deadline, instead of "pull cancelled" */
         char why[320];
         pull_deadline_describe(&watch->deadline, result->bytes_received, result->bytes_total, why,
                                sizeof why);
-        agyn_fail(err, AGYN_UNAVAILABLE, "", "%s", why);
-        *failure = PULL_TRANSIENT;
+        pull_fail(err, PULL_TRANSIENT, "%s", why);
     }
-    count_pull(failure_name(rc == 0 ? PULL_OK : *failure),
+    count_pull(failure_name(rc == 0 ? PULL_OK : pull_failure_of(err)),
                (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
     return rc;
 }
@@ -285,15 +285,14 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
     *permanent = 1;
     char part[1400];
     struct agyn_error err = {0};
-    enum pull_failure failure = PULL_OK;
     if (credentials->count == 0) {
-        if (pull_once(watch, ref, NULL, result, &failure, &err) == 0)
+        if (pull_once(watch, ref, NULL, result, &err) == 0)
             return 0;
         snprintf(part, sizeof part, "pulling \"%s\" anonymously (no attached image pull secret "
                                     "matches its registry): %s",
                  image_text, err.message);
         append_message(message, message_size, part);
-        *permanent = failure != PULL_TRANSIENT;
+        *permanent = pull_failure_of(&err) != PULL_TRANSIENT;
         return -1;
     }
     bool provider_unreachable = false;
@@ -310,16 +309,16 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
         }
         struct registry_auth auth = {cred->username, cred->password};
         agyn_error_clear(&err);
-        if (pull_once(watch, ref, &auth, result, &failure, &err) == 0) {
+        if (pull_once(watch, ref, &auth, result, &err) == 0) {
             *used = cred;
             return 0;
         }
         snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s",
                  image_text, cred->name, err.message);
         append_message(message, message_size, part);
-        if (failure == PULL_UNAUTHORIZED)
+        if (pull_failure_of(&err) == PULL_UNAUTHORIZED)
             continue; /* the next matching credential may authenticate */
-        *permanent = failure != PULL_TRANSIENT;
+        *permanent = pull_failure_of(&err) != PULL_TRANSIENT;
         return -1;
     }
     /* Every candidate was refused or could not be resolved: permanent, unless a provider was
