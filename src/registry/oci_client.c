@@ -290,13 +290,14 @@ done:
 int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
                   struct agyn_error *err) {
-    return registry_pull_cancellable(client, ref, auth, NULL, NULL, result, err);
+    struct registry_pull_request request = {.ref = ref, .auth = auth, .fetch_blobs = true};
+    return registry_pull_request(client, &request, result, err);
 }
 
-static int pull_or_authorize(struct registry_client *client, const struct image_ref *ref,
-                             const struct registry_auth *auth, bool fetch_blobs,
-                             int (*cancelled)(void *ctx), void *ctx, struct pull_result *result,
-                             struct agyn_error *err) {
+int registry_pull_request(struct registry_client *client,
+                          const struct registry_pull_request *request, struct pull_result *result,
+                          struct agyn_error *err) {
+    const struct image_ref *ref = request->ref;
     struct pull_result unused;
     result = result ? result : &unused;
     pull_set_kind(err, PULL_OK);
@@ -312,28 +313,14 @@ static int pull_or_authorize(struct registry_client *client, const struct image_
     }
     /* This pull's own copy of the policy carries its cancel hook to every transfer. */
     struct http_policy policy = client->policy;
-    policy.cancelled = cancelled;
-    policy.cancel_ctx = ctx;
+    policy.cancelled = request->cancelled;
+    policy.cancel_ctx = request->cancel_ctx;
     int rc = registry_session_open(&session, &policy, client->tokens, image_ref_api_host(ref),
-                                   ref->repository, auth, err);
+                                   ref->repository, request->auth, err);
     if (rc == 0)
-        rc = pull_image(client, &session, ref, fetch_blobs, result, err);
+        rc = pull_image(client, &session, ref, request->fetch_blobs, result, err);
     registry_session_close(&session, rc != 0 ? err : NULL);
     return rc;
-}
-
-int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
-                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                              void *ctx, struct pull_result *result,
-                              struct agyn_error *err) {
-    return pull_or_authorize(client, ref, auth, true, cancelled, ctx, result, err);
-}
-
-int registry_authorize_cancellable(struct registry_client *client, const struct image_ref *ref,
-                                   const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                                   void *ctx, struct pull_result *result,
-                                   struct agyn_error *err) {
-    return pull_or_authorize(client, ref, auth, false, cancelled, ctx, result, err);
 }
 
 int registry_login(struct registry_client *client, const char *registry_host,

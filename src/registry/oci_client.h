@@ -6,6 +6,7 @@
 #ifndef AGYN_REGISTRY_OCI_CLIENT_H
 #define AGYN_REGISTRY_OCI_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -68,22 +69,26 @@ int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
                   struct agyn_error *err);
 
-/* registry_pull that gives up (PULL_TRANSIENT, "pull cancelled") as soon as cancelled(ctx)
- * returns non-zero; it is asked between requests and about once a second during transfers,
- * so it must be cheap. */
-int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
-                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                              void *ctx, struct pull_result *result,
-                              struct agyn_error *err);
+/* What registry_pull_request pulls and how. */
+struct registry_pull_request {
+    const struct image_ref *ref;      /* tag or digest */
+    const struct registry_auth *auth; /* NULL: anonymous */
+    /* Without the blobs (false): the manifest (and the platform manifest of an index) is
+     * fetched with this request's credential and its size checked, nothing is stored;
+     * result->manifest_digest is the authorized platform manifest, which an engine then pulls
+     * by that digest. */
+    bool fetch_blobs;
+    /* When not NULL, the pull gives up (PULL_TRANSIENT, "pull cancelled") as soon as
+     * cancelled(cancel_ctx) returns non-zero; it is asked between requests and about once a
+     * second during transfers, so it must be cheap. */
+    int (*cancelled)(void *ctx);
+    void *cancel_ctx;
+};
 
-/* registry_pull_cancellable without the blobs: the manifest (and the platform manifest of an
- * index) is fetched with this call's credential and its size checked, nothing is stored.
- * result->manifest_digest is the authorized platform manifest; an engine then pulls it by
- * that digest. */
-int registry_authorize_cancellable(struct registry_client *client, const struct image_ref *ref,
-                                   const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                                   void *ctx, struct pull_result *result,
-                                   struct agyn_error *err);
+/* registry_pull with everything a request may set. */
+int registry_pull_request(struct registry_client *client,
+                          const struct registry_pull_request *request, struct pull_result *result,
+                          struct agyn_error *err);
 
 /* Checks a credential: /v2/ ping, then the Basic check or the token exchange (scope
  * repository:<repository>:pull when repository is not NULL). */

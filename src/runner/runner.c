@@ -258,11 +258,14 @@ static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
     int64_t start = clock_monotonic_us();
     /* With an engine that pulls, the runner only authorizes: the manifest with this
      * container's credential, every start, cached or not. */
-    int rc = watch->runner->config.runtime->engine_pulls
-                 ? registry_authorize_cancellable(watch->runner->registry, ref, auth,
-                                                  pull_cancelled, watch, result, err)
-                 : registry_pull_cancellable(watch->runner->registry, ref, auth, pull_cancelled,
-                                             watch, result, err);
+    struct registry_pull_request request = {
+        .ref = ref,
+        .auth = auth,
+        .fetch_blobs = !watch->runner->config.runtime->engine_pulls,
+        .cancelled = pull_cancelled,
+        .cancel_ctx = watch,
+    };
+    int rc = registry_pull_request(watch->runner->registry, &request, result, err);
     if (rc != 0 && watch->expired) { /* say which deadline, instead of "pull cancelled" */
         char why[320];
         pull_deadline_describe(&watch->deadline, result->bytes_received, result->bytes_total, why,
