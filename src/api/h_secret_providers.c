@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/xalloc.h"
 #include "core/row.h"
 #include "api/input.h"
 #include "api/referrers.h"
@@ -318,11 +319,7 @@ HANDLER(h_secret_providers_test) {
     json_decref(row);
     if (rc != 0)
         return -1;
-    struct test_work *work = calloc(1, sizeof *work);
-    if (!work) {
-        json_decref(config);
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-    }
+    struct test_work *work = xcalloc(1, sizeof *work);
     work->backend = backend;
     work->config = config;
     char message[256];

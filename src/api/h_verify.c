@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/xalloc.h"
 #include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
@@ -58,9 +59,7 @@ HANDLER(h_image_pull_secrets_verify) {
         rc = agyn_fail(err, AGYN_UNPROCESSABLE, "registry",
                        "a wildcard registry (%s) names no single host to log in to",
                        pattern.host);
-    struct verify_work *work = rc == 0 ? calloc(1, sizeof *work) : NULL;
-    if (rc == 0 && !work)
-        rc = agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct verify_work *work = rc == 0 ? xcalloc(1, sizeof *work) : NULL;
     if (rc != 0) {
         json_decref(row);
         return -1;

@@ -47,3 +47,9 @@ void wiping_alloc_install(void) {
     curl_global_init_mem(CURL_GLOBAL_DEFAULT, hook_malloc, secure_free, wiping_realloc, hook_strdup,
                          hook_calloc);
 }
+
+void secure_slist_free(struct curl_slist *list) {
+    for (struct curl_slist *item = list; item; item = item->next)
+        secure_wipe(item->data, strlen(item->data));
+    curl_slist_free_all(list);
+}

@@ -6,7 +6,13 @@
 #ifndef AGYN_BASE_WIPING_ALLOC_H
 #define AGYN_BASE_WIPING_ALLOC_H
 
+#include <curl/curl.h>
+
 /* Call first in main, before any jansson or curl call. */
 void wiping_alloc_install(void);
+
+/* Wipes every line of a curl header list (an Authorization or X-Vault-Token line holds a
+ * credential) and frees it; NULL is fine. Also right where the hooks are not installed. */
+void secure_slist_free(struct curl_slist *list);
 
 #endif

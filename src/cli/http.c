@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "base/wiping_alloc.h"
 #include "core/dynbuf.h"
 #include "core/secure_mem.h"
 #include "cli/cli.h"
@@ -21,7 +22,7 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata) {
 }
 
 /* Prepares the shared handle for one request to path; the caller frees *headers with
- * free_headers and *url_out with free. */
+ * secure_slist_free and *url_out with free. */
 static CURL *prepare(struct cli *cli, const char *path, const char *accept,
                      struct curl_slist **headers, char **url_out) {
     if (!cli->curl)
@@ -56,13 +57,6 @@ static CURL *prepare(struct cli *cli, const char *path, const char *accept,
         }
     }
     return curl;
-}
-
-/* curl_slist copies each string; wipe the copies (the Authorization one holds the token). */
-static void free_headers(struct curl_slist *headers) {
-    for (struct curl_slist *h = headers; h; h = h->next)
-        explicit_bzero(h->data, strlen(h->data));
-    curl_slist_free_all(headers);
 }
 
 static void print_transport_error(const struct cli *cli, CURLcode rc, const char *detail) {
@@ -102,7 +96,7 @@ int http_send(struct cli *cli, const char *method, const char *path, const char 
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
-    free_headers(headers);
+    secure_slist_free(headers);
     free(url);
     if (rc != CURLE_OK) {
         if (response.failed)
@@ -208,7 +202,7 @@ int http_stream(struct cli *cli, const char *path, const char *last_event_id,
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    free_headers(headers);
+    secure_slist_free(headers);
     free(url);
     dynbuf_free(&s.pending);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/base64.h"
+#include "core/secure_mem.h"
 #include "core/names.h"
 #include "core/registry_pattern.h"
 
@@ -19,7 +20,6 @@
 /* A key is shown in field names (96 bytes in all), quoted and cut to fit this buffer. */
 #define QUOTED_KEY_SIZE 72
 /* Credentials sit at depth 3 (root, auths, entry); deeper junk is not worth the recursion. */
-#define WIPE_DEPTH_MAX 64
 
 static void entry_fail(struct docker_config_entry *entry, const char *quoted_key,
                        const char *member, const char *fmt, ...)
@@ -54,28 +54,6 @@ static char *copy_bytes(const char *bytes, size_t len) {
         copy[len] = '\0';
     }
     return copy;
-}
-
-/* Overwrites every string value in the parsed document, since jansson frees without wiping.
- * Values are plain heap buffers owned by their json_t, so writing into them is safe. */
-static void wipe_json_strings(json_t *value, int depth) {
-    if (!value || depth > WIPE_DEPTH_MAX)
-        return;
-    if (json_is_string(value)) {
-        OPENSSL_cleanse((char *)json_string_value(value), json_string_length(value));
-    } else if (json_is_object(value)) {
-        const char *key;
-        json_t *member;
-        json_object_foreach(value, key, member) {
-            wipe_json_strings(member, depth + 1);
-        }
-    } else if (json_is_array(value)) {
-        size_t index;
-        json_t *element;
-        json_array_foreach(value, index, element) {
-            wipe_json_strings(element, depth + 1);
-        }
-    }
 }
 
 static int has_control_char(const char *s) {
@@ -285,7 +263,7 @@ int docker_config_parse(const char *body, size_t len, struct docker_config_entry
             *count = filled;
         }
     }
-    wipe_json_strings(root, 0);
+    secure_json_wipe(root); /* jansson frees without wiping */
     json_decref(root);
     return status;
 }

@@ -14,7 +14,8 @@ void secure_wipe(void *p, size_t len);
  * it. NULL is fine. Use for every malloc'd buffer or string that may have held a secret. */
 void secure_free(void *p);
 /* Overwrites every string value inside a parsed JSON document (jansson keeps them in private
- * buffers) so that freeing it leaves no secret behind. Object keys are left alone. */
+ * buffers) so that freeing it leaves no secret behind. Object keys are left alone. The
+ * recursion is as deep as the document, which jansson's parser caps at 2048 levels. */
 void secure_json_wipe(json_t *json);
 /* secure_json_wipe then json_decref. NULL is fine. */
 void secure_json_free(json_t *json);

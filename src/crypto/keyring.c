@@ -390,11 +390,7 @@ static int write_document(const char *path, json_t *root, int replace, struct ag
     if (!text)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot serialize keyring file %s", path);
     size_t len = strlen(text);
-    char *with_newline = malloc(len + 2);
-    if (!with_newline) {
-        secure_free(text);
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory writing keyring file %s", path);
-    }
+    char *with_newline = xmalloc(len + 2);
     memcpy(with_newline, text, len);
     with_newline[len] = '\n';
     with_newline[len + 1] = '\0';

@@ -139,8 +139,6 @@ static int aws_endpoint(const struct aws_settings *settings, struct dynbuf *base
         dynbuf_add_str(base, settings->region);
         dynbuf_add_str(base, china ? ".amazonaws.com.cn" : ".amazonaws.com");
     }
-    if (!dynbuf_str(base))
-        return agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
 
     CURLU *parsed = curl_url();
     char *scheme = NULL;
@@ -162,10 +160,6 @@ static int aws_endpoint(const struct aws_settings *settings, struct dynbuf *base
             dynbuf_add_str(host, ":");
             dynbuf_add_str(host, port);
         }
-    }
-    if (!dynbuf_str(host)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-        goto done;
     }
     rc = 0;
 done:
@@ -192,10 +186,6 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
         goto done;
     dynbuf_add_str(&url, base.data);
     dynbuf_add_str(&url, "/");
-    if (!dynbuf_str(&url)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-        goto done;
-    }
 
     struct sigv4_header signed_headers[5] = {
         {"host", host.data},
@@ -462,12 +452,8 @@ static int aws_resolve(const json_t *config, const char *remote_path, char **val
 
     int rc = -1;
     struct provider_http_response resp = {0};
-    json_t *request = json_pack("{s:s}", "SecretId", secret_id);
-    char *body = request ? json_dumps(request, JSON_COMPACT) : NULL;
-    if (!body) {
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-        goto done;
-    }
+    json_t *request = json_pack("{s:s}", "SecretId", secret_id); /* never NULL: s is a string */
+    char *body = json_dumps(request, JSON_COMPACT);
     if (aws_call(&settings, "GetSecretValue", body, &resp, err) != 0)
         goto done;
     if (resp.status != 200) {

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "base/wiping_alloc.h"
 #include "core/transience.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
@@ -243,12 +244,6 @@ static size_t provider_http_write_body(char *data, size_t size, size_t count, vo
     return len;
 }
 
-static void provider_http_free_headers(struct curl_slist *list) {
-    for (struct curl_slist *item = list; item; item = item->next)
-        OPENSSL_cleanse(item->data, strlen(item->data));
-    curl_slist_free_all(list);
-}
-
 static int provider_http_build_headers(const struct provider_http_request *req,
                                        struct curl_slist **out, struct agyn_error *err) {
     struct curl_slist *list = NULL;
@@ -258,7 +253,7 @@ static int provider_http_build_headers(const struct provider_http_request *req,
         const char *value = req->headers[i].value;
         if (strpbrk(name, "\r\n: ") || strpbrk(value, "\r\n")) {
             dynbuf_free(&line);
-            provider_http_free_headers(list);
+            secure_slist_free(list);
             return agyn_fail(err, AGYN_INTERNAL, "", "header %s contains a line break", name);
         }
         dynbuf_clear(&line);
@@ -343,7 +338,7 @@ int provider_http_perform(const struct provider_http_request *req,
         return -1;
     CURL *curl = curl_easy_init();
     if (!curl) {
-        provider_http_free_headers(headers);
+        secure_slist_free(headers);
         return agyn_fail(err, AGYN_INTERNAL, "", "cannot initialise libcurl");
     }
 
@@ -386,7 +381,7 @@ done:
     dynbuf_free(&sink.body);
     free(url);
     curl_easy_cleanup(curl);
-    provider_http_free_headers(headers);
+    secure_slist_free(headers);
     return rc;
 }
 

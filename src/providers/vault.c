@@ -263,10 +263,6 @@ static int vault_resolve(const json_t *config, const char *remote_path, char **v
     vault_append_base(&url, settings.address);
     vault_append_data_url(&url, &path);
     struct provider_http_response resp = {0};
-    if (!dynbuf_str(&url)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
-        goto done;
-    }
     if (vault_get(&settings, url.data, &resp, err) != 0)
         goto done;
     if (resp.status != 200) {
@@ -295,10 +291,6 @@ static int vault_test(const json_t *config, struct agyn_error *err) {
     vault_append_base(&url, settings.address);
     dynbuf_add_str(&url, "/v1/auth/token/lookup-self");
     struct provider_http_response resp = {0};
-    if (!dynbuf_str(&url)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
-        goto done;
-    }
     if (vault_get(&settings, url.data, &resp, err) != 0)
         goto done;
     if (resp.status != 200) {

@@ -74,7 +74,7 @@ static void transfer_release(struct blob_transfer *t) {
         curl_easy_cleanup(t->easy);
         t->easy = NULL;
     }
-    http_headers_free_wiped(t->headers);
+    secure_slist_free(t->headers);
     t->headers = NULL;
 }
 

@@ -254,9 +254,7 @@ static int pull_image(struct registry_client *client, struct registry_session *s
     size_t count = 0;
     if (rc == 0) {
         count = 1 + image->parsed.entry_count;
-        blobs = calloc(count, sizeof *blobs);
-        if (!blobs)
-            rc = pull_fail(err, PULL_TRANSIENT, "out of memory");
+        blobs = xcalloc(count, sizeof *blobs);
     }
     if (rc == 0) {
         blobs[0] = image->parsed.config;

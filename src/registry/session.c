@@ -8,7 +8,9 @@
 
 #include <openssl/crypto.h>
 
+#include "core/xalloc.h"
 #include "core/redact.h"
+#include "core/secure_mem.h"
 #include "registry/pull_failure.h"
 #include "registry/token_service.h"
 
@@ -41,13 +43,6 @@ static bool repository_is_valid(const char *repository) {
     return true;
 }
 
-static void wipe_free(char *secret) {
-    if (secret) {
-        OPENSSL_cleanse(secret, strlen(secret));
-        free(secret);
-    }
-}
-
 /* A TLS handshake with a plain-HTTP server fails in one of these ways. */
 static bool tls_handshake_failed(CURLcode code) {
     return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING;
@@ -78,7 +73,7 @@ static int set_authorization(struct registry_session *s, const char *prefix, con
     if (!line)
         return -1;
     snprintf(line, len, "%s%s", prefix, value);
-    wipe_free(s->authorization);
+    secure_free(s->authorization);
     s->authorization = line;
     s->generation++;
     return 0;
@@ -90,7 +85,7 @@ static int use_token(struct registry_session *s, const char *token, double usabl
         free(copy);
         return -1;
     }
-    wipe_free(s->token);
+    secure_free(s->token);
     s->token = copy;
     s->token_usable_until = usable_until;
     return 0;
@@ -102,7 +97,7 @@ static int obtain_token(struct registry_session *s, bool use_cache, struct agyn_
     double usable_until = 0;
     if (use_cache && token_cache_get(s->tokens, s->cache_key, now, &cached, &usable_until) == 0) {
         int rc = use_token(s, cached, usable_until);
-        wipe_free(cached);
+        secure_free(cached);
         return rc == 0 ? 0 : pull_fail(err, PULL_TRANSIENT, "out of memory");
     }
     struct token_grant grant;
@@ -123,9 +118,7 @@ static int prepare_credential(struct registry_session *s, struct agyn_error *err
     }
     if (s->challenge.scheme == AUTH_SCHEME_BASIC && s->auth) {
         char *basic = basic_authorization_header(s->auth);
-        if (!basic)
-            return pull_fail(err, PULL_TRANSIENT, "out of memory");
-        wipe_free(s->authorization);
+        secure_free(s->authorization);
         s->authorization = basic;
         s->generation++;
     }
@@ -180,8 +173,8 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
 void registry_session_close(struct registry_session *s, struct agyn_error *err) {
     if (err && err->message[0])
         registry_session_redact(s, err);
-    wipe_free(s->authorization);
-    wipe_free(s->token);
+    secure_free(s->authorization);
+    secure_free(s->token);
     s->authorization = NULL;
     s->token = NULL;
     if (s->easy)
@@ -198,18 +191,11 @@ int registry_session_headers(struct registry_session *s, const char *accept,
     struct curl_slist *list = NULL;
     if (s->authorization) {
         list = curl_slist_append(list, s->authorization);
-        if (!list)
-            return pull_fail(err, PULL_TRANSIENT, "out of memory");
     }
     if (accept) {
         char line[512];
         snprintf(line, sizeof line, "Accept: %s", accept);
-        struct curl_slist *grown = curl_slist_append(list, line);
-        if (!grown) {
-            http_headers_free_wiped(list);
-            return pull_fail(err, PULL_TRANSIENT, "out of memory");
-        }
-        list = grown;
+        list = curl_slist_append(list, line); /* never NULL: allocation aborts (xalloc.h) */
     }
     *out = list;
     return 0;
@@ -259,7 +245,7 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL); /* errbuf goes out of scope */
-        http_headers_free_wiped(headers);
+        secure_slist_free(headers);
         if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && resp->body_too_large)) {
             http_url_host(url, host, sizeof host);
             http_transport_error(err, host, code, errbuf, resp);

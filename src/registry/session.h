@@ -49,7 +49,7 @@ void registry_session_close(struct registry_session *s, struct agyn_error *err);
 
 /* Headers for a request to the registry's own origin: the credential (a bearer token that has
  * expired is renewed first) and Accept when accept is not NULL. Free with
- * http_headers_free_wiped. */
+ * secure_slist_free. */
 int registry_session_headers(struct registry_session *s, const char *accept,
                              struct curl_slist **out, struct agyn_error *err);
 

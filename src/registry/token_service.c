@@ -29,12 +29,6 @@ char *basic_authorization_header(const struct registry_auth *auth) {
     return header;
 }
 
-void http_headers_free_wiped(struct curl_slist *headers) {
-    for (struct curl_slist *h = headers; h; h = h->next)
-        OPENSSL_cleanse(h->data, strlen(h->data));
-    curl_slist_free_all(headers);
-}
-
 static bool token_is_clean(const char *token) {
     size_t len = strlen(token);
     if (len == 0 || len > TOKEN_MAX_BYTES)
@@ -134,7 +128,7 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
     http_response_init(&resp, TOKEN_RESPONSE_MAX_BYTES);
     CURLcode code;
     int rc = http_get(policy, easy, url, headers, &resp, &code, err);
-    http_headers_free_wiped(headers);
+    secure_slist_free(headers);
     /* Only the registry's own origin has its error text shown; any other token service gets
      * a fixed description, never bytes of its answer. */
     bool realm_is_registry =

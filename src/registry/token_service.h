@@ -4,6 +4,7 @@
 #ifndef AGYN_REGISTRY_TOKEN_SERVICE_H
 #define AGYN_REGISTRY_TOKEN_SERVICE_H
 
+#include "base/wiping_alloc.h" /* secure_slist_free for header lists */
 #include "core/error.h"
 #include "registry/auth_challenge.h"
 #include "registry/http.h"
@@ -32,9 +33,7 @@ void token_grant_free(struct token_grant *grant);
 int token_grant_parse(const char *body, size_t len, const char *host, struct token_grant *out,
                       struct agyn_error *err);
 
-/* "Authorization: Basic <base64(user:password)>" (malloc'd), or NULL when out of memory. */
+/* "Authorization: Basic <base64(user:password)>" (malloc'd; free with secure_free). */
 char *basic_authorization_header(const struct registry_auth *auth);
-/* Frees a header list after wiping every line (they may hold credentials). */
-void http_headers_free_wiped(struct curl_slist *headers);
 
 #endif

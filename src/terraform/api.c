@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "core/row.h"
+#include "base/wiping_alloc.h"
 #include "core/dynbuf.h"
 #include "core/secure_mem.h"
 #include "core/xalloc.h"
@@ -126,9 +127,7 @@ int api_call(const char *method, const char *path, json_t *body, struct api_resu
     }
     secure_free(payload);
     dynbuf_free(&resp);
-    for (struct curl_slist *line = headers; line; line = line->next)
-        explicit_bzero(line->data, strlen(line->data)); /* the Authorization line holds the token */
-    curl_slist_free_all(headers);
+    secure_slist_free(headers); /* the Authorization line holds the token */
     curl_easy_cleanup(curl);
     secure_free(auth);
     free(url);
