@@ -6,13 +6,15 @@
 #   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
 #                build-fuzz/new-corpus/, crashes in build-fuzz/); make test runs each briefly
 #   make soak    a time-bounded mixed load (SOAK_SECONDS) reporting RSS, fds, threads, DB size
+#   make format        clang-format every tracked C file in place
+#   make format-check  fail when a tracked C file under src/ or tests/ is not clang-formatted
 DATA_DIR ?= $(CURDIR)/var
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 180
 
-.PHONY: all build run test bench fuzz soak deps-run deps-test format clean
+.PHONY: all build run test bench fuzz soak deps-run deps-test format format-check clean
 
 all: build
 
@@ -65,6 +67,9 @@ soak: build
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@scripts/check_format.sh
 
 clean:
 	rm -rf build build-test build-fuzz

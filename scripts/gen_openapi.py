@@ -4,9 +4,12 @@
 The document is generated from the compact tables below so it stays readable; the C unit test
 tests/unit/test_openapi.c fails when a route in src/api/routes.c is missing here or a path here
 has no route. Run: python3 scripts/gen_openapi.py
+With --check it writes nothing and exits 1 when src/api/openapi.json differs from what it would
+write (the CTest openapi_generated runs this).
 """
 import json
 import os
+import sys
 
 ORG = "/api/v1/organizations/{org}"
 
@@ -28,6 +31,31 @@ def obj(props, required=(), extra=None):
 
 META = {"id": UUID, "organization_id": UUID, "created_at": TIME, "updated_at": TIME}
 
+# What a container runs; absent or null: the image's own entrypoint, command and environment.
+RUN = {
+    "command": {"type": ["array", "null"], "items": {"type": "string", "maxLength": 4096},
+                "maxItems": 256, "description": "Replaces the image's entrypoint."},
+    "args": {"type": ["array", "null"], "items": {"type": "string", "maxLength": 4096},
+             "maxItems": 256, "description": "Replaces the image's command (arguments)."},
+    "env": {"type": ["object", "null"], "maxProperties": 256,
+            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]{0,255}$"},
+            "additionalProperties": {"type": "string", "maxLength": 4096},
+            "description": "Plain environment variables, shown to every member: never put "
+                           "secrets here. command, args and env together hold at most 64 KiB."},
+}
+RESTART_POLICY = {"enum": ["never", "on-failure", "always"], "description":
+                  "What happens when a container ends (docker runtime): never (default), "
+                  "on-failure (restarted after a non-zero exit or an OOM kill) or always; "
+                  "restarts wait --crash-backoff-initial, doubling to --crash-backoff-max "
+                  "(reason CrashLoopBackOff), and the workload stays running meanwhile."}
+SHORT_LIVED_FIELDS = {
+    "password_source": {"enum": ["inline", "secret", "remote", "ecr", "plugin"], "description":
+                        "Optional for inline, secret and remote (implied by the fields given); "
+                        "required for ecr and plugin."},
+    "plugin": {"type": "string", "description":
+               "A configured credential-provider plugin's name "
+               "(GET /api/v1/credential-provider-plugins); with password_source plugin."}}
+
 SCHEMAS = {
     "Error": obj({"error": obj({"code": STR, "message": STR, "field": STR}, ["code", "message"])},
                  ["error"]),
@@ -39,17 +67,21 @@ SCHEMAS = {
                   "role": {"enum": ["owner", "member"]}, "token_prefix": STR,
                   "token": {"type": "string", "description": "Only in the create response."}}),
     "TokenCreate": obj({"name": STR, "role": {"enum": ["owner", "member"]}}, ["name", "role"]),
-    "Agent": obj({**META, "name": STR, "image": STR, "description": STR}),
-    "AgentCreate": obj({"name": STR, "image": STR, "description": STR}, ["name", "image"]),
-    "AgentUpdate": obj({"name": STR, "image": STR, "description": STR}),
-    "Mcp": obj({**META, "agent_id": UUID, "name": STR, "image": STR, "description": STR}),
-    "McpCreate": obj({"agent_id": UUID, "name": STR, "image": STR, "description": STR},
+    "Agent": obj({**META, "name": STR, "image": STR, "description": STR, **RUN}),
+    "AgentCreate": obj({"name": STR, "image": STR, "description": STR, **RUN},
+                       ["name", "image"]),
+    "AgentUpdate": obj({"name": STR, "image": STR, "description": STR, **RUN}),
+    "Mcp": obj({**META, "agent_id": UUID, "name": STR, "image": STR, "description": STR,
+                **RUN}),
+    "McpCreate": obj({"agent_id": UUID, "name": STR, "image": STR, "description": STR, **RUN},
                      ["agent_id", "name", "image"]),
-    "McpUpdate": obj({"name": STR, "image": STR, "description": STR, "agent_id": UUID}),
-    "Hook": obj({**META, "agent_id": UUID, "event": STR, "image": STR, "description": STR}),
-    "HookCreate": obj({"agent_id": UUID, "event": STR, "image": STR, "description": STR},
-                      ["agent_id", "event", "image"]),
-    "HookUpdate": obj({"event": STR, "image": STR, "description": STR, "agent_id": UUID}),
+    "McpUpdate": obj({"name": STR, "image": STR, "description": STR, "agent_id": UUID, **RUN}),
+    "Hook": obj({**META, "agent_id": UUID, "event": STR, "image": STR, "description": STR,
+                 **RUN}),
+    "HookCreate": obj({"agent_id": UUID, "event": STR, "image": STR, "description": STR,
+                       **RUN}, ["agent_id", "event", "image"]),
+    "HookUpdate": obj({"event": STR, "image": STR, "description": STR, "agent_id": UUID,
+                       **RUN}),
     "Health": obj({"status": STR}),
     "Session": obj({"role": STR, "token_id": UUID, "organization_id": NULLABLE_UUID,
                     "csrf_token": {"type": "string", "description":
@@ -68,7 +100,16 @@ SCHEMAS = {
     "AwsConfig": obj({"region": STR, "access_key_id": STR,
                       "secret_access_key": {"type": "string", "writeOnly": True},
                       "session_token": {"type": "string", "writeOnly": True},
-                      "endpoint_url": STR}, ["region", "access_key_id", "secret_access_key"]),
+                      "endpoint_url": STR,
+                      "ecr_endpoint_url": {"type": "string", "description":
+                                           "ECR endpoint for password_source ecr (default "
+                                           "https://api.ecr.<region>.amazonaws.com)."},
+                      "role_arn": {"type": "string", "description":
+                                   "IAM role assumed (STS AssumeRole) before calling ECR."},
+                      "sts_endpoint_url": {"type": "string", "description":
+                                           "STS endpoint (default "
+                                           "https://sts.<region>.amazonaws.com)."}},
+                     ["region", "access_key_id", "secret_access_key"]),
     "ProviderTest": obj({"ok": {"type": "boolean"}, "message": STR}),
     "Secret": obj({**META, "name": STR, "description": STR,
                    "value_source": {"enum": ["inline", "remote"]}, "provider_id": NULLABLE_UUID,
@@ -83,25 +124,42 @@ SCHEMAS = {
                             "registry": {"type": "string", "description":
                                          "Normalized host[:port][/path]; '*' globs one label."},
                             "username": STR,
-                            "password_source": {"enum": ["inline", "secret", "remote"]},
+                            "password_source": {"enum": ["inline", "secret", "remote", "ecr",
+                                                         "plugin"]},
                             "password_secret_id": NULLABLE_UUID, "provider_id": NULLABLE_UUID,
                             "remote_path": {"type": ["string", "null"]},
+                            "plugin": {"type": ["string", "null"]},
                             "password_updated_at": TIME,
                             "attachment_id": {"type": "string", "format": "uuid", "description":
                                               "Only in the attached-secrets lists."},
-                            "attached_at": TIME}),
+                            "attached_at": TIME,
+                            "matches_image": {"type": "boolean", "description":
+                                              "Only in the attached-secrets lists: whether the "
+                                              "registry matches the image."},
+                            "try_order": {"type": ["integer", "null"], "minimum": 1,
+                                          "description":
+                                          "Only in the attached-secrets lists: the 1-based "
+                                          "position in which the runner tries this secret for "
+                                          "the image (more specific first, then attachment "
+                                          "order); null when it does not match."}}),
     "ImagePullSecretCreate": obj({"name": STR, "description": STR, "registry": STR,
                                   "username": STR,
                                   "password": {"type": "string", "writeOnly": True},
                                   "password_secret_id": UUID, "provider_id": UUID,
-                                  "remote_path": STR}, ["name", "registry", "username"],
+                                  "remote_path": STR, **SHORT_LIVED_FIELDS}, ["name", "registry"],
                                  {"description": "Exactly one of password, password_secret_id, "
-                                                 "or provider_id with remote_path."}),
+                                                 "provider_id with remote_path, "
+                                                 "password_source ecr with provider_id (an "
+                                                 "aws-secrets-manager provider), or "
+                                                 "password_source plugin with plugin. username "
+                                                 "is required except with ecr and plugin, where "
+                                                 "it must not be given."}),
     "ImagePullSecretUpdate": obj({"name": STR, "description": STR, "registry": STR,
                                   "username": STR,
                                   "password": {"type": "string", "writeOnly": True},
                                   "password_secret_id": UUID, "provider_id": UUID,
-                                  "remote_path": STR}),
+                                  "remote_path": STR, **SHORT_LIVED_FIELDS}),
+    "CredentialProviderPlugins": obj({"items": {"type": "array", "items": obj({"name": STR})}}),
     "DockerConfig": {"type": "object", "properties": {"auths": {"type": "object"}},
                      "required": ["auths"]},
     "ImportResult": obj({"created": {"type": "array", "items": ref("ImagePullSecret")},
@@ -113,7 +171,13 @@ SCHEMAS = {
                       "reason": {"type": ["string", "null"], "description":
                                  "ContainerCreating, ErrImagePull, ImagePullBackOff, "
                                  "EngineUnavailable, CreateContainerError, RunContainerError, "
-                                 "Completed, Error, OOMKilled, ContainerMissing, Stopped"},
+                                 "Completed, Error, OOMKilled, ContainerMissing, Stopped, "
+                                 "CrashLoopBackOff"},
+                      "restart_count": {"type": "integer", "description":
+                                        "Times the container was restarted (restart_policy)."},
+                      "restart_at": {"type": "string", "format": "date-time", "description":
+                                     "When a container in CrashLoopBackOff is started again."},
+                      **RUN,
                       "exit_code": {"type": "integer", "description":
                                     "The process's exit code once terminated (docker runtime)."},
                       "container_id": {"type": "string", "description":
@@ -131,8 +195,9 @@ SCHEMAS = {
                                          "succeeded", "failed"]},
                      "failure_reason": {"type": ["string", "null"]},
                      "failure_message": {"type": ["string", "null"]},
+                     "restart_policy": RESTART_POLICY,
                      "containers": {"type": "array", "items": ref("Container")}}),
-    "WorkloadCreate": obj({"agent_id": UUID}, ["agent_id"]),
+    "WorkloadCreate": obj({"agent_id": UUID, "restart_policy": RESTART_POLICY}, ["agent_id"]),
     "VerifyResult": obj({"ok": {"type": "boolean"}, "message": STR}),
     "Attachment": obj({**META, "image_pull_secret_id": UUID, "agent_id": NULLABLE_UUID,
                        "mcp_id": NULLABLE_UUID, "hook_id": NULLABLE_UUID}),
@@ -194,6 +259,9 @@ PATHS = {
     "/api/v1/openapi.json": {"get": op("This document", "public", 200, {"type": "object"})},
     "/api/v1/me": {"get": op("The calling token's role and organization", "token", 200,
                              ref("Me"))},
+    "/api/v1/credential-provider-plugins": {"get": op(
+        "Names of the kubelet credential-provider plugins the operator configured", "token", 200,
+        ref("CredentialProviderPlugins"))},
     "/api/v1/session": {
         "post": op("Console sign-in: exchange an API token for an HttpOnly session cookie",
                    "public", 201, ref("Session"), "SessionCreate"),
@@ -222,8 +290,12 @@ PATHS.update(crud(ORG + "/mcps", "Mcp", "MCP server", ["agent_id"]))
 PATHS.update(crud(ORG + "/hooks", "Hook", "hook", ["agent_id"]))
 for part, noun in [("agents", "agent"), ("mcps", "MCP server"), ("hooks", "hook")]:
     PATHS[f"{ORG}/{part}/{{id}}/image-pull-secrets"] = {
-        "get": op(f"Image pull secrets attached to the {noun}, in attachment order", "member",
-                  200, page_of("ImagePullSecret"))}
+        "get": op(f"Image pull secrets attached to the {noun}, in attachment order, each with "
+                  "matches_image and try_order for the image", "member", 200,
+                  page_of("ImagePullSecret"),
+                  params=[{"name": "image", "in": "query", "schema": STR, "description":
+                           f"The image to match (default: the {noun}'s own image); 400 "
+                           "naming image when it is not an image reference."}])}
 PATHS.update(crud(ORG + "/secret-providers", "SecretProvider", "secret provider"))
 OUTBOUND_NOTE = (" Runs in agynd's outbound pool with a deadline (--outbound-timeout, default "
                  "15 s): a target that does not answer in time gives ok=false saying so. 429 "
@@ -302,6 +374,22 @@ for path, item in PATHS.items():
     if params:
         item["parameters"] = params
 
+# Creates bound by a per-organization quota answer 429 naming the flag (docs/configuration.md).
+for path, what in ((ORG + "/secrets",
+                    "the organization holds --max-secrets-per-org (default 1000) secrets"),
+                   (ORG + "/image-pull-secrets",
+                    "the organization holds --max-image-pull-secrets-per-org (default 1000) "
+                    "image pull secrets"),
+                   (ORG + "/image-pull-secret-attachments",
+                    "the organization holds --max-attachments-per-org (default 10000) "
+                    "attachments"),
+                   (ORG + "/workloads",
+                    "--max-active-workloads-per-org (default 100) workloads of this "
+                    "organization are starting, running or stopping")):
+    PATHS[path]["post"]["responses"]["429"] = {
+        "description": f"Quota reached: {what}; the message names the flag",
+        "content": {"application/json": {"schema": ref("Error")}}}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "agyn API", "version": "1.0.0",
@@ -317,6 +405,12 @@ DOCUMENT = {
 if __name__ == "__main__":
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "api",
                        "openapi.json")
+    text = json.dumps(DOCUMENT, indent=1, sort_keys=False) + "\n"
+    if sys.argv[1:] == ["--check"]:
+        with open(out) as f:
+            if f.read() != text:
+                sys.exit("src/api/openapi.json does not match scripts/gen_openapi.py: "
+                         "run python3 scripts/gen_openapi.py and commit the result")
+        sys.exit(0)
     with open(out, "w") as f:
-        json.dump(DOCUMENT, f, indent=1, sort_keys=False)
-        f.write("\n")
+        f.write(text)

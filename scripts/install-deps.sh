@@ -3,12 +3,12 @@
 # Usage: scripts/install-deps.sh run|test|bench   (as root, or with sudo available)
 set -euo pipefail
 
-BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
+BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev libssl-dev ca-certificates libnghttp2-dev libprotobuf-c-dev
-  protobuf-c-compiler libmsgpack-dev"
+  protobuf-c-compiler libmsgpack-dev libyaml-dev"
 TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl
   docker.io busybox-static podman
-  chromium fonts-liberation clang gdb"
+  chromium fonts-liberation clang gdb postgresql-15 python3-yaml"
 BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
 
 case "${1:-run}" in

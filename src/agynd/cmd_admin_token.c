@@ -36,6 +36,8 @@ static int rotate(struct store *store, char token[TOKEN_VALUE_LEN + 1], int *rem
         return -1;
     if (store_delete_where(store, &TABLE_API_TOKENS, &query, removed, err) != 0 ||
         auth_token_create(store, NULL, "server-admin", "admin", token, NULL, err) != 0 ||
+        /* serving processes on a shared database drop the old token from their caches */
+        store_notify(store, AUTH_REVOCATION_CHANNEL, err) != 0 ||
         store_tx_commit(store, err) != 0) {
         store_tx_rollback(store);
         return -1;
@@ -45,6 +47,8 @@ static int rotate(struct store *store, char token[TOKEN_VALUE_LEN + 1], int *rem
 
 /* A missing SQLite file means a wrong --data-dir: rotating there would create a new database. */
 static int database_exists(const char *location) {
+    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
+        return 1; /* a server: store_open says whether it answers */
     const char *path = strncmp(location, "sqlite:", 7) == 0 ? location + 7 : location;
     return access(path, F_OK) == 0;
 }

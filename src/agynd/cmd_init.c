@@ -14,15 +14,20 @@
 #include "api/auth.h"
 #include "crypto/keyring.h"
 #include "store/store.h"
+#include "store/tables.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "Usage: agynd init [--data-dir DIR] [--keyring-file FILE]\n"
+    fprintf(out, "Usage: agynd init [--data-dir DIR] [--keyring-file FILE] [--database URL]\n"
                  "\n"
                  "Creates DIR (default $AGYN_DATA_DIR or ./var) holding the SQLite database\n"
                  "agyn.db and the encryption keyring keyring.json, and prints a new\n"
                  "server-admin token on standard output. The token is shown only once.\n"
+                 "With --database postgres://..., the schema is created in that database\n"
+                 "(which must hold no agyn tokens yet) and DIR holds only the keyring.\n"
                  "\n"
                  "  --data-dir DIR       data directory to create (env AGYN_DATA_DIR)\n"
+                 "  --database URL       sqlite:PATH or postgres://... (default\n"
+                 "                       sqlite:DIR/agyn.db)\n"
                  "  --keyring-file FILE  keyring path (env AGYN_KEYRING_FILE;\n"
                  "                       default DIR/keyring.json)\n"
                  "  -h, --help           show this help\n");
@@ -45,7 +50,9 @@ int cmd_init(int argc, char **argv) {
     struct app_config config;
     config_defaults(&config);
     int keyring_set = getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE");
+    int database_set = 0;
     static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
+                                            {"database", required_argument, NULL, 'b'},
                                             {"keyring-file", required_argument, NULL, 'k'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
@@ -60,6 +67,10 @@ int cmd_init(int argc, char **argv) {
             snprintf(config.keyring_file, sizeof config.keyring_file, "%s", optarg);
             keyring_set = 1;
             break;
+        case 'b':
+            snprintf(config.database, sizeof config.database, "%s", optarg);
+            database_set = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -68,7 +79,7 @@ int cmd_init(int argc, char **argv) {
             return 2;
         }
     }
-    config_derive_paths(&config, 0, keyring_set);
+    config_derive_paths(&config, database_set, keyring_set);
     if (!directory_is_empty_or_missing(config.data_dir)) {
         fprintf(stderr,
                 "agynd init: %s already exists and is not empty; refusing to overwrite it.\n"
@@ -92,6 +103,17 @@ int cmd_init(int argc, char **argv) {
         fprintf(stderr, "agynd init: %s\n", err.message);
         return 1;
     }
+    /* A shared database (PostgreSQL) is initialized once, whichever data directory asks. */
+    long long tokens = 0;
+    struct store_query all = {0};
+    if (store_count(store, &TABLE_API_TOKENS, &all, &tokens, &err) != 0 || tokens > 0) {
+        fprintf(stderr, "agynd init: %s\n",
+                tokens > 0 ? "the database is already initialized (it holds tokens); use "
+                             "'agynd admin-token rotate' for a new server-admin token"
+                           : err.message);
+        store_close(store);
+        return 1;
+    }
     char token[TOKEN_VALUE_LEN + 1];
     int rc = auth_token_create(store, NULL, "server-admin", "admin", token, NULL, &err);
     store_close(store);
@@ -102,8 +124,8 @@ int cmd_init(int argc, char **argv) {
     printf("%s\n", token);
     fflush(stdout);
     OPENSSL_cleanse(token, sizeof token);
-    fprintf(stderr, "agynd init: created %s (database agyn.db, keyring key %s).\n"
+    fprintf(stderr, "agynd init: created %s (database %s, keyring key %s).\n"
                     "The line above is the server-admin token; it is not shown again.\n",
-            config.data_dir, key_id);
+            config.data_dir, database_set ? "as given" : "agyn.db", key_id);
     return 0;
 }

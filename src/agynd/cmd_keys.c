@@ -27,6 +27,22 @@ static void usage(FILE *out) {
                  "                       default DIR/keyring.json)\n");
 }
 
+/* On a shared database (PostgreSQL), tells every serving process to reload the keyring now
+ * rather than when it first meets the new key id. Best effort: they reload then anyway. */
+static void announce_keyring_change(const struct app_config *config) {
+    if (strncmp(config->database, "postgres", 8) != 0)
+        return;
+    struct store *store = NULL;
+    struct agyn_error err = {0};
+    const struct store_options options = {.pool_size = 1};
+    if (store_open_with(config->database, &options, &store, &err) != 0 ||
+        store_notify(store, KEYRING_CHANGE_CHANNEL, &err) != 0)
+        fprintf(stderr, "agynd keys: could not tell the replicas (%s); they reload the keyring "
+                        "when they meet a new key id\n",
+                err.message);
+    store_close(store);
+}
+
 static int verify(const struct app_config *config) {
     struct agyn_error err = {0};
     struct keyring *kr = NULL;
@@ -122,6 +138,7 @@ int cmd_keys(int argc, char **argv) {
             return 1;
         }
         printf("%s\n", id);
+        announce_keyring_change(&config);
         return 0;
     }
     if (strcmp(action, "rewrap") == 0)
@@ -150,6 +167,7 @@ int cmd_keys(int argc, char **argv) {
             fprintf(stderr, "agynd keys: %s\n", err.message);
             return 1;
         }
+        announce_keyring_change(&config);
         return 0;
     }
     usage(stderr);

@@ -10,6 +10,7 @@
 #include "agynd/commands.h"
 #include "agynd/sealed_values.h"
 #include "api/outbound.h"
+#include "api/retention.h"
 #include "api/server.h"
 #include "api/sse.h"
 #include "base/log.h"
@@ -20,11 +21,14 @@
 #include "crypto/keyring.h"
 #include "net/egress.h"
 #include "runner/runner.h"
+#include "store/event_log.h"
 #include "store/store.h"
+#include "api/auth.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "Usage: agynd serve [options]\n"
+            "       agynd runner --database URL --node-name NAME [options]\n"
             "\n"
             "Serves the API (/api/v1), the Console (/), /healthz and /readyz.\n"
             "\n"
@@ -34,8 +38,12 @@ static void usage(FILE *out) {
             "                        default 127.0.0.1:8080)\n"
             "  --keyring-file FILE   encryption keyring (env AGYN_KEYRING_FILE;\n"
             "                        default DIR/keyring.json)\n"
-            "  --database URL        sqlite:PATH (env AGYN_DATABASE; default\n"
-            "                        sqlite:DIR/agyn.db)\n"
+            "  --database URL        sqlite:PATH, or postgres://USER@HOST:PORT/DB?sslmode=...\n"
+            "                        (libpq's PG* environment and service file apply; env\n"
+            "                        AGYN_DATABASE; default sqlite:DIR/agyn.db)\n"
+            "  --database-pool N     PostgreSQL connections at most (default 10)\n"
+            "  --no-runner           serve the API only (a replica; runners run as\n"
+            "                        'agynd runner' processes)\n"
             "  --http-threads N      HTTP worker threads (default 4)\n"
             "  --tls-cert FILE       serve HTTPS with this PEM certificate chain (with --tls-key)\n"
             "  --tls-key FILE        the PEM private key of --tls-cert\n"
@@ -45,6 +53,11 @@ static void usage(FILE *out) {
             "                        (env AGYN_METRICS_TOKEN)\n"
             "  --max-connections-per-client N  open connections one client address may\n"
             "                        hold (default 128)\n"
+            "  --event-retention DUR  events older than this are deleted, and expired Console\n"
+            "                        sessions (default 7d); a stream resuming from a deleted\n"
+            "                        event gets 'event: reset'\n"
+            "  --workload-retention DUR  stopped, failed and succeeded workloads not updated\n"
+            "                        for this long are deleted (default 30d)\n"
             "  --outbound-threads N  threads running verify and provider tests (default 8)\n"
             "  --outbound-org-limit N  such checks of one organization running at once\n"
             "                        (default 2; 4 times as many may wait)\n"
@@ -67,7 +80,13 @@ static void usage(FILE *out) {
             "                        Secret providers use plain http only to allowed\n"
             "                        destinations.\n"
             "\n"
-            "Runner (pulls the images of started workloads):\n"
+            "Runner (pulls the images of started workloads; 'agynd runner' takes the same\n"
+            "options and serves only /healthz, /readyz and /metrics on --listen):\n"
+            "  --node-name NAME             this runner's node, recorded on the workloads it\n"
+            "                               claims; a runner restarted with the same name\n"
+            "                               adopts its running workloads\n"
+            "  --lease DUR                  how long a claim holds without a heartbeat; then\n"
+            "                               another runner takes it over (default 15s)\n"
             "  --runner-threads N           workloads started at once (default 4)\n"
             "  --runner-org-concurrency N   workloads of one organization started at once\n"
             "                               (default half of --runner-threads, at least 1);\n"
@@ -81,6 +100,10 @@ static void usage(FILE *out) {
             "  --docker-network NAME        the main container's network (default bridge;\n"
             "                               none allowed); the others join its namespace\n"
             "  --stop-grace DURATION        SIGTERM to SIGKILL on stop (default 10s)\n"
+            "  --crash-backoff-initial DUR  first wait before restarting an ended container\n"
+            "                               (restart_policy on-failure or always; default 10s)\n"
+            "  --crash-backoff-max DUR      longest wait, doubling from the first (default\n"
+            "                               300s)\n"
             "  --content-dir DIR            OCI image layout for pulled blobs\n"
             "                               (default DATA_DIR/content)\n"
             "  --registry-ca-file FILE      extra CA certificates for registries\n"
@@ -101,6 +124,14 @@ static void usage(FILE *out) {
             "                               (config + layers) than SIZE, before downloading\n"
             "                               (default 20GiB); SIZE is like 512MiB, 20GiB\n"
             "\n"
+            "kubelet credential-provider plugins (image pull secrets with password_source\n"
+            "\"plugin\"; see docs/providers.md):\n"
+            "  --image-credential-provider-config FILE  the kubelet's CredentialProviderConfig\n"
+            "                               (YAML or JSON, apiVersion kubelet.config.k8s.io/v1)\n"
+            "  --image-credential-provider-bin-dir DIR  where the plugins' executables are\n"
+            "  --image-credential-provider-timeout DUR  longest run of one plugin; its process\n"
+            "                               group is then killed (default 30s)\n"
+            "\n"
             "Quotas per organization (a create beyond one answers 429 naming the flag):\n"
             "  --max-active-workloads-per-org N  workloads starting, running or stopping\n"
             "                               (default 100)\n"
@@ -109,6 +140,10 @@ static void usage(FILE *out) {
             "  --max-attachments-per-org N  image pull secret attachments (default 10000)\n"
             "  -h, --help            show this help\n");
 }
+
+/* The operator's credential-provider plugins, kept for the process's life (static: still
+ * reachable on every early return). */
+static struct credential_plugins *plugins;
 
 /* When the keyring cannot be loaded, says which keys the stored values need. */
 static void report_needed_keys(const char *database) {
@@ -123,7 +158,43 @@ static void report_needed_keys(const char *database) {
     store_close(store);
 }
 
+static int serve_main(int argc, char **argv, int runner_only);
+
+static struct keyring *reloaded_keyring;
+static const char *reloaded_keyring_file;
+
+/* Another process changed the keyring (`agynd keys add`, rewrap): read it again now. */
+static void reload_keyring(void) {
+    struct agyn_error ignored = {0};
+    if (reloaded_keyring && keyring_reload(reloaded_keyring, reloaded_keyring_file, &ignored) != 0)
+        log_kv("warn", "keyring reload failed", {"error", ignored.message});
+}
+
+/* Cross-process wake-ups (PostgreSQL LISTEN/NOTIFY; nothing to do on SQLite). */
+static int subscribe_all(struct app *app, int api, struct agyn_error *err) {
+    if (store_subscribe(app->store, EVENT_LOG_CHANNEL, event_log_notify, err) != 0)
+        return -1;
+    reloaded_keyring = app->keyring;
+    reloaded_keyring_file = app->config.keyring_file;
+    if (store_subscribe(app->store, KEYRING_CHANGE_CHANNEL, reload_keyring, err) != 0)
+        return -1;
+    return api ? store_subscribe(app->store, AUTH_REVOCATION_CHANNEL, auth_cache_clear, err) : 0;
+}
+
 int cmd_serve(int argc, char **argv) {
+    return serve_main(argc, argv, 0);
+}
+
+int cmd_runner(int argc, char **argv) {
+    return serve_main(argc, argv, 1);
+}
+
+/* `agynd serve` (runner_only 0) and `agynd runner` (1: the runner alone, with /healthz,
+ * /readyz and /metrics on --listen). */
+static int serve_main(int argc, char **argv, int runner_only) {
+    const char *self = runner_only ? "agynd runner" : "agynd serve";
+    int no_runner = 0;
+    const char *node_name = NULL;
     struct app app = {0};
     config_defaults(&app.config);
     int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
@@ -157,9 +228,14 @@ int cmd_serve(int argc, char **argv) {
                                             {"outbound-org-limit", required_argument, NULL, 1008},
                                             {"outbound-timeout", required_argument, NULL, 1009},
                                             {"egress-allow", required_argument, NULL, 1010},
+                                            {"event-retention", required_argument, NULL, 1011},
+                                            {"workload-retention", required_argument, NULL, 1012},
                                             {"docker-host", required_argument, NULL, 3001},
                                             {"docker-network", required_argument, NULL, 3002},
                                             {"stop-grace", required_argument, NULL, 3003},
+                                            {"crash-backoff-initial", required_argument, NULL,
+                                             3004},
+                                            {"crash-backoff-max", required_argument, NULL, 3005},
                                             {"max-active-workloads-per-org", required_argument,
                                              NULL, 2004},
                                             {"max-secrets-per-org", required_argument, NULL, 2005},
@@ -167,13 +243,25 @@ int cmd_serve(int argc, char **argv) {
                                              NULL, 2006},
                                             {"max-attachments-per-org", required_argument, NULL,
                                              2007},
+                                            {"image-credential-provider-config",
+                                             required_argument, NULL, 4001},
+                                            {"image-credential-provider-bin-dir",
+                                             required_argument, NULL, 4002},
+                                            {"image-credential-provider-timeout",
+                                             required_argument, NULL, 4003},
+                                            {"database-pool", required_argument, NULL, 5001},
+                                            {"no-runner", no_argument, NULL, 5002},
+                                            {"node-name", required_argument, NULL, 5003},
+                                            {"lease", required_argument, NULL, 5004},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
+    struct retention_config retention_config = {0};
     struct runner_config runner_config = {.threads = 4,
                                           .backoff_initial_ms = 10000,
                                           .backoff_max_ms = 300000,
                                           .start_grace_ms = 60000,
                                           .pull_timeout_ms = 30LL * 60 * 1000,
+                                          .lease_ms = 15000,
                                           .runtime = &runtime_pull_only};
     uint64_t max_image_bytes = REGISTRY_DEFAULT_MAX_IMAGE_BYTES;
     char content_dir[4200] = "";
@@ -183,6 +271,9 @@ int cmd_serve(int argc, char **argv) {
     const char *egress_allow[EGRESS_ALLOW_MAX + 1] = {0};
     size_t egress_allow_count = 0;
     struct runtime_docker_config docker_config = {0};
+    const char *plugin_config = NULL;
+    const char *plugin_bin_dir = NULL;
+    long long plugin_timeout_ms = CREDENTIAL_PLUGIN_DEFAULT_TIMEOUT_MS;
     struct agyn_error err = {0};
     int opt;
     optind = 1;
@@ -216,6 +307,19 @@ int cmd_serve(int argc, char **argv) {
                 return 2;
             }
             break;
+        case 3004:
+        case 3005: {
+            const char *name = opt == 3004 ? "--crash-backoff-initial" : "--crash-backoff-max";
+            long long *target = opt == 3004 ? &docker_config.crash_backoff_initial_ms
+                                            : &docker_config.crash_backoff_max_ms;
+            if (duration_parse_ms(optarg, name, target, &err) != 0 || *target <= 0) {
+                if (!err.message[0])
+                    snprintf(err.message, sizeof err.message, "%s must be longer than 0", name);
+                fprintf(stderr, "agynd serve: %s\n", err.message);
+                return 2;
+            }
+            break;
+        }
         case 2001: {
             long long *timeout = &runner_config.pull_timeout_ms;
             if (duration_parse_ms(optarg, "--pull-timeout", timeout, &err) != 0 || *timeout <= 0) {
@@ -321,6 +425,18 @@ int cmd_serve(int argc, char **argv) {
             c->outbound.timeout_ms = ms;
             break;
         }
+        case 1011:
+        case 1012: {
+            const char *name = opt == 1011 ? "--event-retention" : "--workload-retention";
+            long long ms = 0;
+            if (duration_parse_ms(optarg, name, &ms, &err) != 0 || ms <= 0) {
+                fprintf(stderr, "agynd serve: %s must be a positive duration\n", name);
+                return 2;
+            }
+            *(opt == 1011 ? &retention_config.event_retention_ms
+                          : &retention_config.workload_retention_ms) = ms;
+            break;
+        }
         case 1010:
             if (egress_allow_count == EGRESS_ALLOW_MAX) {
                 fprintf(stderr, "agynd serve: at most %d --egress-allow options\n",
@@ -352,10 +468,50 @@ int cmd_serve(int argc, char **argv) {
             *targets[opt - 2004] = value;
             break;
         }
+        case 4001: plugin_config = optarg; break;
+        case 4002: plugin_bin_dir = optarg; break;
+        case 4003:
+            if (duration_parse_ms(optarg, "--image-credential-provider-timeout",
+                                  &plugin_timeout_ms, &err) != 0 ||
+                plugin_timeout_ms <= 0) {
+                fprintf(stderr, "agynd serve: %s\n",
+                        err.message[0] ? err.message
+                                       : "--image-credential-provider-timeout must be longer "
+                                         "than 0");
+                return 2;
+            }
+            break;
+        case 5001:
+            c->database_pool = atoi(optarg);
+            if (c->database_pool < 1 || c->database_pool > 1000) {
+                fprintf(stderr, "%s: --database-pool must be 1 to 1000\n", self);
+                return 2;
+            }
+            break;
+        case 5002: no_runner = 1; break;
+        case 5003: node_name = optarg; break;
+        case 5004:
+            if (duration_parse_ms(optarg, "--lease", &runner_config.lease_ms, &err) != 0 ||
+                runner_config.lease_ms < 1000) {
+                fprintf(stderr, "%s: %s\n", self,
+                        err.message[0] ? err.message : "--lease must be at least 1s");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
+    if (runner_only && no_runner) {
+        fprintf(stderr, "agynd runner: --no-runner makes no sense here\n");
+        return 2;
+    }
+    if (node_name && (!*node_name || strlen(node_name) > 63)) {
+        fprintf(stderr, "%s: --node-name must be 1 to 63 characters\n", self);
+        return 2;
+    }
+    runner_config.node_name = node_name;
+    app.config.operational_only = runner_only;
     config_derive_paths(&app.config, database_set, keyring_set);
     if (!app.config.tls_cert[0] != !app.config.tls_key[0]) {
         fprintf(stderr, "agynd serve: --tls-cert and --tls-key go together\n");
@@ -368,6 +524,17 @@ int cmd_serve(int argc, char **argv) {
     struct egress_config egress = {.allow = egress_allow, .own_listen = own_listen};
     if (egress_configure(&egress, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
+        return 2;
+    }
+
+    if (!plugin_config != !plugin_bin_dir) {
+        fprintf(stderr, "agynd serve: --image-credential-provider-config and "
+                        "--image-credential-provider-bin-dir go together\n");
+        return 2;
+    }
+    if (plugin_config && credential_plugins_load(plugin_config, plugin_bin_dir,
+                                                 plugin_timeout_ms, &plugins, &err) != 0) {
+        fprintf(stderr, "agynd serve: --image-credential-provider-config: %s\n", err.message);
         return 2;
     }
 
@@ -392,8 +559,12 @@ int cmd_serve(int argc, char **argv) {
         report_needed_keys(app.config.database);
         return 1;
     }
-    if (store_open(app.config.database, &app.store, &err) != 0) {
-        fprintf(stderr, "agynd serve: %s\n", err.message);
+    const struct store_options store_options = {.pool_size = app.config.database_pool,
+                                                .migrate = true};
+    if (store_open_with(app.config.database, &store_options, &app.store, &err) != 0 ||
+        subscribe_all(&app, !runner_only, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", self, err.message);
+        store_close(app.store);
         keyring_free(app.keyring);
         return 1;
     }
@@ -403,7 +574,8 @@ int cmd_serve(int argc, char **argv) {
         keyring_free(app.keyring);
         return 1;
     }
-    app.resolve = (struct resolve_context){app.store, app.keyring, app.config.keyring_file};
+    app.resolve =
+        (struct resolve_context){app.store, app.keyring, app.config.keyring_file, plugins};
     struct registry_client_config registry_config = {.content_dir = content_dir,
                                                      .ca_file = ca_file,
                                                      .insecure_registries = insecure,
@@ -412,7 +584,8 @@ int cmd_serve(int argc, char **argv) {
     struct api_server *server = NULL;
     unsigned port = 0;
     if (registry_client_new(&registry_config, &app.registry, &err) != 0 ||
-        runner_start(&runner_config, &app.resolve, app.registry, &runner, &err) != 0) {
+        (!no_runner &&
+         runner_start(&runner_config, &app.resolve, app.registry, &runner, &err) != 0)) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
         registry_client_free(app.registry);
         store_close(app.store);
@@ -421,9 +594,12 @@ int cmd_serve(int argc, char **argv) {
     }
     sse_start();
     app.config.outbound.org_queued = app.config.outbound.org_running * 4;
-    if (outbound_pool_start(&app.config.outbound, &app.outbound, &err) != 0 ||
+    struct retention *retention = NULL;
+    if ((!runner_only && retention_start(app.store, &retention_config, &retention, &err) != 0) ||
+        outbound_pool_start(&app.config.outbound, &app.outbound, &err) != 0 ||
         api_server_start(&app, &server, &port, &err) != 0) {
         fprintf(stderr, "agynd serve: %s\n", err.message);
+        retention_stop(retention);
         outbound_pool_free(app.outbound);
         sse_stop();
         runner_stop(runner);
@@ -441,8 +617,10 @@ int cmd_serve(int argc, char **argv) {
     }
     char port_text[8];
     snprintf(port_text, sizeof port_text, "%u", port);
-    log_kv("info", "serving", {"listen", app.config.listen}, {"port", port_text},
-           {"data_dir", app.config.data_dir});
+    log_kv("info", runner_only ? "running" : "serving", {"listen", app.config.listen},
+           {"port", port_text}, {"data_dir", app.config.data_dir},
+           {"database", store_backend_name(app.store)},
+           {"runner", no_runner ? "none" : runner_only ? "alone" : "embedded"});
 
     int received = 0;
     sigwait(&signals, &received);
@@ -452,10 +630,13 @@ int cmd_serve(int argc, char **argv) {
     outbound_pool_stop(app.outbound); /* waiting requests are answered, workers joined */
     api_server_stop(server, 5000);
     outbound_pool_free(app.outbound);
+    retention_stop(retention);
     runner_stop(runner);
     registry_client_free(app.registry);
     store_close(app.store);
     keyring_free(app.keyring);
+    credential_plugins_free(plugins);
+    plugins = NULL;
     log_fields("info", "stopped", NULL, 0);
     return 0;
 }

@@ -8,6 +8,12 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_admin_token(int argc, char **argv);
+int cmd_runner(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+
+/* store_notify channel: the keyring file changed (keys add, remove, rewrap); every serving
+ * process reloads it. */
+#define KEYRING_CHANGE_CHANNEL "agyn_keyring"
 
 /* Fills data_dir, database and keyring_file from the environment (AGYN_DATA_DIR,
  * AGYN_DATABASE, AGYN_KEYRING_FILE, AGYN_LISTEN) and defaults. */

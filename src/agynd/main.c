@@ -16,6 +16,8 @@ static void usage(FILE *out) {
             "Commands:\n"
             "  init    create a data directory: database, keyring, server-admin token\n"
             "  serve   serve the API and the Console\n"
+            "  runner  run a runner process alone (scale-out, on PostgreSQL)\n"
+            "  migrate apply pending database migrations and exit\n"
             "  keys    list, add and remove encryption keys; re-encrypt stored values\n"
             "  admin-token rotate\n"
             "          replace the server-admin token (prints the new one)\n"
@@ -42,6 +44,10 @@ int main(int argc, char **argv) {
         return cmd_init(argc - 1, argv + 1);
     if (strcmp(command, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(command, "runner") == 0)
+        return cmd_runner(argc - 1, argv + 1);
+    if (strcmp(command, "migrate") == 0)
+        return cmd_migrate(argc - 1, argv + 1);
     if (strcmp(command, "keys") == 0)
         return cmd_keys(argc - 1, argv + 1);
     if (strcmp(command, "admin-token") == 0)

@@ -28,6 +28,8 @@ struct app_config {
     int max_connections_per_client; /* open connections one client address may hold */
     struct outbound_config outbound; /* verify/test jobs: threads, per-org limits, deadline */
     struct org_quotas quotas;        /* what one organization may hold (store/quota.h) */
+    int database_pool;               /* PostgreSQL connections at most (--database-pool) */
+    int operational_only;            /* `agynd runner`: /healthz, /readyz, /metrics only */
 };
 
 /* Whether clients reach this server over HTTPS (directly or through a TLS proxy named by

@@ -147,6 +147,11 @@ void auth_cache_clear(void) {
         listener();
 }
 
+int auth_revoked(struct store *store, struct agyn_error *err) {
+    auth_cache_clear();
+    return store_notify(store, AUTH_REVOCATION_CHANNEL, err);
+}
+
 uint64_t auth_revocation_count(void) {
     return atomic_load(&revocations);
 }

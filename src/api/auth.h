@@ -28,6 +28,11 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
 void auth_cache_clear(void);
 /* How many revocations this process has seen (auth_cache_clear calls). */
 uint64_t auth_revocation_count(void);
+/* A token was revoked (deleted, signed out, its organization deleted): clears this process's
+ * cache and, through the store (inside the revoking transaction: once it commits), every
+ * other process's subscribed to AUTH_REVOCATION_CHANNEL with auth_cache_clear. */
+#define AUTH_REVOCATION_CHANNEL "agyn_auth"
+int auth_revoked(struct store *store, struct agyn_error *err);
 /* listener runs (on the revoking thread) after each revocation; NULL to unset. */
 void auth_set_revocation_listener(void (*listener)(void));
 

@@ -8,6 +8,7 @@
 #include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
+#include "api/run_spec.h"
 #include "core/field_rules.h"
 #include "store/tables.h"
 
@@ -24,8 +25,10 @@ static int validate_mcp_name(const char *name, struct agyn_error *err) {
     return name_validate(name, "name", err);
 }
 
-static const char *const MCP_FIELDS[] = {"agent_id", "name", "image", "description", NULL};
-static const char *const HOOK_FIELDS[] = {"agent_id", "event", "image", "description", NULL};
+static const char *const MCP_FIELDS[] = {"agent_id", "name", "image", "description",
+                                         "command",  "args", "env",   NULL};
+static const char *const HOOK_FIELDS[] = {"agent_id", "event", "image", "description",
+                                          "command",  "args",  "env",   NULL};
 
 static const struct part_kind MCP = {&TABLE_MCPS, "MCP server", "an MCP server", "name",
                                      validate_mcp_name, MCP_FIELDS};
@@ -51,6 +54,10 @@ static int part_create(const struct part_kind *kind, struct api_request *req,
     json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "organization_id", req->org_id,
                             "agent_id", agent_id, kind->label, label, "image", image,
                             "description", description ? description : "");
+    if (run_spec_read(req->body, false, row, err) != 0) {
+        json_decref(row);
+        return -1;
+    }
     if (store_insert(req->app->store, kind->table, row, err) != 0) {
         resource_conflict_message(err, kind->a_noun, label);
         json_decref(row);
@@ -97,6 +104,10 @@ static int part_update(const struct part_kind *kind, struct api_request *req,
         return agyn_fail(err, AGYN_UNPROCESSABLE, "agent_id",
                          "agent_id cannot be changed; create a new %s instead", kind->noun);
     json_t *changes = json_object();
+    if (run_spec_read(req->body, true, changes, err) != 0) {
+        json_decref(changes);
+        return -1;
+    }
     if (label)
         json_object_set_new(changes, kind->label, json_string(label));
     if (image)

@@ -5,10 +5,12 @@
 #include "api/handlers.h"
 #include "api/input.h"
 #include "api/resource.h"
+#include "api/run_spec.h"
 #include "core/field_rules.h"
 #include "store/tables.h"
 
-static const char *const AGENT_FIELDS[] = {"name", "image", "description", NULL};
+static const char *const AGENT_FIELDS[] = {"name",    "image", "description", "command",
+                                           "args",    "env",   NULL};
 
 HANDLER(h_agents_create) {
     const char *name, *image, *description;
@@ -22,6 +24,10 @@ HANDLER(h_agents_create) {
         return -1;
     json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "name",
                             name, "image", image, "description", description ? description : "");
+    if (run_spec_read(req->body, false, row, err) != 0) {
+        json_decref(row);
+        return -1;
+    }
     if (store_insert(req->app->store, &TABLE_AGENTS, row, err) != 0) {
         resource_conflict_message(err, "an agent", name);
         json_decref(row);
@@ -52,6 +58,10 @@ HANDLER(h_agents_update) {
         validate_description(description, err) != 0)
         return -1;
     json_t *changes = json_object();
+    if (run_spec_read(req->body, true, changes, err) != 0) {
+        json_decref(changes);
+        return -1;
+    }
     if (name)
         json_object_set_new(changes, "name", json_string(name));
     if (image)

@@ -2,12 +2,15 @@
  * Attachments are immutable (create and delete only), ordered by creation, and confined to one
  * organization: a secret or target of another organization is "not found". Members may attach
  * and detach. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "api/handlers.h"
 #include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
+#include "core/image_ref.h"
+#include "credentials/pull_selection.h"
 #include "store/tables.h"
 
 static const char *const ATTACHMENT_FIELDS[] = {"image_pull_secret_id", "agent_id", "mcp_id",
@@ -110,41 +113,55 @@ HANDLER(h_attachments_delete) {
     return 0;
 }
 
-/* GET /{agents|mcps|hooks}/{id}/image-pull-secrets: the attached secrets in attachment order,
- * each with its attachment_id. */
+/* The image the selection is for: the ?image= argument (400 naming "image" when it is not an
+ * image reference), else the resource's own image. false when there is none to match. */
+static int selection_image(const struct api_request *req, const json_t *target_row,
+                           struct image_ref *image, bool *have, struct agyn_error *err) {
+    const char *asked = request_query(req, "image");
+    if (asked) {
+        if (image_ref_parse(asked, "image", image, err) != 0) {
+            err->code = AGYN_INVALID_ARGUMENT;
+            return -1;
+        }
+        *have = true;
+        return 0;
+    }
+    struct agyn_error ignored = {0};
+    *have = image_ref_parse(row_text(target_row, "image"), "image",
+                            image, &ignored) == 0;
+    return 0;
+}
+
+/* GET /{agents|mcps|hooks}/{id}/image-pull-secrets[?image=]: the attached secrets in
+ * attachment order, each with its attachment_id, whether it applies to the image
+ * (matches_image) and its 1-based position in the runner's order (try_order, null when it does
+ * not apply) — credentials/pull_selection's answer, the one the runner follows. */
 static int attached_secrets(const struct target_kind *target, struct api_request *req,
                             struct api_response *res, struct agyn_error *err) {
     json_t *target_row = NULL;
     if (resource_load(req, target->table, target->noun, "id", req->id, &target_row, err) != 0)
         return -1;
+    struct image_ref image;
+    bool have_image = false;
+    int rc = selection_image(req, target_row, &image, &have_image, err);
     json_decref(target_row);
-    struct store_filter filter = {target->column, req->id};
-    struct store_query query = {.organization_id = req->org_id, .filters = &filter,
-                                .filter_count = 1};
-    json_t *attachments = NULL;
-    int64_t next = 0;
-    if (store_list(req->app->store, &TABLE_ATTACHMENTS, &query, &attachments, &next, err) != 0)
+    struct pull_selection selection;
+    if (rc != 0 || pull_selection_load(req->app->store, req->org_id, target->column, req->id,
+                                       have_image ? &image : NULL, &selection, err) != 0)
         return -1;
     json_t *items = json_array();
-    size_t i;
-    json_t *attachment;
-    json_array_foreach(attachments, i, attachment) {
-        json_t *secret = NULL;
-        const char *secret_id =
-            row_text(attachment, "image_pull_secret_id");
-        if (store_get(req->app->store, &TABLE_IMAGE_PULL_SECRETS, req->org_id, secret_id,
-                      &secret, err) != 0) {
-            json_decref(attachments);
-            json_decref(items);
-            return -1;
-        }
-        json_t *view = resource_public(&TABLE_IMAGE_PULL_SECRETS, secret);
-        json_object_set(view, "attachment_id", json_object_get(attachment, "id"));
-        json_object_set(view, "attached_at", json_object_get(attachment, "created_at"));
+    for (size_t e = 0; e < selection.count; e++) {
+        const struct pull_selection_entry *entry = &selection.entries[e];
+        json_t *view = resource_public(&TABLE_IMAGE_PULL_SECRETS, entry->secret);
+        json_object_set(view, "attachment_id", json_object_get(entry->attachment, "id"));
+        json_object_set(view, "attached_at", json_object_get(entry->attachment, "created_at"));
+        json_object_set_new(view, "matches_image", json_boolean(entry->try_order > 0));
+        json_object_set_new(view, "try_order", entry->try_order > 0
+                                                   ? json_integer((json_int_t)entry->try_order)
+                                                   : json_null());
         json_array_append_new(items, view);
-        json_decref(secret);
     }
-    json_decref(attachments);
+    pull_selection_free(&selection);
     return respond_json(res, 200, output_page(items, 0));
 }
 

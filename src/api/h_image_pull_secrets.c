@@ -19,9 +19,9 @@
 #include "crypto/envelope.h"
 #include "store/tables.h"
 
-static const char *const IPS_FIELDS[] = {"name",        "description", "registry",
-                                         "username",    "password",    "password_secret_id",
-                                         "provider_id", "remote_path", NULL};
+static const char *const IPS_FIELDS[] = {
+    "name",        "description", "registry",        "username", "password", "password_secret_id",
+    "provider_id", "remote_path", "password_source", "plugin",   NULL};
 
 const struct password_source_fields IPS_PASSWORD_SOURCE = {
     .inline_field = "password",
@@ -30,7 +30,28 @@ const struct password_source_fields IPS_PASSWORD_SOURCE = {
     .sealed_column = "password_sealed",
     .source_column = "password_source",
     .updated_column = "password_updated_at",
+    .offers_short_lived = true,
 };
+
+/* The stored username of a short-lived login: ECR tokens are always for "AWS"; a plugin
+ * names its own at each start. */
+static const char *short_lived_username(const char *kind) {
+    return strcmp(kind, "ecr") == 0 ? "AWS" : "";
+}
+
+/* With password_source ecr or plugin the username comes with the password: giving one is an
+ * error; otherwise a username is required (create, or a change away from such a source). */
+static int check_username_for_source(const char *username, const char *kind, bool required,
+                                     struct agyn_error *err) {
+    if (password_source_is_short_lived(kind) && username)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "username",
+                         "username cannot be given with password_source \"%s\": the %s gives "
+                         "the username with the password",
+                         kind, strcmp(kind, "ecr") == 0 ? "ECR token" : "plugin");
+    if (!password_source_is_short_lived(kind) && required && !username)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username is required");
+    return 0;
+}
 
 static int normalize_registry(const char *text, char *out, size_t size, struct agyn_error *err) {
     struct registry_pattern pattern;
@@ -91,10 +112,15 @@ HANDLER(h_image_pull_secrets_create) {
         validate_description(description, err) != 0 ||
         input_string(req->body, "registry", true, &registry_text, err) != 0 ||
         normalize_registry(registry_text, registry, sizeof registry, err) != 0 ||
-        input_string(req->body, "username", true, &username, err) != 0 ||
-        validate_username(username, err) != 0 ||
-        password_source_read(req, &IPS_PASSWORD_SOURCE, true, &source, err) != 0)
+        input_string(req->body, "username", false, &username, err) != 0 ||
+        (username && (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username",
+                                             "username must not be empty")
+                                 : validate_username(username, err)) != 0) ||
+        password_source_read(req, &IPS_PASSWORD_SOURCE, true, &source, err) != 0 ||
+        check_username_for_source(username, source.kind, true, err) != 0)
         return -1;
+    if (!username)
+        username = short_lived_username(source.kind);
     json_t *view = NULL;
     if (insert_image_pull_secret(req, name, description, registry, username, &source, &view,
                                  err) != 0)
@@ -132,6 +158,8 @@ HANDLER(h_image_pull_secrets_get) {
 
 /* The request field that restates a stored password source. */
 static const char *source_field(const char *stored_source) {
+    if (password_source_is_short_lived(stored_source))
+        return "password_source";
     if (stored_source && strcmp(stored_source, "secret") == 0)
         return "password_secret_id";
     if (stored_source && strcmp(stored_source, "remote") == 0)
@@ -153,9 +181,10 @@ static int require_password_for_new_registry(const json_t *row, const char *new_
     return agyn_fail(err, AGYN_UNPROCESSABLE, field,
                      "changing the registry sends the credential to a new destination: supply "
                      "%s again in the same request",
-                     strcmp(field, "password") == 0      ? "the password"
-                     : strcmp(field, "provider_id") == 0 ? "provider_id and remote_path"
-                                                         : "password_secret_id");
+                     strcmp(field, "password") == 0          ? "the password"
+                     : strcmp(field, "provider_id") == 0     ? "provider_id and remote_path"
+                     : strcmp(field, "password_source") == 0 ? "password_source with its fields"
+                                                             : "password_secret_id");
 }
 
 /* PATCH edits in place: a new password (or source) replaces the old one, and the next
@@ -184,6 +213,16 @@ HANDLER(h_image_pull_secrets_update) {
         return -1;
     int allowed =
         require_password_for_new_registry(row, registry_text ? registry : NULL, &source, err);
+    /* The username goes with the source: a short-lived one brings its own; leaving one
+     * needs a username again. */
+    const char *stored_kind = row_text(row, "password_source");
+    const char *kind = source.kind ? source.kind : stored_kind;
+    if (allowed == 0)
+        allowed = check_username_for_source(
+            username, kind ? kind : "inline",
+            source.kind && !password_source_is_short_lived(source.kind) &&
+                password_source_is_short_lived(stored_kind),
+            err);
     json_decref(row);
     if (allowed != 0)
         return -1;
@@ -196,6 +235,8 @@ HANDLER(h_image_pull_secrets_update) {
         json_object_set_new(changes, "registry", json_string(registry));
     if (username)
         json_object_set_new(changes, "username", json_string(username));
+    if (password_source_is_short_lived(source.kind))
+        json_object_set_new(changes, "username", json_string(short_lived_username(source.kind)));
     int rc = source.kind ? password_source_write(req, &IPS_PASSWORD_SOURCE, &source, req->id,
                                                  changes, err)
                          : 0;
@@ -283,6 +324,13 @@ HANDLER(h_image_pull_secrets_import) {
     if (docker_config_parse(req->raw_body ? req->raw_body : "", req->raw_body_len, &entries,
                             &count, err) != 0)
         return -1;
+    if (count == 0) {
+        docker_config_entries_free(entries, count);
+        /* Nothing to import is not a success: the file's credentials are elsewhere. */
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "auths",
+                         "auths holds no registries to import (credentials kept by a "
+                         "credential helper or store are not in the file)");
+    }
     json_t *created = json_array(), *failed = json_array();
     for (size_t i = 0; i < count; i++) {
         struct docker_config_entry *entry = &entries[i];
@@ -303,7 +351,7 @@ HANDLER(h_image_pull_secrets_import) {
                                                 error_json(&entry_error)));
     }
     docker_config_entries_free(entries, count);
-    /* 201: all created; 200: some entries failed; 422: none could be created. */
+    /* 201: all created; 200: some entries failed; 422: none could be created (or none given). */
     int status = json_array_size(failed) == 0 ? 201 : json_array_size(created) ? 200 : 422;
     return respond_json(res, status, json_pack("{s:o, s:o}", "created", created, "errors",
                                                failed));

@@ -78,7 +78,7 @@ HANDLER(h_organizations_delete) {
             agyn_fail(err, AGYN_NOT_FOUND, "organization_id", "organization not found");
         return -1;
     }
-    auth_cache_clear(); /* its tokens are gone */
+    auth_revoked(req->app->store, NULL); /* its tokens are gone */
     res->status = 204;
     return 0;
 }

@@ -70,6 +70,43 @@ static int require_credentials_for_new_destination(const struct provider_backend
     return 0;
 }
 
+/* What the row says without opening its credentials: the public config, with each credential
+ * field that is set standing as true (enough for the destination rule above). */
+static json_t *config_without_credentials(const json_t *row) {
+    json_t *config = json_loads(row_text(row, "config"), 0, NULL);
+    json_t *fields =
+        json_loads(row_text(row, "credential_fields"), 0, NULL);
+    if (!json_is_object(config)) {
+        json_decref(config);
+        config = json_object();
+    }
+    size_t i;
+    json_t *name;
+    json_array_foreach(fields, i, name) {
+        if (json_is_string(name))
+            json_object_set_new(config, json_string_value(name), json_true());
+    }
+    json_decref(fields);
+    return config;
+}
+
+/* Whether patch restates every credential field the row has set: then the stored ones are
+ * replaced whole and need not be opened (a row whose credentials no longer decrypt can be
+ * repaired this way). */
+static bool restates_credentials(const json_t *row, const json_t *patch) {
+    json_t *fields =
+        json_loads(row_text(row, "credential_fields"), 0, NULL);
+    bool all = true;
+    size_t i;
+    json_t *name;
+    json_array_foreach(fields, i, name) {
+        if (!json_is_string(name) || !json_object_get(patch, json_string_value(name)))
+            all = false;
+    }
+    json_decref(fields);
+    return all;
+}
+
 static json_t *provider_view(const json_t *row) {
     json_t *out = resource_public(&TABLE_SECRET_PROVIDERS, row);
     json_t *config = json_loads(row_text(row, "config"), 0, NULL);
@@ -226,10 +263,23 @@ HANDLER(h_secret_providers_update) {
         json_t *config = NULL;
         if (!json_is_object(patch))
             rc = agyn_fail(err, AGYN_UNPROCESSABLE, "config", "config must be an object");
-        else if (!backend || resolve_provider_config(&req->app->resolve, row, &config, err) != 0)
+        else if (!backend)
             rc = -1;
-        if (rc == 0)
-            rc = require_credentials_for_new_destination(backend, config, patch, err);
+        /* The request's own mistakes first: they are known without opening the credentials. */
+        if (rc == 0) {
+            json_t *known = config_without_credentials(row);
+            rc = require_credentials_for_new_destination(backend, known, patch, err);
+            json_decref(known);
+        }
+        if (rc == 0 && restates_credentials(row, patch)) {
+            config = json_loads(row_text(row, "config"), 0, NULL);
+            if (!json_is_object(config)) {
+                json_decref(config);
+                config = json_object();
+            }
+        } else if (rc == 0) {
+            rc = resolve_provider_config(&req->app->resolve, row, &config, err);
+        }
         if (rc == 0) {
             json_object_update(config, patch);
             rc = backend->validate_config(config, err);

@@ -43,7 +43,7 @@ HANDLER(h_tokens_delete) {
         return -1;
     if (removed == 0)
         return agyn_fail(err, AGYN_NOT_FOUND, "id", "token %s not found", req->id);
-    auth_cache_clear();
+    auth_revoked(req->app->store, NULL); /* here and on every replica */
     res->status = 204;
     return 0;
 }

@@ -20,6 +20,7 @@ struct verify_work {
     json_t *row; /* the image pull secret */
     char host[300];
     char repository[256];
+    char target[520]; /* the registry as "<host>[/<path>]", for a short-lived login */
 };
 
 static void verify_work_free(void *arg) {
@@ -31,15 +32,17 @@ static void verify_work_free(void *arg) {
 static void verify_run(void *arg, int64_t deadline_ms, int *status, json_t **body) {
     (void)deadline_ms; /* the egress layer applies the thread's deadline to every request */
     struct verify_work *work = arg;
+    char *username = NULL;
     char *password = NULL;
     struct agyn_error failure = {0};
     int ok = 0;
-    if (resolve_image_pull_password(&work->app->resolve, work->row, &password, &failure) == 0) {
-        struct registry_auth auth = {row_text(work->row, "username"),
-                                     password};
+    if (resolve_image_pull_login(&work->app->resolve, work->row, work->target, &username,
+                                 &password, &failure) == 0) {
+        struct registry_auth auth = {username, password};
         ok = registry_login(work->app->registry, work->host,
                             work->repository[0] ? work->repository : NULL, &auth, &failure) == 0;
         secure_free(password);
+        secure_free(username);
     }
     *status = 200;
     *body = json_pack("{s:b, s:s}", "ok", ok, "message", ok ? "logged in" : failure.message);
@@ -69,6 +72,8 @@ HANDLER(h_image_pull_secrets_verify) {
     snprintf(work->host, sizeof work->host, "%s",
              strcmp(pattern.host, "docker.io") == 0 ? "registry-1.docker.io" : pattern.host);
     snprintf(work->repository, sizeof work->repository, "%s", pattern.path);
+    snprintf(work->target, sizeof work->target, "%s%s%s", pattern.host, pattern.path[0] ? "/" : "",
+             pattern.path);
     char message[512];
     snprintf(message, sizeof message,
              "no answer from registry %s (or from the password's secret provider) within %lld s",

@@ -70,8 +70,14 @@ HANDLER(h_workload_logs) {
         parse_tail(req, &options.tail, err) != 0)
         return -1;
     char container_id[80];
-    if (find_container_id(req, container_id, sizeof container_id, err) != 0)
+    if (find_container_id(req, container_id, sizeof container_id, err) != 0) {
+        const struct runtime_backend *runtime = req->app->runtime;
+        if (err->code == AGYN_CONFLICT && (!runtime || strcmp(runtime->name, "pull-only") == 0))
+            agyn_fail(err, AGYN_CONFLICT, "name",
+                      "no logs: this agynd runs the pull-only runtime, which pulls images and "
+                      "runs no containers (agynd serve --runtime docker runs them)");
         return -1;
+    }
     char path[200];
     snprintf(path, sizeof path, "/containers/%s/json", container_id);
     struct docker_answer answer;

@@ -13,13 +13,19 @@ static const char *const STATUSES[] = {"starting",  "running", "stopping", "stop
                                        "succeeded", "failed",  NULL};
 
 HANDLER(h_workloads_create) {
-    static const char *const fields[] = {"agent_id", NULL};
-    const char *agent_id;
+    static const char *const fields[] = {"agent_id", "restart_policy", NULL};
+    const char *agent_id, *restart_policy;
     if (input_require_object(req, fields, err) != 0 ||
-        input_uuid(req->body, "agent_id", true, &agent_id, err) != 0)
+        input_uuid(req->body, "agent_id", true, &agent_id, err) != 0 ||
+        input_string(req->body, "restart_policy", false, &restart_policy, err) != 0)
         return -1;
+    if (restart_policy && strcmp(restart_policy, RESTART_NEVER) != 0 &&
+        strcmp(restart_policy, RESTART_ON_FAILURE) != 0 &&
+        strcmp(restart_policy, RESTART_ALWAYS) != 0)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "restart_policy",
+                         "restart_policy must be never, on-failure or always");
     json_t *view = NULL;
-    if (workload_create(req->app->store, req->org_id, agent_id,
+    if (workload_create(req->app->store, req->org_id, agent_id, restart_policy,
                         req->app->config.quotas.active_workloads, &view, err) != 0)
         return -1;
     return respond_json(res, 201, view);

@@ -13,6 +13,8 @@ HANDLER(h_healthz);
 HANDLER(h_readyz);
 HANDLER(h_openapi);
 HANDLER(h_me);
+/* h_credential_plugins.c */
+HANDLER(h_credential_plugins_list);
 /* h_organizations.c */
 HANDLER(h_organizations_create);
 HANDLER(h_organizations_list);

@@ -16,7 +16,10 @@ struct password_source {
     const char *secret_id;    /* password_secret_id */
     const char *provider_id;
     const char *remote_path;
-    const char *kind;         /* "inline", "secret", "remote", or NULL when none given */
+    const char *plugin;       /* a configured credential-provider plugin's name */
+    /* "inline", "secret", "remote", "ecr" (provider_id names an AWS provider), "plugin", or
+     * NULL when none given */
+    const char *kind;
 };
 
 struct password_source_fields {
@@ -26,7 +29,13 @@ struct password_source_fields {
     const char *sealed_column;
     const char *source_column;  /* "password_source" / "value_source" */
     const char *updated_column; /* "password_updated_at" / "value_updated_at" */
+    /* Image pull secrets: "password_source" may name "ecr" or "plugin" (short-lived logins
+     * whose username comes with the password), with the "plugin" column. */
+    bool offers_short_lived;
 };
+
+/* True for "ecr" and "plugin": the login's username comes with its password. */
+bool password_source_is_short_lived(const char *kind);
 
 /* Reads the source from the body. With required, exactly one must be given; otherwise at most
  * one (kind NULL when none). Validates provider and secret references in req->org_id. */

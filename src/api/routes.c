@@ -12,6 +12,7 @@ const struct route API_ROUTES[] = {
     {"POST", "/api/v1/session", h_session_create, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/session", h_session_get, ACCESS_TOKEN, NULL},
     {"DELETE", "/api/v1/session", h_session_delete, ACCESS_TOKEN, NULL},
+    {"GET", "/api/v1/credential-provider-plugins", h_credential_plugins_list, ACCESS_TOKEN, NULL},
 
     {"POST", "/api/v1/organizations", h_organizations_create, ACCESS_ADMIN, NULL},
     {"GET", "/api/v1/organizations", h_organizations_list, ACCESS_TOKEN, NULL},

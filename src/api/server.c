@@ -142,7 +142,11 @@ static void error_response(struct api_response *res, const struct agyn_error *er
                   error_text(err->message[0] ? err->message : agyn_code_name(err->code)));
     if (err->field[0])
         json_object_set_new(error, "field", error_text(err->field));
-    respond_json(res, http_status_for_code(err->code), json_pack("{s:o}", "error", error));
+    int status = http_status_for_code(err->code);
+    /* The database (not a remote peer) unreachable or busy: 503 with Retry-After (finish). */
+    if (err->code == AGYN_UNAVAILABLE && strncmp(err->message, "database", 8) == 0)
+        status = 503;
+    respond_json(res, status, json_pack("{s:o}", "error", error));
 }
 
 static int content_type_is_json(struct MHD_Connection *connection) {
@@ -273,7 +277,7 @@ static int metrics_authorize(struct api_server *server, struct request_context *
     if (expected[0] && authorization && strncmp(authorization, "Bearer ", 7) == 0 &&
         constant_time_equal(authorization + 7, expected))
         return 0;
-    if (ctx->metrics_only && !expected[0])
+    if ((ctx->metrics_only || server->app->config.operational_only) && !expected[0])
         return 0;
     if (!ctx->metrics_only) {
         struct principal who = {0};
@@ -301,6 +305,13 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
         else if (metrics_authorize(server, ctx, req, &err) == 0 &&
                  h_metrics(req, res, &err) == 0)
             return;
+        error_response(res, &err);
+        return;
+    }
+    if (server->app->config.operational_only && strcmp(url, "/healthz") != 0 &&
+        strcmp(url, "/readyz") != 0) {
+        agyn_fail(&err, AGYN_NOT_FOUND, NULL,
+                  "a runner process serves only /healthz, /readyz and /metrics");
         error_response(res, &err);
         return;
     }
@@ -500,6 +511,8 @@ static enum MHD_Result finish(struct MHD_Connection *connection, const char *met
             MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
         if (res->status == 429)
             MHD_add_response_header(response, "Retry-After", "5");
+        if (res->status == 503)
+            MHD_add_response_header(response, "Retry-After", "1");
         queued = MHD_queue_response(connection, (unsigned)res->status, response);
         MHD_destroy_response(response);
     }

@@ -212,7 +212,7 @@ HANDLER(h_session_delete) {
         struct store_query query = {.filters = &filter, .filter_count = 1};
         if (store_delete_where(req->app->store, &TABLE_SESSIONS, &query, NULL, err) != 0)
             return -1;
-        auth_cache_clear(); /* a sign-out revokes: streams opened with it end now */
+        auth_revoked(req->app->store, NULL); /* a sign-out revokes: streams end now */
     }
     snprintf(res->set_cookie, sizeof res->set_cookie,
              "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", SESSION_COOKIE,

@@ -154,11 +154,8 @@ static void queue_unauthorized(struct sse_stream *s, const char *reason) {
     free(s->pending);
     s->pending = NULL;
     s->pending_len = s->pending_off = 0;
-    size_t size = (text ? strlen(text) : 2) + 32;
-    s->pending = malloc(size);
-    if (s->pending)
-        s->pending_len = (size_t)snprintf(s->pending, size, "event: unauthorized\ndata: %s\n\n",
-                                          text ? text : "{}");
+    s->pending = xasprintf("event: unauthorized\ndata: %s\n\n", text ? text : "{}");
+    s->pending_len = strlen(s->pending);
     free(text);
     s->ending = 1;
 }
@@ -227,7 +224,7 @@ static void sse_free(void *cls) {
 }
 
 int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
-             struct agyn_error *err) {
+             bool events_lost, struct agyn_error *err) {
     struct sse_stream *s = xcalloc(1, sizeof *s);
     if (stream_authority_capture(req, &s->authority, err) != 0) {
         free(s);
@@ -242,8 +239,11 @@ int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
     s->last_id = last_id;
     s->last_write_ms = clock_monotonic_ms();
     /* The first write is a comment, so clients see the stream open at once. */
-    s->pending = strdup(": connected\n\n");
-    s->pending_len = s->pending ? strlen(s->pending) : 0;
+    s->pending = xstrdup(events_lost ? ": connected\n\nevent: reset\ndata: {\"reason\":"
+                                      "\"events after Last-Event-ID are no longer kept "
+                                      "(--event-retention); reload the current state\"}\n\n"
+                                    : ": connected\n\n");
+    s->pending_len = strlen(s->pending);
     pthread_mutex_lock(&lock);
     s->next = streams;
     streams = s;

@@ -7,6 +7,7 @@
 #ifndef AGYN_API_SSE_H
 #define AGYN_API_SSE_H
 
+#include <stdbool.h>
 #include "api/request.h"
 
 /* Starts the ticker and hooks the event log; call once before serving. */
@@ -14,7 +15,10 @@ void sse_start(void);
 /* Ends every stream (they finish their current write) and stops the ticker. */
 void sse_stop(void);
 /* Turns res into an event stream of req->org_id starting after last_id. */
+/* Streams the organization's events after last_id. With events_lost, the stream first sends
+ * `event: reset`: events after last_id were deleted by retention, so the client should reload
+ * the state it shows instead of trusting its replay. */
 int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
-             struct agyn_error *err);
+             bool events_lost, struct agyn_error *err);
 
 #endif

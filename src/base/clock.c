@@ -19,26 +19,45 @@ void clock_format_rfc3339(int64_t unix_ms, char buf[RFC3339_LEN]) {
     snprintf(buf + len, RFC3339_LEN - len, ".%03dZ", (int)(unix_ms % 1000));
 }
 
-int clock_parse_rfc3339(const char *text, int64_t *unix_ms) {
-    struct tm tm = {0};
-    int millis = 0, consumed = 0, fraction_len = 0;
-    if (!text ||
-        sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-        consumed != 19)
-        return -1;
-    const char *rest = text + consumed;
-    if (*rest == '.') {
-        if (sscanf(rest + 1, "%3d%n", &millis, &fraction_len) != 1 || fraction_len != 3)
+/* The number written by the n ASCII digits at p; -1 when one of them is not a digit (sscanf
+ * would also take signs and spaces). */
+static int digits(const char *p, int n) {
+    int value = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
             return -1;
-        rest += 1 + fraction_len;
+        value = value * 10 + (p[i] - '0');
     }
-    if (strcmp(rest, "Z") != 0)
+    return value;
+}
+
+int clock_parse_rfc3339(const char *text, int64_t *unix_ms) {
+    /* "YYYY-MM-DDTHH:MM:SS" then ".mmm" (optional) then "Z". */
+    if (!text || strnlen(text, 20) < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+        text[13] != ':' || text[16] != ':')
         return -1;
+    struct tm tm = {.tm_year = digits(text, 4),
+                    .tm_mon = digits(text + 5, 2),
+                    .tm_mday = digits(text + 8, 2),
+                    .tm_hour = digits(text + 11, 2),
+                    .tm_min = digits(text + 14, 2),
+                    .tm_sec = digits(text + 17, 2)};
+    const char *rest = text + 19;
+    int millis = 0;
+    if (*rest == '.') {
+        if (strnlen(rest + 1, 3) < 3 || (millis = digits(rest + 1, 3)) < 0)
+            return -1;
+        rest += 4;
+    }
+    if (tm.tm_year < 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_hour < 0 ||
+        tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 59 ||
+        millis < 0 || strcmp(rest, "Z") != 0)
+        return -1;
+    int mday = tm.tm_mday;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    time_t seconds = timegm(&tm);
-    if (seconds == (time_t)-1)
+    time_t seconds = timegm(&tm); /* fields are in range: no overflow, -1 is 23:59:59 1969 */
+    if (tm.tm_mday != mday) /* timegm moved a day that does not exist (February 30) */
         return -1;
     *unix_ms = (int64_t)seconds * 1000 + millis;
     return 0;

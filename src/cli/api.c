@@ -8,6 +8,7 @@
 
 #include "core/secure_mem.h"
 #include "core/row.h"
+#include "core/xalloc.h"
 #include "cli/cli.h"
 
 /* Control bytes of server text are shown as spaces, so a message cannot drive the terminal. */
@@ -17,24 +18,16 @@ static void print_clean(FILE *out, const char *text) {
 }
 
 void api_print_error(const char *context, int status, const json_t *response) {
-    const json_t *error = json_object_get(response, "error");
-    const char *message = row_text(error, "message");
-    const char *field = row_text(error, "field");
+    struct client_api_error error;
+    client_decode_error(status, response, NULL, 0, &error);
     fputs("agyn: ", stderr);
     if (context) {
         print_clean(stderr, context);
         fputs(": ", stderr);
     }
-    if (!message) {
-        fprintf(stderr, "the API answered HTTP %d\n", status);
-        return;
-    }
-    if (field && *field) {
-        print_clean(stderr, field);
-        fputs(": ", stderr);
-    }
-    print_clean(stderr, message);
-    fputc('\n', stderr);
+    if (error.field[0])
+        fprintf(stderr, "%s: ", error.field);
+    fprintf(stderr, "%s\n", error.message);
 }
 
 int api_call_status(struct cli *cli, const char *method, const char *path, const char *body_text,
@@ -44,18 +37,16 @@ int api_call_status(struct cli *cli, const char *method, const char *path, const
         body_text = "{}"; /* an action without input (verify, stop, test) */
         body_len = 2;
     }
-    char *response = NULL;
-    size_t len = 0;
-    int status = http_send(cli, method, path, body_text, body_len, &response, &len);
+    struct client_answer answer;
+    int status = http_send(cli, method, path, body_text, body_len, &answer);
     if (status < 0)
         return -1;
-    if (len > 0)
-        *out = json_loadb(response, len, 0, NULL);
-    if (len > 0 && !*out && status < 300) {
+    *out = json_incref(answer.body);
+    if (answer.len > 0 && !*out && status < 300) {
         fprintf(stderr, "agyn: the API answered HTTP %d with a body that is not JSON\n", status);
         status = -1;
     }
-    secure_free(response);
+    client_answer_free(&answer);
     return status;
 }
 
@@ -80,32 +71,19 @@ int api_call(struct cli *cli, const char *method, const char *path, const json_t
 }
 
 int api_list_all(struct cli *cli, const char *path, json_t **items) {
-    *items = json_array();
-    char *token = NULL;
-    for (;;) {
-        char *page_path = NULL;
-        char *escaped = token ? http_escape(cli, token) : NULL;
-        int n = asprintf(&page_path, "%s%spage_size=100%s%s", path, strchr(path, '?') ? "&" : "?",
-                         escaped ? "&page_token=" : "", escaped ? escaped : "");
-        free(escaped);
-        free(token);
-        token = NULL;
-        json_t *page = NULL;
-        int rc = n < 0 ? CLI_FAIL : api_call(cli, "GET", page_path, NULL, &page);
-        free(page_path);
-        if (rc != CLI_OK) {
-            json_decref(*items);
-            *items = NULL;
-            return rc;
-        }
-        json_array_extend(*items, json_object_get(page, "items"));
-        const char *next = row_text(page, "next_page_token");
-        if (next && *next)
-            token = strdup(next);
-        json_decref(page);
-        if (!token)
-            return CLI_OK;
+    struct client_answer failed;
+    struct agyn_error err = {0};
+    int status = client_list_all(http_client(cli), path, items, &failed, &err);
+    if (status < 0) {
+        http_print_failure(cli, &err);
+        return CLI_FAIL;
     }
+    if (!client_status_ok(status)) {
+        api_print_error(NULL, status, failed.body);
+        client_answer_free(&failed);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }
 
 /* The id of the row of items whose label equals name; CLI_FAIL (printed) for none or many. */
@@ -167,17 +145,11 @@ char *org_path(struct cli *cli, int *rc, const char *fmt, ...) {
     *rc = cli_org(cli);
     if (*rc != CLI_OK)
         return NULL;
-    char *suffix = NULL, *path = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int n = vasprintf(&suffix, fmt, ap);
+    char *suffix = xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0 || asprintf(&path, "/api/v1/organizations/%s%s", cli->org_id, suffix) < 0) {
-        free(suffix);
-        fprintf(stderr, "agyn: out of memory\n");
-        *rc = CLI_FAIL;
-        return NULL;
-    }
+    char *path = xasprintf("/api/v1/organizations/%s%s", cli->org_id, suffix);
     free(suffix);
     return path;
 }

@@ -95,6 +95,14 @@ bool args_has(const struct args *a, const char *name) {
     return args_get(a, name) != NULL;
 }
 
+int args_all(const struct args *a, const char *name, const char **out, int max) {
+    int n = 0;
+    for (int k = 0; k < a->count && n < max; k++)
+        if (strcmp(a->names[k], name) == 0)
+            out[n++] = a->values[k];
+    return n;
+}
+
 int args_parse(struct cli *cli, int argc, char **argv, const char *const *spec, int min_pos,
                int max_pos, const char *where, struct args *out) {
     memset(out, 0, sizeof *out);
@@ -120,6 +128,9 @@ int args_parse(struct cli *cli, int argc, char **argv, const char *const *spec, 
             continue;
         for (const char *const *s = spec; s && *s && m == 0; s++) {
             size_t len = strlen(*s);
+            bool repeatable = len > 1 && strcmp(*s + len - 2, "=+") == 0;
+            if (repeatable)
+                len--;
             bool takes_value = len > 0 && (*s)[len - 1] == '=';
             char name[48];
             snprintf(name, sizeof name, "%.*s", (int)(takes_value ? len - 1 : len), *s);
@@ -136,7 +147,7 @@ int args_parse(struct cli *cli, int argc, char **argv, const char *const *spec, 
                 return CLI_USAGE;
             if (m == 0)
                 continue;
-            if (args_has(out, name))
+            if (!repeatable && args_has(out, name))
                 return usage_error(where, "--%s given twice", name);
             if (out->count >= ARGS_MAX)
                 return usage_error(where, "too many flags");

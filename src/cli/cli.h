@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "client/client.h"
 #include "core/names.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -21,12 +22,12 @@ struct cli {
     const char *org_arg;            /* --org or AGYN_ORG: an organization id or name */
     char org_id[AGYN_UUID_LEN + 1]; /* resolved on first use (cli_org) */
     enum output_format output;
-    void *curl; /* one libcurl handle for the whole run (keeps the connection alive) */
+    struct agyn_client client; /* the API client, one kept connection for the run (http.c) */
 };
 
 /* ---- args.c: flags of one verb ---------------------------------------------------------- */
 
-#define ARGS_MAX 24
+#define ARGS_MAX 64
 
 /* The parsed command line of one verb: its positional arguments and the flags given. */
 struct args {
@@ -42,30 +43,40 @@ struct args {
  * printing a usage problem. */
 int args_global(struct cli *cli, int argc, char **argv, int *i);
 /* Parses argv against spec, a NULL-terminated list of flag names; a name ending in '=' takes a
- * value ("name="), others are switches. Global flags are accepted anywhere. Returns CLI_OK,
+ * value ("name="), one ending in "=+" takes a value and may be repeated ("arg=+"; read them
+ * with args_all), others are switches. Global flags are accepted anywhere. Returns CLI_OK,
  * CLI_USAGE (printed), or -1 when --help / -h was given. */
 int args_parse(struct cli *cli, int argc, char **argv, const char *const *spec, int min_pos,
                int max_pos, const char *where, struct args *out);
 const char *args_get(const struct args *a, const char *name); /* value, or NULL if not given */
 bool args_has(const struct args *a, const char *name);
+/* Every value of a repeatable flag, in command-line order, into out (at most max); the count. */
+int args_all(const struct args *a, const char *name, const char **out, int max);
 /* CLI_USAGE (printed) unless every flag named (NULL-terminated list) was given. */
 int args_require(const struct args *a, const char *where, ...) __attribute__((sentinel));
 /* Prints "agyn: <fmt>" and a pointer to --help to stderr; returns CLI_USAGE. */
 int usage_error(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- http.c: the transport ----------------------------------------------------------------- */
+/* ---- http.c: the shared API client, in the CLI's words ------------------------------------ */
 
-/* Sends one request to API_URL + path. body_text (may be NULL) is sent as application/json.
- * Returns the HTTP status and sets *body_out to the malloc'd response body (NUL-terminated,
- * *len_out bytes), or returns -1 after printing why the server could not be reached. */
+/* The shared client set up with this invocation's URL and token (--api-url and --token may
+ * change until the first call) and a 120-second request timeout. */
+struct agyn_client *http_client(struct cli *cli);
+/* Sends one request to API_URL + path through the shared client. body_text (may be NULL) is sent
+ * as application/json. Returns the HTTP status with *answer filled (free it with
+ * client_answer_free), or -1 after printing why no answer came. */
 int http_send(struct cli *cli, const char *method, const char *path, const char *body_text,
-              size_t body_len, char **body_out, size_t *len_out);
+              size_t body_len, struct client_answer *answer);
+/* Prints why a request got no answer ("agyn: cannot reach the API at URL: ..."). */
+void http_print_failure(const struct cli *cli, const struct agyn_error *err);
+/* Frees the kept connection at exit. */
+void http_close(struct cli *cli);
 /* GETs an event stream and hands each complete line (without its newline) to on_line until
  * the server ends it or SIGINT/SIGTERM arrives (*interrupted then set). Returns 0, or -1 after
  * printing the error. */
 int http_stream(struct cli *cli, const char *path, const char *last_event_id,
                 void (*on_line)(const char *line, void *ctx), void *ctx, bool *interrupted);
-/* Percent-encodes text for a URL query; the result is malloc'd. */
+/* Percent-encodes text for a URL query; the result is malloc'd (NULL when out of memory). */
 char *http_escape(struct cli *cli, const char *text);
 
 /* ---- api.c: JSON calls, organizations, names ----------------------------------------------- */

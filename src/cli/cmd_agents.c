@@ -3,6 +3,7 @@
  * secrets attached to it, in the order the runner tries them. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/crud.h"
 
@@ -37,12 +38,55 @@ static int list(struct cli *cli, const struct args *a, const void *data) {
     return rc == CLI_OK ? crud_list(cli, k->c, query) : rc;
 }
 
+/* command, args and env from --command/--arg (repeatable, in order), --env KEY=VALUE
+ * (repeatable) and --no-command/--no-args/--no-env (back to the image's own). */
+static int run_spec_from_flags(const struct args *a, const char *where, json_t *body) {
+    static const char *const lists[][3] = {{"command", "command", "no-command"},
+                                           {"arg", "args", "no-args"}};
+    const char *values[ARGS_MAX];
+    for (size_t i = 0; i < 2; i++) {
+        int n = args_all(a, lists[i][0], values, ARGS_MAX);
+        if (n && args_has(a, lists[i][2]))
+            return usage_error(where, "--%s and --%s exclude each other", lists[i][0],
+                               lists[i][2]);
+        if (args_has(a, lists[i][2]))
+            json_object_set_new(body, lists[i][1], json_null());
+        if (!n)
+            continue;
+        json_t *list = json_array();
+        for (int j = 0; j < n; j++)
+            json_array_append_new(list, json_string(values[j]));
+        json_object_set_new(body, lists[i][1], list);
+    }
+    int n = args_all(a, "env", values, ARGS_MAX);
+    if (n && args_has(a, "no-env"))
+        return usage_error(where, "--env and --no-env exclude each other");
+    if (args_has(a, "no-env"))
+        json_object_set_new(body, "env", json_null());
+    if (!n)
+        return CLI_OK;
+    json_t *env = json_object();
+    json_object_set_new(body, "env", env);
+    for (int j = 0; j < n; j++) {
+        const char *eq = strchr(values[j], '=');
+        if (!eq || eq == values[j])
+            return usage_error(where, "--env takes KEY=VALUE, not \"%s\"", values[j]);
+        char key[300];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - values[j]), values[j]);
+        json_object_set_new(env, key, json_string(eq + 1));
+    }
+    return CLI_OK;
+}
+
 /* Builds the create/update body from the flags; the agent is resolved from an id or name. */
 static int body_from_flags(const struct kind *k, struct cli *cli, const struct args *a,
-                           json_t *body) {
+                           const char *where, json_t *body) {
     body_set_flag(body, a, k->label, k->label);
     body_set_flag(body, a, "image", "image");
     body_set_flag(body, a, "description", "description");
+    int spec = run_spec_from_flags(a, where, body);
+    if (spec != CLI_OK)
+        return spec;
     const char *agent = k->has_agent ? args_get(a, "agent") : NULL;
     if (!agent)
         return CLI_OK;
@@ -61,7 +105,7 @@ static int create(struct cli *cli, const struct args *a, const void *data) {
                           : args_require(a, where, k->label, "image", NULL);
     json_t *body = json_object();
     if (rc == CLI_OK)
-        rc = body_from_flags(k, cli, a, body);
+        rc = body_from_flags(k, cli, a, where, body);
     if (rc == CLI_OK)
         rc = crud_send(cli, k->c, NULL, body);
     json_decref(body);
@@ -73,7 +117,7 @@ static int update(struct cli *cli, const struct args *a, const void *data) {
     char where[64], id[AGYN_UUID_LEN + 1];
     snprintf(where, sizeof where, "%s update", k->resource);
     json_t *body = json_object();
-    int rc = body_from_flags(k, cli, a, body);
+    int rc = body_from_flags(k, cli, a, where, body);
     if (rc == CLI_OK)
         rc = crud_needs_change(body, where);
     if (rc == CLI_OK)
@@ -121,9 +165,21 @@ static int delete (struct cli *cli, const struct args *a, const void *data) {
     return crud_delete(cli, k->c, a->pos[0], NULL);
 }
 
-static const char *const AGENT_FLAGS[] = {"name=", "image=", "description=", NULL};
-static const char *const PART_FLAGS[] = {"agent=", "name=", "image=", "description=", NULL};
-static const char *const HOOK_FLAGS[] = {"agent=", "event=", "image=", "description=", NULL};
+#define RUN_FLAGS "command=+", "arg=+", "env=+", "no-command", "no-args", "no-env"
+static const char *const AGENT_FLAGS[] = {"name=", "image=", "description=", RUN_FLAGS, NULL};
+static const char *const PART_FLAGS[] = {"agent=",       "name=", "image=",
+                                         "description=", RUN_FLAGS, NULL};
+static const char *const HOOK_FLAGS[] = {"agent=",       "event=", "image=",
+                                         "description=", RUN_FLAGS, NULL};
+
+#define RUN_HELP                                                                               \
+    "  --command ARG         the entrypoint, one --command per word (repeatable; default:\n"  \
+    "                        the image's own)\n"                                               \
+    "  --arg ARG             an argument (repeatable, in order; default: the image's own)\n"  \
+    "  --env KEY=VALUE       an environment variable (repeatable); plain values only,\n"      \
+    "                        shown to every member: never secrets\n"                          \
+    "  --no-command, --no-args, --no-env   (update) back to the image's own\n"
+#define RUN_USAGE " [--command ARG]... [--arg ARG]... [--env KEY=VALUE]..."
 static const char *const AGENT_FILTER[] = {"agent=", NULL};
 
 #define ATTACHED_SUMMARY "List the image pull secrets attached to it, in the order they are tried"
@@ -131,13 +187,14 @@ static const char *const AGENT_FILTER[] = {"agent=", NULL};
 const struct verb AGENT_VERBS[] = {
     {"list", "", "List agents", NULL, NULL, 0, 0, list, &AGENT},
     {"get", "ID|NAME", "Show an agent", NULL, NULL, 1, 1, get, &AGENT},
-    {"create", "--name NAME --image IMAGE [--description TEXT]", "Create an agent",
+    {"create", "--name NAME --image IMAGE [--description TEXT]" RUN_USAGE, "Create an agent",
      "  --name NAME           unique in the organization\n"
      "  --image IMAGE         the agent's image, e.g. ghcr.io/acme/support:1.4\n"
-     "  --description TEXT\n",
+     "  --description TEXT\n" RUN_HELP,
      AGENT_FLAGS, 0, 0, create, &AGENT},
-    {"update", "ID|NAME [--name NAME] [--image IMAGE] [--description TEXT]",
-     "Change an agent's name, image or description", NULL, AGENT_FLAGS, 1, 1, update, &AGENT},
+    {"update", "ID|NAME [--name NAME] [--image IMAGE] [--description TEXT]" RUN_USAGE,
+     "Change an agent's name, image, description, command, args or env", RUN_HELP, AGENT_FLAGS,
+     1, 1, update, &AGENT},
     {"delete", "ID|NAME", "Delete an agent with its MCP servers, hooks and attachments", NULL, NULL,
      1, 1, delete, &AGENT},
     {"image-pull-secrets", "ID|NAME", ATTACHED_SUMMARY, NULL, NULL, 1, 1, attached, &AGENT},
@@ -147,10 +204,11 @@ const struct verb AGENT_VERBS[] = {
 const struct verb MCP_VERBS[] = {
     {"list", "[--agent ID|NAME]", "List MCP servers", NULL, AGENT_FILTER, 0, 0, list, &MCP},
     {"get", "ID|NAME", "Show an MCP server", NULL, NULL, 1, 1, get, &MCP},
-    {"create", "--agent ID|NAME --name NAME --image IMAGE [--description TEXT]",
-     "Create an MCP server for an agent", NULL, PART_FLAGS, 0, 0, create, &MCP},
-    {"update", "ID|NAME [--agent ID|NAME] [--name NAME] [--image IMAGE] [--description TEXT]",
-     "Change an MCP server", NULL, PART_FLAGS, 1, 1, update, &MCP},
+    {"create", "--agent ID|NAME --name NAME --image IMAGE [--description TEXT]" RUN_USAGE,
+     "Create an MCP server for an agent", RUN_HELP, PART_FLAGS, 0, 0, create, &MCP},
+    {"update",
+     "ID|NAME [--agent ID|NAME] [--name NAME] [--image IMAGE] [--description TEXT]" RUN_USAGE,
+     "Change an MCP server", RUN_HELP, PART_FLAGS, 1, 1, update, &MCP},
     {"delete", "ID|NAME", "Delete an MCP server", NULL, NULL, 1, 1, delete, &MCP},
     {"image-pull-secrets", "ID|NAME", ATTACHED_SUMMARY, NULL, NULL, 1, 1, attached, &MCP},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
@@ -159,10 +217,11 @@ const struct verb MCP_VERBS[] = {
 const struct verb HOOK_VERBS[] = {
     {"list", "[--agent ID|NAME]", "List hooks", NULL, AGENT_FILTER, 0, 0, list, &HOOK},
     {"get", "ID", "Show a hook", NULL, NULL, 1, 1, get, &HOOK},
-    {"create", "--agent ID|NAME --event EVENT --image IMAGE [--description TEXT]",
-     "Create a hook for an agent", NULL, HOOK_FLAGS, 0, 0, create, &HOOK},
-    {"update", "ID [--agent ID|NAME] [--event EVENT] [--image IMAGE] [--description TEXT]",
-     "Change a hook", NULL, HOOK_FLAGS, 1, 1, update, &HOOK},
+    {"create", "--agent ID|NAME --event EVENT --image IMAGE [--description TEXT]" RUN_USAGE,
+     "Create a hook for an agent", RUN_HELP, HOOK_FLAGS, 0, 0, create, &HOOK},
+    {"update",
+     "ID [--agent ID|NAME] [--event EVENT] [--image IMAGE] [--description TEXT]" RUN_USAGE,
+     "Change a hook", RUN_HELP, HOOK_FLAGS, 1, 1, update, &HOOK},
     {"delete", "ID", "Delete a hook", NULL, NULL, 1, 1, delete, &HOOK},
     {"image-pull-secrets", "ID", ATTACHED_SUMMARY, NULL, NULL, 1, 1, attached, &HOOK},
     {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},

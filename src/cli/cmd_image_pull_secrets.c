@@ -25,17 +25,50 @@ static const struct value_source PASSWORD = {"password", true, "password", "pass
 static const char *const IPS_FLAGS[] = {
     "name=",          "registry=",      "username=", "description=",
     "password-stdin", "password-file=", "password=", "secret=",
-    "provider=",      "remote-path=",   NULL};
+    "provider=",      "remote-path=",   "ecr-provider=", "plugin=", NULL};
+
+/* --ecr-provider or --plugin: a short-lived login whose username comes with the password.
+ * Returns CLI_OK with *given false when neither is used. */
+static int short_lived_from_flags(struct cli *cli, const struct args *a, const char *where,
+                                  json_t *body, bool *given) {
+    bool ecr = args_has(a, "ecr-provider"), plugin = args_has(a, "plugin");
+    *given = ecr || plugin;
+    if (!*given)
+        return CLI_OK;
+    static const char *const others[] = {"password-stdin", "password-file", "password", "secret",
+                                         "provider",       "remote-path",   "username", NULL};
+    for (const char *const *flag = others; *flag; flag++)
+        if (args_has(a, *flag))
+            return usage_error(where, "--%s cannot be used with --%s (it gives the username "
+                                      "and password)",
+                               *flag, ecr ? "ecr-provider" : "plugin");
+    if (ecr && plugin)
+        return usage_error(where, "give only one of --ecr-provider and --plugin");
+    json_object_set_new(body, "password_source", json_string(ecr ? "ecr" : "plugin"));
+    if (plugin) {
+        body_set_flag(body, a, "plugin", "plugin");
+        return CLI_OK;
+    }
+    char id[AGYN_UUID_LEN + 1];
+    int rc = crud_resolve(cli, &SECRET_PROVIDERS, args_get(a, "ecr-provider"), id);
+    if (rc == CLI_OK)
+        json_object_set_new(body, "provider_id", json_string(id));
+    return rc;
+}
 
 static int ips_create(struct cli *cli, const struct args *a, const void *data) {
     const char *where = "image-pull-secrets create";
-    int rc = args_require(a, where, "name", "registry", "username", NULL);
     json_t *body = json_object();
+    bool short_lived = false;
+    int rc = short_lived_from_flags(cli, a, where, body, &short_lived);
+    if (rc == CLI_OK)
+        rc = short_lived ? args_require(a, where, "name", "registry", NULL)
+                         : args_require(a, where, "name", "registry", "username", NULL);
     body_set_flag(body, a, "name", "name");
     body_set_flag(body, a, "description", "description");
     body_set_flag(body, a, "registry", "registry");
     body_set_flag(body, a, "username", "username");
-    if (rc == CLI_OK)
+    if (rc == CLI_OK && !short_lived)
         rc = source_from_flags(cli, a, &PASSWORD, true, where, body);
     if (rc == CLI_OK)
         rc = crud_send(cli, &IMAGE_PULL_SECRETS, NULL, body);
@@ -52,7 +85,10 @@ static int ips_update(struct cli *cli, const struct args *a, const void *data) {
     body_set_flag(body, a, "description", "description");
     body_set_flag(body, a, "registry", "registry");
     body_set_flag(body, a, "username", "username");
-    int rc = source_from_flags(cli, a, &PASSWORD, false, where, body);
+    bool short_lived = false;
+    int rc = short_lived_from_flags(cli, a, where, body, &short_lived);
+    if (rc == CLI_OK && !short_lived)
+        rc = source_from_flags(cli, a, &PASSWORD, false, where, body);
     if (rc == CLI_OK)
         rc = crud_needs_change(body, where);
     if (rc == CLI_OK)
@@ -169,6 +205,13 @@ static const char IPS_HELP[] =
     "  --provider ID|NAME --remote-path PATH\n"
     "                           read it from a secret provider at each workload start\n"
     "  --password PASSWORD      UNSAFE: visible in ps and shell history\n"
+    "Or a short-lived login fetched at each workload start (no --username: it comes with\n"
+    "the password):\n"
+    "  --ecr-provider ID|NAME   an Amazon ECR token (GetAuthorizationToken) through this\n"
+    "                           aws-secrets-manager provider, cached until 10 minutes\n"
+    "                           before it expires\n"
+    "  --plugin NAME            a kubelet credential-provider plugin the operator\n"
+    "                           configured (GET /api/v1/credential-provider-plugins)\n"
     "A trailing newline of the password read is dropped. The password is never shown.\n"
     "Update with a new --registry needs the password source again (agyn sends a stored\n"
     "password only to the registry it was given for).\n";
@@ -185,8 +228,9 @@ const struct verb IMAGE_PULL_SECRET_VERBS[] = {
      LIST_FLAGS, 0, 0, ips_list, NULL},
     {"get", "ID|NAME", "Show an image pull secret", NULL, NULL, 1, 1, ips_get, NULL},
     {"create",
-     "--name NAME --registry HOST --username USER (--password-stdin | --password-file FILE | "
-     "--secret ID | --provider ID --remote-path PATH) [--description TEXT]",
+     "--name NAME --registry HOST (--username USER (--password-stdin | --password-file FILE | "
+     "--secret ID | --provider ID --remote-path PATH) | --ecr-provider ID | --plugin NAME) "
+     "[--description TEXT]",
      "Create an image pull secret", IPS_HELP, IPS_FLAGS, 0, 0, ips_create, NULL},
     {"update", "ID|NAME [--password-stdin | ...] [--name NAME] [--registry HOST] ...",
      "Edit an image pull secret in place, e.g. rotate its password", IPS_HELP, IPS_FLAGS, 1, 1,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/crud.h"
+#include "core/password_source_rule.h"
 
 static const struct column SECRET_COLUMNS[] = {{"ID", "id"},
                                                {"NAME", "name"},
@@ -19,23 +20,34 @@ const struct collection SECRETS = {"secrets", "name", "secret", "secrets", SECRE
 
 int source_from_flags(struct cli *cli, const struct args *a, const struct value_source *s,
                       bool required, const char *where, json_t *body) {
-    char stdin_flag[48], file_flag[48];
+    char stdin_flag[48], file_flag[48], stdin_name[50], file_name[50], inline_name[50];
     snprintf(stdin_flag, sizeof stdin_flag, "%s-stdin", s->prefix);
     snprintf(file_flag, sizeof file_flag, "%s-file", s->prefix);
-    bool inline_given = args_has(a, stdin_flag) || args_has(a, file_flag) ||
-                        (s->inline_flag && args_has(a, s->prefix));
-    bool secret_given = s->secret_field && args_has(a, "secret");
-    bool remote_given = args_has(a, "provider") || args_has(a, "remote-path");
-    char choices[160];
-    snprintf(choices, sizeof choices, "--%s, --%s%s%s or --provider with --remote-path", stdin_flag,
-             file_flag, s->secret_field ? ", --secret" : "",
-             s->inline_flag ? " (or the unsafe --password)" : "");
-    if (inline_given + secret_given + remote_given > 1)
-        return usage_error(where, "give only one of %s", choices);
-    if (required && !inline_given && !secret_given && !remote_given)
-        return usage_error(where, "one of %s is required", choices);
-    if (remote_given && !(args_has(a, "provider") && args_has(a, "remote-path")))
-        return usage_error(where, "--provider and --remote-path go together");
+    snprintf(stdin_name, sizeof stdin_name, "--%s", stdin_flag);
+    snprintf(file_name, sizeof file_name, "--%s", file_flag);
+    snprintf(inline_name, sizeof inline_name, "--%s", s->prefix);
+    struct password_source_option options[5] = {
+        {PASSWORD_SOURCE_INLINE, stdin_name, NULL, args_has(a, stdin_flag), false},
+        {PASSWORD_SOURCE_INLINE, file_name, NULL, args_has(a, file_flag), false},
+    };
+    size_t count = 2;
+    if (s->inline_flag)
+        options[count++] = (struct password_source_option){PASSWORD_SOURCE_INLINE, inline_name,
+                                                           NULL, args_has(a, s->prefix), false};
+    if (s->secret_field)
+        options[count++] = (struct password_source_option){PASSWORD_SOURCE_SECRET, "--secret",
+                                                           NULL, args_has(a, "secret"), false};
+    options[count++] = (struct password_source_option){
+        PASSWORD_SOURCE_REMOTE, "--provider", "--remote-path", args_has(a, "provider"),
+        args_has(a, "remote-path")};
+    struct password_source_choice choice;
+    struct agyn_error err = {0};
+    if (password_source_choose(options, count, required, &choice, &err) != 0)
+        return usage_error(where, "%s", err.message);
+    enum password_source_kind kind = choice.chosen ? choice.chosen->kind : PASSWORD_SOURCE_NONE;
+    bool inline_given = kind == PASSWORD_SOURCE_INLINE;
+    bool secret_given = kind == PASSWORD_SOURCE_SECRET;
+    bool remote_given = kind == PASSWORD_SOURCE_REMOTE;
     char id[AGYN_UUID_LEN + 1];
     int rc = CLI_OK;
     if (inline_given) {

@@ -17,7 +17,8 @@ static const struct column WORKLOAD_COLUMNS[] = {{"ID", "id"},
 
 static const struct column CONTAINER_COLUMNS[] = {
     {"CONTAINER", "name"},  {"ROLE", "role"},     {"IMAGE", "image"},
-    {"STATUS", "status"},   {"REASON", "reason"}, {"CREDENTIAL", "credential.name"},
+    {"STATUS", "status"},   {"REASON", "reason"}, {"RESTARTS", "restart_count"},
+    {"CREDENTIAL", "credential.name"},
     {"MESSAGE", "message"}, {NULL, NULL}};
 
 const struct collection WORKLOADS = {"workloads", NULL, "workload", "workloads", WORKLOAD_COLUMNS};
@@ -146,6 +147,7 @@ static int workloads_start(struct cli *cli, const struct args *a, const void *da
     if (!path)
         return rc;
     json_t *body = json_pack("{s:s}", "agent_id", agent), *workload = NULL;
+    body_set_flag(body, a, "restart-policy", "restart_policy");
     rc = api_call(cli, "POST", path, body, &workload);
     json_decref(body);
     free(path);
@@ -225,7 +227,7 @@ static int workloads_logs(struct cli *cli, const struct args *a, const void *dat
 
 static const char *const LIST_FLAGS[] = {"agent=", "status=", NULL};
 static const char *const LOGS_FLAGS[] = {"follow|f", "tail=", "timestamps", NULL};
-static const char *const WAIT_FLAGS[] = {"agent=", "wait", "timeout=", NULL};
+static const char *const WAIT_FLAGS[] = {"agent=", "restart-policy=", "wait", "timeout=", NULL};
 static const char *const STOP_FLAGS[] = {"wait", "timeout=", NULL};
 
 const struct verb WORKLOAD_VERBS[] = {
@@ -235,9 +237,12 @@ const struct verb WORKLOAD_VERBS[] = {
      LIST_FLAGS, 0, 0, workloads_list, NULL},
     {"get", "ID", "Show a workload and its containers (status, reason, credential used)", NULL,
      NULL, 1, 1, workloads_get, NULL},
-    {"start", "--agent ID|NAME [--wait [--timeout SECONDS]]",
+    {"start", "--agent ID|NAME [--restart-policy POLICY] [--wait [--timeout SECONDS]]",
      "Start a workload: the runner pulls its images with the attached image pull secrets",
      "  --agent ID|NAME      the agent to run\n"
+     "  --restart-policy POLICY  never (default), on-failure or always: whether a container\n"
+     "                       that ends is started again (docker runtime; back-off\n"
+     "                       CrashLoopBackOff, the workload stays running)\n"
      "  --wait               wait until it runs (exit 0) or fails (exit 1, with the\n"
      "                       failure reason and the registry's message)\n"
      "  --timeout SECONDS    how long --wait waits (default 120)\n",

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "base/wiping_alloc.h"
 #include "cli/cli.h"
 
@@ -156,8 +154,9 @@ static int run(struct cli *cli, int argc, char **argv) {
 
 int main(int argc, char **argv) {
     wiping_alloc_install();
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-        fprintf(stderr, "agyn: cannot initialize libcurl\n");
+    struct agyn_error err = {0};
+    if (client_global_init(&err) != 0) {
+        fprintf(stderr, "agyn: %s\n", err.message);
         return CLI_FAIL;
     }
     struct cli cli = {.api_url = getenv("AGYN_API_URL"),
@@ -170,9 +169,8 @@ int main(int argc, char **argv) {
     if (cli.org_arg && !*cli.org_arg)
         cli.org_arg = NULL;
     int rc = run(&cli, argc, argv);
-    if (cli.curl)
-        curl_easy_cleanup(cli.curl);
-    curl_global_cleanup();
+    http_close(&cli);
+    client_global_cleanup();
     if (fflush(stdout) != 0 && rc == CLI_OK)
         rc = CLI_FAIL;
     return rc;

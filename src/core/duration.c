@@ -16,7 +16,8 @@ struct duration_unit {
 };
 
 /* Longest suffix first so that "ms" is not read as "m" followed by junk. */
-static const struct duration_unit units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+static const struct duration_unit units[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
 
 static int is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -94,7 +95,7 @@ int duration_parse_ms(const char *text, const char *field, long long *ms_out,
         }
         if (digits == 0 || !unit)
             return agyn_fail(err, AGYN_UNPROCESSABLE, field,
-                             "%s %s is not a duration: use numbers with units ms, s, m or h, "
+                             "%s %s is not a duration: use numbers with units ms, s, m, h or d, "
                              "e.g. \"250ms\", \"10s\" or \"1m30s\"",
                              field, quoted);
         i += strlen(unit->suffix);

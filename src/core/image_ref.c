@@ -3,13 +3,13 @@
  * where this parser is deliberately stricter. */
 #include "core/image_ref.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/names.h"
+#include "core/registry_host.h"
 
 #define REPOSITORY_MAX 255
 #define REGISTRY_MAX 255
@@ -116,87 +116,16 @@ static int looks_like_registry(const char *s, size_t len) {
     return len == 9 && strncasecmp(s, "localhost", 9) == 0;
 }
 
-static int port_is_valid(const char *s, size_t len) {
-    if (len == 0 || len > 5 || s[0] == '0')
-        return 0;
-    long value = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_digit(s[i]))
-            return 0;
-        value = value * 10 + (s[i] - '0');
-    }
-    return value <= 65535;
-}
-
-/* domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9] */
-static int domain_component_is_valid(const char *s, size_t len) {
-    if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_alnum(s[i]) && s[i] != '-')
-            return 0;
-    }
-    return 1;
-}
-
-static int ipv6_literal_is_valid(const char *s, size_t len) {
-    char address[INET6_ADDRSTRLEN];
-    struct in6_addr parsed;
-    if (len == 0 || len >= sizeof address)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_hex(s[i]) && s[i] != ':')
-            return 0; /* no zone ("%eth0") and no embedded IPv4 ("::1.2.3.4") */
-    }
-    memcpy(address, s, len);
-    address[len] = '\0';
-    return inet_pton(AF_INET6, address, &parsed) == 1;
-}
-
-/* host [':' port] where host is a domain name, an IPv4 address or a bracketed IPv6 address. */
+/* host [':' port] by the host grammar registry patterns share (core/registry_host.h). */
 static int validate_registry(const struct parse_context *ctx, const char *s, size_t len) {
-    char quoted[4 * QUOTE_MAX_BYTES + 8];
-    text_quote(s, len, QUOTE_MAX_BYTES, quoted, sizeof quoted);
     if (len > REGISTRY_MAX)
         return reject(ctx, "registry host must not be more than %d characters", REGISTRY_MAX);
-    const char *port = NULL;
-    size_t port_len = 0;
-    if (s[0] == '[') {
-        const char *close = memchr(s, ']', len);
-        if (!close)
-            return reject(ctx, "registry %s has '[' without a closing ']'", quoted);
-        if (!ipv6_literal_is_valid(s + 1, (size_t)(close - s - 1)))
-            return reject(ctx, "registry %s is not a valid IPv6 address", quoted);
-        size_t rest = len - (size_t)(close - s) - 1;
-        if (rest > 0) {
-            if (close[1] != ':')
-                return reject(ctx, "registry %s has characters after ']' that are not a port",
-                              quoted);
-            port = close + 2;
-            port_len = rest - 1;
-        }
-    } else {
-        const char *colon = memchr(s, ':', len);
-        size_t host_len = colon ? (size_t)(colon - s) : len;
-        if (colon) {
-            port = colon + 1;
-            port_len = len - host_len - 1;
-        }
-        size_t start = 0;
-        while (start <= host_len) {
-            const char *dot = memchr(s + start, '.', host_len - start);
-            size_t end = dot ? (size_t)(dot - s) : host_len;
-            if (!domain_component_is_valid(s + start, end - start))
-                return reject(ctx,
-                              "registry %s is not a valid host name: use letters, digits and "
-                              "'-' (not first or last) between dots",
-                              quoted);
-            start = end + 1;
-        }
-    }
-    if (port && !port_is_valid(port, port_len))
-        return reject(ctx, "registry %s has an invalid port: use a number from 1 to 65535", quoted);
-    return 0;
+    const char *problem = registry_host_problem(s, len, false);
+    if (!problem)
+        return 0;
+    char quoted[4 * QUOTE_MAX_BYTES + 8];
+    text_quote(s, len, QUOTE_MAX_BYTES, quoted, sizeof quoted);
+    return reject(ctx, "registry %s: %s", quoted, problem);
 }
 
 static int validate_path(const struct parse_context *ctx, const char *s, size_t len) {

@@ -27,7 +27,10 @@ struct image_ref {
  *  - the registry is lower-cased, and "localhost" is recognized in any case;
  *  - a first component with upper case that is not a registry (no '.', ':' or "localhost"),
  *    as in "Foo/bar", is rejected; Docker would take "Foo" as a registry host;
- *  - ports must be 1..65535 without leading zeros; IPv6 literals must be real addresses;
+ *  - the registry host follows core/registry_host.h, the grammar registry patterns use:
+ *    DNS labels of at most 63 characters, names of at most 253, a numeric last label only
+ *    in a real IPv4 address ("1.2.3/app" is rejected), IPv6 literals that are real
+ *    addresses, ports 1..65535 without leading zeros;
  *  - only sha256 digests are accepted: sha384/sha512 digests are well-formed but do not fit
  *    the digest field, and are rejected with a message saying so. */
 int image_ref_parse(const char *text, const char *field, struct image_ref *out,

@@ -74,6 +74,7 @@ void json_writer_string(struct json_writer *w, const char *s, size_t n) {
 
 static void write_value(struct json_writer *w, json_t *json, int depth) {
     const char *key;
+    size_t key_len;
     json_t *value;
     size_t index;
     int first = 1;
@@ -84,10 +85,10 @@ static void write_value(struct json_writer *w, json_t *json, int depth) {
     switch (json_typeof(json)) {
     case JSON_OBJECT:
         json_writer_raw(w, "{", 1);
-        json_object_foreach(json, key, value) {
+        json_object_keylen_foreach(json, key, key_len, value) {
             if (!first)
                 json_writer_raw(w, ",", 1);
-            json_writer_string(w, key, strlen(key));
+            json_writer_string(w, key, key_len); /* a key may hold a NUL (json_object_setn) */
             json_writer_raw(w, ":", 1);
             write_value(w, value, depth + 1);
             first = 0;
@@ -155,7 +156,7 @@ char *json_writer_dump(json_t *value, size_t *len_out) {
     char *text = json_writer_finish(&w, len_out);
     if (text)
         return text;
-    text = json_dumps(value, JSON_COMPACT);
+    text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY); /* the writer writes scalars too */
     *len_out = text ? strlen(text) : 0;
     return text;
 }

@@ -2,16 +2,14 @@
  * that say which images an image pull secret applies to (rules in registry_pattern.h). */
 #include "core/registry_pattern.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/names.h"
+#include "core/registry_host.h"
 
-#define HOST_NAME_MAX_LEN 253
-#define LABEL_MAX_LEN 63
 #define PATH_MAX_LEN 255
 #define QUOTE_MAX_BYTES 96
 
@@ -34,146 +32,10 @@ static int reject(const struct parse_context *ctx, const char *fmt, ...) {
                      detail);
 }
 
-static int is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-static int is_label_char(char c) {
-    return is_digit(c) || (c >= 'a' && c <= 'z') || c == '-';
-}
-
-static int port_is_valid(const char *s, size_t len) {
-    if (len == 0 || len > 5 || s[0] == '0')
-        return 0;
-    long value = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_digit(s[i]))
-            return 0;
-        value = value * 10 + (s[i] - '0');
-    }
-    return value <= 65535;
-}
-
-static int all_digits(const char *s, size_t len) {
-    for (size_t i = 0; i < len; i++) {
-        if (!is_digit(s[i]))
-            return 0;
-    }
-    return len > 0;
-}
-
-/* Four dot-separated decimal octets 0..255 without leading zeros. */
-static int ipv4_is_valid(const char *s, size_t len) {
-    size_t start = 0;
-    int octets = 0;
-    while (start <= len) {
-        const char *dot = memchr(s + start, '.', len - start);
-        size_t end = dot ? (size_t)(dot - s) : len;
-        size_t octet_len = end - start;
-        if (octet_len == 0 || octet_len > 3 || !all_digits(s + start, octet_len))
-            return 0;
-        if (octet_len > 1 && s[start] == '0')
-            return 0;
-        int value = 0;
-        for (size_t i = start; i < end; i++)
-            value = value * 10 + (s[i] - '0');
-        if (value > 255 || ++octets > 4)
-            return 0;
-        start = end + 1;
-    }
-    return octets == 4;
-}
-
-static int ipv6_is_valid(const char *s, size_t len) {
-    char address[INET6_ADDRSTRLEN];
-    struct in6_addr parsed;
-    if (len == 0 || len >= sizeof address)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_digit(s[i]) && !(s[i] >= 'a' && s[i] <= 'f') && s[i] != ':')
-            return 0; /* lower-cased already; no zone, no embedded IPv4 */
-    }
-    memcpy(address, s, len);
-    address[len] = '\0';
-    return inet_pton(AF_INET6, address, &parsed) == 1;
-}
-
-/* Validates the lower-cased "host[:port]" in s[0..len). */
+/* Validates the lower-cased "host[:port]" in s[0..len) by the shared host grammar. */
 static int validate_host(const struct parse_context *ctx, const char *s, size_t len) {
-    if (len == 0)
-        return reject(ctx, "host must not be empty");
-    const char *port = NULL;
-    size_t port_len = 0;
-    if (s[0] == '[') {
-        const char *close = memchr(s, ']', len);
-        if (!close)
-            return reject(ctx, "host has '[' without a closing ']'");
-        if (!ipv6_is_valid(s + 1, (size_t)(close - s - 1)))
-            return reject(ctx, "host is not a valid IPv6 address");
-        size_t rest = len - (size_t)(close - s) - 1;
-        if (rest > 0) {
-            if (close[1] != ':')
-                return reject(ctx, "host has characters after ']' that are not a port");
-            port = close + 2;
-            port_len = rest - 1;
-        }
-    } else {
-        const char *colon = memchr(s, ':', len);
-        size_t name_len = colon ? (size_t)(colon - s) : len;
-        if (colon) {
-            port = colon + 1;
-            port_len = len - name_len - 1;
-            if (memchr(port, ':', port_len))
-                return reject(ctx, "host has more than one ':'; write IPv6 addresses in [ ]");
-        }
-        if (name_len == 0)
-            return reject(ctx, "host must not be empty");
-        if (name_len > HOST_NAME_MAX_LEN)
-            return reject(ctx, "host must not be more than %d characters", HOST_NAME_MAX_LEN);
-        const char *last_dot = NULL;
-        for (size_t i = name_len; i > 0 && !last_dot; i--) {
-            if (s[i - 1] == '.')
-                last_dot = s + i - 1;
-        }
-        const char *last_label = last_dot ? last_dot + 1 : s;
-        size_t last_label_len = name_len - (size_t)(last_label - s);
-        if (all_digits(last_label, last_label_len)) {
-            if (!ipv4_is_valid(s, name_len))
-                return reject(ctx, "host is not a valid IPv4 address (four numbers 0..255 "
-                                   "without leading zeros; '*' is not allowed)");
-        } else {
-            size_t start = 0;
-            while (start <= name_len) {
-                const char *dot = memchr(s + start, '.', name_len - start);
-                size_t end = dot ? (size_t)(dot - s) : name_len;
-                const char *label = s + start;
-                size_t label_len = end - start;
-                if (label_len == 0)
-                    return reject(ctx, "host has an empty label (a leading, trailing or doubled "
-                                       "'.')");
-                if (label_len > LABEL_MAX_LEN)
-                    return reject(ctx, "host label must not be more than %d characters",
-                                  LABEL_MAX_LEN);
-                if (!(label_len == 1 && label[0] == '*')) {
-                    if (memchr(label, '*', label_len))
-                        return reject(ctx, "'*' must be a whole label, as in *.example.com");
-                    for (size_t i = 0; i < label_len; i++) {
-                        if (!is_label_char(label[i]))
-                            return reject(ctx, "host labels may contain only letters, digits "
-                                               "and '-'");
-                    }
-                    if (label[0] == '-' || label[label_len - 1] == '-')
-                        return reject(ctx, "host labels must not start or end with '-'");
-                }
-                start = end + 1;
-            }
-            if (last_label_len == 1 && last_label[0] == '*')
-                return reject(ctx, "the last label of the host must not be '*'");
-        }
-    }
-    if (port && !port_is_valid(port, port_len))
-        return reject(ctx, "port must be a number from 1 to 65535 without leading zeros");
-    return 0;
+    const char *problem = registry_host_problem(s, len, true);
+    return problem ? reject(ctx, "%s", problem) : 0;
 }
 
 static int validate_path(const struct parse_context *ctx, const char *s, size_t len) {

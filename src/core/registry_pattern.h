@@ -27,11 +27,10 @@ struct registry_pattern {
  * A docker.io path is kept as given: "docker.io/nginx" is the prefix "nginx" (the user or
  * organization "nginx"), not "library/nginx"; write "docker.io/library/nginx" for the
  * official image.
- * Host rules: labels of 1..63 letters, digits and '-' (not first or last), or exactly "*";
- * the last label must not be "*"; a host whose last label is numeric is an IPv4 address
- * (four decimal octets, no leading zeros, no '*'); "[v6]" literals; port 1..65535 without
- * leading zeros. IPv6 literals are lower-cased but not otherwise rewritten, so "[::1]" and
- * "[0::1]" are different hosts (image_ref keeps them as written too). */
+ * Host rules: core/registry_host.h, the grammar image references use too, with '*' labels
+ * allowed (never the last one, never in an IPv4 address). IPv6 literals are lower-cased but
+ * not otherwise rewritten, so "[::1]" and "[0::1]" are different hosts (image_ref keeps them
+ * as written too). */
 int registry_pattern_parse(const char *text, const char *field, struct registry_pattern *out,
                            struct agyn_error *err);
 

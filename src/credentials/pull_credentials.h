@@ -1,7 +1,7 @@
 /* pull_credentials.h — the credentials one container's pull may use (docs/semantics.md):
- * the image pull secrets attached to that container's own resource whose registry matches the
- * image, more specific first, then in attachment order, each with its password resolved once
- * at workload start (remote ones fetched from the provider now, never cached). */
+ * the image pull secrets credentials/pull_selection chooses for the image among those attached
+ * to that container's own resource, in its order, each with its password resolved once at
+ * workload start (remote ones fetched from the provider now, never cached). */
 #ifndef AGYN_CREDENTIALS_PULL_CREDENTIALS_H
 #define AGYN_CREDENTIALS_PULL_CREDENTIALS_H
 
@@ -15,7 +15,7 @@
 struct pull_credential {
     char secret_id[40];
     char name[160];
-    char source[16]; /* inline, secret, remote */
+    char source[16]; /* inline, secret, remote, ecr, plugin */
     char *username;
     char *password;          /* NULL when resolving failed */
     struct agyn_error error; /* why resolving failed */
@@ -24,6 +24,7 @@ struct pull_credential {
 struct pull_credentials {
     struct pull_credential *items;
     size_t count;
+    char target[520]; /* "<registry>/<repository>" of the image, for short-lived logins */
 };
 
 /* target_column is "agent_id", "mcp_id" or "hook_id". Resolution failures do not fail the

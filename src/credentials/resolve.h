@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "credentials/credential_plugins.h"
 #include "crypto/keyring.h"
 #include "store/store.h"
 
@@ -15,6 +16,8 @@ struct resolve_context {
     struct store *store;
     struct keyring *keyring;
     const char *keyring_path; /* reloaded when a value names a key not loaded yet */
+    /* The operator's credential-provider plugins; NULL when none are configured. */
+    const struct credential_plugins *plugins;
 };
 
 /* A provider row's full config: stored public keys plus opened credentials (plaintext). */
@@ -27,8 +30,16 @@ int resolve_remote(const struct resolve_context *ctx, const char *organization_i
 /* A Secret's value (inline or remote). */
 int resolve_secret_value(const struct resolve_context *ctx, const char *organization_id,
                          const char *secret_id, char **value_out, struct agyn_error *err);
-/* An image pull secret's password from whichever source it has. */
+/* An image pull secret's password from whichever source it has (inline, secret, remote). */
 int resolve_image_pull_password(const struct resolve_context *ctx, const json_t *row,
                                 char **password_out, struct agyn_error *err);
+/* An image pull secret's username and password for target ("<registry>/<repository>", or the
+ * secret's registry for a verify): the stored username with the password above, or a
+ * short-lived login — password_source "ecr" (GetAuthorizationToken through the AWS provider,
+ * cached sealed until 10 minutes before expiresAt) or "plugin" (credential_plugins.h). Both
+ * strings malloc'd (free with secure_free). */
+int resolve_image_pull_login(const struct resolve_context *ctx, const json_t *row,
+                             const char *target, char **username_out, char **password_out,
+                             struct agyn_error *err);
 
 #endif

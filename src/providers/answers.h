@@ -24,4 +24,14 @@ int aws_secret_from_answer(const char *body, size_t len, const char *shown_id, c
 int aws_error_from_answer(long status, const char *body, size_t len, const char *secret_access_key,
                           struct agyn_error *err);
 
+/* An ECR GetAuthorizationToken answer: authorizationData[0].authorizationToken is base64 of
+ * "<username>:<password>"; expiresAt (Unix seconds) when given. */
+struct provider_registry_login;
+int aws_ecr_login_from_answer(const char *body, size_t len, struct provider_registry_login *out,
+                              struct agyn_error *err);
+/* An STS AssumeRole answer (XML): the three temporary credential fields, malloc'd. */
+int aws_sts_credentials_from_answer(const char *body, size_t len, char **access_key_id,
+                                    char **secret_access_key, char **session_token,
+                                    struct agyn_error *err);
+
 #endif

@@ -20,6 +20,7 @@
 #include "providers/answers.h"
 #include "providers/provider.h"
 #include "providers/sigv4.h"
+#include "providers/aws.h"
 
 #define AWS_TYPE "aws-secrets-manager"
 #define AWS_SERVICE "secretsmanager"
@@ -30,22 +31,17 @@
 #define AWS_SECRET_ACCESS_KEY_MAX 256
 #define AWS_SESSION_TOKEN_MAX 8192
 #define AWS_ENDPOINT_MAX 2048
+#define AWS_ROLE_ARN_MAX 2048
 
 static const char *const aws_secret_fields[] = {"secret_access_key", "session_token", NULL};
-static const char *const aws_destination_fields[] = {"region", "endpoint_url", NULL};
-static const char *const aws_config_keys[] = {"region",        "access_key_id", "secret_access_key",
-                                              "session_token", "endpoint_url",  NULL};
+static const char *const aws_destination_fields[] = {"region", "endpoint_url", "ecr_endpoint_url",
+                                                     "sts_endpoint_url", NULL};
+static const char *const aws_config_keys[] = {
+    "region",           "access_key_id", "secret_access_key", "session_token", "endpoint_url",
+    "ecr_endpoint_url", "role_arn",      "sts_endpoint_url",  NULL};
 
-struct aws_settings {
-    const char *region;
-    const char *access_key_id;
-    const char *secret_access_key;
-    const char *session_token; /* NULL when not set */
-    const char *endpoint_url;  /* NULL: the public endpoint of the region */
-};
 
-static int aws_read_config(const json_t *config, struct aws_settings *settings,
-                           struct agyn_error *err) {
+int aws_read_config(const json_t *config, struct aws_settings *settings, struct agyn_error *err) {
     memset(settings, 0, sizeof *settings);
     if (provider_config_check_object(AWS_TYPE, config, aws_config_keys, err) != 0 ||
         provider_config_string(AWS_TYPE, config, "region", true, AWS_REGION_MAX, &settings->region,
@@ -57,7 +53,13 @@ static int aws_read_config(const json_t *config, struct aws_settings *settings,
         provider_config_string(AWS_TYPE, config, "session_token", false, AWS_SESSION_TOKEN_MAX,
                                &settings->session_token, err) != 0 ||
         provider_config_string(AWS_TYPE, config, "endpoint_url", false, AWS_ENDPOINT_MAX,
-                               &settings->endpoint_url, err) != 0)
+                               &settings->endpoint_url, err) != 0 ||
+        provider_config_string(AWS_TYPE, config, "ecr_endpoint_url", false, AWS_ENDPOINT_MAX,
+                               &settings->ecr_endpoint_url, err) != 0 ||
+        provider_config_string(AWS_TYPE, config, "sts_endpoint_url", false, AWS_ENDPOINT_MAX,
+                               &settings->sts_endpoint_url, err) != 0 ||
+        provider_config_string(AWS_TYPE, config, "role_arn", false, AWS_ROLE_ARN_MAX,
+                               &settings->role_arn, err) != 0)
         return -1;
     /* The region and key id go into the host name and the Authorization header. */
     bool region_ok = islower((unsigned char)settings->region[0]);
@@ -75,11 +77,23 @@ static int aws_read_config(const json_t *config, struct aws_settings *settings,
                              "%s: config.access_key_id must contain only letters and digits",
                              AWS_TYPE);
     }
-    if (settings->endpoint_url && provider_validate_base_url(settings->endpoint_url, false,
-                                                             "config.endpoint_url", err) != 0) {
-        agyn_error_prefix(err, AWS_TYPE);
-        return -1;
+    const char *const urls[][2] = {{settings->endpoint_url, "config.endpoint_url"},
+                                   {settings->ecr_endpoint_url, "config.ecr_endpoint_url"},
+                                   {settings->sts_endpoint_url, "config.sts_endpoint_url"}};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        if (urls[i][0] && provider_validate_base_url(urls[i][0], false, urls[i][1], err) != 0) {
+            agyn_error_prefix(err, AWS_TYPE);
+            return -1;
+        }
     }
+    /* arn:<partition>:iam::<account>:role/<name>: it goes into a signed form body. */
+    if (settings->role_arn &&
+        (strncmp(settings->role_arn, "arn:", 4) != 0 || !strstr(settings->role_arn, ":iam::") ||
+         !strstr(settings->role_arn, ":role/")))
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "config.role_arn",
+                         "%s: config.role_arn must be an IAM role ARN "
+                         "(arn:aws:iam::<account>:role/<name>)",
+                         AWS_TYPE);
     return 0;
 }
 
@@ -126,16 +140,18 @@ static int aws_validate_path(const char *remote_path, const char *field, struct 
 
 /* The endpoint without a trailing '/', and the Host header value curl would send for it
  * (port only when not the scheme's default). */
-static int aws_endpoint(const struct aws_settings *settings, struct dynbuf *base,
-                        struct dynbuf *host, struct agyn_error *err) {
-    if (settings->endpoint_url) {
-        size_t len = strlen(settings->endpoint_url);
-        while (len > 0 && settings->endpoint_url[len - 1] == '/')
+static int aws_endpoint(const struct aws_settings *settings, const struct aws_service *service,
+                        struct dynbuf *base, struct dynbuf *host, struct agyn_error *err) {
+    if (service->endpoint_url) {
+        size_t len = strlen(service->endpoint_url);
+        while (len > 0 && service->endpoint_url[len - 1] == '/')
             len--;
-        dynbuf_add(base, settings->endpoint_url, len);
+        dynbuf_add(base, service->endpoint_url, len);
     } else {
         bool china = strncmp(settings->region, "cn-", 3) == 0;
-        dynbuf_add_str(base, "https://" AWS_SERVICE ".");
+        dynbuf_add_str(base, "https://");
+        dynbuf_add_str(base, service->host_prefix);
+        dynbuf_add_str(base, ".");
         dynbuf_add_str(base, settings->region);
         dynbuf_add_str(base, china ? ".amazonaws.com.cn" : ".amazonaws.com");
     }
@@ -148,8 +164,8 @@ static int aws_endpoint(const struct aws_settings *settings, struct dynbuf *base
     if (!parsed || curl_url_set(parsed, CURLUPART_URL, base->data, 0) != CURLUE_OK ||
         curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(parsed, CURLUPART_HOST, &hostname, 0) != CURLUE_OK) {
-        agyn_fail(err, AGYN_UNPROCESSABLE, "config.endpoint_url",
-                  "%s: config.endpoint_url is not a valid URL", AWS_TYPE);
+        agyn_fail(err, AGYN_UNPROCESSABLE, service->endpoint_field,
+                  "%s: %s is not a valid URL", AWS_TYPE, service->endpoint_field);
         goto done;
     }
     dynbuf_add_str(host, hostname);
@@ -170,19 +186,17 @@ done:
     return rc;
 }
 
-/* POSTs a signed JSON 1.1 request for operation ("GetSecretValue") with body. */
-static int aws_call(const struct aws_settings *settings, const char *operation, const char *body,
+int aws_signed_post(const struct aws_settings *settings, const struct aws_service *service,
+                    const char *target, const char *content_type, const char *body,
                     struct provider_http_response *resp, struct agyn_error *err) {
     struct dynbuf base = {0};
     struct dynbuf host = {0};
     struct dynbuf url = {0};
     int rc = -1;
-    char target[96];
-    snprintf(target, sizeof target, "secretsmanager.%s", operation);
     char amz_date[SIGV4_AMZ_DATE_LEN + 1];
     sigv4_format_amz_date(time(NULL), amz_date);
     char authorization[512];
-    if (aws_endpoint(settings, &base, &host, err) != 0)
+    if (aws_endpoint(settings, service, &base, &host, err) != 0)
         goto done;
     dynbuf_add_str(&url, base.data);
     dynbuf_add_str(&url, "/");
@@ -190,10 +204,11 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
     struct sigv4_header signed_headers[5] = {
         {"host", host.data},
         {"x-amz-date", amz_date},
-        {"x-amz-target", target},
-        {"content-type", "application/x-amz-json-1.1"},
+        {"content-type", content_type},
     };
-    size_t signed_count = 4;
+    size_t signed_count = 3;
+    if (target)
+        signed_headers[signed_count++] = (struct sigv4_header){"x-amz-target", target};
     if (settings->session_token)
         signed_headers[signed_count++] =
             (struct sigv4_header){"x-amz-security-token", settings->session_token};
@@ -207,7 +222,7 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
         .payload_len = strlen(body),
     };
     struct sigv4_scope scope = {
-        .amz_date = amz_date, .region = settings->region, .service = AWS_SERVICE};
+        .amz_date = amz_date, .region = settings->region, .service = service->signing_name};
     if (sigv4_authorization(&signing, &scope, settings->access_key_id, settings->secret_access_key,
                             authorization, sizeof authorization, err) != 0) {
         agyn_error_prefix(err, AWS_TYPE);
@@ -217,11 +232,12 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
     struct provider_http_header headers[6] = {
         {"Host", host.data},
         {"X-Amz-Date", amz_date},
-        {"X-Amz-Target", target},
-        {"Content-Type", "application/x-amz-json-1.1"},
+        {"Content-Type", content_type},
         {"Authorization", authorization},
     };
-    size_t header_count = 5;
+    size_t header_count = 4;
+    if (target)
+        headers[header_count++] = (struct provider_http_header){"X-Amz-Target", target};
     if (settings->session_token)
         headers[header_count++] =
             (struct provider_http_header){"X-Amz-Security-Token", settings->session_token};
@@ -246,20 +262,40 @@ done:
     return rc;
 }
 
-/* Copies the text between <tag> and </tag> of an XML error body. */
-static bool xml_element_text(const char *body, const char *tag, char *out, size_t size) {
-    char open[32];
-    char close[32];
+/* POSTs a signed Secrets Manager JSON 1.1 request for operation ("GetSecretValue"). */
+static int aws_call(const struct aws_settings *settings, const char *operation, const char *body,
+                    struct provider_http_response *resp, struct agyn_error *err) {
+    char target[96];
+    snprintf(target, sizeof target, "secretsmanager.%s", operation);
+    const struct aws_service service = {AWS_SERVICE, AWS_SERVICE, settings->endpoint_url,
+                                        "config.endpoint_url"};
+    return aws_signed_post(settings, &service, target, "application/x-amz-json-1.1", body, resp,
+                           err);
+}
+
+const char *aws_xml_element(const char *body, const char *tag, size_t *len) {
+    char open[48];
+    char close[48];
     snprintf(open, sizeof open, "<%s>", tag);
     snprintf(close, sizeof close, "</%s>", tag);
     const char *start = strstr(body, open);
     if (!start)
-        return false;
+        return NULL;
     start += strlen(open);
     const char *end = strstr(start, close);
     if (!end)
+        return NULL;
+    *len = (size_t)(end - start);
+    return start;
+}
+
+/* Copies the text between <tag> and </tag> of an XML error body. */
+bool aws_xml_element_text(const char *body, const char *tag, char *out, size_t size) {
+    size_t len = 0;
+    const char *start = aws_xml_element(body, tag, &len);
+    if (!start)
         return false;
-    provider_sanitize_text(out, size, start, (size_t)(end - start));
+    provider_sanitize_text(out, size, start, len);
     return true;
 }
 
@@ -316,8 +352,8 @@ static enum agyn_code aws_error_code(const char *type, long status) {
 /* Turns a non-200 answer (AWS JSON {"__type", "message"}, or an XML <Error>) into
  * "aws-secrets-manager: <Type>: <message>", or a fixed description when the answer echoes a
  * credential. */
-static int aws_status_error(const struct aws_settings *settings,
-                            const struct provider_http_response *resp, struct agyn_error *err) {
+int aws_status_error(const struct aws_settings *settings, const struct provider_http_response *resp,
+                     struct agyn_error *err) {
     char type[96] = "";
     char message[600] = "";
     const char *const credentials[] = {settings->secret_access_key, settings->session_token, NULL};
@@ -344,9 +380,9 @@ static int aws_status_error(const struct aws_settings *settings,
                                    json_string_length(raw_message));
     } else if (!body && strlen(resp->body) == resp->body_len) {
         char raw_type[96];
-        if (xml_element_text(resp->body, "Code", raw_type, sizeof raw_type))
+        if (aws_xml_element_text(resp->body, "Code", raw_type, sizeof raw_type))
             aws_error_type_name(raw_type, type, sizeof type);
-        xml_element_text(resp->body, "Message", message, sizeof message);
+        aws_xml_element_text(resp->body, "Message", message, sizeof message);
     }
     secure_json_wipe(body);
     json_decref(body);
@@ -505,4 +541,5 @@ const struct provider_backend aws_secrets_manager_backend = {
     .validate_path = aws_validate_path,
     .resolve = aws_resolve,
     .test = aws_test,
+    .registry_login = aws_ecr_registry_login,
 };

@@ -5,6 +5,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "core/secure_mem.h"
+#include "providers/http.h"
+
 #define PROVIDER_DEFAULT_CONNECT_MS 5000L
 #define PROVIDER_DEFAULT_TOTAL_MS 10000L
 
@@ -43,6 +46,14 @@ void provider_set_timeouts(long connect_ms, long total_ms) {
 
 long provider_connect_timeout_ms(void) {
     return atomic_load(&connect_timeout_ms);
+}
+
+void provider_login_free(struct provider_registry_login *login) {
+    if (!login)
+        return;
+    secure_free(login->username);
+    secure_free(login->password);
+    memset(login, 0, sizeof *login);
 }
 
 long provider_total_timeout_ms(void) {

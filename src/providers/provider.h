@@ -10,6 +10,14 @@
 
 #include "core/error.h"
 
+/* A registry login a provider issues (Amazon ECR's GetAuthorizationToken): both strings
+ * malloc'd (free with provider_login_free); expires_at in Unix seconds, 0 when not given. */
+struct provider_registry_login {
+    char *username;
+    char *password;
+    double expires_at;
+};
+
 struct provider_backend {
     const char *type; /* "vault", "aws-secrets-manager" */
     /* Config keys that are credentials: write-only, encrypted at rest, never returned. */
@@ -30,7 +38,15 @@ struct provider_backend {
                    struct agyn_error *err);
     /* Checks connectivity and authentication (Vault: token lookup-self; AWS: a signed call). */
     int (*test)(const json_t *config, struct agyn_error *err);
+    /* Issues a registry login from the provider's credentials (aws-secrets-manager: ECR
+     * GetAuthorizationToken, after STS AssumeRole when config has role_arn); NULL when the
+     * backend has none. Errors follow resolve; the AWS error name is in the message. */
+    int (*registry_login)(const json_t *config, struct provider_registry_login *out,
+                          struct agyn_error *err);
 };
+
+/* Wipes and frees a login's strings. */
+void provider_login_free(struct provider_registry_login *login);
 
 /* NULL when unknown. */
 const struct provider_backend *provider_find(const char *type);

@@ -123,9 +123,12 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
         return 0;
     json_decref(row);
     row = NULL;
-    if (store_tx_begin(store, err) != 0)
+    /* On PostgreSQL the candidate row is locked (FOR UPDATE SKIP LOCKED): runner processes
+     * claiming at once each get another workload, and none waits for the others. */
+    if (store_tx_begin_row_locks(store, err) != 0)
         return -1;
     rc = claim_query(runner, status, threshold, filters, &query, &claimed, err);
+    query.lock_rows = true;
     if (rc == 0)
         rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
     json_decref(claimed);
@@ -505,11 +508,26 @@ static int64_t start_grace_end(struct runner *runner, const json_t *workload) {
     return pull_deadline_grace_end(claimed, runner->config.start_grace_ms, now_unix, now);
 }
 
+/* An engine pull in progress: its bytes go into the container, and are saved (an event for
+ * Monitoring) at most every PROGRESS_SAVE_MS. */
+#define PROGRESS_SAVE_MS 500
+struct progress_report {
+    struct runner *runner;
+    json_t *workload;
+    json_t *container;
+    int64_t next_save_ms;
+};
+
 static void report_progress(void *ctx, unsigned long long done, unsigned long long total) {
-    json_t *container = ctx;
-    json_object_set_new(container, "pull_progress",
+    struct progress_report *report = ctx;
+    json_object_set_new(report->container, "pull_progress",
                         json_pack("{s:I, s:I}", "bytes_done", (json_int_t)done, "bytes_total",
                                   (json_int_t)total));
+    int64_t now = clock_monotonic_ms();
+    if (now < report->next_save_ms)
+        return;
+    report->next_save_ms = now + PROGRESS_SAVE_MS;
+    save(report->runner, report->workload, "starting"); /* a stop shows at the next check */
 }
 
 static enum pull_outcome fail_start(struct runner *runner, json_t *workload, json_t *container,
@@ -537,10 +555,12 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
             if (stop_requested(runner, workload_id))
                 return PULL_STOPPED;
             const struct pull_credential *used = plans[i].used;
+            struct progress_report report = {runner, workload, container,
+                                             clock_monotonic_ms() + PROGRESS_SAVE_MS};
             struct runtime_start start = {.username = used ? used->username : NULL,
                                           .password = used ? used->password : NULL,
                                           .on_progress = report_progress,
-                                          .progress_ctx = container};
+                                          .progress_ctx = &report};
             struct agyn_error err = {0};
             enum runtime_failure failure = RUNTIME_OK;
             if (runner->config.runtime->start_container(workload, container, &start, &failure,
@@ -603,8 +623,8 @@ static void run_workload(struct runner *runner, json_t *row) {
     size_t i, planned = 0;
     json_t *container;
     json_t *containers = json_object_get(workload, "containers");
-    struct container_plan *plans = calloc(json_array_size(containers) + 1, sizeof *plans);
-    enum pull_outcome outcome = plans ? PULL_DONE : PULL_STOPPED;
+    struct container_plan *plans = xcalloc(json_array_size(containers) + 1, sizeof *plans);
+    enum pull_outcome outcome = PULL_DONE;
     /* Every container's credentials are resolved first, at workload start; then the pulls. */
     json_array_foreach(containers, i, container) {
         if (outcome != PULL_DONE)
@@ -698,22 +718,26 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
     runner->registry = registry;
     char id[AGYN_UUID_LEN + 1];
     uuid_generate(id);
-    snprintf(runner->runner_id, sizeof runner->runner_id, "embedded-%s", id);
+    if (config->node_name)
+        snprintf(runner->runner_id, sizeof runner->runner_id, "%s-%.8s", config->node_name, id);
+    else
+        snprintf(runner->runner_id, sizeof runner->runner_id, "embedded-%s", id);
     metrics_describe("agyn_image_pulls_total", "counter", "Image pull attempts by result.");
     metrics_describe("agyn_image_pull_bytes_total", "counter", "Bytes downloaded by pulls.");
     metrics_describe("agyn_image_pull_duration_seconds", "histogram",
                      "Duration of image pull attempts.");
     metrics_describe("agyn_credential_resolutions_total", "counter",
                      "Image pull secret password resolutions by source and result.");
-    release_stale_claims(runner);
+    if (!config->node_name) /* the embedded runner is alone on its store */
+        release_stale_claims(runner);
     if (runner->config.runtime->watch &&
         runner->config.runtime->watch(resolve->store, err) != 0) {
         free(runner);
         return -1;
     }
-    runner->threads = calloc((size_t)runner->config.threads, sizeof *runner->threads);
+    runner->threads = xcalloc((size_t)runner->config.threads, sizeof *runner->threads);
     int started = 0;
-    while (runner->threads && started < runner->config.threads &&
+    while (started < runner->config.threads &&
            pthread_create(&runner->threads[started], NULL, worker, runner) == 0)
         started++;
     runner->config.threads = started; /* runner_stop joins only the threads that exist */

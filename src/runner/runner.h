@@ -24,6 +24,12 @@ struct runner_config {
     long long start_grace_ms;     /* 60000 */
     long long pull_timeout_ms;    /* 1800000; 0 = the default */
     const struct runtime_backend *runtime;
+    /* This runner's node (`agynd runner --node-name`), recorded on the workloads it claims;
+     * NULL: the embedded runner, "embedded-<uuid>". */
+    const char *node_name;
+    /* Claims are held for this long and renewed by a heartbeat (default 15000); another
+     * runner takes over a claim whose lease ran out. */
+    long long lease_ms;
 };
 
 struct runner;

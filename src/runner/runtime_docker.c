@@ -19,6 +19,8 @@
 
 static char network[128] = "bridge";
 static long long stop_grace_ms = 10000;
+static long long crash_backoff_initial_ms = 10000;
+static long long crash_backoff_max_ms = 300000;
 
 int runtime_docker_configure(const struct runtime_docker_config *config, struct agyn_error *err) {
     const char *host = config->host;
@@ -36,7 +38,18 @@ int runtime_docker_configure(const struct runtime_docker_config *config, struct 
     }
     if (config->stop_grace_ms > 0)
         stop_grace_ms = config->stop_grace_ms;
+    if (config->crash_backoff_initial_ms > 0)
+        crash_backoff_initial_ms = config->crash_backoff_initial_ms;
+    if (config->crash_backoff_max_ms > 0)
+        crash_backoff_max_ms = config->crash_backoff_max_ms;
     return 0;
+}
+
+long long runtime_docker_crash_backoff_ms(long long restart_count) {
+    long long wait = crash_backoff_initial_ms;
+    for (long long i = 0; i < restart_count && wait < crash_backoff_max_ms; i++)
+        wait *= 2;
+    return wait < crash_backoff_max_ms ? wait : crash_backoff_max_ms;
 }
 
 const char *runtime_docker_network(void) {

@@ -15,8 +15,10 @@
 #include "runner/docker_client.h"
 #include "runner/docker_spec.h"
 #include "runner/runtime_docker.h"
+#include "runner/runtime_docker_restarts.h"
 #include "runner/workload.h"
 #include "store/tables.h"
+#include "core/xalloc.h"
 
 #define LINE_MAX_BYTES 16384
 #define RECONNECT_MAX_MS 5000
@@ -104,6 +106,13 @@ static bool record_end(json_t *workload, json_t *container, const json_t *state)
     snprintf(message, sizeof message, "container \"%s\" exited with code %lld (%s)", name,
              (long long)code, reason);
     set_text(container, "message", code == 0 && !oom ? NULL : message);
+    if (docker_restart_wanted(workload, code, oom)) {
+        char why[100];
+        snprintf(why, sizeof why, "exited with code %lld%s", (long long)code,
+                 oom ? ", OOMKilled" : "");
+        docker_restart_schedule(container, why);
+        return true; /* the workload stays running while the container restarts */
+    }
     if (!main_container)
         return true;
     end_pod(workload, now);
@@ -113,6 +122,8 @@ static bool record_end(json_t *workload, json_t *container, const json_t *state)
     set_text(workload, "failure_message", ok ? NULL : message);
     return true;
 }
+
+static void record_change(json_t *row, const char *container_id);
 
 /* The engine says container (id) of workload_id ended or vanished: record it once the
  * runner's own start is saved. */
@@ -129,6 +140,20 @@ static void container_changed(const char *workload_id, const char *container_id)
             break;
         sleep_ms(50); /* the runner is still starting the pod */
     }
+    /* Read again under the lock the restarter writes under, so neither loses a change. */
+    docker_workloads_lock();
+    json_decref(row);
+    row = NULL;
+    if (store_get(watched_store, &TABLE_WORKLOADS, NULL, workload_id, &row, &err) != 0) {
+        docker_workloads_unlock();
+        return;
+    }
+    record_change(row, container_id);
+    docker_workloads_unlock();
+}
+
+static void record_change(json_t *row, const char *container_id) {
+    struct agyn_error err = {0};
     const char *status = row_text(row, "status");
     if (!status || strcmp(status, "running") != 0) {
         json_decref(row);
@@ -136,6 +161,7 @@ static void container_changed(const char *workload_id, const char *container_id)
     }
     json_t *workload = workload_view(row);
     json_decref(row);
+    const char *workload_id = row_text(workload, "id");
     size_t i;
     json_t *container;
     bool changed = false;
@@ -264,9 +290,7 @@ static void *watch_loop(void *arg) {
             continue;
         }
         backoff = 200;
-        struct event_stream *stream = calloc(1, sizeof *stream);
-        if (!stream)
-            break;
+        struct event_stream *stream = xcalloc(1, sizeof *stream);
         atomic_store(&connected, 1);
         /* What happened while nobody watched is reconciled; the stream then replays from a
          * second before, so nothing falls between the two (a replayed end is recorded once:
@@ -292,8 +316,12 @@ static void *watch_loop(void *arg) {
 int docker_events_watch(struct store *store, struct agyn_error *err) {
     watched_store = store;
     atomic_store(&stopping, 0);
-    if (pthread_create(&thread, NULL, watch_loop, NULL) != 0)
+    if (docker_restarts_start(store, err) != 0)
+        return -1;
+    if (pthread_create(&thread, NULL, watch_loop, NULL) != 0) {
+        docker_restarts_stop();
         return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot start the engine event thread");
+    }
     running = true;
     return 0;
 }
@@ -303,6 +331,7 @@ void docker_events_unwatch(void) {
         return;
     atomic_store(&stopping, 1);
     pthread_join(thread, NULL);
+    docker_restarts_stop();
     running = false;
 }
 

@@ -12,7 +12,7 @@ json_t *workload_view(const json_t *row) {
     json_t *view = json_object();
     static const char *const columns[] = {"id",         "organization_id", "agent_id",
                                           "status",     "failure_reason",  "failure_message",
-                                          "created_at", "updated_at",      NULL};
+                                          "restart_policy", "created_at", "updated_at", NULL};
     for (size_t i = 0; columns[i]; i++) {
         json_t *value = json_object_get(row, columns[i]);
         json_object_set(view, columns[i], value ? value : json_null());
@@ -24,10 +24,19 @@ json_t *workload_view(const json_t *row) {
 }
 
 json_t *container_new(const char *name, const char *role, const char *image) {
-    return json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:n, s:n, s:n}", "name", name, "role",
-                     role, "image", image, "image_digest", "status", "waiting", "reason",
+    return json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:n, s:n, s:n, s:i}", "name", name,
+                     "role", role, "image", image, "image_digest", "status", "waiting", "reason",
                      "ContainerCreating", "message", "", "credential", "started_at",
-                     "finished_at");
+                     "finished_at", "restart_count", 0);
+}
+
+/* What the container runs, as its resource says (null: the image's own). */
+static void copy_run_spec(json_t *container, const json_t *resource) {
+    static const char *const fields[] = {"command", "args", "env"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *value = json_object_get(resource, fields[i]);
+        json_object_set(container, fields[i], value ? value : json_null());
+    }
 }
 
 static int append_parts(struct store *store, const char *org, const char *agent_id,
@@ -47,6 +56,7 @@ static int append_parts(struct store *store, const char *org, const char *agent_
                           row_text(row, "image"));
         json_object_set(container, role[0] == 'm' ? "mcp_id" : "hook_id",
                         json_object_get(row, "id"));
+        copy_run_spec(container, row);
         json_array_append_new(containers, container);
     }
     json_decref(rows);
@@ -65,7 +75,8 @@ static int publish(struct store *store, json_t *workload, int status_changed,
 }
 
 int workload_create(struct store *store, const char *organization_id, const char *agent_id,
-                    long long max_active, json_t **view_out, struct agyn_error *err) {
+                    const char *restart_policy, long long max_active, json_t **view_out,
+                    struct agyn_error *err) {
     json_t *agent = NULL;
     if (store_get(store, &TABLE_AGENTS, organization_id, agent_id, &agent, err) != 0) {
         if (err->code == AGYN_NOT_FOUND)
@@ -77,6 +88,7 @@ int workload_create(struct store *store, const char *organization_id, const char
                                            "main",
                                            row_text(agent, "image"));
     json_object_set_new(main_container, "agent_id", json_string(agent_id));
+    copy_run_spec(main_container, agent);
     json_array_append_new(containers, main_container);
     json_decref(agent);
     if (append_parts(store, organization_id, agent_id, &TABLE_MCPS, "mcp", "name", containers,
@@ -88,10 +100,11 @@ int workload_create(struct store *store, const char *organization_id, const char
     }
     char *text = json_dumps(containers, JSON_COMPACT);
     json_decref(containers);
-    json_t *row = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:i, s:n, s:n}", "organization_id",
-                            organization_id, "agent_id", agent_id, "status", "starting",
-                            "failure_reason", "failure_message", "containers", text,
-                            "stop_requested", 0, "claimed_by", "claimed_at");
+    json_t *row = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:i, s:n, s:n, s:s}",
+                            "organization_id", organization_id, "agent_id", agent_id, "status",
+                            "starting", "failure_reason", "failure_message", "containers", text,
+                            "stop_requested", 0, "claimed_by", "claimed_at", "restart_policy",
+                            restart_policy ? restart_policy : RESTART_NEVER);
     free(text);
     static const struct store_filter inactive[] = {{"status", "stopped"}, {"status", "failed"}};
     const struct quota_limit limit = {&TABLE_WORKLOADS, max_active,

@@ -15,15 +15,24 @@
 #define FAILURE_CONTAINER_CREATE "container_create_failed"
 #define FAILURE_CONTAINER_START "container_start_failed"
 
+/* The workload's restart_policy: what happens when a container ends (docker runtime). never:
+ * it stays ended; on-failure: restarted when it exited non-zero (or was OOM-killed); always:
+ * restarted whatever its exit code. A restart waits a back-off (CrashLoopBackOff). */
+#define RESTART_NEVER "never"
+#define RESTART_ON_FAILURE "on-failure"
+#define RESTART_ALWAYS "always"
+
 /* The public JSON of a workload row: containers parsed, internal columns dropped. */
 json_t *workload_view(const json_t *row);
 
 /* Creates a workload for an agent with one waiting container per image (agent, its MCP
- * servers, its hooks); publishes workload.created. max_active (> 0) bounds the organization's
+ * servers, its hooks), each with its resource's command, args and env; restart_policy is one
+ * of the RESTART_ names (NULL: never). Publishes workload.created. max_active (> 0) bounds the organization's
  * workloads that are starting, running or stopping (429 naming
  * --max-active-workloads-per-org), counted in the inserting transaction; 0 = no bound. */
 int workload_create(struct store *store, const char *organization_id, const char *agent_id,
-                    long long max_active, json_t **view_out, struct agyn_error *err);
+                    const char *restart_policy, long long max_active, json_t **view_out,
+                    struct agyn_error *err);
 
 /* Writes status, failure fields and containers of workload (a view as returned above,
  * modified by the caller) and publishes the events. */
@@ -32,7 +41,7 @@ int workload_save(struct store *store, json_t *workload, const char *previous_st
 
 /* A fresh container object: {name, role, image, image_digest: null, status: "waiting",
  * reason: "ContainerCreating", message: "", credential: null, started_at: null,
- * finished_at: null}. */
+ * finished_at: null, restart_count: 0}. */
 json_t *container_new(const char *name, const char *role, const char *image);
 
 #endif

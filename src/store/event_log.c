@@ -29,7 +29,8 @@ int event_log_append(struct store *store, const char *organization_id, const cha
     free(text);
     int rc = store_insert(store, &TABLE_EVENTS, row, err);
     json_decref(row);
-    if (rc != 0)
+    /* Other processes (API replicas, runners) are woken when it commits. */
+    if (rc != 0 || store_notify(store, EVENT_LOG_CHANNEL, err) != 0)
         return -1;
     /* Readers woken now may not see the row yet; the commit that makes it visible wakes them
      * again. */

@@ -12,6 +12,11 @@
 #include "core/error.h"
 #include "store/store.h"
 
+/* The store_notify channel of appends: subscribe event_log_notify to it
+ * (store_subscribe(store, EVENT_LOG_CHANNEL, event_log_notify)) to wake this process's
+ * readers when another process appends. */
+#define EVENT_LOG_CHANNEL "agyn_events"
+
 /* Appends {type, payload} (payload is borrowed) for organization_id. Inside a transaction the
  * event's readers are woken again when it commits (store_after_commit). */
 int event_log_append(struct store *store, const char *organization_id, const char *type,

@@ -108,5 +108,65 @@ const char *const SQLITE_MIGRATIONS[] = {
     "CREATE INDEX workloads_org ON workloads (organization_id, seq);"
     "CREATE INDEX workloads_unclaimed ON workloads (status, claimed_by);",
 
+    /* 6: what a container runs (command, args, env as JSON; NULL: the image's own) and the
+     * workload's restart policy. */
+    "ALTER TABLE agents ADD COLUMN command TEXT;"
+    "ALTER TABLE agents ADD COLUMN args TEXT;"
+    "ALTER TABLE agents ADD COLUMN env TEXT;"
+    "ALTER TABLE mcps ADD COLUMN command TEXT;"
+    "ALTER TABLE mcps ADD COLUMN args TEXT;"
+    "ALTER TABLE mcps ADD COLUMN env TEXT;"
+    "ALTER TABLE hooks ADD COLUMN command TEXT;"
+    "ALTER TABLE hooks ADD COLUMN args TEXT;"
+    "ALTER TABLE hooks ADD COLUMN env TEXT;"
+    "ALTER TABLE workloads ADD COLUMN restart_policy TEXT NOT NULL DEFAULT 'never'"
+    " CHECK (restart_policy IN ('never', 'on-failure', 'always'));",
+
+    /* 7: image pull secrets with short-lived passwords: password_source 'ecr' (provider_id
+     * names the AWS provider) and 'plugin' (a kubelet credential-provider plugin by name).
+     * SQLite cannot change a CHECK, so both tables are rebuilt: the attachments first point at
+     * the new table, whose rename then carries their reference along. */
+    "CREATE TABLE image_pull_secrets_v6 (" COMMON IN_ORG
+    "name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', registry TEXT NOT NULL,"
+    " username TEXT NOT NULL, password_sealed TEXT,"
+    " password_secret_id TEXT REFERENCES secrets(id),"
+    " provider_id TEXT REFERENCES secret_providers(id), remote_path TEXT, plugin TEXT,"
+    " password_source TEXT NOT NULL CHECK (password_source IN ('inline', 'secret', 'remote',"
+    " 'ecr', 'plugin')),"
+    " password_updated_at TEXT NOT NULL,"
+    " CHECK ((password_sealed IS NOT NULL) + (password_secret_id IS NOT NULL)"
+    "        + (provider_id IS NOT NULL) + (plugin IS NOT NULL) = 1),"
+    " UNIQUE (organization_id, name));"
+    "INSERT INTO image_pull_secrets_v6 (seq, id, created_at, updated_at, organization_id, name,"
+    " description, registry, username, password_sealed, password_secret_id, provider_id,"
+    " remote_path, password_source, password_updated_at)"
+    " SELECT seq, id, created_at, updated_at, organization_id, name, description, registry,"
+    " username, password_sealed, password_secret_id, provider_id, remote_path, password_source,"
+    " password_updated_at FROM image_pull_secrets;"
+    "CREATE TABLE image_pull_secret_attachments_v6 (" COMMON IN_ORG
+    "image_pull_secret_id TEXT NOT NULL REFERENCES image_pull_secrets_v6(id),"
+    " agent_id TEXT REFERENCES agents(id) ON DELETE CASCADE,"
+    " mcp_id TEXT REFERENCES mcps(id) ON DELETE CASCADE,"
+    " hook_id TEXT REFERENCES hooks(id) ON DELETE CASCADE,"
+    " CHECK ((agent_id IS NOT NULL) + (mcp_id IS NOT NULL) + (hook_id IS NOT NULL) = 1));"
+    "INSERT INTO image_pull_secret_attachments_v6 SELECT * FROM image_pull_secret_attachments;"
+    "DROP TABLE image_pull_secret_attachments;"
+    "DROP TABLE image_pull_secrets;"
+    "ALTER TABLE image_pull_secrets_v6 RENAME TO image_pull_secrets;"
+    "ALTER TABLE image_pull_secret_attachments_v6 RENAME TO image_pull_secret_attachments;"
+    "CREATE INDEX image_pull_secrets_org ON image_pull_secrets (organization_id, seq);"
+    "CREATE INDEX image_pull_secrets_secret ON image_pull_secrets (password_secret_id);"
+    "CREATE INDEX image_pull_secrets_provider ON image_pull_secrets (provider_id);"
+    "CREATE UNIQUE INDEX attachments_agent ON image_pull_secret_attachments"
+    " (image_pull_secret_id, agent_id) WHERE agent_id IS NOT NULL;"
+    "CREATE UNIQUE INDEX attachments_mcp ON image_pull_secret_attachments"
+    " (image_pull_secret_id, mcp_id) WHERE mcp_id IS NOT NULL;"
+    "CREATE UNIQUE INDEX attachments_hook ON image_pull_secret_attachments"
+    " (image_pull_secret_id, hook_id) WHERE hook_id IS NOT NULL;"
+    "CREATE INDEX attachments_org ON image_pull_secret_attachments (organization_id, seq);"
+    "CREATE INDEX attachments_by_agent ON image_pull_secret_attachments (agent_id, seq);"
+    "CREATE INDEX attachments_by_mcp ON image_pull_secret_attachments (mcp_id, seq);"
+    "CREATE INDEX attachments_by_hook ON image_pull_secret_attachments (hook_id, seq);",
+
     NULL,
 };

@@ -11,20 +11,27 @@
 #include "core/names.h"
 
 int store_open(const char *location, struct store **out, struct agyn_error *err) {
+    const struct store_options defaults = {.migrate = true};
+    return store_open_with(location, &defaults, out, err);
+}
+
+int store_open_with(const char *location, const struct store_options *options,
+                    struct store **out, struct agyn_error *err) {
     const struct store_backend *backend = &store_backend_sqlite;
     const char *rest = location;
     if (strncmp(location, "sqlite:", 7) == 0)
         rest = location + 7;
-    else if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
-        return agyn_fail(err, AGYN_UNPROCESSABLE, "database",
-                         "the PostgreSQL backend is not part of this build yet; use sqlite:PATH");
+    else if (strncmp(location, "postgres://", 11) == 0 ||
+             strncmp(location, "postgresql://", 13) == 0)
+        backend = &store_backend_postgres;
     struct store *store = xcalloc(1, sizeof *store);
     store->backend = backend;
+    store->pool_size = options->pool_size > 0 ? options->pool_size : 10;
     if (backend->open(store, rest, err) != 0) {
         free(store);
         return -1;
     }
-    if (backend->migrate(store, err) != 0) {
+    if (options->migrate && backend->migrate(store, err) != 0) {
         backend->close(store);
         free(store);
         return -1;
@@ -38,6 +45,23 @@ void store_close(struct store *store) {
         return;
     store->backend->close(store);
     free(store);
+}
+
+const char *store_backend_name(const struct store *store) {
+    return store->backend->name;
+}
+
+int store_migrate(struct store *store, struct agyn_error *err) {
+    return store->backend->migrate(store, err);
+}
+
+int store_notify(struct store *store, const char *channel, struct agyn_error *err) {
+    return store->backend->notify ? store->backend->notify(store, channel, err) : 0;
+}
+
+int store_subscribe(struct store *store, const char *channel, void (*fn)(void),
+                    struct agyn_error *err) {
+    return store->backend->subscribe ? store->backend->subscribe(store, channel, fn, err) : 0;
 }
 
 int store_ping(struct store *store, struct agyn_error *err) {
@@ -81,6 +105,17 @@ int store_tx_commit(struct store *store, struct agyn_error *err) {
 void store_tx_rollback(struct store *store) {
     store->backend->tx_rollback(store);
     open_tx_end(0);
+}
+
+int store_tx_begin_row_locks(struct store *store, struct agyn_error *err) {
+    if (!store->backend->tx_begin_row_locks)
+        return store_tx_begin(store, err);
+    int rc = store->backend->tx_begin_row_locks(store, err);
+    if (rc == 0) {
+        memset(&open_tx, 0, sizeof open_tx);
+        open_tx.store = store;
+    }
+    return rc;
 }
 
 void store_after_commit(struct store *store, void (*fn)(void)) {
@@ -196,6 +231,21 @@ int store_delete_where(struct store *store, const struct store_table *table,
     if (removed)
         *removed = count;
     return rc;
+}
+
+int store_prune(struct store *store, const struct store_table *table, const char *column,
+                const char *before, const struct store_filter *only, int limit, int *removed,
+                struct agyn_error *err) {
+    int count = 0;
+    int rc = store->backend->prune(store, table, column, before, only, limit, &count, err);
+    if (removed)
+        *removed = count;
+    return rc;
+}
+
+int store_oldest_seq(struct store *store, const struct store_table *table, int64_t *seq_out,
+                     struct agyn_error *err) {
+    return store->backend->oldest_seq(store, table, seq_out, err);
 }
 
 int store_count(struct store *store, const struct store_table *table,

@@ -3,8 +3,11 @@
  * out of the backends. Tables are described once in tables.c; each backend (store_sqlite.c,
  * later PostgreSQL) owns its schema migrations and maps constraint violations to agyn_error:
  * a unique violation is AGYN_CONFLICT with field = the clashing column, a missing row
- * AGYN_NOT_FOUND. Calls on one thread share that thread's connection, so
- * store_tx_begin/commit/rollback wrap every call made between them on the same thread. */
+ * AGYN_NOT_FOUND, a lost or unreachable database AGYN_UNAVAILABLE. Calls on one thread share
+ * that thread's connection while it has a transaction open, so store_tx_begin/commit/rollback
+ * wrap every call made between them on the same thread. A store_tx_begin transaction excludes
+ * every other such transaction (SQLite BEGIN IMMEDIATE; PostgreSQL an advisory lock), so a
+ * read, check and write inside one is exact on both backends. */
 #ifndef AGYN_STORE_STORE_H
 #define AGYN_STORE_STORE_H
 
@@ -17,7 +20,8 @@
 #include "core/error.h"
 #include "core/json_writer.h"
 
-enum column_kind { COLUMN_TEXT, COLUMN_INTEGER };
+/* COLUMN_JSON: an array or object stored as its JSON text; rows carry the value itself. */
+enum column_kind { COLUMN_TEXT, COLUMN_INTEGER, COLUMN_JSON };
 
 enum column_flags {
     COLUMN_NULLABLE = 1 << 0,
@@ -54,6 +58,10 @@ struct store_query {
     int64_t after_seq; /* keyset paging: rows created after this position */
     bool include_seq;  /* add each row's position as "seq" (event ids) */
     bool newest_first; /* descending creation order (after_seq then means "before") */
+    /* Inside store_tx_begin_row_locks: lock the rows returned until the commit, skipping rows
+     * another transaction holds (PostgreSQL FOR UPDATE SKIP LOCKED; SQLite's transactions
+     * already hold the whole database). */
+    bool lock_rows;
 };
 
 struct store;
@@ -83,21 +91,63 @@ struct store_backend {
                   const struct store_query *query, int *removed, struct agyn_error *err);
     int (*count)(struct store *store, const struct store_table *table,
                  const struct store_query *query, long long *count_out, struct agyn_error *err);
+    int (*prune)(struct store *store, const struct store_table *table, const char *column,
+                 const char *before, const struct store_filter *only, int limit, int *removed,
+                 struct agyn_error *err);
+    int (*oldest_seq)(struct store *store, const struct store_table *table, int64_t *seq_out,
+                      struct agyn_error *err);
+    /* Optional (NULL: same as tx_begin): a transaction that relies on row locks
+     * (store_query.lock_rows) instead of excluding every other writer. */
+    int (*tx_begin_row_locks)(struct store *store, struct agyn_error *err);
+    /* Optional (NULL: one process, nothing to tell): tells every process subscribed to channel
+     * once the current transaction commits (at once outside a transaction). */
+    int (*notify)(struct store *store, const char *channel, struct agyn_error *err);
+    /* Optional: calls fn from a background thread after each notify on channel by any process,
+     * and once after a lost listening connection is back (notifications may have been missed). */
+    int (*subscribe)(struct store *store, const char *channel, void (*fn)(void),
+                     struct agyn_error *err);
 };
 
 struct store {
     const struct store_backend *backend;
     void *state; /* the backend's */
+    int pool_size;
 };
 
-/* Opens "sqlite:/path/agyn.db" (or a bare path) and applies pending migrations. */
+struct store_options {
+    int pool_size;  /* PostgreSQL: connections at most (--database-pool; 0 = 10) */
+    bool migrate;   /* apply pending migrations (store_open: true) */
+};
+
+/* Opens "sqlite:/path/agyn.db" (or a bare path), or "postgres://..." / "postgresql://..."
+ * (any libpq connection URI; libpq's environment variables and service file apply), and
+ * applies pending migrations. */
 int store_open(const char *location, struct store **out, struct agyn_error *err);
+int store_open_with(const char *location, const struct store_options *options,
+                    struct store **out, struct agyn_error *err);
+/* The backend's name: "sqlite" or "postgres". */
+const char *store_backend_name(const struct store *store);
+/* Applies pending migrations (PostgreSQL: under an advisory lock, so that replicas starting
+ * together migrate once). */
+int store_migrate(struct store *store, struct agyn_error *err);
 void store_close(struct store *store);
 int store_ping(struct store *store, struct agyn_error *err);
 
 int store_tx_begin(struct store *store, struct agyn_error *err);
 int store_tx_commit(struct store *store, struct agyn_error *err);
 void store_tx_rollback(struct store *store);
+/* A transaction for claims: on PostgreSQL it excludes no other writer; rows read with
+ * store_query.lock_rows are locked until the end (others skip them). On SQLite it is
+ * store_tx_begin. */
+int store_tx_begin_row_locks(struct store *store, struct agyn_error *err);
+/* Cross-process wake-ups (PostgreSQL LISTEN/NOTIFY; a no-op on SQLite, whose one process
+ * wakes its own waiters): store_notify inside a transaction is delivered when it commits;
+ * every process that called store_subscribe(channel, fn) then runs fn on a background thread
+ * (also once after its listening connection was lost and is back). Channels are fixed
+ * identifiers such as "agyn_events". */
+int store_notify(struct store *store, const char *channel, struct agyn_error *err);
+int store_subscribe(struct store *store, const char *channel, void (*fn)(void),
+                    struct agyn_error *err);
 /* Runs fn once the transaction open on this thread for store commits, when what was written
  * inside it becomes visible to other connections; a rollback drops fn. Outside a transaction
  * every write is already committed, so fn runs at once. The same fn registered twice in one
@@ -139,9 +189,22 @@ int store_delete_where(struct store *store, const struct store_table *table,
                        const struct store_query *query, int *removed, struct agyn_error *err);
 int store_count(struct store *store, const struct store_table *table,
                 const struct store_query *query, long long *count_out, struct agyn_error *err);
+/* Retention: deletes at most limit of the oldest rows (in creation order) whose text column
+ * sorts before `before` — RFC 3339 UTC times as agyn writes them compare as text — and, when
+ * only is not NULL, whose only->column equals only->value, in every organization; *removed
+ * gets the count. Small batches keep each write transaction short. */
+int store_prune(struct store *store, const struct store_table *table, const char *column,
+                const char *before, const struct store_filter *only, int limit, int *removed,
+                struct agyn_error *err);
+/* The position of the oldest row still kept, in any organization: every row at or after it is
+ * still there (rows are pruned oldest first). For an empty table, the position the next row
+ * will get. */
+int store_oldest_seq(struct store *store, const struct store_table *table, int64_t *seq_out,
+                     struct agyn_error *err);
 
 const struct store_column *store_table_column(const struct store_table *table, const char *name);
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_postgres;
 
 #endif

@@ -87,11 +87,7 @@ static int exec_sql(sqlite3 *db, const char *sql, struct agyn_error *err) {
 
 static struct sqlite_connection *open_connection(struct sqlite_state *state,
                                                  struct agyn_error *err) {
-    struct sqlite_connection *conn = calloc(1, sizeof *conn);
-    if (!conn) {
-        agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-        return NULL;
-    }
+    struct sqlite_connection *conn = xcalloc(1, sizeof *conn);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(state->path, &conn->db, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -150,14 +146,8 @@ static sqlite3_stmt *prepare(struct sqlite_connection *conn, const char *sql,
     if (slot->stmt)
         sqlite3_finalize(slot->stmt);
     free(slot->sql);
-    slot->sql = strdup(sql);
+    slot->sql = xstrdup(sql);
     slot->stmt = stmt;
-    if (!slot->sql) {
-        slot->stmt = NULL;
-        sqlite3_finalize(stmt);
-        agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-        return NULL;
-    }
     return stmt;
 }
 
@@ -184,7 +174,7 @@ static void configure_sqlite(void) {
 static int sqlite_open(struct store *store, const char *location, struct agyn_error *err) {
     pthread_once(&configure_once, configure_sqlite);
     struct sqlite_state *state = xcalloc(1, sizeof *state);
-    state->path = strdup(location);
+    state->path = xstrdup(location);
     state->instance = atomic_fetch_add(&next_instance, 1);
     pthread_mutex_init(&state->lock, NULL);
     store->state = state;
@@ -339,6 +329,15 @@ static int bind_json(sqlite3_stmt *stmt, int index, json_t *value) {
                                  (int)json_string_length(value), SQLITE_TRANSIENT);
     if (json_is_boolean(value))
         return sqlite3_bind_int(stmt, index, json_is_true(value));
+    if (json_is_array(value) || json_is_object(value)) { /* a COLUMN_JSON value */
+        struct json_writer writer = {0};
+        size_t len = 0;
+        json_writer_value(&writer, value);
+        char *text = json_writer_finish(&writer, &len);
+        if (!text)
+            return sqlite3_bind_null(stmt, index);
+        return sqlite3_bind_text(stmt, index, text, (int)len, free);
+    }
     return sqlite3_bind_null(stmt, index);
 }
 
@@ -421,7 +420,12 @@ static int sqlite_insert(struct store *store, const struct store_table *table, j
     return result;
 }
 
-static json_t *column_json(sqlite3_stmt *stmt, int index) {
+static json_t *column_json(sqlite3_stmt *stmt, int index, int kind) {
+    if (kind == COLUMN_JSON && sqlite3_column_type(stmt, index) != SQLITE_NULL) {
+        json_t *value = json_loadb((const char *)sqlite3_column_text(stmt, index),
+                                   (size_t)sqlite3_column_bytes(stmt, index), 0, NULL);
+        return value ? value : json_null();
+    }
     switch (sqlite3_column_type(stmt, index)) {
     case SQLITE_NULL:
         return json_null();
@@ -437,7 +441,7 @@ static json_t *column_json(sqlite3_stmt *stmt, int index) {
  * names[i] at i + 1). */
 struct row_sink {
     void (*row)(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
-                const int *hidden, size_t n, int64_t seq);
+                const int *kinds, const int *hidden, size_t n, int64_t seq);
 };
 
 static int run_list(struct store *store, const struct store_table *table,
@@ -480,7 +484,7 @@ static int run_list(struct store *store, const struct store_table *table,
             break;
         }
         last_seq = sqlite3_column_int64(stmt, 0);
-        sink->row(sink, stmt, names, hidden, n, last_seq);
+        sink->row(sink, stmt, names, kinds, hidden, n, last_seq);
         count++;
     }
     int result = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
@@ -496,11 +500,11 @@ struct json_rows_sink {
 };
 
 static void add_json_row(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
-                         const int *hidden, size_t n, int64_t seq) {
+                         const int *kinds, const int *hidden, size_t n, int64_t seq) {
     struct json_rows_sink *self = (struct json_rows_sink *)sink;
     json_t *row = json_object();
     for (size_t i = 0; i < n; i++) /* names come from tables.c: ASCII, no check needed */
-        json_object_set_new_nocheck(row, names[i], column_json(stmt, (int)i + 1));
+        json_object_set_new_nocheck(row, names[i], column_json(stmt, (int)i + 1, kinds[i]));
     if (self->query->include_seq)
         json_object_set_new(row, "seq", json_integer(seq));
     json_array_append_new(self->rows, row);
@@ -530,7 +534,7 @@ struct text_rows_sink {
 /* Writes the row's public columns as a JSON object, straight from SQLite's values. The
  * ,"column": fragments are built once per list, not once per value. */
 static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char *const *names,
-                           const int *hidden, size_t n, int64_t seq) {
+                           const int *kinds, const int *hidden, size_t n, int64_t seq) {
     struct text_rows_sink *self = (struct text_rows_sink *)sink;
     struct json_writer *out = self->out;
     if (!self->keys_ready) {
@@ -552,6 +556,12 @@ static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char
             continue;
         json_writer_raw(out, self->keys[i], self->key_len[i]);
         int column = (int)i + 1;
+        if (kinds[i] == COLUMN_JSON && sqlite3_column_type(stmt, column) != SQLITE_NULL) {
+            json_t *value = column_json(stmt, column, COLUMN_JSON);
+            json_writer_value(out, value); /* re-written, so the list is valid JSON whatever */
+            json_decref(value);
+            continue;
+        }
         switch (sqlite3_column_type(stmt, column)) {
         case SQLITE_NULL:
             json_writer_raw(out, "null", 4);
@@ -666,6 +676,58 @@ static int sqlite_count(struct store *store, const struct store_table *table,
     return result;
 }
 
+static int sqlite_prune(struct store *store, const struct store_table *table, const char *column,
+                        const char *before, const struct store_filter *only, int limit,
+                        int *removed, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    if (!known_column(table, column) || (only && !known_column(table, only->column)))
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column in a prune of %s",
+                         table->name);
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM %s WHERE seq IN (SELECT seq FROM %s WHERE %s < ?%s%s%s ORDER BY seq "
+             "LIMIT ?)",
+             table->name, table->name, column, only ? " AND " : "", only ? only->column : "",
+             only ? " = ?" : "");
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    int index = 1;
+    sqlite3_bind_text(stmt, index++, before, -1, SQLITE_TRANSIENT);
+    if (only)
+        sqlite3_bind_text(stmt, index++, only->value, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, index, limit);
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
+    *removed = result == 0 ? sqlite3_changes(conn->db) : 0;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return result;
+}
+
+/* min(seq); for an empty table the AUTOINCREMENT counter + 1 (sqlite_sequence). */
+static int sqlite_oldest_seq(struct store *store, const struct store_table *table,
+                             int64_t *seq_out, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT min(seq) FROM %s), "
+             "(SELECT seq + 1 FROM sqlite_sequence WHERE name = '%s'), 1)",
+             table->name, table->name);
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_ROW ? 0 : sqlite_error(conn->db, rc, err);
+    *seq_out = result == 0 ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    return result;
+}
+
 const struct store_backend store_backend_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -681,4 +743,6 @@ const struct store_backend store_backend_sqlite = {
     .update = sqlite_update,
     .remove = sqlite_remove,
     .count = sqlite_count,
+    .prune = sqlite_prune,
+    .oldest_seq = sqlite_oldest_seq,
 };

@@ -11,6 +11,9 @@
 
 #define TEXT(n) {n, COLUMN_TEXT, 0}
 #define TEXT_NULL(n) {n, COLUMN_TEXT, COLUMN_NULLABLE}
+#define JSON_NULL(n) {n, COLUMN_JSON, COLUMN_NULLABLE}
+/* What a container runs: absent (NULL) means the image's own entrypoint, command, env. */
+#define RUN_SPEC JSON_NULL("command"), JSON_NULL("args"), JSON_NULL("env")
 
 const struct store_table TABLE_ORGANIZATIONS = TABLE("organizations", false, TEXT("name"));
 
@@ -19,13 +22,15 @@ const struct store_table TABLE_API_TOKENS =
           {"token_hash", COLUMN_TEXT, COLUMN_INTERNAL}, TEXT("token_prefix"));
 
 const struct store_table TABLE_AGENTS =
-    TABLE("agents", true, TEXT("name"), TEXT("image"), TEXT("description"));
+    TABLE("agents", true, TEXT("name"), TEXT("image"), TEXT("description"), RUN_SPEC);
 
 const struct store_table TABLE_MCPS =
-    TABLE("mcps", true, TEXT("agent_id"), TEXT("name"), TEXT("image"), TEXT("description"));
+    TABLE("mcps", true, TEXT("agent_id"), TEXT("name"), TEXT("image"), TEXT("description"),
+          RUN_SPEC);
 
 const struct store_table TABLE_HOOKS =
-    TABLE("hooks", true, TEXT("agent_id"), TEXT("event"), TEXT("image"), TEXT("description"));
+    TABLE("hooks", true, TEXT("agent_id"), TEXT("event"), TEXT("image"), TEXT("description"),
+          RUN_SPEC);
 
 const struct store_table TABLE_SECRET_PROVIDERS =
     TABLE("secret_providers", true, TEXT("name"), TEXT("type"), TEXT("config"),
@@ -41,7 +46,7 @@ const struct store_table TABLE_IMAGE_PULL_SECRETS =
     TABLE("image_pull_secrets", true, TEXT("name"), TEXT("description"), TEXT("registry"),
           TEXT("username"), {"password_sealed", COLUMN_TEXT, COLUMN_SEALED | COLUMN_NULLABLE},
           TEXT_NULL("password_secret_id"), TEXT_NULL("provider_id"), TEXT_NULL("remote_path"),
-          TEXT("password_source"), TEXT("password_updated_at"));
+          TEXT_NULL("plugin"), TEXT("password_source"), TEXT("password_updated_at"));
 
 const struct store_table TABLE_ATTACHMENTS =
     TABLE("image_pull_secret_attachments", true, TEXT("image_pull_secret_id"),
@@ -52,7 +57,8 @@ const struct store_table TABLE_WORKLOADS =
           TEXT_NULL("failure_reason"), TEXT_NULL("failure_message"), TEXT("containers"),
           {"stop_requested", COLUMN_INTEGER, COLUMN_INTERNAL},
           {"claimed_by", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
-          {"claimed_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL});
+          {"claimed_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
+          TEXT("restart_policy"));
 
 const struct store_table TABLE_EVENTS =
     TABLE("events", true, TEXT("type"), TEXT("payload"));

@@ -1,4 +1,6 @@
-/* api.c — see api.h. */
+/* api.c — the provider's side of the shared API client (client/client.h): the configured URL
+ * and token, taken under a lock for each call, answers in the provider's api_result shape, and
+ * the organization of an object found and cached. */
 #include "terraform/api.h"
 
 #include <pthread.h>
@@ -6,16 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
+#include "client/client.h"
 #include "core/row.h"
-#include "base/wiping_alloc.h"
-#include "core/dynbuf.h"
 #include "core/secure_mem.h"
 #include "core/xalloc.h"
 
 #define API_TIMEOUT_SECONDS 30L
-#define API_MAX_RESPONSE (64L * 1024 * 1024)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char *base_url;
@@ -47,13 +45,8 @@ bool api_configured(void) {
     return ok;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    size_t n = size * nmemb;
-    return dynbuf_add(userdata, ptr, n) == 0 ? n : 0; /* 0 stops the transfer */
-}
-
 bool api_ok(const struct api_result *r) {
-    return r->status >= 200 && r->status < 300;
+    return client_status_ok(r->status);
 }
 
 void api_result_free(struct api_result *r) {
@@ -61,77 +54,82 @@ void api_result_free(struct api_result *r) {
     r->body = NULL;
 }
 
-int api_call(const char *method, const char *path, json_t *body, struct api_result *r) {
-    memset(r, 0, sizeof *r);
+/* Copies the configured URL and token (the caller wipes and frees both with drop_settings);
+ * false when the provider is not configured (r->message says so). */
+static bool take_settings(char **url, char **tok, struct api_result *r) {
     pthread_mutex_lock(&lock);
-    if (!base_url) {
-        pthread_mutex_unlock(&lock);
+    bool configured = base_url != NULL;
+    *url = configured ? xstrdup(base_url) : NULL;
+    *tok = configured && token ? xstrdup(token) : NULL;
+    pthread_mutex_unlock(&lock);
+    if (!configured)
         snprintf(r->message, sizeof r->message, "the provider is not configured (api_url)");
+    return configured;
+}
+
+static void drop_settings(char *url, char *tok) {
+    free(url);
+    secure_free(tok);
+}
+
+/* The shared client for one call: a handle of its own (calls run on several threads). */
+static struct agyn_client client_for(const char *url, const char *tok) {
+    return (struct agyn_client){.base_url = url,
+                                .token = tok,
+                                .user_agent = "terraform-provider-agyn",
+                                .timeout_seconds = API_TIMEOUT_SECONDS};
+}
+
+/* Fills r from what the shared client returned (status -1: err says why no answer came). */
+static int to_result(int status, struct client_answer *answer, const struct agyn_error *err,
+                     const char *method, const char *url, const char *path,
+                     struct api_result *r) {
+    if (status < 0) {
+        snprintf(r->message, sizeof r->message, "%s %s%s: %s", method, url, path, err->message);
         return -1;
     }
-    char *url = xasprintf("%s%s", base_url, path);
-    char *auth = token ? xasprintf("Authorization: Bearer %s", token) : NULL;
-    pthread_mutex_unlock(&lock);
+    r->status = status;
+    r->body = json_incref(answer->body);
+    if (!api_ok(r)) {
+        snprintf(r->code, sizeof r->code, "%s", answer->error.code);
+        snprintf(r->field, sizeof r->field, "%s", answer->error.field);
+        snprintf(r->message, sizeof r->message, "%s", answer->error.message);
+    }
+    client_answer_free(answer);
+    return 0;
+}
 
-    CURL *curl = curl_easy_init();
-    if (!curl)
-        out_of_memory(0); /* curl_easy_init fails only when memory runs out */
-    struct curl_slist *headers = NULL;
-    headers = curl_slist_append(headers, "Accept: application/json");
-    if (auth)
-        headers = curl_slist_append(headers, auth);
-    char *payload = NULL;
-    if (body) {
-        payload = json_dumps(body, JSON_COMPACT);
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+int api_call(const char *method, const char *path, json_t *body, struct api_result *r) {
+    memset(r, 0, sizeof *r);
+    char *url, *tok;
+    if (!take_settings(&url, &tok, r))
+        return -1;
+    struct agyn_client client = client_for(url, tok);
+    struct client_answer answer;
+    struct agyn_error err = {0};
+    int status = client_call(&client, method, path, body, &answer, &err);
+    int rc = to_result(status, &answer, &err, method, url, path, r);
+    drop_settings(url, tok);
+    return rc;
+}
+
+/* Every organization visible to the token, as an array (caller owns); NULL with r set. */
+static json_t *list_organizations(struct api_result *r) {
+    const char *path = "/api/v1/organizations";
+    char *url, *tok;
+    if (!take_settings(&url, &tok, r))
+        return NULL;
+    struct agyn_client client = client_for(url, tok);
+    json_t *items = NULL;
+    struct client_answer failed;
+    struct agyn_error err = {0};
+    int status = client_list_all(&client, path, &items, &failed, &err);
+    if (status < 0 || !client_status_ok(status)) {
+        to_result(status, &failed, &err, "GET", url, path, r);
+        items = NULL;
     }
-    struct dynbuf resp; /* wiping: answers may hold credentials */
-    dynbuf_init(&resp, (size_t)API_MAX_RESPONSE, false);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "GET") == 0 && !body)
-        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, API_TIMEOUT_SECONDS);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "terraform-provider-agyn");
-    CURLcode rc = curl_easy_perform(curl);
-    int result = 0;
-    if (rc != CURLE_OK) {
-        snprintf(r->message, sizeof r->message, "%s %s: %s", method, url, curl_easy_strerror(rc));
-        result = -1;
-    } else {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-        if (resp.len > 0)
-            r->body = json_loadb(resp.data, resp.len, 0, NULL);
-        if (!api_ok(r)) {
-            json_t *err = json_object_get(r->body, "error");
-            const char *code = row_text(err, "code");
-            const char *message = row_text(err, "message");
-            const char *field = row_text(err, "field");
-            snprintf(r->code, sizeof r->code, "%s", code ? code : "");
-            if (message)
-                snprintf(r->message, sizeof r->message, "%s", message);
-            else
-                snprintf(r->message, sizeof r->message, "%s %s answered HTTP %ld%s%.200s", method,
-                         path, r->status, resp.len ? ": " : "", resp.data ? resp.data : "");
-            snprintf(r->field, sizeof r->field, "%s", field ? field : "");
-            /* A conflict listing referrers carries them in error.details or similar: keep
-             * the message as the API wrote it. */
-        }
-    }
-    secure_free(payload);
-    dynbuf_free(&resp);
-    secure_slist_free(headers); /* the Authorization line holds the token */
-    curl_easy_cleanup(curl);
-    secure_free(auth);
-    free(url);
-    return result;
+    drop_settings(url, tok);
+    return items;
 }
 
 static bool cache_get(const char *key, char org_out[64]) {
@@ -149,9 +147,7 @@ static bool cache_get(const char *key, char org_out[64]) {
 }
 
 static void cache_put(const char *key, const char *org) {
-    struct org_cache_entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return;
+    struct org_cache_entry *e = xcalloc(1, sizeof *e);
     snprintf(e->key, sizeof e->key, "%s", key);
     snprintf(e->org, sizeof e->org, "%s", org);
     pthread_mutex_lock(&lock);
@@ -205,39 +201,25 @@ int api_find_org(const char *collection, const char *id, char org_out[64], struc
     }
     api_result_free(&me);
     /* The server-admin token: look in every organization. */
-    char page_token[64] = "";
-    for (int pages = 0; pages < 1000; pages++) {
-        char path[256];
-        snprintf(path, sizeof path, "/api/v1/organizations?page_size=100%s%s",
-                 page_token[0] ? "&page_token=" : "", page_token);
-        struct api_result list;
-        if (api_call("GET", path, NULL, &list) != 0 || !api_ok(&list)) {
-            *r = list;
-            return -1;
+    json_t *orgs = list_organizations(r);
+    if (!orgs)
+        return -1;
+    size_t i;
+    json_t *org;
+    json_array_foreach(orgs, i, org) {
+        const char *org_id = row_text(org, "id");
+        if (!org_id)
+            continue;
+        int rc = probe(org_id, collection, id, r);
+        if (rc == 0) {
+            snprintf(org_out, 64, "%s", org_id);
+            cache_put(key, org_out);
         }
-        size_t i;
-        json_t *org;
-        json_array_foreach(json_object_get(list.body, "items"), i, org) {
-            const char *org_id = row_text(org, "id");
-            if (!org_id)
-                continue;
-            int rc = probe(org_id, collection, id, r);
-            if (rc == 0) {
-                snprintf(org_out, 64, "%s", org_id);
-                cache_put(key, org_out);
-                api_result_free(&list);
-                return 0;
-            }
-            if (rc < 0) {
-                api_result_free(&list);
-                return -1;
-            }
+        if (rc <= 0) {
+            json_decref(orgs);
+            return rc;
         }
-        const char *next = row_text(list.body, "next_page_token");
-        snprintf(page_token, sizeof page_token, "%s", next ? next : "");
-        api_result_free(&list);
-        if (!page_token[0])
-            break;
     }
+    json_decref(orgs);
     return 1;
 }

@@ -20,10 +20,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "base/wiping_alloc.h"
 #include "core/xalloc.h"
+#include "client/client.h"
 #include "terraform/grpc.h"
 #include "terraform/tls.h"
 
@@ -61,7 +61,7 @@ static void *parent_watch(void *arg) {
 static bool versions_include_6(const char *list) {
     if (!list || !*list)
         return true;
-    char *copy = strdup(list), *save = NULL;
+    char *copy = xstrdup(list), *save = NULL;
     bool found = false;
     for (char *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
         if (atoi(part) == 6)
@@ -121,7 +121,11 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN); /* Terraform forwards Ctrl-C itself (StopProvider) */
     parent_pid = getppid();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct agyn_error err = {0};
+    if (client_global_init(&err) != 0) {
+        fprintf(stderr, "terraform-provider-agyn: %s\n", err.message);
+        return 1;
+    }
 
     char *cert_b64 = NULL;
     const char *client_cert = getenv("PLUGIN_CLIENT_CERT");

@@ -85,9 +85,11 @@ static Tfplugin6__Schema__Block *block_message(struct arena *a, const struct tf_
         Tfplugin6__Schema__Attribute *am = ARENA_NEW(a, Tfplugin6__Schema__Attribute);
         tfplugin6__schema__attribute__init(am);
         am->name = (char *)attr->name;
-        const char *type = attr->type == TF_NUMBER ? "\"number\""
-                           : attr->type == TF_BOOL ? "\"bool\""
-                                                   : "\"string\"";
+        const char *type = attr->type == TF_NUMBER        ? "\"number\""
+                           : attr->type == TF_BOOL        ? "\"bool\""
+                           : attr->type == TF_STRING_LIST ? "[\"list\",\"string\"]"
+                           : attr->type == TF_STRING_MAP  ? "[\"map\",\"string\"]"
+                                                          : "\"string\"";
         am->type.data = (uint8_t *)type;
         am->type.len = strlen(type);
         am->description = (char *)(attr->description ? attr->description : "");

@@ -16,6 +16,7 @@
 #include "core/row.h"
 #include "core/xalloc.h"
 #include "core/names.h"
+#include "core/password_source_rule.h"
 #include "core/registry_pattern.h"
 #include "terraform/api.h"
 #include "terraform/schema.h"
@@ -125,6 +126,11 @@ static const struct tf_attr AGENT_ATTRS[] = {
     {"name", TF_STRING, A_REQUIRED, "Agent name, unique in the organization."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the agent's main container."},
     DESCRIPTION_ATTR,
+    {"command", TF_STRING_LIST, A_OPTIONAL,
+     "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"env", TF_STRING_MAP, A_OPTIONAL,
+     "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block AGENT_SCHEMA = {AGENT_ATTRS, NULL, "An agent."};
@@ -137,6 +143,11 @@ static const struct tf_attr MCP_ATTRS[] = {
     {"name", TF_STRING, A_REQUIRED, "MCP server name, unique per agent."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the MCP server."},
     DESCRIPTION_ATTR,
+    {"command", TF_STRING_LIST, A_OPTIONAL,
+     "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"env", TF_STRING_MAP, A_OPTIONAL,
+     "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block MCP_SCHEMA = {MCP_ATTRS, NULL, "An MCP server of an agent."};
@@ -150,6 +161,11 @@ static const struct tf_attr HOOK_ATTRS[] = {
      "Event that runs the hook, e.g. agent.started (a-z, 0-9, '_', '.', '-', ':')."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the hook."},
     DESCRIPTION_ATTR,
+    {"command", TF_STRING_LIST, A_OPTIONAL,
+     "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"env", TF_STRING_MAP, A_OPTIONAL,
+     "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
 };
 static const struct tf_block HOOK_SCHEMA = {HOOK_ATTRS, NULL, "A hook of an agent."};
@@ -163,12 +179,22 @@ static const struct tf_attr IPS_ATTRS[] = {
      "ghcr.io, registry.local:5000/team, *.dkr.ecr.us-west-2.amazonaws.com. The API stores "
      "it normalized (lower case, scheme and /v1/ or /v2/ removed); state keeps the value "
      "as written while the normalized forms agree."},
-    {"username", TF_STRING, A_REQUIRED, "Registry username."},
+    {"username", TF_STRING, A_OPTIONAL,
+     "Registry username; required, except with password_source \"ecr\" or \"plugin\" "
+     "where it must not be set (the token or plugin gives it)."},
     DESCRIPTION_ATTR,
     {"password", TF_STRING, A_OPTIONAL | A_SENSITIVE,
      "Inline password, stored encrypted; never returned by the API (state keeps the "
-     "configured value). Exactly one of password, password_wo, password_secret_id, or "
-     "provider_id with remote_path."},
+     "configured value). Exactly one of password, password_wo, password_secret_id, "
+     "provider_id with remote_path, or password_source."},
+    {"password_source", TF_STRING, A_OPTIONAL,
+     "\"ecr\": the password is an Amazon ECR token fetched at each workload start through "
+     "provider_id (an aws-secrets-manager agyn_secret_provider), cached until 10 minutes "
+     "before it expires. \"plugin\": username and password come from the kubelet "
+     "credential-provider plugin named by plugin. Leave unset for the other sources."},
+    {"plugin", TF_STRING, A_OPTIONAL,
+     "Name of a credential-provider plugin the operator configured (with password_source "
+     "\"plugin\")."},
     {"password_wo", TF_STRING, A_OPTIONAL | A_SENSITIVE | A_WRITE_ONLY,
      "Write-only inline password (Terraform 1.11 or later): sent to agyn but never stored "
      "in plan or state. Change password_wo_version to send a new one."},
@@ -511,14 +537,6 @@ static void exactly_one(struct tf_op *op, const struct tfv *config, const struct
         diag_error(op->diags, choices[0].attrs[0], summary, "One of %s must be set.", list);
 }
 
-/* attr requires other (both ways when called twice). */
-static void also_requires(struct tf_op *op, const struct tfv *config, const char *attr,
-                          const char *other) {
-    if (given(config, attr) && tfv_is_null(tfv_get(config, other)))
-        diag_error(op->diags, other, "Missing required argument", "%s is required when %s is set.",
-                   other, attr);
-}
-
 /* ------------------------------------------------------------------------------------------
  * agyn_organization */
 
@@ -627,6 +645,46 @@ static const struct simple_impl AGENT_IMPL = {AGENT_FIELDS, NONE, NULL, NULL};
 static const struct simple_impl MCP_IMPL = {MCP_FIELDS, PART_IMMUTABLE, "agent_id", "agents"};
 static const struct simple_impl HOOK_IMPL = {HOOK_FIELDS, PART_IMMUTABLE, "agent_id", "agents"};
 
+/* command, args, env: state's known list or map as JSON (null when unset). Unknown items
+ * cannot reach an apply, so only strings are expected; anything else is left out. */
+static json_t *run_value_json(const struct tfv *v) {
+    if (!v || v->kind == TFV_NULL || v->kind == TFV_UNKNOWN)
+        return json_null();
+    json_t *out = v->kind == TFV_LIST ? json_array() : json_object();
+    for (size_t i = 0; i < v->len; i++) {
+        const struct tfv *item = v->items[i];
+        if (!item || item->kind != TFV_STRING)
+            continue;
+        if (v->kind == TFV_LIST)
+            json_array_append_new(out, json_string(item->str));
+        else
+            json_object_set_new(out, v->keys[i], json_string(item->str));
+    }
+    return out;
+}
+
+static const char *const RUN_FIELDS[] = {"command", "args", "env", NULL};
+
+/* On create only what is set is sent; on update null too (back to the image's own). */
+static void put_run_spec(json_t *body, const struct tfv *state, bool create) {
+    for (size_t i = 0; RUN_FIELDS[i]; i++) {
+        json_t *value = run_value_json(tfv_get(state, RUN_FIELDS[i]));
+        if (create && json_is_null(value))
+            json_decref(value);
+        else
+            json_object_set_new(body, RUN_FIELDS[i], value);
+    }
+}
+
+static void read_run_spec(struct tfv *state, json_t *api) {
+    for (size_t i = 0; RUN_FIELDS[i]; i++) {
+        json_t *value = json_object_get(api, RUN_FIELDS[i]);
+        tfv_set(state, RUN_FIELDS[i],
+                json_is_array(value) || json_is_object(value) ? tfv_from_json(value)
+                                                              : tfv_null());
+    }
+}
+
 static bool in_list(const char *const *list, const char *s) {
     for (size_t i = 0; list[i]; i++)
         if (strcmp(list[i], s) == 0)
@@ -653,6 +711,7 @@ static int simple_create(struct tf_op *op, const struct tfv *config, struct tfv 
     for (size_t i = 0; impl->fields[i]; i++)
         put_string(body, impl->fields[i], state, NULL);
     put_optional(body, "description", state, true);
+    put_run_spec(body, state, true);
     char *path = object_path(org, op->res->collection, NULL);
     int rc = do_write(op, "POST", path, body, state, &out);
     free(path);
@@ -686,6 +745,7 @@ static int simple_read(struct tf_op *op, struct tfv *state, bool *gone) {
     for (size_t i = 0; impl->fields[i]; i++)
         read_string(state, impl->fields[i], obj, NULL);
     read_optional(state, "description", obj);
+    read_run_spec(state, obj);
     read_string(state, "organization_id", obj, NULL);
     if (!tfv_str(state, "organization_id"))
         tfv_set_str(state, "organization_id", org);
@@ -704,6 +764,7 @@ static int simple_update(struct tf_op *op, const struct tfv *prior, const struct
         if (!in_list(impl->immutable, impl->fields[i]))
             put_string(body, impl->fields[i], state, NULL);
     put_optional(body, "description", state, false);
+    put_run_spec(body, state, false);
     char *path = object_path(org, op->res->collection, tfv_str(state, "id"));
     int rc = do_write(op, "PATCH", path, body, state, &out);
     free(path);
@@ -868,20 +929,29 @@ static const struct source_impl SECRET_SOURCE = {"value", NULL, NULL, NULL, "sec
 
 static void source_validate(struct tf_op *op, const struct source_impl *s,
                             const struct tfv *config) {
-    struct choice choices[4];
+    struct password_source_option options[4];
     size_t n = 0;
-    choices[n++] = (struct choice){{s->inline_attr, NULL, NULL}, s->inline_attr};
+    options[n++] = (struct password_source_option){PASSWORD_SOURCE_INLINE, s->inline_attr, NULL,
+                                                   given(config, s->inline_attr), false};
     if (s->wo_attr)
-        choices[n++] = (struct choice){{s->wo_attr, NULL, NULL}, s->wo_attr};
+        options[n++] = (struct password_source_option){PASSWORD_SOURCE_INLINE, s->wo_attr, NULL,
+                                                       given(config, s->wo_attr), false};
     if (s->secret_attr)
-        choices[n++] = (struct choice){{s->secret_attr, NULL, NULL}, s->secret_attr};
-    choices[n++] =
-        (struct choice){{"provider_id", "remote_path", NULL}, "provider_id with remote_path"};
-    char summary[96];
-    snprintf(summary, sizeof summary, "Invalid %s source", s->inline_attr);
-    exactly_one(op, config, choices, n, summary);
-    also_requires(op, config, "provider_id", "remote_path");
-    also_requires(op, config, "remote_path", "provider_id");
+        options[n++] = (struct password_source_option){PASSWORD_SOURCE_SECRET, s->secret_attr,
+                                                       NULL, given(config, s->secret_attr), false};
+    options[n++] = (struct password_source_option){PASSWORD_SOURCE_REMOTE, "provider_id",
+                                                   "remote_path", given(config, "provider_id"),
+                                                   given(config, "remote_path")};
+    struct password_source_choice choice;
+    struct agyn_error err = {0};
+    if (password_source_choose(options, n, true, &choice, &err) != 0) {
+        char summary[96];
+        snprintf(summary, sizeof summary, "Invalid %s source", s->inline_attr);
+        diag_error(op->diags, err.field,
+                   choice.problem == PASSWORD_SOURCE_PARTNER_MISSING ? "Missing required argument"
+                                                                     : summary,
+                   "%s", err.message);
+    }
     const char *inline_value = known_str(config, s->inline_attr);
     if (inline_value && !*inline_value)
         diag_error(op->diags, s->inline_attr, "Invalid value", "%s must not be empty.",
@@ -1033,13 +1103,62 @@ static int username_check(const char *value, const char *field, struct agyn_erro
     return text_validate(value, 256, field, err);
 }
 
+/* password_source "ecr" (provider_id alone) or "plugin" (plugin alone), without username. */
+static void ips_validate_short_lived(struct tf_op *op, const struct tfv *config) {
+    const char *kind = known_str(config, "password_source");
+    if (!kind)
+        return; /* unknown until apply: the API checks it */
+    if (strcmp(kind, "ecr") != 0 && strcmp(kind, "plugin") != 0) {
+        diag_error(op->diags, "password_source", "Invalid password_source",
+                   "password_source must be \"ecr\" or \"plugin\" (leave it unset for the "
+                   "other sources: they follow from the attributes set).");
+        return;
+    }
+    bool ecr = strcmp(kind, "ecr") == 0;
+    static const char *const others[] = {"username",    "password",    "password_wo",
+                                         "password_secret_id", "remote_path", NULL};
+    for (size_t i = 0; others[i]; i++)
+        if (given(config, others[i]))
+            diag_error(op->diags, others[i], "Conflicting argument",
+                       "%s cannot be set with password_source \"%s\".", others[i], kind);
+    const char *needed = ecr ? "provider_id" : "plugin";
+    const char *unwanted = ecr ? "plugin" : "provider_id";
+    if (!given(config, needed))
+        diag_error(op->diags, needed, "Missing required argument",
+                   "%s is required with password_source \"%s\".", needed, kind);
+    if (given(config, unwanted))
+        diag_error(op->diags, unwanted, "Conflicting argument",
+                   "%s cannot be set with password_source \"%s\".", unwanted, kind);
+    check_with(op, "provider_id", "Invalid id", uuid_check, known_str(config, "provider_id"));
+}
+
 static void ips_validate(struct tf_op *op, const struct tfv *config) {
     check_with(op, "name", "Invalid name", name_check, known_str(config, "name"));
     check_with(op, "registry", "Invalid registry", registry_check, known_str(config, "registry"));
-    check_with(op, "username", "Invalid username", username_check, known_str(config, "username"));
     check_with(op, "description", "Invalid description", description_check,
                known_str(config, "description"));
+    if (given(config, "password_source")) {
+        ips_validate_short_lived(op, config);
+        return;
+    }
+    if (given(config, "plugin"))
+        diag_error(op->diags, "plugin", "Conflicting argument",
+                   "plugin is only used with password_source = \"plugin\".");
+    if (!given(config, "username"))
+        diag_error(op->diags, "username", "Missing required argument",
+                   "username is required (unless password_source is \"ecr\" or \"plugin\").");
+    check_with(op, "username", "Invalid username", username_check, known_str(config, "username"));
     source_validate(op, &IPS_SOURCE, config);
+}
+
+/* The short-lived source's fields, when password_source is set; true then. */
+static bool ips_put_short_lived(json_t *body, const struct tfv *state) {
+    const char *kind = tfv_str(state, "password_source");
+    if (!kind)
+        return false;
+    json_object_set_new(body, "password_source", json_string(kind));
+    put_string(body, strcmp(kind, "ecr") == 0 ? "provider_id" : "plugin", state, NULL);
+    return true;
 }
 
 static bool same_registry(const char *a, const char *b) {
@@ -1063,7 +1182,8 @@ static int ips_create(struct tf_op *op, const struct tfv *config, struct tfv *st
     put_string(body, "registry", state, NULL);
     put_string(body, "username", state, NULL);
     put_optional(body, "description", state, true);
-    source_put(&IPS_SOURCE, body, state, config);
+    if (!ips_put_short_lived(body, state))
+        source_put(&IPS_SOURCE, body, state, config);
     char *path = object_path(org, "image-pull-secrets", NULL);
     int rc = do_write(op, "POST", path, body, state, &out);
     free(path);
@@ -1093,14 +1213,35 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
         return rc > 0 ? 0 : -1;
     }
     read_string(state, "name", obj, NULL);
-    read_string(state, "username", obj, NULL);
     read_optional(state, "description", obj);
     read_string(state, "organization_id", obj, NULL);
+    /* ecr and plugin logins bring their own username: state keeps none (as configured). */
+    const char *kind = row_text(obj, "password_source");
+    bool short_lived = kind && (strcmp(kind, "ecr") == 0 || strcmp(kind, "plugin") == 0);
+    if (short_lived) {
+        tfv_set(state, "username", tfv_null());
+        tfv_set_str(state, "password_source", kind);
+        tfv_set(state, "password", tfv_null());
+        tfv_set(state, "password_secret_id", tfv_null());
+        tfv_set(state, "remote_path", tfv_null());
+        if (strcmp(kind, "ecr") == 0) {
+            read_string(state, "provider_id", obj, NULL);
+            tfv_set(state, "plugin", tfv_null());
+        } else {
+            read_string(state, "plugin", obj, NULL);
+            tfv_set(state, "provider_id", tfv_null());
+        }
+    } else {
+        read_string(state, "username", obj, NULL);
+        tfv_set(state, "password_source", tfv_null());
+        tfv_set(state, "plugin", tfv_null());
+    }
     /* The API normalizes the registry: keep the configured spelling while it agrees. */
     const char *api_registry = row_text(obj, "registry");
     if (!same_registry(tfv_str(state, "registry"), api_registry))
         tfv_set_str(state, "registry", api_registry);
-    source_read(&IPS_SOURCE, state, obj, "password_source");
+    if (!short_lived)
+        source_read(&IPS_SOURCE, state, obj, "password_source");
     json_decref(obj);
     return 0;
 }
@@ -1117,9 +1258,13 @@ static int ips_update(struct tf_op *op, const struct tfv *prior, const struct tf
     put_optional(body, "description", state, false);
     /* agyn sends a stored password only to the registry it was given for: a new registry
      * needs the password (or its reference) in the same PATCH. */
-    if (source_changed(&IPS_SOURCE, prior, state) ||
-        !same_registry(tfv_str(prior, "registry"), tfv_str(state, "registry")))
-        source_put(&IPS_SOURCE, body, state, config);
+    bool source_differs = source_changed(&IPS_SOURCE, prior, state) ||
+                          !tfv_equal(tfv_get(prior, "password_source"),
+                                     tfv_get(state, "password_source")) ||
+                          !tfv_equal(tfv_get(prior, "plugin"), tfv_get(state, "plugin"));
+    if (source_differs || !same_registry(tfv_str(prior, "registry"), tfv_str(state, "registry")))
+        if (!ips_put_short_lived(body, state))
+            source_put(&IPS_SOURCE, body, state, config);
     char *path = object_path(org, "image-pull-secrets", tfv_str(state, "id"));
     int rc = do_write(op, "PATCH", path, body, state, &out);
     free(path);

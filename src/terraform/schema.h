@@ -8,7 +8,8 @@
 #include "terraform/diag.h"
 #include "terraform/tfval.h"
 
-enum tf_type { TF_STRING, TF_NUMBER, TF_BOOL };
+/* TF_STRING_LIST: list(string); TF_STRING_MAP: map(string). */
+enum tf_type { TF_STRING, TF_NUMBER, TF_BOOL, TF_STRING_LIST, TF_STRING_MAP };
 
 enum {
     A_REQUIRED = 1u << 0,

@@ -221,6 +221,21 @@ step('an image pull secret can take its password from a Secret', async () => {
   page.watcher.check();
 });
 
+step('the Password storage choice has an Amazon ECR card that takes an AWS provider, not a username', async () => {
+  await page.getByRole('button', { name: 'New image pull secret' }).first().click();
+  const d = await dialog(page);
+  const radios = d.getByRole('radio');
+  assert.equal(await radios.count(), 4);
+  await d.getByRole('radio', { name: 'Amazon ECR', exact: true }).check();
+  await d.getByRole('combobox', { name: 'AWS provider' }).waitFor();
+  assert.equal(await d.getByLabel('Username').isVisible(), false);
+  await d.getByRole('radio', { name: 'Inline', exact: true }).check();
+  assert.equal(await d.getByLabel('Username').isVisible(), true);
+  await d.getByRole('button', { name: 'Cancel' }).click();
+  await d.waitFor({ state: 'detached' });
+  page.watcher.check();
+});
+
 step('an agent, an MCP server and a hook get image pull secrets through their tabs', async () => {
   // The agent, created from the Console.
   await navTo(page, 'Agents');

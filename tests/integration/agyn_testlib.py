@@ -89,6 +89,83 @@ class Client:
 # unless the operator allows it: every Server allows loopback unless a test says otherwise.
 DEFAULT_EGRESS_ALLOW = ("127.0.0.0/8", "::1/128")
 
+# AGYN_TEST_DATABASE=postgres runs every Server on PostgreSQL: one throwaway PostgreSQL 15 per
+# test process (initdb + pg_ctl as the postgres user, in a temporary directory, on a free
+# loopback port), a fresh database per Server.
+TEST_DATABASE = os.environ.get("AGYN_TEST_DATABASE", "sqlite")
+PG_BIN = os.environ.get("AGYN_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster. url(db) is a libpq URL for database db."""
+
+    def __init__(self):
+        import atexit
+        import pwd
+        self.tmp = tempfile.mkdtemp(prefix="agyn-pg-")
+        self.data = os.path.join(self.tmp, "data")
+        self.port = free_port()
+        self.counter = 0
+        self.user = None
+        if os.geteuid() == 0:  # initdb refuses root: run the cluster as postgres
+            self.user = pwd.getpwnam("postgres")
+            os.chown(self.tmp, self.user.pw_uid, self.user.pw_gid)
+        self._run([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-E", "UTF8",
+                   "--auth=trust", "-U", "postgres", "--no-sync"])
+        self.start()
+        atexit.register(self.close)
+
+    def _run(self, argv, check=True):
+        def demote():
+            if self.user:
+                os.setgid(self.user.pw_gid)
+                os.setuid(self.user.pw_uid)
+        return subprocess.run(argv, preexec_fn=demote, capture_output=True, text=True,
+                              check=check, cwd=self.tmp)
+
+    def start(self):
+        self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-w", "-l",
+                   os.path.join(self.tmp, "postgres.log"), "-o",
+                   f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c max_connections=300 -c full_page_writes=off", "start"])
+
+    def stop(self, mode="fast"):
+        self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-w", "-m", mode, "stop"],
+                  check=False)
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def psql(self, sql, db="postgres"):
+        return self._run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                          "-d", db, "-Atqc", sql]).stdout
+
+    def new_database(self):
+        self.counter += 1
+        name = f"agyn_{os.getpid()}_{self.counter}"
+        self.psql(f"CREATE DATABASE {name}")
+        return name
+
+    def url(self, db):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{db}"
+
+    def close(self):
+        if os.path.isdir(self.data):
+            self.stop("immediate")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+_postgres = None
+
+
+def shared_postgres():
+    """The test process's PostgreSQL, started on first use."""
+    global _postgres
+    if _postgres is None:
+        _postgres = Postgres()
+    return _postgres
+
 
 class Server:
     """One agynd process with its own data directory. egress_allow lists the --egress-allow
@@ -106,7 +183,14 @@ class Server:
         # Kept apart from extra_args, which tests replace between restarts.
         self.egress_args = [arg for entry in egress_allow for arg in ("--egress-allow", entry)]
         self.env = dict(os.environ, **(env or {}))
-        init = subprocess.run([AGYND, "init", "--data-dir", self.data_dir], env=self.env,
+        self.database_args = []
+        if TEST_DATABASE == "postgres" and "AGYN_DATABASE" not in (env or {}):
+            pg = shared_postgres()
+            self.database_url = pg.url(pg.new_database())
+            self.database_args = ["--database", self.database_url]
+            self.env["AGYN_DATABASE"] = self.database_url  # keys, admin-token
+        init = subprocess.run([AGYND, "init", "--data-dir", self.data_dir]
+                              + self.database_args, env=self.env,
                               capture_output=True, text=True, check=True)
         lines = init.stdout.strip().splitlines()
         assert len(lines) == 1, init.stdout
@@ -118,7 +202,7 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [AGYND, "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}"]
-            + self.egress_args + self.extra_args,
+            + self.database_args + self.egress_args + self.extra_args,
             stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -163,6 +247,36 @@ class Server:
 
     def admin(self):
         return Client(self.port, self.admin_token)
+
+    def sql(self, statement, params=()):
+        """Runs one SQL statement (? placeholders) on the server's database, either backend;
+        returns the rows as tuples."""
+        if not self.database_args:
+            import sqlite3
+            conn = sqlite3.connect(os.path.join(self.data_dir, "agyn.db"), timeout=30)
+            try:
+                rows = conn.execute(statement, params).fetchall()
+                conn.commit()
+                return rows
+            finally:
+                conn.close()
+        pieces = statement.split("?")
+        assert len(pieces) == len(params) + 1, statement
+        text = pieces[0]
+        for value, piece in zip(params, pieces[1:]):
+            literal = "NULL" if value is None else (
+                str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'")
+            text += literal + piece
+        db = self.database_url.rsplit("/", 1)[1]
+        out = shared_postgres()._run(
+            ["psql", "-h", "127.0.0.1", "-p", str(shared_postgres().port), "-U", "postgres",
+             "-d", db, "-AtqX", "-F", "\x1f", "-P", "null=\x1e", "-c", text]).stdout
+
+        def value_of(field):
+            return None if field == "\x1e" else int(field) if field.lstrip("-").isdigit() \
+                else field
+        return [tuple(value_of(f) for f in line.split("\x1f"))
+                for line in out.split("\n") if line]
 
     def close(self):
         code = self.stop()

@@ -211,17 +211,18 @@ class Org:
         self.test.assertEqual(resp.status, 201, resp)
         return resp.json
 
-    def agent(self, image, name=None):
-        return self._created(self.owner.post(self.path("/agents"),
-                                             {"name": name or unique("agent"), "image": image}))
+    def agent(self, image, name=None, **fields):
+        return self._created(self.owner.post(self.path("/agents"), {
+            "name": name or unique("agent"), "image": image, **fields}))
 
-    def mcp(self, agent, image, name=None):
+    def mcp(self, agent, image, name=None, **fields):
         return self._created(self.owner.post(self.path("/mcps"), {
-            "agent_id": agent["id"], "name": name or unique("mcp"), "image": image}))
+            "agent_id": agent["id"], "name": name or unique("mcp"), "image": image, **fields}))
 
-    def hook(self, agent, image, event=None):
+    def hook(self, agent, image, event=None, **fields):
         return self._created(self.owner.post(self.path("/hooks"), {
-            "agent_id": agent["id"], "event": event or unique("on-start"), "image": image}))
+            "agent_id": agent["id"], "event": event or unique("on-start"), "image": image,
+            **fields}))
 
     def secret(self, registry, username, password=None, name=None, **source):
         body = {"name": name or unique("ips"), "registry": registry, "username": username}
@@ -239,15 +240,15 @@ class Org:
             "name": name or unique("vault"), "type": "vault",
             "config": {"address": address, "token": token}}))
 
-    def start(self, agent):
-        resp = self.member.post(self.path("/workloads"), {"agent_id": agent["id"]})
+    def start(self, agent, **body):
+        resp = self.member.post(self.path("/workloads"), {"agent_id": agent["id"], **body})
         self.test.assertEqual(resp.status, 201, resp)
         self.test.assertEqual(resp.json["status"], "starting", resp)
         return resp.json
 
-    def run(self, agent, statuses=TERMINAL, timeout=30):
+    def run(self, agent, statuses=TERMINAL, timeout=30, **body):
         """Starts a workload for agent and waits until it reaches one of statuses."""
-        workload = self.start(agent)
+        workload = self.start(agent, **body)
         return wait_for_status(self.member, self.ctx, workload["id"], statuses, timeout)
 
     def get_workload(self, workload_id):

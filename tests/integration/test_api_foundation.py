@@ -679,7 +679,7 @@ class ApiFoundationTest(ServerTestCase):
         ctx = self.org()
         made = self.create(ctx, "agents", {"name": "builder", "image": "ghcr.io/acme/agent:v1"})
         self.assertEqual(set(made), {"id", "organization_id", "name", "image", "description",
-                                     "created_at", "updated_at"})
+                                     "created_at", "updated_at", "command", "args", "env"})
         self.assertRegex(made["id"], UUID_RE)
         self.assertEqual((made["organization_id"], made["name"], made["image"],
                           made["description"]), (ctx.id, "builder", "ghcr.io/acme/agent:v1", ""))
@@ -744,7 +744,8 @@ class ApiFoundationTest(ServerTestCase):
         two = make(ctx, a1["id"])
         three = make(ctx, a2["id"])
         self.assertEqual(set(one), {"id", "organization_id", "agent_id", label, "image",
-                                    "description", "created_at", "updated_at"})
+                                    "description", "created_at", "updated_at", "command",
+                                    "args", "env"})
         self.assertEqual((one["agent_id"], one["organization_id"], one["description"]),
                          (a1["id"], ctx.id, "first"))
         path = ctx.path(f"/{kind}/{one['id']}")

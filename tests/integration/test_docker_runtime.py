@@ -3,18 +3,23 @@ directory (tests/fixtures/docker_fixture.py), runnable busybox images pushed to 
 docker-registry. Covers the credential each container's engine pull uses (right, wrong,
 fall-through, MCP/hook with their own), the cached-image theft case (KEP-2535 class), pods
 (MCP and hook reach the agent on localhost), exit codes, stop, the logs endpoint, agynd
-restarted while containers run (adopted), the engine stopped and started, and that no password
-reaches the engine's inspect output, image list, env, labels, logs or agynd's log.
+restarted while containers run (adopted), the engine stopped and started, restart policies
+(on-failure with CrashLoopBackOff and restart_count, always, never), command/args/env reaching the
+container, how fast an engine event reaches the SSE stream, and that no password reaches the
+engine's inspect output, image list, env, labels, logs or agynd's log.
 """
+import datetime
 import json
 import os
 import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 
 from agyn_testlib import Server
-from runner_helpers import Org, container, registry_fixture, unique, wait_for_status
+from runner_helpers import (Org, container, open_stream, registry_fixture, unique,
+                            wait_for_status)
 
 rf = registry_fixture
 import docker_fixture as df  # noqa: E402  (tests/fixtures is on sys.path via runner_helpers)
@@ -66,7 +71,8 @@ class DockerRuntimeTest(unittest.TestCase):
         cls.server = Server(extra_args=[
             "--runtime", "docker", "--docker-host", ENGINE.host, "--docker-network", "none",
             "--stop-grace", "2s", "--pull-backoff-initial", "200ms", "--pull-backoff-max",
-            "800ms", "--start-grace", "20s"])
+            "800ms", "--start-grace", "20s", "--crash-backoff-initial", "300ms",
+            "--crash-backoff-max", "600ms"])
 
     @classmethod
     def tearDownClass(cls):
@@ -256,6 +262,166 @@ class DockerRuntimeTest(unittest.TestCase):
         resp = self.logs(org, w, main["name"], "?follow=true", timeout=20)
         self.assertEqual(resp.status, 200)
         self.assertIn("bye", resp.body)
+
+
+    # --- restart policy ----------------------------------------------------------------------
+
+    def watch_main(self, org, w, until, timeout=20):
+        """Polls the workload until until(main container) holds; returns (workload, the
+        workload statuses and main container reasons and messages seen meanwhile)."""
+        deadline = time.time() + timeout
+        seen = {"status": set(), "reason": set(), "message": []}
+        while time.time() < deadline:
+            cur = org.get_workload(w["id"])
+            main = container(cur, "main")
+            seen["status"].add(cur["status"])
+            seen["reason"].add(main["reason"])
+            if main["message"] and main["message"] not in seen["message"]:
+                seen["message"].append(main["message"])
+            if until(main):
+                return cur, seen
+            time.sleep(0.03)
+        self.fail(f"main container never satisfied the condition: {cur} (seen {seen})")
+
+    def test_restart_on_failure_crash_loop(self):
+        org = self.org()
+        w = org.run(self.agent_with(org, "exit3"), ("running", "failed"),
+                    restart_policy="on-failure")
+        self.assertEqual(w["restart_policy"], "on-failure")
+        self.assertEqual(w["status"], "running", w)
+        cur, seen = self.watch_main(org, w, lambda c: c["restart_count"] >= 3)
+        # The workload stays running while its main container crash-loops.
+        self.assertEqual(seen["status"], {"running"}, seen)
+        self.assertIn("CrashLoopBackOff", seen["reason"])
+        backoffs = [m for m in seen["message"] if m.startswith("back-off")]
+        # 300ms, doubling to the 600ms maximum.
+        self.assertTrue(any("back-off 300ms" in m for m in backoffs), backoffs)
+        self.assertTrue(any("back-off 600ms" in m for m in backoffs), backoffs)
+        self.assertFalse(any("back-off 1200ms" in m or "back-off 1.2s" in m for m in backoffs))
+        self.assertIn("exited with code 3", backoffs[0])
+        main = container(cur, "main")
+        self.assertEqual(main["exit_code"], 3)
+        # The same container ran each time: its log holds every run's output.
+        self.assertGreaterEqual(self.logs(org, w, main["name"]).body.count("bye"), 3)
+        done = self.stop(org, w)
+        self.assertGreaterEqual(container(done, "main")["restart_count"], 3)
+
+    def test_restart_always_restarts_a_completed_container(self):
+        org = self.org()
+        w = org.run(self.agent_with(org, "done"), ("running", "succeeded", "failed"),
+                    restart_policy="always")
+        self.assertEqual(w["status"], "running", w)
+        cur, seen = self.watch_main(org, w, lambda c: c["restart_count"] >= 1)
+        self.assertEqual(seen["status"], {"running"}, seen)
+        self.assertIn("CrashLoopBackOff", seen["reason"])
+        self.assertEqual(container(cur, "main")["exit_code"], 0)
+        self.stop(org, w)
+
+    def test_restart_never_and_on_failure_after_success(self):
+        org = self.org()
+        agent = self.agent_with(org, "done")
+        for policy in ("never", "on-failure"):
+            w = org.run(agent, ("succeeded", "failed"), restart_policy=policy)
+            self.assertEqual((w["status"], w["restart_policy"]), ("succeeded", policy), w)
+            self.assertEqual(container(w, "main")["restart_count"], 0)
+        w = org.run(self.agent_with(org, "exit3"), ("succeeded", "failed"))
+        self.assertEqual((w["status"], w["restart_policy"]), ("failed", "never"), w)
+        self.assertEqual(container(w, "main")["restart_count"], 0)
+        bad = org.member.post(org.path("/workloads"),
+                              {"agent_id": agent["id"], "restart_policy": "sometimes"})
+        self.assertEqual(bad.status, 422, bad)
+        self.assertEqual(bad.json["error"]["field"], "restart_policy")
+
+    # --- command, args, env ------------------------------------------------------------------
+
+    def test_command_args_env_reach_the_container(self):
+        org = self.org()
+        agent = self.agent_with(org, "done")
+        resp = org.owner.patch(org.path(f"/agents/{agent['id']}"), {
+            "command": ["/bin/sh", "-c"],
+            "args": ['echo "run-$GREETING-$1"; sleep 300', "sh", "ARG1"],
+            "env": {"GREETING": "hi there"}})
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.json["args"][2], "ARG1")
+        mcp = org.mcp(agent, IMG["done"], command=["/bin/sh", "-c", "echo mcp-$ROLE; sleep 300"],
+                      env={"ROLE": "sidecar"})
+        hook = org.hook(agent, IMG["done"])  # nothing set: the image's own command
+        for part, column in ((mcp, "mcp_id"), (hook, "hook_id")):
+            org.attach(org.secret(REG.host, "alice", USERS["alice"]), part, column)
+        w = org.run(agent, ("running", "failed", "succeeded"))
+        self.assertEqual(w["status"], "running", w)
+        main = container(w, "main")
+        self.assertEqual(main["env"], {"GREETING": "hi there"})
+        self.wait_logs(org, w, main["name"], "run-hi there-ARG1")
+        self.assertNotIn("done", self.logs(org, w, main["name"]).body)
+        self.wait_logs(org, w, container(w, "mcp")["name"], "mcp-sidecar")
+        self.wait_logs(org, w, container(w, "hook")["name"], "done")
+        inspect = ENGINE.get(f"/containers/{main['container_id']}/json")
+        self.assertEqual(inspect["Config"]["Entrypoint"], ["/bin/sh", "-c"])
+        self.assertIn("GREETING=hi there", inspect["Config"]["Env"])
+        self.stop(org, w)
+
+    # --- latency -----------------------------------------------------------------------------
+
+    @staticmethod
+    def engine_time(text):
+        """Docker's RFC 3339 time with nanoseconds, as a Unix time."""
+        head, _, frac = text.rstrip("Z").partition(".")
+        base = datetime.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        return base + (float("0." + frac) if frac else 0.0)
+
+    def test_engine_event_reaches_sse_fast(self):
+        """From the container's end (the engine's FinishedAt, and the return of a stop sent to
+        the engine directly) to the SSE event that reports it."""
+        org = self.org()
+        agent = self.agent_with(org, "sleeper")
+        exiting = self.agent_with(org, "exit3")
+        figures = {"die_event": [], "finished_at": [], "engine_stop": []}
+        since = int(time.time()) - 1
+        received = {}  # engine container id -> when the SSE event arrived
+        with open_stream(self.server, org.ctx) as stream:
+            for _ in range(3):
+                w = org.run(exiting, ("failed", "succeeded"))
+                ended = stream.wait_for(
+                    lambda e: e.type == "workload.status_changed" and e.data.get("id") == w["id"]
+                    and e.data.get("status") == "failed", what="the failed workload")
+                main = container(w, "main")
+                finished = self.engine_time(
+                    ENGINE.get(f"/containers/{main['container_id']}/json")["State"]["FinishedAt"])
+                figures["finished_at"].append(ended.received_at - finished)
+                received[main["container_id"]] = ended.received_at
+                w = org.run(agent, ("running", "failed"))
+                main = container(w, "main")
+                ENGINE.request("POST", f"/containers/{main['container_id']}/kill?signal=KILL")
+                returned = time.time()
+                ended = stream.wait_for(
+                    lambda e: e.type == "workload.status_changed" and e.data.get("id") == w["id"]
+                    and e.data.get("status") in ("failed", "succeeded"), what="the end")
+                finished = self.engine_time(
+                    ENGINE.get(f"/containers/{main['container_id']}/json")["State"]["FinishedAt"])
+                figures["finished_at"].append(ended.received_at - finished)
+                figures["engine_stop"].append(ended.received_at - returned)
+                received[main["container_id"]] = ended.received_at
+        # The engine's own time of each die event (timeNano) to the SSE event: agynd's part.
+        time.sleep(1.1)
+        filters = json.dumps({"event": ["die"], "type": ["container"]})
+        status, body = ENGINE.request(
+            "GET", f"/events?since={since}&until={int(time.time())}&filters="
+            + urllib.parse.quote(filters))
+        self.assertEqual(status, 200, body)
+        for line in body.decode().splitlines():
+            event = json.loads(line)
+            container_id = event.get("Actor", {}).get("ID")
+            if container_id in received:
+                figures["die_event"].append(received[container_id] - event["timeNano"] / 1e9)
+        self.assertEqual(len(figures["die_event"]), 6, figures)
+        report = {k: sorted(round(v * 1000, 1) for v in vs) for k, vs in figures.items()}
+        print(f"\nengine event to SSE, ms: {report}", flush=True)
+        # agynd's part (the engine's die event to the SSE event) is the 100 ms promise; the
+        # engine's own delay before it emits die (FinishedAt) is reported, not asserted.
+        self.assertLess(sorted(figures["die_event"])[3], 0.1, report)
+        self.assertLess(sorted(figures["engine_stop"])[1], 0.1, report)
 
     # --- restarts ----------------------------------------------------------------------------
 

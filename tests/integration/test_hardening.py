@@ -341,7 +341,11 @@ class AdminTokenRotateTest(ServerTestCase):
 
     def rotate(self, data_dir):
         return subprocess.run([AGYND, "admin-token", "rotate", "--data-dir", data_dir],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30,
+                              # the server's database (AGYN_DATABASE on PostgreSQL) only with
+                              # its own data directory
+                              env=self.server.env if data_dir == self.server.data_dir
+                              else None)
 
     def test_rotate_while_serving(self):
         old = self.server.admin()

@@ -155,7 +155,8 @@ class CrashDurabilityTest(unittest.TestCase):
     """kill -9 with writes in flight, three times; then during `agynd keys rewrap`."""
 
     def setUp(self):
-        self.server = Server()
+        # The bursts write as fast as the machine allows: far past the default secrets quota.
+        self.server = Server(("--max-secrets-per-org", "1000000"))
 
     def tearDown(self):
         if self.server.proc:

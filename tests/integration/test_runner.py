@@ -12,7 +12,6 @@ also ends a download in progress).
 """
 import datetime
 import os
-import sqlite3
 import time
 import unittest
 
@@ -500,18 +499,13 @@ class RunnerTest(RunnerCase):
         agent = o.agent(ref)
         secret = o.secret(REG["ht"].host, "alice", USERS["alice"], name="tampered")
         o.attach(secret, agent)
-        db = sqlite3.connect(os.path.join(self.server.data_dir, "agyn.db"), timeout=30)
-        try:
-            (sealed,) = db.execute("SELECT password_sealed FROM image_pull_secrets WHERE id = ?",
-                                   (secret["id"],)).fetchone()
-            parts = sealed.split(":")
-            body = parts[-2]
-            parts[-2] = body[:10] + ("A" if body[10] != "A" else "B") + body[11:]
-            with db:
-                db.execute("UPDATE image_pull_secrets SET password_sealed = ? WHERE id = ?",
-                           (":".join(parts), secret["id"]))
-        finally:
-            db.close()
+        ((sealed,),) = self.server.sql(
+            "SELECT password_sealed FROM image_pull_secrets WHERE id = ?", (secret["id"],))
+        parts = sealed.split(":")
+        body = parts[-2]
+        parts[-2] = body[:10] + ("A" if body[10] != "A" else "B") + body[11:]
+        self.server.sql("UPDATE image_pull_secrets SET password_sealed = ? WHERE id = ?",
+                        (":".join(parts), secret["id"]))
         c = self.assertPullFailed(o.run(agent), "main",
                                   f'pulling "{ref}" with image pull secret "tampered": ')
         self.assertNotIn(UNAUTHORIZED, c["message"], "nothing should reach the registry")

@@ -428,6 +428,53 @@ resource "agyn_image_pull_secret_attachment" "on_hook" {{
         out = self.tf(path, "destroy", "-auto-approve")
         self.assert_nothing_left(org_id, out)
 
+    def test_command_args_env(self):
+        run = """
+resource "agyn_mcp" "files" {
+  agent_id = agyn_agent.support.id
+  name     = "files"
+  image    = "ghcr.io/acme/files:1.0"
+  command  = ["/bin/files-server"]
+  args     = ["--port", "7070"]
+  env      = { LOG_LEVEL = "debug", ROOT = "/data" }
+}
+
+resource "agyn_hook" "started" {
+  agent_id = agyn_agent.support.id
+  event    = "agent.started"
+  image    = "ghcr.io/acme/hook:1.0"
+  env      = { ONCE = "1" }
+}
+"""
+        config = TERRAFORM_BLOCK + org_and_agent("acme-run") + run
+        path = self.workdir("run-spec", config)
+        self.tf(path, "apply", "-auto-approve")
+        org_id = self.find_org("acme-run")
+        mcp = self.items(org_id, "mcps")[0]
+        self.assertEqual((mcp["command"], mcp["args"], mcp["env"]),
+                         (["/bin/files-server"], ["--port", "7070"],
+                          {"LOG_LEVEL": "debug", "ROOT": "/data"}))
+        hook = self.items(org_id, "hooks")[0]
+        self.assertEqual((hook["command"], hook["args"], hook["env"]), (None, None, {"ONCE": "1"}))
+        self.assert_no_changes(path)
+        # Changed in place; removed attributes go back to the image's own (null).
+        config = config.replace('"--port", "7070"', '"--port", "8080"').replace(
+            '  env      = { ONCE = "1" }\n', "")
+        self.write_config(path, config)
+        out = self.tf(path, "apply", "-auto-approve")
+        self.assertIn("2 changed, 0 destroyed", out)
+        self.assertEqual(self.items(org_id, "mcps")[0]["args"], ["--port", "8080"])
+        self.assertIsNone(self.items(org_id, "hooks")[0]["env"])
+        self.assert_no_changes(path)
+        # Drift made through the API is found and put back.
+        agent = self.items(org_id, "agents")[0]
+        self.server.admin().patch(f"/api/v1/organizations/{org_id}/agents/{agent['id']}",
+                                  {"env": {"INJECTED": "x"}})
+        out = self.tf(path, "apply", "-auto-approve")
+        self.assertIn("1 changed", out)
+        self.assertIsNone(self.items(org_id, "agents")[0]["env"])
+        self.tf(path, "destroy", "-auto-approve")
+
     def test_import_unknown_id_fails(self):
         path = self.workdir("import-missing", TERRAFORM_BLOCK + org_and_agent("acme-missing"))
         out = self.tf(path, "import", "agyn_agent.support",

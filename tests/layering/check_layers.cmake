@@ -1,11 +1,12 @@
 # check_layers.cmake — proves that the build enforces the layer order (docs/architecture.md):
 # for every layer, including a header of any higher layer against that layer's include root
-# must fail to compile, while its own headers compile. The CLI and the Terraform provider may
-# see only core and base. The order below restates the rule on purpose, independently of the
+# must fail to compile, while its own headers compile. The client layer (our REST API's client)
+# sits beside the server layers: it sees only core and base, and no server layer sees it. The
+# CLI and the Terraform provider may see only client, core and base. The order below restates the rule on purpose, independently of the
 # AGYN_USES_* table in CMakeLists.txt, so widening a layer's include root upward fails here.
 # Run by CTest: cmake -DCC=<compiler> -DSRC=<source dir>/src -DBUILD=<build dir> -P this file.
 set(order core base crypto store net providers registry credentials runner api)
-set(client_forbidden crypto store net providers registry credentials runner api)
+set(server_only crypto store net providers registry credentials runner api)
 
 set(work ${BUILD}/layering-probes)
 file(REMOVE_RECURSE ${work})
@@ -50,6 +51,17 @@ foreach(i RANGE ${last})
   endif()
 endforeach()
 
+# client: beside the server layers, above core and base only.
+probe(agyn_client client TRUE)
+probe(agyn_client core TRUE)
+probe(agyn_client base TRUE)
+foreach(layer ${server_only})
+  probe(agyn_client ${layer} FALSE)
+endforeach()
+foreach(layer ${order})
+  probe(agyn_${layer} client FALSE)
+endforeach()
+
 set(clients agyn-cli)
 if(EXISTS ${BUILD}/layers/terraform-provider-agyn)
   list(APPEND clients terraform-provider-agyn)
@@ -57,7 +69,8 @@ endif()
 foreach(client ${clients})
   probe(${client} core TRUE)
   probe(${client} base TRUE)
-  foreach(layer ${client_forbidden})
+  probe(${client} client TRUE)
+  foreach(layer ${server_only})
     probe(${client} ${layer} FALSE)
   endforeach()
 endforeach()

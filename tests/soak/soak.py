@@ -146,7 +146,10 @@ def main():
     parser.add_argument("--rss-slack", type=float, default=32.0)
     args = parser.parse_args()
     registry = fault_registry.FaultRegistry().start()
-    server = Server(("--runner-threads", "4", "--start-grace", "3s", "--pull-backoff-initial",
+    # Retention shorter than the run, so that the figures show whether the database stops
+    # growing once it holds one retention window of activity.
+    server = Server(("--event-retention", "30s", "--workload-retention", "30s",
+                     "--runner-threads", "4", "--start-grace", "3s", "--pull-backoff-initial",
                      "200ms", "--pull-backoff-max", "500ms", "--insecure-registry",
                      registry.storage_host))
     try:

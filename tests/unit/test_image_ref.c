@@ -221,6 +221,13 @@ static const struct invalid_case invalid_cases[] = {
     {"localhost:/foo", "invalid port"},
     {"host:abc/foo", "invalid port"},
     {"host:1:2/foo", "invalid port"},
+    /* the host grammar registry patterns use (core/registry_host.h) */
+    {"1.2.3/app", "not a valid IPv4 address"},
+    {"1.2.3:5000/app", "not a valid IPv4 address"},
+    {"example.123/app", "not a valid IPv4 address"},
+    {"256.0.0.1/app", "not a valid IPv4 address"},
+    {"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl.example.com/app",
+     "must not be more than 63 characters"},
     /* identifiers */
     {HEX_ID, "hexadecimal identifier"},
     /* tags */

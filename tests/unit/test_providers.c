@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "core/row.h"
 #include "core/redact.h"
 #include "net/egress.h"
 #include "providers/http.h"
@@ -891,7 +892,8 @@ static void test_aws_config_validation(void **state) {
         {"{" AWS_BASE ", \"secret_access_key\": \"s\", \"endpoint\": \"http://h\"}",
          "config.endpoint",
          "aws-secrets-manager: unknown config key \"endpoint\" (allowed: region, access_key_id, "
-         "secret_access_key, session_token, endpoint_url)"},
+         "secret_access_key, session_token, endpoint_url, ecr_endpoint_url, role_arn, "
+         "sts_endpoint_url)"},
     };
 #undef AWS_BASE
     check_config_cases("aws-secrets-manager", cases, sizeof cases / sizeof *cases);
@@ -1731,7 +1733,7 @@ static int moto_setup(void **state) {
                         &resp);
     json_t *created = json_loads(resp.body, 0, NULL);
     snprintf(moto.plain_arn, sizeof moto.plain_arn, "%s",
-             json_string_value(json_object_get(created, "ARN")));
+             row_text(created, "ARN"));
     json_decref(created);
     provider_http_response_free(&resp);
     secretsmanager_call(

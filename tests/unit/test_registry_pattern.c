@@ -444,6 +444,38 @@ static void test_specificity_ordering(void **state) {
     assert_true(registry_pattern_compare_specificity(&a, &b) < 0);
 }
 
+/* Image references and registry patterns share one host grammar (core/registry_host.h): every
+ * host is accepted by both or by neither. The first entries were accepted as image hosts but
+ * refused as registries before the grammar was shared. */
+static void test_hosts_agree_with_image_references(void **state) {
+    (void)state;
+    static const char *const hosts[] = {
+        "1.2.3", "1.2.3:5000", "example.123", "1234:5000", "256.0.0.1", "01.2.3.4",
+        LABEL63 "x.example.com", "ghcr.io", "GHCR.IO", "localhost", "localhost:5000",
+        "127.0.0.1", "127.0.0.1:5000", "[::1]", "[::1]:5000", "[2001:DB8::1]:443",
+        "registry-1.docker.io", "a.b.c.d.e", "x-1.example.com", "ghcr.io:65535",
+        "ghcr.io:0", "ghcr.io:080", "ghcr.io:1:2", "[::1]x", "[fe80::1%eth0]",
+        "-ghcr.io", "ghcr-.io", "gh_cr.io", "ghcr..io", ".ghcr.io"};
+    char long_name[300];
+    snprintf(long_name, sizeof long_name, "%s.%s.%s.%.62s", LABEL63, LABEL63, LABEL63, LABEL63);
+    for (size_t i = 0; i <= sizeof hosts / sizeof hosts[0]; i++) {
+        const char *host = i < sizeof hosts / sizeof hosts[0] ? hosts[i] : long_name;
+        struct registry_pattern pattern;
+        struct image_ref image;
+        struct agyn_error pattern_err = {0}, image_err = {0};
+        char image_text[400];
+        snprintf(image_text, sizeof image_text, "%s/team/app:v1", host);
+        int as_pattern = registry_pattern_parse(host, "registry", &pattern, &pattern_err);
+        int as_image = image_ref_parse(image_text, "image", &image, &image_err);
+        if (as_pattern != as_image)
+            fail_msg("host %s: registry %s (%s), image %s (%s)", host,
+                     as_pattern == 0 ? "accepted" : "refused", pattern_err.message,
+                     as_image == 0 ? "accepted" : "refused", image_err.message);
+        if (as_pattern == 0 && !registry_pattern_matches(&pattern, &image))
+            fail_msg("host %s: the registry does not match its own image", host);
+    }
+}
+
 static void test_every_byte_everywhere(void **state) {
     (void)state;
     const char *base = "https://a.example.com:5000/team/app/";
@@ -525,6 +557,7 @@ int main(void) {
         cmocka_unit_test(test_matching_table),
         cmocka_unit_test(test_matching_unnormalized_image),
         cmocka_unit_test(test_specificity_ordering),
+        cmocka_unit_test(test_hosts_agree_with_image_references),
         cmocka_unit_test(test_every_byte_everywhere),
         cmocka_unit_test(test_random_inputs),
     };

@@ -29,7 +29,8 @@ export function orgPath(org, suffix = '') {
   return `/api/v1/organizations/${encodeURIComponent(org)}${suffix}`;
 }
 
-function withQuery(path, query) {
+/** path with the query object appended (empty, null and undefined values left out). */
+export function withQuery(path, query) {
   if (!query) return path;
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {

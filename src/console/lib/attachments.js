@@ -1,18 +1,38 @@
 // attachments.js — the "Image pull secrets" tab of an agent, MCP server or hook: what is
-// attached (in the order the runner tries them), "Attach image pull secret" (pick one or
-// more, Save) and Detach. Kept current from the event stream.
+// attached, in the order the runner tries them — the API's answer (matches_image, try_order
+// from GET .../image-pull-secrets), never computed here — then those that do not match;
+// "Attach image pull secret" (pick one or more, Save) and Detach. Kept current from the event
+// stream.
 import * as api from './api.js';
 import * as events from './events.js';
 import {
   h, button, busy, toast, emptyState, fillRows, timeAgo, code, openDialog, replaceChildren, badge,
   alertBox, loading, plural,
 } from './dom.js';
-import { load, byId, KIND, storageCell, registryMatches } from './model.js';
+import { load, byId, KIND, storageCell } from './model.js';
 
 const COLUMNS = [
-  { label: 'Name' }, { label: 'Registry' }, { label: 'Username' }, { label: 'Password storage' },
+  { label: 'Name' }, { label: 'Registry' }, { label: 'Tried' }, { label: 'Username' }, { label: 'Password storage' },
   { label: 'Attached', className: 'col-time' }, { label: 'Actions', className: 'col-actions' },
 ];
+
+/** How the runner orders the secrets (docs/semantics.md, rule 2); the order itself comes from the API. */
+const TRY_ORDER_HINT = 'Pick one or more. For each pull the runner tries the attached secrets whose registry matches '
+  + "the image's registry, more specific first (fewer * labels, then a longer path), then in attachment order; "
+  + 'the first that logs in is used. The Tried column shows the order.';
+
+/** "1st", "2nd", "3rd", "4th", …, "11th", "21st". */
+function ordinal(n) {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th');
+  return `${n}${suffix}`;
+}
+
+/** The API's list (attachment order) with the ones the runner tries first, by try_order, then the rest. */
+function inTryOrder(attached) {
+  const tried = attached.filter((s) => s.try_order).sort((a, b) => a.try_order - b.try_order);
+  return tried.concat(attached.filter((s) => !s.try_order));
+}
 
 /** kind: agent | mcp | hook; target: the resource (id, image, name/event). */
 export function attachmentsPanel({ ctx, kind, target }) {
@@ -47,8 +67,8 @@ export function attachmentsPanel({ ctx, kind, target }) {
       }));
       return;
     }
-    const anyMatch = state.attached.some((s) => registryMatches(s.registry, target.image));
-    fillRows(tbody, COLUMNS, state.attached.map((secret) => {
+    const anyMatch = state.attached.some((s) => s.matches_image);
+    fillRows(tbody, COLUMNS, inTryOrder(state.attached).map((secret) => {
       const detachButton = button('Detach', null, { size: 'sm', kind: 'danger-ghost', 'aria-label': `Detach ${secret.name}` });
       detachButton.addEventListener('click', () => detach(secret, detachButton));
       return {
@@ -56,7 +76,8 @@ export function attachmentsPanel({ ctx, kind, target }) {
         cells: [
           h('div', null, h('a', { href: `/organizations/${org}/image-pull-secrets?q=${encodeURIComponent(secret.name)}`, class: 'cell-title' }, secret.name)),
           h('div', { class: 'stack-xs' }, code(secret.registry),
-            registryMatches(secret.registry, target.image) ? badge('Matches the image', 'success') : null),
+            secret.matches_image ? badge('Matches the image', 'success') : null),
+          secret.try_order ? ordinal(secret.try_order) : h('span', { class: 'muted' }, 'Not used'),
           secret.username,
           storageCell(secret, { providers: state.providers, secrets: state.secrets, org }),
           timeAgo(secret.attached_at),
@@ -118,13 +139,11 @@ export function attachmentsPanel({ ctx, kind, target }) {
       const filter = available.length > 8 ? h('input', { type: 'search', class: 'search-input', placeholder: 'Filter', 'aria-label': 'Filter image pull secrets' }) : null;
       const options = available.map((secret) => {
         const id = `attach-${secret.id}`;
-        const matchesImage = registryMatches(secret.registry, target.image);
         return h('li', { class: 'check-option', dataset: { text: `${secret.name} ${secret.registry} ${secret.username}`.toLowerCase() } },
           h('input', { type: 'checkbox', id, name: 'image_pull_secret_id', value: secret.id }),
           h('label', { for: id },
             h('span', { class: 'check-title' }, secret.name),
-            h('span', { class: 'check-meta' }, `${secret.registry} · ${secret.username}`),
-            matchesImage ? badge('Matches the image', 'success') : null));
+            h('span', { class: 'check-meta' }, `${secret.registry} · ${secret.username}`)));
       });
       const list = h('ul', { class: 'check-list' }, options);
       if (filter) {
@@ -135,7 +154,7 @@ export function attachmentsPanel({ ctx, kind, target }) {
       }
       content = h('fieldset', { class: 'field' },
         h('legend', { class: 'label' }, 'Image pull secrets'),
-        h('p', { class: 'hint' }, `Pick one or more. The runner tries the ones matching the image's registry in attachment order.`),
+        h('p', { class: 'hint' }, TRY_ORDER_HINT),
         filter, list);
     }
     const form = h('form', { class: 'form', method: 'post', novalidate: true }, content, error, h('div', { class: 'form-actions' }, cancel, save));
@@ -193,7 +212,7 @@ export function attachmentsPanel({ ctx, kind, target }) {
     h('div', { class: 'section-header' },
       h('div', null,
         h('h2', { class: 'section-title', id: `ips-heading-${target.id}` }, 'Image pull secrets'),
-        h('p', { class: 'section-description' }, `Credentials the runner uses to pull ${target.image}. The first one that matches the image's registry and logs in is used.`)),
+        h('p', { class: 'section-description' }, `Credentials the runner uses to pull ${target.image}: it tries those that match the image's registry in the order shown (more specific first, then attachment order), and the first that logs in is used.`)),
       attachButton),
     body);
 }

@@ -257,7 +257,11 @@ export function showError(form, error) {
   clearErrors(form);
   let message = error && error.message ? error.message : String(error);
   if (error && error.status === 403) message = `Not allowed: ${message}`;
-  if (error && error.field && showFieldError(form, error.field, message)) {
+  // "args[1]" or "env.PATH" land on the args or env field when there is no field of their own.
+  const field = error && error.field && !form.querySelector(`[data-field="${CSS.escape(error.field)}"]`)
+    ? error.field.replace(/[[.].*$/, '') : error && error.field;
+  if (field && showFieldError(form, field, message)) {
+    error.field = field;
     const control = form.querySelector(`[data-field="${CSS.escape(error.field)}"] input, [data-field="${CSS.escape(error.field)}"] select, [data-field="${CSS.escape(error.field)}"] textarea`);
     if (control) control.focus();
     return;

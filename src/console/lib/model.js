@@ -1,5 +1,6 @@
 // model.js — loading an organization's collections and describing them in words the pages
-// share (password storage, attachment targets, registry matching).
+// share (password storage, attachment targets). Which secrets match an image, and in which
+// order the runner tries them, is the API's answer (lib/attachments.js), not computed here.
 import { listAll, orgPath } from './api.js';
 import { h, badge, code } from './dom.js';
 
@@ -50,7 +51,14 @@ export function storageCell(item, { providers, secrets, org }) {
     return h('div', { class: 'stack-xs' }, badge('Secret', 'violet'),
       h('a', { href: `/organizations/${org}/secrets`, class: 'small' }, secret ? secret.name : 'a deleted secret'));
   }
+  if (source === 'plugin') {
+    return h('div', { class: 'stack-xs' }, badge('Plugin', 'neutral'), code(item.plugin || ''));
+  }
   const provider = providers && providers.get(item.provider_id);
+  if (source === 'ecr') {
+    return h('div', { class: 'stack-xs' }, badge('Amazon ECR', 'info'),
+      h('span', { class: 'small' }, provider ? provider.name : 'a deleted provider'));
+  }
   return h('div', { class: 'stack-xs' }, badge('Remote', 'info'),
     h('span', { class: 'small' }, provider ? provider.name : 'a deleted provider'),
     item.remote_path ? code(item.remote_path) : null);
@@ -62,45 +70,4 @@ export function targetLink(org, kind, item) {
   const name = item ? item[meta.label] : '(deleted)';
   return h('a', { href: `/organizations/${org}/${meta.path}/${item ? item.id : ''}`, class: 'target-link' },
     h('span', { class: 'target-kind' }, meta.noun), ' ', name);
-}
-
-/* ---------- registries ---------- */
-
-/** Registry host and repository path of an image reference, the way Docker reads it. */
-export function imageRegistry(image) {
-  if (!image) return null;
-  let rest = image.split('@')[0];
-  const slash = rest.indexOf('/');
-  let host = 'docker.io';
-  if (slash > 0) {
-    const first = rest.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost') {
-      host = first.toLowerCase();
-      rest = rest.slice(slash + 1);
-    }
-  }
-  if (host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
-  const colon = rest.lastIndexOf(':');
-  let path = colon > rest.lastIndexOf('/') ? rest.slice(0, colon) : rest;
-  if (host === 'docker.io' && !path.includes('/')) path = `library/${path}`;
-  return { host, path };
-}
-
-/** Whether an image pull secret's registry (host[:port][/path], '*' globs a label) serves image. */
-export function registryMatches(registry, image) {
-  const target = imageRegistry(image);
-  if (!registry || !target) return false;
-  const slash = registry.indexOf('/');
-  const host = (slash < 0 ? registry : registry.slice(0, slash)).toLowerCase();
-  const path = slash < 0 ? '' : registry.slice(slash + 1);
-  const [hostName, hostPort = ''] = host.split(':');
-  const [imageName, imagePort = ''] = target.host.split(':');
-  if (hostPort !== imagePort) return false;
-  const a = hostName.split('.');
-  const b = imageName.split('.');
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== '*' && a[i] !== b[i]) return false;
-  }
-  return !path || target.path === path || target.path.startsWith(`${path}/`);
 }

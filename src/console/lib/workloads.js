@@ -4,6 +4,7 @@
 import * as api from './api.js';
 import * as events from './events.js';
 import { h, statusBadge, badge, code, timeAgo, button, busy, toast, replaceChildren, emptyState } from './dom.js';
+import { logPanels } from './logs.js';
 
 const ROLE_LABEL = { main: 'main', mcp: 'MCP server', hook: 'hook' };
 
@@ -11,27 +12,63 @@ function shortId(id) {
   return id ? id.slice(0, 8) : '';
 }
 
-function containerRow(org, container) {
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(n) {
+  let value = Number(n) || 0;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit ? value.toFixed(1) : value} ${UNITS[unit]}`;
+}
+
+/** Bytes done of total while the engine pulls the container's image. */
+function pullProgress(container) {
+  const p = container.pull_progress;
+  if (!p || container.status !== 'waiting' || !p.bytes_total) return null;
+  const done = Math.min(p.bytes_done || 0, p.bytes_total);
+  const text = `${formatBytes(done)} of ${formatBytes(p.bytes_total)}`;
+  return h('div', { class: 'pull-progress' },
+    h('progress', { value: done, max: p.bytes_total, 'aria-label': `Pull progress of ${container.name}: ${text}` }),
+    h('span', { class: 'muted small pull-progress-text' }, `Pulling ${text}`));
+}
+
+function containerRow(org, workload, container, logs) {
   const secret = container.credential
     ? h('a', { href: `/organizations/${org}/image-pull-secrets?q=${encodeURIComponent(container.credential.name)}`, class: 'secret-used' }, container.credential.name)
     : h('span', { class: 'muted' }, container.status === 'running' || container.image_digest ? 'Anonymous pull' : '—');
   const target = container.agent_id ? `/organizations/${org}/agents/${container.agent_id}`
     : container.mcp_id ? `/organizations/${org}/mcps/${container.mcp_id}`
       : container.hook_id ? `/organizations/${org}/hooks/${container.hook_id}` : null;
+  let logsToggle = null;
+  if (logs) {
+    const key = `${workload.id}/${container.name}`;
+    logsToggle = button('Logs', null, { size: 'sm', class: 'btn btn-default btn-sm logs-toggle',
+      'aria-expanded': String(logs.isOpen(workload.id, container.name)), dataset: { logsToggle: key },
+      'aria-label': `Logs of ${container.name}` });
+    logsToggle.addEventListener('click', () => {
+      const area = logsToggle.closest('.workload').querySelector('.log-panels');
+      logsToggle.setAttribute('aria-expanded', String(logs.toggle(workload, container, area)));
+    });
+  }
   return h('tr', { dataset: { container: container.name, role: container.role } },
     h('th', { scope: 'row', dataset: { label: 'Container' } },
       h('div', { class: 'stack-xs' }, target ? h('a', { href: target, class: 'cell-title' }, container.name) : h('span', { class: 'cell-title' }, container.name),
-        badge(ROLE_LABEL[container.role] || container.role, 'neutral'))),
+        badge(ROLE_LABEL[container.role] || container.role, 'neutral'), logsToggle)),
     h('td', { dataset: { label: 'Image' } }, h('div', { class: 'stack-xs' }, code(container.image),
       container.image_digest ? h('span', { class: 'muted small digest', title: container.image_digest }, container.image_digest.slice(0, 19)) : null)),
-    h('td', { dataset: { label: 'Status' }, class: 'container-status' }, statusBadge(container.status)),
+    h('td', { dataset: { label: 'Status' }, class: 'container-status' }, h('div', { class: 'stack-xs' }, statusBadge(container.status),
+      pullProgress(container),
+      container.restart_count ? h('span', { class: 'muted small restart-count' }, `Restarted ${container.restart_count}×`) : null)),
     h('td', { dataset: { label: 'Reason' }, class: 'container-reason' }, container.reason ? code(container.reason) : h('span', { class: 'muted' }, '—')),
     h('td', { dataset: { label: 'Message' }, class: 'container-message' }, container.message ? h('span', { class: 'message' }, container.message) : h('span', { class: 'muted' }, '—')),
     h('td', { dataset: { label: 'Secret used' }, class: 'container-secret' }, secret));
 }
 
 /** One workload as an <article>; `agents` maps agent id to agent (for the title). */
-export function workloadCard(org, workload, { agents, onstop } = {}) {
+export function workloadCard(org, workload, { agents, onstop, logs } = {}) {
   const agent = agents && agents.get(workload.agent_id);
   const stoppable = workload.status === 'starting' || workload.status === 'running';
   let stop = null;
@@ -66,7 +103,8 @@ export function workloadCard(org, workload, { agents, onstop } = {}) {
     h('div', { class: 'table-wrap' }, h('table', { class: 'table table-containers' },
       h('caption', { class: 'sr-only' }, `Containers of workload ${shortId(workload.id)}`),
       h('thead', null, h('tr', null, ['Container', 'Image', 'Status', 'Reason', 'Message', 'Secret used'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, (workload.containers || []).map((c) => containerRow(org, c))))));
+      h('tbody', null, (workload.containers || []).map((c) => containerRow(org, workload, c, logs))))),
+    logs ? logs.area(workload) : null);
 }
 
 /**
@@ -84,13 +122,14 @@ export function liveWorkloads(ctx, { agents, filter = () => true, empty, announc
   const live = h('p', { class: 'sr-only', 'aria-live': 'polite' });
   const container = h('div', null, live, list);
   let currentFilter = filter;
+  const logs = logPanels(ctx);
 
   const newer = (a, b) => !b || a.updated_at >= b.updated_at;
   const sorted = () => [...byId.values()].filter((w) => currentFilter(w))
     .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
 
   function card(w) {
-    return workloadCard(org, w, { agents, onstop: (updated) => upsert(updated) });
+    return workloadCard(org, w, { agents, logs, onstop: (updated) => upsert(updated) });
   }
 
   function renderAll() {
@@ -117,6 +156,7 @@ export function liveWorkloads(ctx, { agents, filter = () => true, empty, announc
     const previous = byId.get(workload.id);
     if (!newer(workload, previous)) return;
     byId.set(workload.id, workload);
+    logs.update(workload);
     if (!currentFilter(workload)) return;
     const old = cards.get(workload.id);
     if (old && old.isConnected) {

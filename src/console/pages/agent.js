@@ -6,7 +6,7 @@ import {
 } from '../lib/dom.js';
 import { load } from '../lib/model.js';
 import { attachmentsPanel } from '../lib/attachments.js';
-import { agentForm, partForm } from '../lib/forms.js';
+import { agentForm, partForm, runRows } from '../lib/forms.js';
 import { liveWorkloads } from '../lib/workloads.js';
 
 const TABS = ['image-pull-secrets', 'mcps', 'hooks', 'workloads'];
@@ -139,6 +139,9 @@ export default async function agentPage(ctx) {
         h('p', { class: 'eyebrow' }, 'Agent'),
         h('h1', { class: 'page-title' }, agent.name),
         h('p', { class: 'page-meta' }, h('span', { class: 'muted' }, 'Image '), code(agent.image)),
+        agent.command || agent.args || agent.env
+          ? h('dl', { class: 'details details-compact run-spec' }, runRows(agent).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))
+          : null,
         agent.description ? h('p', { class: 'page-description' }, agent.description) : null),
       h('div', { class: 'page-actions' },
         startButton,

@@ -1,6 +1,6 @@
 // image-pull-secrets.js — /organizations/<org>/image-pull-secrets: the list with search, the
 // "New image pull secret" form (Name, Registry, Username, Password storage: Inline, Remote
-// provider or Secret), Edit (rotating the password in place), Delete (what it is attached to
+// provider, Secret or Amazon ECR), Edit (rotating the password in place), Delete (what it is attached to
 // first) and Test login. Kept current from the event stream.
 import * as api from '../lib/api.js';
 import * as events from '../lib/events.js';
@@ -275,6 +275,20 @@ export default async function imagePullSecretsPage(ctx) {
         h('a', { href: `/organizations/${org}/secrets`, onclick: closeOnNavigate }, 'Create a Secret'), ' first.'), 'info'),
       secretField);
 
+    // Amazon ECR: a token from GetAuthorizationToken through an AWS provider at each start; the
+    // username ("AWS") comes with it, so the Username field is hidden.
+    const awsProviders = providers.filter((p) => p.type === 'aws-secrets-manager');
+    const ecrProviderField = field({ label: 'AWS provider', name: 'ecr_provider_id', kind: 'select', required: true,
+      value: existing?.password_source === 'ecr' ? existing.provider_id : '',
+      options: [{ value: '', label: awsProviders.length ? 'Choose an AWS provider…' : 'No AWS providers yet' },
+        ...awsProviders.map((p) => ({ value: p.id, label: providerLabel(p) }))],
+      hint: 'agyn calls ECR GetAuthorizationToken with this provider’s credentials (and role, if set) at workload start; the token is kept encrypted in memory until 10 minutes before it expires.' });
+    const ecrSection = h('div', { class: 'subfields', dataset: { mode: 'ecr' } },
+      awsProviders.length ? null : alertBox(h('span', null, 'ECR tokens come from an AWS secret provider. ',
+        h('a', { href: `/organizations/${org}/secret-providers`, onclick: closeOnNavigate }, 'Add an AWS provider'), ' first.'), 'info'),
+      ecrProviderField);
+    const shortLived = (m) => m === 'ecr' || m === 'plugin';
+
     // agyn sends a stored password only to the registry it was given for: once the registry
     // changes, the password (or its Secret / provider reference, sent again) is required.
     const passwordHint = passwordField.querySelector('.hint');
@@ -285,6 +299,9 @@ export default async function imagePullSecretsPage(ctx) {
       inlineSection.hidden = mode !== 'inline';
       remoteSection.hidden = mode !== 'remote';
       secretSection.hidden = mode !== 'secret';
+      ecrSection.hidden = mode !== 'ecr';
+      usernameField.hidden = shortLived(mode);
+      usernameField.control.required = !shortLived(mode);
       const moved = registryChanged();
       passwordField.control.required = !(isEdit && existing.password_source === 'inline') || moved;
       passwordHint.textContent = moved && mode === 'inline'
@@ -298,6 +315,7 @@ export default async function imagePullSecretsPage(ctx) {
         { value: 'inline', label: 'Inline', description: 'Encrypted at rest in agyn.' },
         { value: 'remote', label: 'Remote provider', description: 'Vault or AWS, read at start.' },
         { value: 'secret', label: 'Secret', description: 'An existing Secret’s value.' },
+        { value: 'ecr', label: 'Amazon ECR', description: 'A 12-hour ECR token, fetched at start.' },
       ],
     });
     const descriptionField = field({ label: 'Description', name: 'description', kind: 'textarea', optional: true, value: existing?.description || '' });
@@ -306,7 +324,7 @@ export default async function imagePullSecretsPage(ctx) {
     const { dialog } = formDialog({
       title: isEdit ? `Edit ${existing.name}` : 'New image pull secret',
       description: isEdit ? 'Changes apply to the next image pull; pulls already running keep the old credentials.' : 'Credentials the runner uses to pull images from a private registry.',
-      fields: [nameField, registryField, usernameField, storage, inlineSection, remoteSection, secretSection, descriptionField],
+      fields: [nameField, registryField, usernameField, storage, inlineSection, remoteSection, secretSection, ecrSection, descriptionField],
       submitLabel: 'Save',
       onsubmit: async (form) => {
         const values = {
@@ -322,23 +340,29 @@ export default async function imagePullSecretsPage(ctx) {
         } else if (mode === 'remote') {
           source.provider_id = formValue(form, 'provider_id');
           source.remote_path = formValue(form, 'remote_path').trim();
-        } else {
+        } else if (mode === 'ecr') {
+          source.password_source = 'ecr';
+          source.provider_id = formValue(form, 'ecr_provider_id');
+        } else if (mode === 'secret') {
           source.password_secret_id = formValue(form, 'password_secret_id');
         }
         if (!isEdit) {
-          const body = { name: values.name, registry: values.registry, username: values.username, ...source };
+          const body = { name: values.name, registry: values.registry, ...source };
+          if (!shortLived(mode)) body.username = values.username;
           if (values.description) body.description = values.description;
           const created = await api.post(api.orgPath(org, '/image-pull-secrets'), body);
           toast(`Image pull secret “${created.name}” created.`);
         } else {
           const body = {};
           for (const key of ['name', 'registry', 'username', 'description']) {
+            if (key === 'username' && shortLived(mode)) continue;
             if (values[key] !== (existing[key] || '')) body[key] = values[key];
           }
           const sourceChanged = mode !== existing.password_source
             || (mode === 'inline' && source.password)
             || (mode === 'remote' && (source.provider_id !== existing.provider_id || source.remote_path !== existing.remote_path))
-            || (mode === 'secret' && source.password_secret_id !== existing.password_secret_id);
+            || (mode === 'secret' && source.password_secret_id !== existing.password_secret_id)
+            || (mode === 'ecr' && source.provider_id !== existing.provider_id);
           if (sourceChanged || 'registry' in body) Object.assign(body, source);
           if (!Object.keys(body).length) {
             toast('Nothing changed.', 'info');

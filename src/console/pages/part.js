@@ -4,7 +4,7 @@ import * as api from '../lib/api.js';
 import { h, button, tabs, code, timeAgo, confirmDialog, toast } from '../lib/dom.js';
 import { KIND } from '../lib/model.js';
 import { attachmentsPanel } from '../lib/attachments.js';
-import { partForm } from '../lib/forms.js';
+import { partForm, runRows } from '../lib/forms.js';
 
 export default async function partPage(ctx) {
   const { org } = ctx;
@@ -40,6 +40,7 @@ export default async function partPage(ctx) {
       ['Agent', agent ? h('a', { href: `/organizations/${org}/agents/${agent.id}` }, agent.name) : item.agent_id],
       ['Image', code(item.image)],
       ['Description', item.description || h('span', { class: 'muted' }, 'None')],
+      ...runRows(item),
       ['Created', timeAgo(item.created_at)],
       ['Updated', timeAgo(item.updated_at)],
       ['ID', code(item.id)],

@@ -1,0 +1,20 @@
+/* run_spec.h — the optional command (array of strings), args (array of strings) and env
+ * (object of plain string values) of agents, MCP servers and hooks. Absent means the image's
+ * own entrypoint, command and environment. env values are shown to every member: they are
+ * configuration, never secrets. */
+#ifndef AGYN_API_RUN_SPEC_H
+#define AGYN_API_RUN_SPEC_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "core/error.h"
+
+/* Checks body's command, args and env and copies them into out (a row or a PATCH's changes).
+ * null means "not set" (the image's own); on create an absent field is null too, on update
+ * (for_update) it is left unchanged. A wrong type or a bound exceeded is a 422 naming the
+ * field. */
+int run_spec_read(json_t *body, bool for_update, json_t *out, struct agyn_error *err);
+
+#endif
