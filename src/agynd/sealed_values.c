@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "crypto/envelope.h"
 #include "crypto/rewrap.h"
 #include "store/tables.h"
@@ -55,7 +56,7 @@ static int visit_all(struct store *store, sealed_visitor visit, void *state,
     json_t *org;
     int rc = 0;
     json_array_foreach(orgs, i, org) {
-        const char *org_id = json_string_value(json_object_get(org, "id"));
+        const char *org_id = row_text(org, "id");
         for (size_t t = 0; rc == 0 && STORE_ALL_TABLES[t]; t++) {
             const struct store_table *table = STORE_ALL_TABLES[t];
             int has_sealed = 0;
@@ -73,8 +74,8 @@ static int visit_all(struct store *store, sealed_visitor visit, void *state,
 
 static void row_aad(const struct store_table *table, const json_t *row, const char *column,
                     char *aad, size_t size) {
-    envelope_aad(aad, size, json_string_value(json_object_get(row, "organization_id")),
-                 table->name, json_string_value(json_object_get(row, "id")), column);
+    envelope_aad(aad, size, row_text(row, "organization_id"),
+                 table->name, row_text(row, "id"), column);
 }
 
 struct check_state {
@@ -88,8 +89,8 @@ struct check_state {
 static int check_value(struct store *store, const struct store_table *table, const json_t *row,
                        const char *column, void *opaque, struct agyn_error *err) {
     struct check_state *state = opaque;
-    const char *sealed = json_string_value(json_object_get(row, column));
-    const char *row_id = json_string_value(json_object_get(row, "id"));
+    const char *sealed = row_text(row, column);
+    const char *row_id = row_text(row, "id");
     char key_id[KEYRING_ID_MAX];
     if (envelope_key_id(sealed, key_id) != 0)
         return agyn_fail(err, AGYN_INTERNAL, column, "%s.%s of row %s is not a sealed value",
@@ -111,7 +112,7 @@ static int check_value(struct store *store, const struct store_table *table, con
                           key_id, table->name, column, row_id);
         return -1;
     }
-    secure_free(plain, len);
+    secure_free(plain);
     state->opened++;
     if (state->verified_count < MAX_KEY_IDS)
         snprintf(state->verified[state->verified_count++], KEYRING_ID_MAX, "%s", key_id);
@@ -139,8 +140,8 @@ struct rewrap_state {
 static int rewrap_value(struct store *store, const struct store_table *table, const json_t *row,
                         const char *column, void *opaque, struct agyn_error *err) {
     struct rewrap_state *state = opaque;
-    const char *org = json_string_value(json_object_get(row, "organization_id"));
-    const char *row_id = json_string_value(json_object_get(row, "id"));
+    const char *org = row_text(row, "organization_id");
+    const char *row_id = row_text(row, "id");
     state->report->values++;
     if (store_tx_begin(store, err) != 0)
         return -1;
@@ -150,7 +151,7 @@ static int rewrap_value(struct store *store, const struct store_table *table, co
         store_tx_rollback(store);
         return err->code == AGYN_NOT_FOUND ? 0 : -1;
     }
-    const char *sealed = json_string_value(json_object_get(current, column));
+    const char *sealed = row_text(current, column);
     int rc = 0, changed = 0;
     if (sealed) {
         char aad[512];
@@ -193,7 +194,7 @@ static int count_value(struct store *store, const struct store_table *table, con
                        const char *column, void *opaque, struct agyn_error *err) {
     struct count_state *state = opaque;
     char key_id[KEYRING_ID_MAX];
-    if (envelope_key_id(json_string_value(json_object_get(row, column)), key_id) == 0 &&
+    if (envelope_key_id(row_text(row, column), key_id) == 0 &&
         strcmp(key_id, state->key_id) == 0)
         state->count++;
     return 0;
@@ -216,7 +217,7 @@ static int collect_key_id(struct store *store, const struct store_table *table, 
                           const char *column, void *opaque, struct agyn_error *err) {
     struct key_ids_state *state = opaque;
     char key_id[KEYRING_ID_MAX];
-    if (envelope_key_id(json_string_value(json_object_get(row, column)), key_id) != 0)
+    if (envelope_key_id(row_text(row, column), key_id) != 0)
         return 0;
     size_t len = strlen(state->out), id_len = strlen(key_id);
     for (const char *p = strstr(state->out, key_id); p; p = strstr(p + 1, key_id))

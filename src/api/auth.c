@@ -10,27 +10,10 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "core/row.h"
 #include "base/clock.h"
+#include "core/base64.h"
 #include "store/tables.h"
-
-static void base64url(const unsigned char *in, size_t len, char *out) {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    uint32_t bits = 0;
-    int nbits = 0;
-    for (size_t i = 0; i < len; i++) {
-        bits = (bits << 8) | in[i];
-        nbits += 8;
-        while (nbits >= 6) {
-            out[o++] = alphabet[(bits >> (nbits - 6)) & 63];
-            nbits -= 6;
-        }
-    }
-    if (nbits > 0)
-        out[o++] = alphabet[(bits << (6 - nbits)) & 63];
-    out[o] = '\0';
-}
 
 void auth_token_hash(const char *value, char hash[TOKEN_HASH_HEX]) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -48,7 +31,7 @@ void auth_token_generate(char value[TOKEN_VALUE_LEN + 1], char hash[TOKEN_HASH_H
     if (RAND_bytes(random, sizeof random) != 1)
         abort();
     memcpy(value, "agyn_", 5);
-    base64url(random, sizeof random, value + 5);
+    base64_encode(random, sizeof random, value + 5, BASE64_URL | BASE64_NOPAD);
     OPENSSL_cleanse(random, sizeof random);
     auth_token_hash(value, hash);
 }
@@ -212,16 +195,16 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
     json_t *row = NULL;
     if (store_find(store, &TABLE_API_TOKENS, &query, &row, err) != 0)
         return -1;
-    const char *stored = row ? json_string_value(json_object_get(row, "token_hash")) : NULL;
+    const char *stored = row ? row_text(row, "token_hash") : NULL;
     if (!stored || strlen(stored) != 64 || CRYPTO_memcmp(stored, hash, 64) != 0) {
         json_decref(row);
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "invalid API token");
     }
-    out->role = role_parse(json_string_value(json_object_get(row, "role")));
-    const char *org = json_string_value(json_object_get(row, "organization_id"));
+    out->role = role_parse(row_text(row, "role"));
+    const char *org = row_text(row, "organization_id");
     snprintf(out->organization_id, sizeof out->organization_id, "%s", org ? org : "");
     snprintf(out->token_id, sizeof out->token_id, "%s",
-             json_string_value(json_object_get(row, "id")));
+             row_text(row, "id"));
     json_decref(row);
     cache_store(hash, out, generation);
     return 0;

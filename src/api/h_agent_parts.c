@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
 #include "api/run_spec.h"
@@ -97,8 +98,7 @@ static int part_update(const struct part_kind *kind, struct api_request *req,
     json_t *current = NULL;
     if (resource_load(req, kind->table, kind->noun, "id", req->id, &current, err) != 0)
         return -1;
-    int moved = agent_id && strcmp(agent_id, json_string_value(json_object_get(current,
-                                                                               "agent_id")));
+    int moved = agent_id && strcmp(agent_id, row_text(current, "agent_id"));
     json_decref(current);
     if (moved)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "agent_id",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
 #include "core/image_ref.h"
@@ -68,7 +69,7 @@ HANDLER(h_attachments_create) {
     if (rc != 0 && err->code == AGYN_CONFLICT)
         agyn_fail(err, AGYN_CONFLICT, target->column,
                   "image pull secret \"%s\" is already attached to this %s",
-                  json_string_value(json_object_get(secret, "name")), target->noun);
+                  row_text(secret, "name"), target->noun);
     json_decref(secret);
     json_decref(target_row);
     if (rc != 0) {
@@ -126,7 +127,7 @@ static int selection_image(const struct api_request *req, const json_t *target_r
         return 0;
     }
     struct agyn_error ignored = {0};
-    *have = image_ref_parse(json_string_value(json_object_get(target_row, "image")), "image",
+    *have = image_ref_parse(row_text(target_row, "image"), "image",
                             image, &ignored) == 0;
     return 0;
 }

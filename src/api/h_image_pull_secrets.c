@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/password_source.h"
 #include "api/referrers.h"
@@ -173,10 +174,10 @@ static const char *source_field(const char *stored_source) {
 static int require_password_for_new_registry(const json_t *row, const char *new_registry,
                                              const struct password_source *source,
                                              struct agyn_error *err) {
-    const char *stored = json_string_value(json_object_get(row, "registry"));
+    const char *stored = row_text(row, "registry");
     if (!new_registry || (stored && strcmp(stored, new_registry) == 0) || source->kind)
         return 0;
-    const char *field = source_field(json_string_value(json_object_get(row, "password_source")));
+    const char *field = source_field(row_text(row, "password_source"));
     return agyn_fail(err, AGYN_UNPROCESSABLE, field,
                      "changing the registry sends the credential to a new destination: supply "
                      "%s again in the same request",
@@ -214,7 +215,7 @@ HANDLER(h_image_pull_secrets_update) {
         require_password_for_new_registry(row, registry_text ? registry : NULL, &source, err);
     /* The username goes with the source: a short-lived one brings its own; leaving one
      * needs a username again. */
-    const char *stored_kind = json_string_value(json_object_get(row, "password_source"));
+    const char *stored_kind = row_text(row, "password_source");
     const char *kind = source.kind ? source.kind : stored_kind;
     if (allowed == 0)
         allowed = check_username_for_source(

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/xalloc.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/referrers.h"
 #include "api/resource.h"
@@ -71,9 +73,9 @@ static int require_credentials_for_new_destination(const struct provider_backend
 /* What the row says without opening its credentials: the public config, with each credential
  * field that is set standing as true (enough for the destination rule above). */
 static json_t *config_without_credentials(const json_t *row) {
-    json_t *config = json_loads(json_string_value(json_object_get(row, "config")), 0, NULL);
+    json_t *config = json_loads(row_text(row, "config"), 0, NULL);
     json_t *fields =
-        json_loads(json_string_value(json_object_get(row, "credential_fields")), 0, NULL);
+        json_loads(row_text(row, "credential_fields"), 0, NULL);
     if (!json_is_object(config)) {
         json_decref(config);
         config = json_object();
@@ -93,7 +95,7 @@ static json_t *config_without_credentials(const json_t *row) {
  * repaired this way). */
 static bool restates_credentials(const json_t *row, const json_t *patch) {
     json_t *fields =
-        json_loads(json_string_value(json_object_get(row, "credential_fields")), 0, NULL);
+        json_loads(row_text(row, "credential_fields"), 0, NULL);
     bool all = true;
     size_t i;
     json_t *name;
@@ -107,9 +109,9 @@ static bool restates_credentials(const json_t *row, const json_t *patch) {
 
 static json_t *provider_view(const json_t *row) {
     json_t *out = resource_public(&TABLE_SECRET_PROVIDERS, row);
-    json_t *config = json_loads(json_string_value(json_object_get(row, "config")), 0, NULL);
+    json_t *config = json_loads(row_text(row, "config"), 0, NULL);
     json_t *fields =
-        json_loads(json_string_value(json_object_get(row, "credential_fields")), 0, NULL);
+        json_loads(row_text(row, "credential_fields"), 0, NULL);
     json_object_set_new(out, "config", config ? config : json_object());
     json_object_set_new(out, "secret_fields_set", fields ? fields : json_array());
     return out;
@@ -150,7 +152,7 @@ static int store_config(struct api_request *req, const struct provider_backend *
             keyring_reload(req->app->keyring, req->app->config.keyring_file, err) == 0
                 ? sealed_field_seal(req->app->keyring, &where, text, err)
                 : NULL;
-        secure_free_str(text);
+        secure_free(text);
         if (sealed)
             json_object_set_new(row, "credentials_sealed", json_string(sealed));
         else
@@ -249,7 +251,7 @@ HANDLER(h_secret_providers_update) {
         store_tx_rollback(req->app->store);
         return -1;
     }
-    const char *stored_type = json_string_value(json_object_get(row, "type"));
+    const char *stored_type = row_text(row, "type");
     int rc = 0;
     if (type && strcmp(type, stored_type) != 0)
         rc = agyn_fail(err, AGYN_UNPROCESSABLE, "type",
@@ -270,7 +272,7 @@ HANDLER(h_secret_providers_update) {
             json_decref(known);
         }
         if (rc == 0 && restates_credentials(row, patch)) {
-            config = json_loads(json_string_value(json_object_get(row, "config")), 0, NULL);
+            config = json_loads(row_text(row, "config"), 0, NULL);
             if (!json_is_object(config)) {
                 json_decref(config);
                 config = json_object();
@@ -361,17 +363,13 @@ HANDLER(h_secret_providers_test) {
                       err) != 0)
         return -1;
     const struct provider_backend *backend =
-        backend_for(json_string_value(json_object_get(row, "type")), err);
+        backend_for(row_text(row, "type"), err);
     json_t *config = NULL;
     int rc = backend ? resolve_provider_config(&req->app->resolve, row, &config, err) : -1;
     json_decref(row);
     if (rc != 0)
         return -1;
-    struct test_work *work = calloc(1, sizeof *work);
-    if (!work) {
-        json_decref(config);
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-    }
+    struct test_work *work = xcalloc(1, sizeof *work);
     work->backend = backend;
     work->config = config;
     char message[256];

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/xalloc.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/resource.h"
 #include "core/registry_pattern.h"
@@ -37,12 +39,10 @@ static void verify_run(void *arg, int64_t deadline_ms, int *status, json_t **bod
     if (resolve_image_pull_login(&work->app->resolve, work->row, work->target, &username,
                                  &password, &failure) == 0) {
         struct registry_auth auth = {username, password};
-        enum pull_failure kind = PULL_OK;
         ok = registry_login(work->app->registry, work->host,
-                            work->repository[0] ? work->repository : NULL, &auth, &kind,
-                            &failure) == 0;
-        secure_free_str(password);
-        secure_free_str(username);
+                            work->repository[0] ? work->repository : NULL, &auth, &failure) == 0;
+        secure_free(password);
+        secure_free(username);
     }
     *status = 200;
     *body = json_pack("{s:b, s:s}", "ok", ok, "message", ok ? "logged in" : failure.message);
@@ -56,15 +56,13 @@ HANDLER(h_image_pull_secrets_verify) {
                       err) != 0)
         return -1;
     struct registry_pattern pattern;
-    int rc = registry_pattern_parse(json_string_value(json_object_get(row, "registry")),
+    int rc = registry_pattern_parse(row_text(row, "registry"),
                                     "registry", &pattern, err);
     if (rc == 0 && strchr(pattern.host, '*'))
         rc = agyn_fail(err, AGYN_UNPROCESSABLE, "registry",
                        "a wildcard registry (%s) names no single host to log in to",
                        pattern.host);
-    struct verify_work *work = rc == 0 ? calloc(1, sizeof *work) : NULL;
-    if (rc == 0 && !work)
-        rc = agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct verify_work *work = rc == 0 ? xcalloc(1, sizeof *work) : NULL;
     if (rc != 0) {
         json_decref(row);
         return -1;

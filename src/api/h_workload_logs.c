@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "api/log_stream.h"
 #include "runner/docker_client.h"
@@ -41,10 +42,10 @@ static int find_container_id(struct api_request *req, char *out, size_t size,
     size_t i;
     json_t *container;
     json_array_foreach(json_object_get(workload, "containers"), i, container) {
-        const char *name = json_string_value(json_object_get(container, "name"));
+        const char *name = row_text(container, "name");
         if (name && strcmp(name, req->sub) == 0) {
             found = true;
-            id = json_string_value(json_object_get(container, "container_id"));
+            id = row_text(container, "container_id");
             break;
         }
     }

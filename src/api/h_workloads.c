@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "core/row.h"
 #include "api/input.h"
 #include "runner/workload.h"
 #include "store/event_log.h"
@@ -96,7 +97,7 @@ HANDLER(h_workloads_stop) {
         return -1;
     json_t *row = NULL, *view = NULL;
     int rc = load_workload(req, &row, err);
-    const char *status = rc == 0 ? json_string_value(json_object_get(row, "status")) : NULL;
+    const char *status = rc == 0 ? row_text(row, "status") : NULL;
     if (rc == 0 && (strcmp(status, "starting") == 0 || strcmp(status, "running") == 0)) {
         json_t *changes = json_pack("{s:s, s:i}", "status", "stopping", "stop_requested", 1);
         rc = store_update(store, &TABLE_WORKLOADS, NULL, req->id, changes, err);

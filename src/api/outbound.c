@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/xalloc.h"
 #include "base/clock.h"
 #include "core/names.h"
 #include "net/egress.h"
@@ -266,9 +267,7 @@ static void *watcher_main(void *cls) {
 
 int outbound_pool_start(const struct outbound_config *config, struct outbound_pool **out,
                         struct agyn_error *err) {
-    struct outbound_pool *pool = calloc(1, sizeof *pool);
-    if (!pool)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct outbound_pool *pool = xcalloc(1, sizeof *pool);
     pool->config = *config;
     if (pool->config.threads <= 0)
         pool->config.threads = DEFAULT_THREADS;
@@ -281,11 +280,7 @@ int outbound_pool_start(const struct outbound_config *config, struct outbound_po
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->work, NULL);
     pthread_cond_init(&pool->tick, NULL);
-    pool->workers = calloc((size_t)pool->config.threads, sizeof *pool->workers);
-    if (!pool->workers) {
-        outbound_pool_free(pool);
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-    }
+    pool->workers = xcalloc((size_t)pool->config.threads, sizeof *pool->workers);
     for (int i = 0; i < pool->config.threads; i++) {
         if (pthread_create(&pool->workers[i], NULL, worker_main, pool) != 0)
             break;

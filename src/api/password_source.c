@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/row.h"
 #include "api/app.h"
 #include "api/input.h"
 #include "api/resource.h"
@@ -21,7 +22,7 @@ static int check_remote(struct api_request *req, struct password_source *source,
                       source->provider_id, &provider, err) != 0)
         return -1;
     const struct provider_backend *backend =
-        provider_find(json_string_value(json_object_get(provider, "type")));
+        provider_find(row_text(provider, "type"));
     json_decref(provider);
     if (!backend)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "provider_id", "provider type is unknown");
@@ -51,7 +52,7 @@ static int read_ecr(struct api_request *req, const struct password_source_fields
                       out->provider_id, &provider, err) != 0)
         return -1;
     const struct provider_backend *backend =
-        provider_find(json_string_value(json_object_get(provider, "type")));
+        provider_find(row_text(provider, "type"));
     json_decref(provider);
     if (!backend || !backend->registry_login)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "provider_id",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "core/names.h"
 #include "store/tables.h"
 
@@ -61,7 +62,7 @@ static void describe_target(struct api_request *req, json_t *attachment) {
                    {"mcp_id", "mcp", "name", &TABLE_MCPS},
                    {"hook_id", "hook", "event", &TABLE_HOOKS}};
     for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
-        const char *id = json_string_value(json_object_get(attachment, targets[t].column));
+        const char *id = row_text(attachment, targets[t].column);
         if (!id)
             continue;
         json_object_set_new(attachment, "target_kind", json_string(targets[t].kind));
@@ -98,11 +99,11 @@ int referrers_conflict(struct api_response *res, const char *noun, json_t *refer
     size_t i;
     json_t *ref;
     json_array_foreach(referrers, i, ref) {
-        const char *kind = json_string_value(json_object_get(ref, "target_kind"));
-        const char *name = json_string_value(json_object_get(ref, "target_name"));
+        const char *kind = row_text(ref, "target_kind");
+        const char *name = row_text(ref, "target_name");
         if (!kind) {
-            kind = json_string_value(json_object_get(ref, "kind"));
-            name = json_string_value(json_object_get(ref, "name"));
+            kind = row_text(ref, "kind");
+            name = row_text(ref, "name");
         }
         if (len < sizeof message)
             len += (size_t)snprintf(message + len, sizeof message - len, "%s %s \"%s\"",

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "store/tables.h"
+#include "core/xalloc.h"
 
 #define DEFAULT_EVENT_RETENTION_MS (7LL * 24 * 60 * 60 * 1000)
 #define DEFAULT_WORKLOAD_RETENTION_MS (30LL * 24 * 60 * 60 * 1000)
@@ -111,9 +112,7 @@ static void *retention_main(void *arg) {
 
 int retention_start(struct store *store, const struct retention_config *config,
                     struct retention **out, struct agyn_error *err) {
-    struct retention *r = calloc(1, sizeof *r);
-    if (!r)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct retention *r = xcalloc(1, sizeof *r);
     r->store = store;
     r->config = *config;
     if (r->config.event_retention_ms <= 0)

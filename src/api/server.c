@@ -37,8 +37,10 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "core/dynbuf.h"
 #include "core/json_writer.h"
 #include "core/names.h"
+#include "core/xalloc.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"
 
@@ -57,14 +59,12 @@ struct api_server {
     struct MHD_Daemon *metrics_daemon; /* --metrics-listen: /metrics only */
     struct app *app;
     char *tls_cert_pem, *tls_key_pem;
-    size_t tls_key_len;
     int watching_headers; /* header_deadline started for this server */
 };
 
 /* Per connection and request, from the first header callback to the completion callback. */
 struct request_context {
-    char *body;
-    size_t body_len;
+    struct dynbuf body; /* wiping: bodies may carry passwords */
     size_t body_held; /* counted in bodies_held */
     int unauthenticated;          /* a sign-in body: UNAUTHENTICATED_BODY_MAX, its own budget */
     size_t unauthenticated_held; /* counted in unauthenticated_held */
@@ -107,9 +107,7 @@ static json_t *error_text(const char *text) {
     size_t len = strlen(text);
     if (utf8_is_valid(text, len))
         return json_stringn(text, len);
-    char *copy = strdup(text);
-    if (!copy)
-        return json_string("?");
+    char *copy = xstrdup(text);
     for (char *p = copy; *p; p++)
         if ((unsigned char)*p >= 0x80)
             *p = '?';
@@ -204,9 +202,9 @@ static int parse_body(struct MHD_Connection *connection, struct request_context 
     if (ctx->too_large)
         return agyn_fail(err, AGYN_PAYLOAD_TOO_LARGE, NULL,
                          "the request body is larger than 1 MiB");
-    req->raw_body = ctx->body;
-    req->raw_body_len = ctx->body_len;
-    if (ctx->body_len == 0)
+    req->raw_body = ctx->body.data;
+    req->raw_body_len = ctx->body.len;
+    if (ctx->body.len == 0)
         return 0;
     if (!content_type_is_json(connection))
         return agyn_fail(err, AGYN_UNSUPPORTED_MEDIA, "Content-Type",
@@ -214,8 +212,8 @@ static int parse_body(struct MHD_Connection *connection, struct request_context 
     json_error_t parse_error;
     /* NUL is allowed here so that input_string can reject it naming the field. jansson's
      * error text quotes the input (which may be a password), so only the position is told. */
-    json_t *body = json_loadb(ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                              &parse_error);
+    json_t *body = json_loadb(ctx->body.data, ctx->body.len,
+                              JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &parse_error);
     if (!body)
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL,
                          "malformed JSON at line %d, column %d", parse_error.line,
@@ -632,14 +630,14 @@ static enum MHD_Result on_body(struct MHD_Connection *connection, struct request
         return MHD_NO;
     }
     if (ctx->unauthenticated) { /* sign-in: small, from its own budget, never read past */
-        if (ctx->body_len + *size > UNAUTHENTICATED_BODY_MAX)
+        if (ctx->body.len + *size > UNAUTHENTICATED_BODY_MAX)
             return MHD_NO;
         size_t held = atomic_fetch_add(&unauthenticated_held, *size) + *size;
         ctx->unauthenticated_held += *size;
         if (held > UNAUTHENTICATED_HELD_MAX)
             return MHD_NO;
     }
-    if (!ctx->too_large && ctx->body_len + *size > MAX_BODY)
+    if (!ctx->too_large && ctx->body.len + *size > MAX_BODY)
         ctx->too_large = 1;
     if (!ctx->too_large) {
         size_t held = atomic_fetch_add(&bodies_held, *size) + *size;
@@ -651,17 +649,7 @@ static enum MHD_Result on_body(struct MHD_Connection *connection, struct request
                    {"held", held_text});
             return MHD_NO;
         }
-        /* Bodies may carry passwords: grown by copy, the old buffer wiped (no realloc). */
-        char *grown = malloc(ctx->body_len + *size + 1);
-        if (!grown)
-            return MHD_NO;
-        if (ctx->body)
-            memcpy(grown, ctx->body, ctx->body_len);
-        memcpy(grown + ctx->body_len, data, *size);
-        secure_free(ctx->body, ctx->body_len);
-        ctx->body = grown;
-        ctx->body_len += *size;
-        ctx->body[ctx->body_len] = '\0';
+        dynbuf_add(&ctx->body, data, *size); /* MAX_BODY above is the limit */
     }
     *size = 0;
     return MHD_YES;
@@ -674,9 +662,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     struct api_server *server = cls;
     struct request_context *ctx = *con_cls;
     if (!ctx) {
-        ctx = calloc(1, sizeof *ctx);
-        if (!ctx)
-            return MHD_NO;
+        ctx = xcalloc(1, sizeof *ctx);
         *con_cls = ctx;
         return on_headers(server, connection, url, method, ctx);
     }
@@ -724,7 +710,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     atomic_fetch_sub(&unauthenticated_held, ctx->unauthenticated_held);
     header_deadline_request_done(socket_watch(connection));
     outbound_job_release(ctx->job);
-    secure_free(ctx->body, ctx->body_len);
+    dynbuf_free(&ctx->body);
     free(ctx);
     *con_cls = NULL;
 }
@@ -780,46 +766,33 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr, sockl
     return 0;
 }
 
-/* Reads a whole PEM file for TLS; NULL with err set when it cannot. */
-static char *read_pem(const char *path, const char *flag, size_t *len_out,
-                      struct agyn_error *err) {
+/* Reads a whole PEM file for TLS (at most 1 MiB); NULL with err set when it cannot. The
+ * result is freed with secure_free: a key file's text is key material. */
+static char *read_pem(const char *path, const char *flag, struct agyn_error *err) {
     FILE *file = fopen(path, "rb");
     if (!file) {
         agyn_fail(err, AGYN_UNPROCESSABLE, flag, "cannot open %s (%s)", path, strerror(errno));
         return NULL;
     }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            size_t new_cap = cap ? cap * 2 : 8192;
-            char *grown = new_cap <= 1024 * 1024 ? malloc(new_cap) : NULL;
-            if (!grown) {
-                secure_free(text, cap);
-                fclose(file);
-                agyn_fail(err, AGYN_UNPROCESSABLE, flag, "%s is larger than 1 MiB", path);
-                return NULL;
-            }
-            if (text)
-                memcpy(grown, text, len);
-            secure_free(text, cap);
-            text = grown;
-            cap = new_cap;
-        }
-        size_t n = fread(text + len, 1, 4096, file);
-        len += n;
-        if (n < 4096)
-            break;
-    }
+    struct dynbuf text;
+    dynbuf_init(&text, (size_t)1024 * 1024, false);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, file)) > 0 && dynbuf_add(&text, chunk, n) == 0)
+        ;
+    secure_wipe(chunk, sizeof chunk);
     fclose(file);
-    text[len] = '\0';
-    if (len == 0 || !strstr(text, "-----BEGIN ")) {
-        secure_free(text, cap);
+    if (!dynbuf_str(&text)) {
+        dynbuf_free(&text);
+        agyn_fail(err, AGYN_UNPROCESSABLE, flag, "%s is larger than 1 MiB", path);
+        return NULL;
+    }
+    if (text.len == 0 || !strstr(text.data, "-----BEGIN ")) {
+        dynbuf_free(&text);
         agyn_fail(err, AGYN_UNPROCESSABLE, flag, "%s is not a PEM file", path);
         return NULL;
     }
-    *len_out = cap;
-    return text;
+    return dynbuf_take(&text);
 }
 
 static struct MHD_Daemon *start_daemon(struct api_server *server, const char *listen,
@@ -876,7 +849,7 @@ static void server_free(struct api_server *server) {
         MHD_stop_daemon(server->daemon);
     if (server->watching_headers)
         header_deadline_stop(); /* after the daemons: no connection is left to watch */
-    secure_free(server->tls_key_pem, server->tls_key_len);
+    secure_free(server->tls_key_pem);
     free(server->tls_cert_pem);
     free(server);
 }
@@ -884,9 +857,7 @@ static void server_free(struct api_server *server) {
 int api_server_start(struct app *app, struct api_server **out, unsigned *port_out,
                      struct agyn_error *err) {
     metrics_describe("agyn_http_requests_total", "counter", "HTTP requests by route and status.");
-    struct api_server *server = calloc(1, sizeof *server);
-    if (!server)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct api_server *server = xcalloc(1, sizeof *server);
     server->app = app;
     if (header_deadline_start(HEADER_DEADLINE_MS, err) != 0) {
         free(server);
@@ -894,11 +865,9 @@ int api_server_start(struct app *app, struct api_server **out, unsigned *port_ou
     }
     server->watching_headers = 1;
     if (app->config.tls_cert[0]) {
-        size_t cert_len = 0;
-        server->tls_cert_pem = read_pem(app->config.tls_cert, "tls-cert", &cert_len, err);
-        server->tls_key_pem = server->tls_cert_pem ? read_pem(app->config.tls_key, "tls-key",
-                                                              &server->tls_key_len, err)
-                                                   : NULL;
+        server->tls_cert_pem = read_pem(app->config.tls_cert, "tls-cert", err);
+        server->tls_key_pem =
+            server->tls_cert_pem ? read_pem(app->config.tls_key, "tls-key", err) : NULL;
         if (!server->tls_key_pem) {
             server_free(server);
             return -1;

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "core/row.h"
 #include "api/auth.h"
 #include "api/embedded.h"
 #include "api/handlers.h"
@@ -69,12 +70,12 @@ int session_authenticate(struct app *app, const char *cookie_header, const char 
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
     if (!session ||
-        strcmp(json_string_value(json_object_get(session, "expires_at")), now) <= 0) {
+        strcmp(row_text(session, "expires_at"), now) <= 0) {
         json_decref(session);
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization",
                          "the session has ended; sign in again");
     }
-    const char *csrf = json_string_value(json_object_get(session, "csrf_token"));
+    const char *csrf = row_text(session, "csrf_token");
     if (!is_safe_method(method) &&
         (!csrf_header || strlen(csrf_header) != strlen(csrf) ||
          CRYPTO_memcmp(csrf_header, csrf, strlen(csrf)) != 0)) {
@@ -84,16 +85,16 @@ int session_authenticate(struct app *app, const char *cookie_header, const char 
     }
     json_t *token = NULL;
     int rc = store_get(app->store, &TABLE_API_TOKENS, NULL,
-                       json_string_value(json_object_get(session, "token_id")), &token, err);
+                       row_text(session, "token_id"), &token, err);
     json_decref(session);
     if (rc != 0)
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "the session has ended");
     memset(out, 0, sizeof *out);
-    out->role = role_parse(json_string_value(json_object_get(token, "role")));
-    const char *org = json_string_value(json_object_get(token, "organization_id"));
+    out->role = role_parse(row_text(token, "role"));
+    const char *org = row_text(token, "organization_id");
     snprintf(out->organization_id, sizeof out->organization_id, "%s", org ? org : "");
     snprintf(out->token_id, sizeof out->token_id, "%s",
-             json_string_value(json_object_get(token, "id")));
+             row_text(token, "id"));
     json_decref(token);
     return 0;
 }
@@ -123,14 +124,14 @@ int session_hash_is_active(struct app *app, const char hash[TOKEN_HASH_HEX],
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
     const char *expires =
-        session ? json_string_value(json_object_get(session, "expires_at")) : NULL;
+        session ? row_text(session, "expires_at") : NULL;
     if (!expires || strcmp(expires, now) <= 0) {
         json_decref(session);
         return 0;
     }
     json_t *token = NULL;
     int rc = store_get(app->store, &TABLE_API_TOKENS, NULL,
-                       json_string_value(json_object_get(session, "token_id")), &token, err);
+                       row_text(session, "token_id"), &token, err);
     json_decref(session);
     json_decref(token);
     if (rc != 0)
@@ -196,7 +197,7 @@ HANDLER(h_session_get) {
     if (!session)
         return agyn_fail(err, AGYN_NOT_FOUND, NULL, "no Console session on this request");
     json_t *view = session_view(&req->principal,
-                                json_string_value(json_object_get(session, "csrf_token")));
+                                row_text(session, "csrf_token"));
     json_decref(session);
     return respond_json(res, 200, view);
 }

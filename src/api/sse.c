@@ -10,8 +10,11 @@
 
 #include <microhttpd.h>
 
+#include "core/row.h"
+#include "core/xalloc.h"
 #include "api/stream_authority.h"
 #include "base/clock.h"
+#include "core/dynbuf.h"
 #include "store/event_log.h"
 
 #define HEARTBEAT_MS 15000
@@ -123,36 +126,24 @@ static void fill_pending(struct sse_stream *s) {
     s->pending_len = s->pending_off = 0;
     if (event_log_read(s->store, s->org_id, s->last_id, BATCH, &events, &err) != 0)
         return;
-    size_t cap = 0, len = 0;
-    char *buf = NULL;
+    struct dynbuf buf;
+    dynbuf_init(&buf, 0, true); /* event payloads never carry secrets */
     size_t i;
     json_t *event;
     json_array_foreach(events, i, event) {
         char *data = json_dumps(json_object_get(event, "payload"), JSON_COMPACT);
-        int64_t id = json_integer_value(json_object_get(event, "id"));
-        const char *type = json_string_value(json_object_get(event, "type"));
-        size_t need = strlen(data ? data : "{}") + strlen(type ? type : "") + 64;
-        if (len + need > cap) {
-            char *grown = realloc(buf, (len + need) * 2);
-            if (!grown) { /* out of memory: send what fits, the rest on the next read */
-                free(data);
-                break;
-            }
-            buf = grown;
-            cap = (len + need) * 2;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "id: %lld\nevent: %s\ndata: %s\n\n",
-                                (long long)id, type ? type : "message", data ? data : "{}");
+        int64_t id = row_int(event, "id");
+        const char *type = row_text(event, "type");
+        dynbuf_addf(&buf, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)id,
+                    type ? type : "message", data ? data : "{}");
         free(data);
         s->last_id = id;
     }
     json_decref(events);
-    if (!buf && clock_monotonic_ms() - s->last_write_ms >= HEARTBEAT_MS) {
-        buf = strdup(": heartbeat\n\n");
-        len = buf ? strlen(buf) : 0;
-    }
-    s->pending = buf;
-    s->pending_len = len;
+    if (buf.len == 0 && clock_monotonic_ms() - s->last_write_ms >= HEARTBEAT_MS)
+        dynbuf_add_str(&buf, ": heartbeat\n\n");
+    s->pending_len = buf.len;
+    s->pending = buf.len ? dynbuf_take(&buf) : NULL;
 }
 
 /* Replaces what is pending with the stream's last event: "unauthorized", saying why. */
@@ -163,11 +154,8 @@ static void queue_unauthorized(struct sse_stream *s, const char *reason) {
     free(s->pending);
     s->pending = NULL;
     s->pending_len = s->pending_off = 0;
-    size_t size = (text ? strlen(text) : 2) + 32;
-    s->pending = malloc(size);
-    if (s->pending)
-        s->pending_len = (size_t)snprintf(s->pending, size, "event: unauthorized\ndata: %s\n\n",
-                                          text ? text : "{}");
+    s->pending = xasprintf("event: unauthorized\ndata: %s\n\n", text ? text : "{}");
+    s->pending_len = strlen(s->pending);
     free(text);
     s->ending = 1;
 }
@@ -237,9 +225,7 @@ static void sse_free(void *cls) {
 
 int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
              bool events_lost, struct agyn_error *err) {
-    struct sse_stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct sse_stream *s = xcalloc(1, sizeof *s);
     if (stream_authority_capture(req, &s->authority, err) != 0) {
         free(s);
         return -1;
@@ -253,11 +239,11 @@ int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
     s->last_id = last_id;
     s->last_write_ms = clock_monotonic_ms();
     /* The first write is a comment, so clients see the stream open at once. */
-    s->pending = strdup(events_lost ? ": connected\n\nevent: reset\ndata: {\"reason\":"
+    s->pending = xstrdup(events_lost ? ": connected\n\nevent: reset\ndata: {\"reason\":"
                                       "\"events after Last-Event-ID are no longer kept "
                                       "(--event-retention); reload the current state\"}\n\n"
                                     : ": connected\n\n");
-    s->pending_len = s->pending ? strlen(s->pending) : 0;
+    s->pending_len = strlen(s->pending);
     pthread_mutex_lock(&lock);
     s->next = streams;
     streams = s;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dynbuf.h"
+
 #define MAX_SERIES 1024
 #define MAX_DESCRIPTIONS 64
 
@@ -118,63 +120,35 @@ void metrics_escape(const char *value, char *out, size_t size) {
     out[o] = '\0';
 }
 
-struct text {
-    char *data;
-    size_t len, cap;
-};
-
-static void append(struct text *t, const char *fmt, ...) {
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(t->data + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if (t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap * 2 + (size_t)n;
-        char *grown = realloc(t->data, cap);
-        if (!grown)
-            return;
-        t->data = grown;
-        t->cap = cap;
-    }
-}
-
-static void render_series(struct text *t, const struct series *s) {
+static void render_series(struct dynbuf *t, const struct series *s) {
     const char *sep = s->labels[0] ? "," : "";
     if (!s->histogram) {
-        append(t, "%s%s%s%s %.17g\n", s->name, s->labels[0] ? "{" : "", s->labels,
-               s->labels[0] ? "}" : "", s->value);
+        dynbuf_addf(t, "%s%s%s%s %.17g\n", s->name, s->labels[0] ? "{" : "", s->labels,
+                    s->labels[0] ? "}" : "", s->value);
         return;
     }
     for (size_t b = 0; b < BUCKET_COUNT; b++)
-        append(t, "%s_bucket{%s%sle=\"%g\"} %llu\n", s->name, s->labels, sep, BUCKETS[b],
-               s->buckets[b]);
-    append(t, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", s->name, s->labels, sep, s->count);
-    append(t, "%s_sum%s%s%s %.17g\n", s->name, s->labels[0] ? "{" : "", s->labels,
-           s->labels[0] ? "}" : "", s->value);
-    append(t, "%s_count%s%s%s %llu\n", s->name, s->labels[0] ? "{" : "", s->labels,
-           s->labels[0] ? "}" : "", s->count);
+        dynbuf_addf(t, "%s_bucket{%s%sle=\"%g\"} %llu\n", s->name, s->labels, sep, BUCKETS[b],
+                    s->buckets[b]);
+    dynbuf_addf(t, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", s->name, s->labels, sep, s->count);
+    dynbuf_addf(t, "%s_sum%s%s%s %.17g\n", s->name, s->labels[0] ? "{" : "", s->labels,
+                s->labels[0] ? "}" : "", s->value);
+    dynbuf_addf(t, "%s_count%s%s%s %llu\n", s->name, s->labels[0] ? "{" : "", s->labels,
+                s->labels[0] ? "}" : "", s->count);
 }
 
 char *metrics_render(size_t *len_out) {
-    struct text t = {malloc(4096), 0, 4096};
-    if (!t.data)
-        return NULL;
-    t.data[0] = '\0';
+    struct dynbuf t;
+    dynbuf_init(&t, 0, true); /* names, labels and numbers: nothing secret */
     pthread_mutex_lock(&lock);
     for (size_t d = 0; d < description_count; d++) {
-        append(&t, "# HELP %s %s\n# TYPE %s %s\n", descriptions[d].name, descriptions[d].help,
-               descriptions[d].name, descriptions[d].type);
+        dynbuf_addf(&t, "# HELP %s %s\n# TYPE %s %s\n", descriptions[d].name, descriptions[d].help,
+                    descriptions[d].name, descriptions[d].type);
         for (size_t i = 0; i < series_count; i++)
             if (strcmp(table[i].name, descriptions[d].name) == 0)
                 render_series(&t, &table[i]);
     }
     pthread_mutex_unlock(&lock);
     *len_out = t.len;
-    return t.data;
+    return dynbuf_take(&t);
 }

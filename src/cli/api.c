@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/wiping_alloc.h"
+#include "core/secure_mem.h"
+#include "core/row.h"
+#include "core/xalloc.h"
 #include "cli/cli.h"
 
 /* Control bytes of server text are shown as spaces, so a message cannot drive the terminal. */
@@ -53,7 +55,7 @@ int api_call(struct cli *cli, const char *method, const char *path, const json_t
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_t *response = NULL;
     int status = api_call_status(cli, method, path, text, text ? strlen(text) : 0, &response);
-    wiping_free(text);
+    secure_free(text);
     if (status < 0)
         return CLI_FAIL;
     if (status >= 300) {
@@ -91,9 +93,9 @@ static int find_by_label(const json_t *items, const char *label, const char *nam
     size_t i, matches = 0;
     const json_t *item;
     json_array_foreach(items, i, item) {
-        const char *value = json_string_value(json_object_get(item, label));
+        const char *value = row_text(item, label);
         if (value && strcmp(value, name) == 0) {
-            found = json_string_value(json_object_get(item, "id"));
+            found = row_text(item, "id");
             matches++;
         }
     }
@@ -126,7 +128,7 @@ int cli_org(struct cli *cli) {
     }
     if (api_call(cli, "GET", "/api/v1/me", NULL, &found) != CLI_OK)
         return CLI_FAIL;
-    const char *org = json_string_value(json_object_get(found, "organization_id"));
+    const char *org = row_text(found, "organization_id");
     int rc = CLI_OK;
     if (org && uuid_is_valid(org)) {
         snprintf(cli->org_id, sizeof cli->org_id, "%s", org);
@@ -143,17 +145,11 @@ char *org_path(struct cli *cli, int *rc, const char *fmt, ...) {
     *rc = cli_org(cli);
     if (*rc != CLI_OK)
         return NULL;
-    char *suffix = NULL, *path = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int n = vasprintf(&suffix, fmt, ap);
+    char *suffix = xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0 || asprintf(&path, "/api/v1/organizations/%s%s", cli->org_id, suffix) < 0) {
-        free(suffix);
-        fprintf(stderr, "agyn: out of memory\n");
-        *rc = CLI_FAIL;
-        return NULL;
-    }
+    char *path = xasprintf("/api/v1/organizations/%s%s", cli->org_id, suffix);
     free(suffix);
     return path;
 }

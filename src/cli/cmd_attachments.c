@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/crud.h"
+#include "core/row.h"
 
 static const struct column ATTACHMENT_COLUMNS[] = {{"ID", "id"},
                                                    {"SECRET", "secret_name|image_pull_secret_id"},
@@ -45,8 +46,8 @@ static const char *label_of(const json_t *rows, const char *id, const char *labe
     size_t i;
     const json_t *row;
     json_array_foreach(rows, i, row) {
-        const char *row_id = json_string_value(json_object_get(row, "id"));
-        const char *text = json_string_value(json_object_get(row, label));
+        const char *row_id = row_text(row, "id");
+        const char *text = row_text(row, label);
         if (row_id && text && strcmp(row_id, id) == 0)
             return text;
     }
@@ -69,12 +70,12 @@ static int add_names(struct cli *cli, json_t *items) {
     json_array_foreach(items, i, item) {
         if (rc != CLI_OK)
             break;
-        const char *secret = json_string_value(json_object_get(item, "image_pull_secret_id"));
+        const char *secret = row_text(item, "image_pull_secret_id");
         if (secret)
             json_object_set_new(item, "secret_name",
                                 json_string(label_of(rows[0], secret, "name")));
         for (size_t t = 0; t < TARGET_COUNT; t++) {
-            const char *id = json_string_value(json_object_get(item, TARGETS[t].field));
+            const char *id = row_text(item, TARGETS[t].field);
             if (!id)
                 continue;
             char text[400];
@@ -153,7 +154,7 @@ static int attachments_detach(struct cli *cli, const struct args *a, const void 
     }
     if (rc == CLI_OK)
         rc = crud_delete(cli, &ATTACHMENTS,
-                         json_string_value(json_object_get(json_array_get(items, 0), "id")), NULL);
+                         row_text(json_array_get(items, 0), "id"), NULL);
     json_decref(items);
     return rc;
 }

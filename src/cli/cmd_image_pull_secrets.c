@@ -10,6 +10,7 @@
 #include "cli/docker_helpers.h"
 #include "cli/import_update.h"
 #include "cli/partial_update.h"
+#include "core/row.h"
 
 static const struct column IPS_COLUMNS[] = {{"ID", "id"},
                                             {"NAME", "name"},
@@ -211,7 +212,7 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
     size_t i;
     const json_t *entry;
     json_array_foreach(errors, i, entry) {
-        const char *key = json_string_value(json_object_get(entry, "key"));
+        const char *key = row_text(entry, "key");
         json_t *wrapped = json_pack("{s:O}", "error", json_object_get(entry, "error"));
         api_print_error(key ? key : "?", status, wrapped);
         json_decref(wrapped);

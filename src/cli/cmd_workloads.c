@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/crud.h"
+#include "core/row.h"
 
 static const struct column WORKLOAD_COLUMNS[] = {{"ID", "id"},
                                                  {"AGENT", "agent_name|agent_id"},
@@ -50,7 +51,7 @@ static int get_workload(struct cli *cli, const char *id, json_t **out) {
 }
 
 static bool status_in(const json_t *workload, const char *const *statuses) {
-    const char *status = json_string_value(json_object_get(workload, "status"));
+    const char *status = row_text(workload, "status");
     for (; status && *statuses; statuses++)
         if (strcmp(status, *statuses) == 0)
             return true;
@@ -72,7 +73,7 @@ static int parse_timeout(const struct args *a, const char *where, double *out) {
 static int wait_for(struct cli *cli, json_t *workload, const char *const *until,
                     const char *const *ok, double timeout) {
     char id[AGYN_UUID_LEN + 1];
-    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(workload, "id")));
+    snprintf(id, sizeof id, "%s", row_text(workload, "id"));
     struct timespec start, now, pause = {0, 250 * 1000000L};
     clock_gettime(CLOCK_MONOTONIC, &start);
     int rc = CLI_OK;
@@ -88,12 +89,12 @@ static int wait_for(struct cli *cli, json_t *workload, const char *const *until,
     if (rc != CLI_OK)
         return rc;
     print_workload(cli, workload);
-    const char *status = json_string_value(json_object_get(workload, "status"));
+    const char *status = row_text(workload, "status");
     if (status_in(workload, ok)) {
         rc = CLI_OK;
     } else if (status && strcmp(status, "failed") == 0) {
-        const char *reason = json_string_value(json_object_get(workload, "failure_reason"));
-        const char *message = json_string_value(json_object_get(workload, "failure_message"));
+        const char *reason = row_text(workload, "failure_reason");
+        const char *message = row_text(workload, "failure_message");
         fprintf(stderr, "agyn: workload %s failed: %s%s%s\n", id, reason ? reason : "unknown",
                 message ? ": " : "", message ? message : "");
         rc = CLI_FAIL;

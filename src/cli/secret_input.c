@@ -9,62 +9,58 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "base/wiping_alloc.h"
+#include "core/dynbuf.h"
+#include "core/secure_mem.h"
 #include "cli/cli.h"
 
 #define SECRET_MAX (1024 * 1024)
 
 void secret_free(char *value) {
-    wiping_free(value);
+    secure_free(value);
 }
 
 /* Reads fd to its end (or, with one_line, to the first newline) with read(2), so no stdio
  * buffer keeps a copy; at most SECRET_MAX bytes. Drops one trailing "\n" or "\r\n". */
 static char *read_fd(int fd, bool one_line, const char *what) {
-    size_t cap = 256, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len + 1 >= cap) {
-            if (cap >= SECRET_MAX) {
-                fprintf(stderr, "agyn: %s is larger than %d bytes\n", what, SECRET_MAX);
-                wiping_free(buf);
-                return NULL;
-            }
-            char *grown = malloc(cap * 2);
-            if (grown)
-                memcpy(grown, buf, len);
-            wiping_free(buf);
-            buf = grown;
-            cap *= 2;
-            continue;
-        }
-        ssize_t n = read(fd, buf + len, one_line ? 1 : cap - 1 - len);
+    struct dynbuf buf;
+    dynbuf_init(&buf, SECRET_MAX - 1, false);
+    char chunk[4096];
+    const char *problem = NULL;
+    for (;;) {
+        ssize_t n = read(fd, chunk, one_line ? 1 : sizeof chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             fprintf(stderr, "agyn: cannot read %s: %s\n", what, strerror(errno));
-            wiping_free(buf);
-            return NULL;
+            problem = "read";
+            break;
         }
-        len += (size_t)n;
-        if (n == 0 || (one_line && buf[len - 1] == '\n'))
+        if (n == 0)
+            break;
+        if (dynbuf_add(&buf, chunk, (size_t)n) != 0) {
+            fprintf(stderr, "agyn: %s is larger than %d bytes\n", what, SECRET_MAX);
+            problem = "size";
+            break;
+        }
+        if (one_line && chunk[n - 1] == '\n')
             break;
     }
-    if (!buf) {
-        fprintf(stderr, "agyn: out of memory\n");
+    secure_wipe(chunk, sizeof chunk);
+    size_t len = buf.len;
+    char *text = problem ? NULL : dynbuf_take(&buf);
+    dynbuf_free(&buf);
+    if (!text)
         return NULL;
-    }
-    buf[len] = '\0';
-    if (len > 0 && buf[len - 1] == '\n')
-        buf[--len] = '\0';
-    if (len > 0 && buf[len - 1] == '\r')
-        buf[--len] = '\0';
-    if (strlen(buf) != len) {
+    if (len > 0 && text[len - 1] == '\n')
+        text[--len] = '\0';
+    if (len > 0 && text[len - 1] == '\r')
+        text[--len] = '\0';
+    if (strlen(text) != len) {
         fprintf(stderr, "agyn: %s contains a NUL byte\n", what);
-        wiping_free(buf);
+        secure_free(text);
         return NULL;
     }
-    return buf;
+    return text;
 }
 
 static char *read_terminal(const char *prompt) {

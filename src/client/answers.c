@@ -6,8 +6,10 @@
 
 #include <curl/curl.h>
 
-#include "base/wiping_alloc.h"
 #include "client/client.h"
+#include "core/row.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 
 bool client_status_ok(long status) {
     return status >= 200 && status < 300;
@@ -16,7 +18,7 @@ bool client_status_ok(long status) {
 void client_answer_free(struct client_answer *answer) {
     json_decref(answer->body);
     answer->body = NULL;
-    wiping_free(answer->raw);
+    secure_free(answer->raw);
     answer->raw = NULL;
     answer->len = 0;
 }
@@ -36,9 +38,9 @@ void client_decode_error(long status, const json_t *body, const char *raw, size_
                          struct client_api_error *out) {
     memset(out, 0, sizeof *out);
     const json_t *error = json_object_get(body, "error");
-    const char *code = json_string_value(json_object_get(error, "code"));
-    const char *field = json_string_value(json_object_get(error, "field"));
-    const char *message = json_string_value(json_object_get(error, "message"));
+    const char *code = row_text(error, "code");
+    const char *field = row_text(error, "field");
+    const char *message = row_text(error, "message");
     if (code)
         copy_clean(out->code, sizeof out->code, code, strlen(code));
     if (field)
@@ -55,33 +57,32 @@ void client_decode_error(long status, const json_t *body, const char *raw, size_
 
 int client_call(struct agyn_client *c, const char *method, const char *path, const json_t *body,
                 struct client_answer *answer, struct agyn_error *err) {
-    char *text = NULL;
-    if (body && !(text = json_dumps(body, JSON_COMPACT))) {
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (body && !text) { /* json_dumps fails only on a value it cannot write (not memory) */
         memset(answer, 0, sizeof *answer);
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "the request body cannot be written as JSON");
     }
     int status = client_request(c, method, path, text, text ? strlen(text) : 0, answer, err);
-    wiping_free(text);
+    secure_free(text);
     return status;
 }
 
 char *client_escape(const char *text) {
     char *escaped = curl_easy_escape(NULL, text, 0);
-    char *copy = escaped ? strdup(escaped) : NULL;
+    if (!escaped) /* curl_easy_escape fails only when memory runs out */
+        out_of_memory(strlen(text) * 3 + 1);
+    char *copy = xstrdup(escaped);
     curl_free(escaped);
     return copy;
 }
 
-/* path with page_size=100 and, after the first page, page_token; malloc'd or NULL. */
+/* path with page_size=100 and, after the first page, page_token; malloc'd. */
 static char *page_path(const char *path, const char *token) {
-    char *escaped = NULL;
-    if (token && !(escaped = client_escape(token)))
-        return NULL;
-    char *out = NULL;
-    int n = asprintf(&out, "%s%spage_size=100%s%s", path, strchr(path, '?') ? "&" : "?",
-                     escaped ? "&page_token=" : "", escaped ? escaped : "");
+    char *escaped = token ? client_escape(token) : NULL;
+    char *out = xasprintf("%s%spage_size=100%s%s", path, strchr(path, '?') ? "&" : "?",
+                          escaped ? "&page_token=" : "", escaped ? escaped : "");
     free(escaped);
-    return n < 0 ? NULL : out;
+    return out;
 }
 
 int client_list_all(struct agyn_client *c, const char *path, json_t **items,
@@ -94,11 +95,6 @@ int client_list_all(struct agyn_client *c, const char *path, json_t **items,
         char *next_path = page_path(path, token);
         free(token);
         token = NULL;
-        if (!*items || !next_path) {
-            free(next_path);
-            status = agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-            break;
-        }
         struct client_answer page;
         status = client_request(c, "GET", next_path, NULL, 0, &page, err);
         free(next_path);
@@ -109,12 +105,9 @@ int client_list_all(struct agyn_client *c, const char *path, json_t **items,
             break;
         }
         json_array_extend(*items, json_object_get(page.body, "items"));
-        const char *next = json_string_value(json_object_get(page.body, "next_page_token"));
-        if (next && *next && !(token = strdup(next))) {
-            client_answer_free(&page);
-            status = agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-            break;
-        }
+        const char *next = row_text(page.body, "next_page_token");
+        if (next && *next)
+            token = xstrdup(next);
         client_answer_free(&page);
         if (!token)
             return status;

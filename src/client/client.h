@@ -78,8 +78,8 @@ void client_decode_error(long status, const json_t *body, const char *raw, size_
 int client_list_all(struct agyn_client *c, const char *path, json_t **items,
                     struct client_answer *failed, struct agyn_error *err);
 
-/* Percent-encodes text for a URL path segment or query value; malloc'd, NULL when out of
- * memory. */
+/* Percent-encodes text for a URL path segment or query value; malloc'd (out of memory ends
+ * the process, core/xalloc.h). */
 char *client_escape(const char *text);
 
 /* A Server-Sent Events request (GET, Accept: text/event-stream). */

@@ -9,56 +9,20 @@
 
 #include "base/wiping_alloc.h"
 #include "client/client.h"
+#include "core/dynbuf.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 
-/* A growable byte buffer that wipes what it leaves behind (no realloc: the old block is copied
- * and wiped, so a credential never lingers in freed memory) and refuses to pass `limit`. */
-struct sink {
-    char *data;
-    size_t len, cap, limit;
-    bool too_large, no_memory;
-};
-
-static bool sink_append(struct sink *s, const char *bytes, size_t n) {
-    if (n > s->limit || s->len + n + 1 > s->limit) {
-        s->too_large = true;
-        return false;
-    }
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        char *grown = malloc(cap);
-        if (!grown) {
-            s->no_memory = true;
-            return false;
-        }
-        if (s->data)
-            memcpy(grown, s->data, s->len);
-        wiping_free(s->data);
-        s->data = grown;
-        s->cap = cap;
-    }
-    memcpy(s->data + s->len, bytes, n);
-    s->len += n;
-    s->data[s->len] = '\0';
-    return true;
-}
-
+/* Collects into a wiping struct dynbuf (answers may hold credentials); 0 stops the transfer
+ * when the buffer's limit is passed. */
 static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
     size_t n = size * nmemb;
-    return sink_append(userdata, ptr, n) ? n : 0;
-}
-
-/* curl_slist copies each string; wipe the copies (the Authorization one holds the token). */
-static void free_headers(struct curl_slist *headers) {
-    for (struct curl_slist *h = headers; h; h = h->next)
-        explicit_bzero(h->data, strlen(h->data));
-    curl_slist_free_all(headers);
+    return dynbuf_add(userdata, ptr, n) == 0 ? n : 0;
 }
 
 /* A handle set up for base_url + path with the common options and headers (Accept, the bearer
- * token); NULL with err set when out of memory. The caller frees *headers with free_headers,
- * *url with free and the handle with release(). */
+ * token); NULL with err set when libcurl cannot start. The caller frees *headers with
+ * secure_slist_free, *url with free and the handle with release(). */
 static CURL *prepare(struct agyn_client *c, const char *path, const char *accept,
                      struct curl_slist **headers, char **url, struct agyn_error *err) {
     CURL *curl = c->curl;
@@ -74,11 +38,7 @@ static CURL *prepare(struct agyn_client *c, const char *path, const char *accept
     size_t base_len = strlen(c->base_url);
     while (base_len > 0 && c->base_url[base_len - 1] == '/')
         base_len--;
-    *headers = NULL;
-    if (asprintf(url, "%.*s%s", (int)base_len, c->base_url, path) < 0) {
-        *url = NULL;
-        goto out_of_memory;
-    }
+    *url = xasprintf("%.*s%s", (int)base_len, c->base_url, path);
     curl_easy_setopt(curl, CURLOPT_URL, *url);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -87,24 +47,12 @@ static CURL *prepare(struct agyn_client *c, const char *path, const char *accept
     char accept_header[64];
     snprintf(accept_header, sizeof accept_header, "Accept: %s", accept);
     *headers = curl_slist_append(NULL, accept_header);
-    if (!*headers)
-        goto out_of_memory;
     if (c->token && *c->token) {
-        char *auth = NULL;
-        if (asprintf(&auth, "Authorization: Bearer %s", c->token) < 0)
-            goto out_of_memory;
-        struct curl_slist *more = curl_slist_append(*headers, auth);
-        wiping_free(auth);
-        if (!more)
-            goto out_of_memory;
-        *headers = more;
+        char *auth = xasprintf("Authorization: Bearer %s", c->token);
+        *headers = curl_slist_append(*headers, auth);
+        secure_free(auth);
     }
     return curl;
-out_of_memory:
-    agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-    if (!c->keep_handle)
-        curl_easy_cleanup(curl);
-    return NULL;
 }
 
 /* Detaches what a request set on a kept handle, or frees a one-off handle. */
@@ -118,13 +66,11 @@ static void release(struct agyn_client *c, CURL *curl) {
 }
 
 /* Sets err for a request that got no answer. */
-static int transport_failure(CURLcode rc, const char *detail, const struct sink *s,
+static int transport_failure(CURLcode rc, const char *detail, const struct dynbuf *s,
                              struct agyn_error *err) {
-    if (s->too_large)
+    if (s->failed)
         return agyn_fail(err, AGYN_PAYLOAD_TOO_LARGE, NULL,
-                         "the API's response is larger than %zu bytes", s->limit);
-    if (s->no_memory)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+                         "the API's response is larger than %zu bytes", s->limit + 1);
     return agyn_fail(err, AGYN_UNAVAILABLE, NULL, "%s",
                      detail && *detail ? detail : curl_easy_strerror(rc));
 }
@@ -152,15 +98,10 @@ int client_request(struct agyn_client *c, const char *method, const char *path,
     struct curl_slist *headers = NULL;
     char *url = NULL;
     CURL *curl = prepare(c, path, "application/json", &headers, &url, err);
-    if (!curl) {
-        free_headers(headers);
-        free(url);
+    if (!curl)
         return -1;
-    }
     if (body_text) {
-        struct curl_slist *more = curl_slist_append(headers, "Content-Type: application/json");
-        if (more)
-            headers = more;
+        headers = curl_slist_append(headers, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body_text);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
@@ -169,7 +110,8 @@ int client_request(struct agyn_client *c, const char *method, const char *path,
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, c->timeout_seconds);
-    struct sink s = {.limit = CLIENT_ANSWER_MAX};
+    struct dynbuf s; /* wiping: answers may hold credentials */
+    dynbuf_init(&s, CLIENT_ANSWER_MAX - 1, false);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
     char detail[CURL_ERROR_SIZE] = "";
@@ -178,19 +120,18 @@ int client_request(struct agyn_client *c, const char *method, const char *path,
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     release(c, curl);
-    free_headers(headers);
+    secure_slist_free(headers);
     free(url);
-    if (rc == CURLE_OK && !s.data && !sink_append(&s, "", 0))
-        rc = CURLE_OUT_OF_MEMORY;
     if (rc != CURLE_OK) {
-        wiping_free(s.data);
-        return transport_failure(rc, detail, &s, err);
+        int failure = transport_failure(rc, detail, &s, err);
+        dynbuf_free(&s);
+        return failure;
     }
     answer->status = status;
-    answer->raw = s.data;
     answer->len = s.len;
-    if (s.len > 0)
-        answer->body = json_loadb(s.data, s.len, 0, NULL);
+    answer->raw = dynbuf_take(&s);
+    if (answer->len > 0)
+        answer->body = json_loadb(answer->raw, answer->len, 0, NULL);
     if (!client_status_ok(status))
         client_decode_error(status, answer->body, answer->raw, answer->len, &answer->error);
     return (int)status;
@@ -202,8 +143,8 @@ struct line_reader {
     const struct client_stream *s;
     CURL *curl;
     long status;
-    struct sink pending; /* bytes of a line not yet complete */
-    struct sink refused; /* the body of a non-200 answer */
+    struct dynbuf pending; /* bytes of a line not yet complete */
+    struct dynbuf refused; /* the body of a non-200 answer */
 };
 
 static size_t read_lines(char *ptr, size_t size, size_t nmemb, void *userdata) {
@@ -215,16 +156,14 @@ static size_t read_lines(char *ptr, size_t size, size_t nmemb, void *userdata) {
         return sink_write(ptr, size, nmemb, &r->refused);
     for (size_t i = 0; i < n; i++) {
         if (ptr[i] != '\n') {
-            if (!sink_append(&r->pending, ptr + i, 1))
+            if (dynbuf_add(&r->pending, ptr + i, 1) != 0)
                 return 0;
             continue;
         }
         if (r->pending.len && r->pending.data[r->pending.len - 1] == '\r')
             r->pending.data[--r->pending.len] = '\0';
-        r->s->on_line(r->pending.data ? r->pending.data : "", r->s->ctx);
-        r->pending.len = 0;
-        if (r->pending.data)
-            r->pending.data[0] = '\0';
+        r->s->on_line(dynbuf_str(&r->pending), r->s->ctx);
+        dynbuf_clear(&r->pending);
     }
     return n;
 }
@@ -242,22 +181,16 @@ int client_stream(struct agyn_client *c, const struct client_stream *s, bool *st
     struct curl_slist *headers = NULL;
     char *url = NULL;
     CURL *curl = prepare(c, s->path, "text/event-stream", &headers, &url, err);
-    if (!curl) {
-        free_headers(headers);
-        free(url);
+    if (!curl)
         return -1;
-    }
     if (s->last_event_id) {
         char header[80];
         snprintf(header, sizeof header, "Last-Event-ID: %.60s", s->last_event_id);
-        struct curl_slist *more = curl_slist_append(headers, header);
-        if (more)
-            headers = more;
+        headers = curl_slist_append(headers, header);
     }
-    struct line_reader r = {.s = s,
-                            .curl = curl,
-                            .pending = {.limit = CLIENT_ANSWER_MAX},
-                            .refused = {.limit = CLIENT_ANSWER_MAX}};
+    struct line_reader r = {.s = s, .curl = curl};
+    dynbuf_init(&r.pending, CLIENT_ANSWER_MAX - 1, false);
+    dynbuf_init(&r.refused, CLIENT_ANSWER_MAX - 1, false);
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, read_lines);
@@ -270,25 +203,24 @@ int client_stream(struct agyn_client *c, const struct client_stream *s, bool *st
     CURLcode rc = curl_easy_perform(curl);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
     release(c, curl);
-    free_headers(headers);
+    secure_slist_free(headers);
     free(url);
-    wiping_free(r.pending.data);
 
     int result = 200;
     if (s->stop && *s->stop) {
         *stopped = true;
     } else if (rc != CURLE_OK) {
-        result = transport_failure(rc, detail, r.pending.too_large ? &r.pending : &r.refused, err);
+        result = transport_failure(rc, detail, r.pending.failed ? &r.pending : &r.refused, err);
     } else if (r.status != 200) {
         result = (int)r.status;
         failed->status = r.status;
-        failed->raw = r.refused.data;
         failed->len = r.refused.len;
-        r.refused.data = NULL;
+        failed->raw = dynbuf_take(&r.refused);
         if (failed->len)
             failed->body = json_loadb(failed->raw, failed->len, 0, NULL);
         client_decode_error(r.status, failed->body, failed->raw, failed->len, &failed->error);
     }
-    wiping_free(r.refused.data);
+    dynbuf_free(&r.pending);
+    dynbuf_free(&r.refused);
     return result;
 }

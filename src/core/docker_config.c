@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
+#include "core/secure_mem.h"
 #include "core/names.h"
 #include "core/registry_pattern.h"
 
@@ -18,7 +20,6 @@
 /* A key is shown in field names (96 bytes in all), quoted and cut to fit this buffer. */
 #define QUOTED_KEY_SIZE 72
 /* Credentials sit at depth 3 (root, auths, entry); deeper junk is not worth the recursion. */
-#define WIPE_DEPTH_MAX 64
 
 static void entry_fail(struct docker_config_entry *entry, const char *quoted_key,
                        const char *member, const char *fmt, ...)
@@ -53,71 +54,6 @@ static char *copy_bytes(const char *bytes, size_t len) {
         copy[len] = '\0';
     }
     return copy;
-}
-
-/* Overwrites every string value in the parsed document, since jansson frees without wiping.
- * Values are plain heap buffers owned by their json_t, so writing into them is safe. */
-static void wipe_json_strings(json_t *value, int depth) {
-    if (!value || depth > WIPE_DEPTH_MAX)
-        return;
-    if (json_is_string(value)) {
-        OPENSSL_cleanse((char *)json_string_value(value), json_string_length(value));
-    } else if (json_is_object(value)) {
-        const char *key;
-        json_t *member;
-        json_object_foreach(value, key, member) {
-            wipe_json_strings(member, depth + 1);
-        }
-    } else if (json_is_array(value)) {
-        size_t index;
-        json_t *element;
-        json_array_foreach(value, index, element) {
-            wipe_json_strings(element, depth + 1);
-        }
-    }
-}
-
-static int base64_sextet(unsigned char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict standard base64 (RFC 4648 section 4): alphabet only, '=' padding optional but correct
- * when present, no whitespace. out must hold len / 4 * 3 + 3 bytes. */
-static int base64_decode(const char *in, size_t len, unsigned char *out, size_t *out_len) {
-    size_t padding = 0;
-    while (padding < 2 && len > 0 && in[len - 1] == '=') {
-        len--;
-        padding++;
-    }
-    if (len % 4 == 1 || (padding > 0 && len % 4 != 4 - padding))
-        return -1;
-    uint32_t accumulator = 0;
-    int bits = 0;
-    size_t written = 0;
-    for (size_t i = 0; i < len; i++) {
-        int sextet = base64_sextet((unsigned char)in[i]);
-        if (sextet < 0)
-            return -1;
-        accumulator = ((accumulator << 6) | (uint32_t)sextet) & 0xFFFFFFu;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[written++] = (unsigned char)((accumulator >> bits) & 0xFFu);
-        }
-    }
-    *out_len = written;
-    OPENSSL_cleanse(&accumulator, sizeof accumulator);
-    return 0;
 }
 
 static int has_control_char(const char *s) {
@@ -165,14 +101,14 @@ static int read_credentials(struct docker_config_entry *entry, const char *quote
     if (auth && json_string_length(auth) > 0) {
         const char *encoded = json_string_value(auth);
         size_t encoded_len = json_string_length(auth);
-        size_t capacity = encoded_len / 4 * 3 + 3;
+        size_t capacity = base64_decoded_max(encoded_len);
         unsigned char *decoded = malloc(capacity);
         if (!decoded)
             return -1;
         size_t decoded_len = 0;
         int status = 0;
         const char *problem = NULL;
-        if (base64_decode(encoded, encoded_len, decoded, &decoded_len) != 0) {
+        if (base64_decode(encoded, encoded_len, decoded, &decoded_len, 0) != 0) {
             problem = "is not valid base64";
         } else if (memchr(decoded, '\0', decoded_len)) {
             problem = "decodes to text containing a NUL byte";
@@ -327,7 +263,7 @@ int docker_config_parse(const char *body, size_t len, struct docker_config_entry
             *count = filled;
         }
     }
-    wipe_json_strings(root, 0);
+    secure_json_wipe(root); /* jansson frees without wiping */
     json_decref(root);
     return status;
 }

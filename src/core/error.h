@@ -24,6 +24,10 @@ enum agyn_code {
 
 struct agyn_error {
     enum agyn_code code;
+    /* A finer kind of failure that a layer defines for its callers (the registry's enum
+     * pull_failure: registry/pull_failure.h); 0 when none. agyn_fail leaves it alone, so a
+     * layer may set it before or after the message; agyn_error_clear resets it. */
+    int kind;
     char field[96];
     char message[1024];
 };

@@ -8,32 +8,17 @@
 static int reserve(struct json_writer *w, size_t extra) {
     if (w->failed)
         return -1;
-    if (w->len + extra + 1 <= w->cap)
-        return 0;
-    size_t cap = w->cap ? w->cap : 16384;
-    while (w->len + extra + 1 > cap)
-        cap *= 2;
-    char *grown = malloc(cap);
-    if (!grown) {
-        w->failed = 1;
-        return -1;
-    }
-    if (w->data) {
-        memcpy(grown, w->data, w->len);
-        explicit_bzero(w->data, w->len);
-        free(w->data);
-    }
-    w->data = grown;
-    w->cap = cap;
-    return 0;
+    if (w->buf.capacity == 0 && dynbuf_reserve(&w->buf, 16384 - 1) != 0)
+        return -1; /* list pages are large: start big */
+    return dynbuf_reserve(&w->buf, extra);
 }
 
 void json_writer_raw(struct json_writer *w, const char *text, size_t len) {
     /* The buffer keeps one spare byte for the NUL that finish() writes. */
-    if (w->len + len + 1 > w->cap && reserve(w, len) != 0)
+    if (w->buf.len + len + 1 > w->buf.capacity && reserve(w, len) != 0)
         return;
-    memcpy(w->data + w->len, text, len);
-    w->len += len;
+    memcpy(w->buf.data + w->buf.len, text, len);
+    w->buf.len += len;
 }
 
 void json_writer_text(struct json_writer *w, const char *text) {
@@ -56,11 +41,11 @@ void json_writer_string(struct json_writer *w, const char *s, size_t n) {
     size_t i = 0;
     while (i < n && !NEEDS_ESCAPE[(unsigned char)s[i]])
         i++;
-    if (i == n && (w->len + n + 3 <= w->cap || reserve(w, n + 2) == 0)) {
-        w->data[w->len] = '"';
-        memcpy(w->data + w->len + 1, s, n);
-        w->data[w->len + 1 + n] = '"';
-        w->len += n + 2;
+    if (i == n && (w->buf.len + n + 3 <= w->buf.capacity || reserve(w, n + 2) == 0)) {
+        w->buf.data[w->buf.len] = '"';
+        memcpy(w->buf.data + w->buf.len + 1, s, n);
+        w->buf.data[w->buf.len + 1 + n] = '"';
+        w->buf.len += n + 2;
         return;
     }
     json_writer_raw(w, "\"", 1);
@@ -149,21 +134,18 @@ void json_writer_value(struct json_writer *w, json_t *value) {
 }
 
 void json_writer_discard(struct json_writer *w) {
-    if (w->data) {
-        explicit_bzero(w->data, w->len);
-        free(w->data);
-    }
+    dynbuf_free(&w->buf);
     memset(w, 0, sizeof *w);
 }
 
 char *json_writer_finish(struct json_writer *w, size_t *len_out) {
-    if (w->failed || !w->data) {
+    if (w->failed || !w->buf.data) {
         json_writer_discard(w);
         return NULL;
     }
-    char *data = w->data;
-    data[w->len] = '\0';
-    *len_out = w->len;
+    w->buf.data[w->buf.len] = '\0'; /* writes above go straight into the buffer */
+    *len_out = w->buf.len;
+    char *data = dynbuf_take(&w->buf);
     memset(w, 0, sizeof *w);
     return data;
 }

@@ -9,10 +9,11 @@
 
 #include <jansson.h>
 
+#include "core/dynbuf.h"
+
 struct json_writer {
-    char *data; /* NUL-terminated by json_writer_finish */
-    size_t len, cap;
-    int failed; /* out of memory or an unwritable value; later writes are ignored */
+    struct dynbuf buf; /* wiping (core/dynbuf.h) */
+    int failed;        /* an unwritable value; later writes are ignored */
 };
 
 void json_writer_raw(struct json_writer *w, const char *text, size_t len);

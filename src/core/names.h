@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/utf8.h" /* utf8_is_valid, used with these checks */
 
 #define AGYN_UUID_LEN 36
 #define AGYN_NAME_MAX 128
@@ -16,9 +17,6 @@ int name_validate(const char *name, const char *field, struct agyn_error *err);
 int text_validate(const char *text, size_t max_len, const char *field, struct agyn_error *err);
 /* Canonical lower-case 8-4-4-4-12 hex UUID. */
 int uuid_is_valid(const char *text);
-/* Strict UTF-8: no overlong forms, no surrogates (U+D800..U+DFFF), nothing above U+10FFFF.
- * Returns 1 when valid, 0 otherwise. NUL bytes inside len are valid (U+0000). */
-int utf8_is_valid(const char *s, size_t len);
 
 /* Renders untrusted bytes for an error message, in double quotes: printable ASCII as is, '"'
  * and '\\' escaped, every other byte as \xNN; input beyond max_bytes is cut and marked with

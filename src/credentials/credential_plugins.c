@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "base/clock.h"
 #include "core/duration.h"
 #include "core/image_glob.h"
 #include "credentials/plugin_exec.h"
 #include "credentials/short_lived_cache.h"
 #include "crypto/envelope.h"
+#include "core/xalloc.h"
 
 #define CACHE_KEY_MAX 900
 
@@ -68,9 +70,9 @@ static int read_response(const struct credential_plugin *plugin,
                          : NULL;
     char what[256];
     int rc = -1;
-    const char *key_type = json_string_value(json_object_get(answer, "cacheKeyType"));
-    const char *api = json_string_value(json_object_get(answer, "apiVersion"));
-    const char *kind = json_string_value(json_object_get(answer, "kind"));
+    const char *key_type = row_text(answer, "cacheKeyType");
+    const char *api = row_text(answer, "apiVersion");
+    const char *kind = row_text(answer, "kind");
     json_t *duration = json_object_get(answer, "cacheDuration");
     json_t *auth = json_object_get(answer, "auth");
     if (!result->stdout_text) {
@@ -107,8 +109,8 @@ static int read_response(const struct credential_plugin *plugin,
         json_t *entry;
         rc = 0;
         json_object_foreach(auth, key, entry) {
-            const char *user = json_string_value(json_object_get(entry, "username"));
-            const char *pass = json_string_value(json_object_get(entry, "password"));
+            const char *user = row_text(entry, "username");
+            const char *pass = row_text(entry, "password");
             if (!json_is_object(entry) || image_glob_validate(key, "auth", err) != 0 ||
                 (user && (!clean_text(user) || strchr(user, ':'))) || (pass && !clean_text(pass))) {
                 rc = run_failure(plugin, result,
@@ -216,29 +218,35 @@ static int select_login(const struct credential_plugin *plugin, const char *valu
     json_t *document = json_loads(value, 0, NULL);
     json_t *auth = json_object_get(document, "auth");
     size_t count = json_object_size(auth);
-    const char **keys = calloc(count ? count : 1, sizeof *keys);
+    const char **keys = xcalloc(count ? count : 1, sizeof *keys);
     size_t n = 0;
     const char *key;
     json_t *entry;
     json_object_foreach(auth, key, entry) {
-        if (keys)
-            keys[n++] = key;
+        keys[n++] = key;
     }
     qsort(keys, n, sizeof *keys, reverse_strcmp);
     int rc = agyn_fail(err, AGYN_UNPROCESSABLE, "plugin",
                        "credential-provider plugin \"%s\" answered no auth entry that matches "
                        "image \"%s\"",
                        plugin->name, target);
-    for (size_t i = 0; keys && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (!image_glob_matches(keys[i], target))
             continue;
         json_t *chosen = json_object_get(auth, keys[i]);
-        *username_out = strdup(json_string_value(json_object_get(chosen, "username")));
-        *password_out = strdup(json_string_value(json_object_get(chosen, "password")));
+        const char *username = row_text(chosen, "username");
+        const char *password = row_text(chosen, "password");
         agyn_error_clear(err);
-        rc = *username_out && *password_out
-                 ? 0
-                 : agyn_fail(err, AGYN_INTERNAL, "plugin", "out of memory");
+        rc = 0;
+        if (username && password) {
+            *username_out = xstrdup(username);
+            *password_out = xstrdup(password);
+        } else {
+            rc = agyn_fail(err, AGYN_UNPROCESSABLE, "plugin",
+                           "credential-provider plugin \"%s\": the auth entry for \"%s\" lacks "
+                           "username or password",
+                           plugin->name, keys[i]);
+        }
         break;
     }
     free(keys);
@@ -280,6 +288,6 @@ int credential_plugin_login(const struct keyring *kr, const struct credential_pl
             return -1;
     }
     int rc = select_login(plugin, value, target, username_out, password_out, err);
-    secure_free_str(value);
+    secure_free(value);
     return rc;
 }

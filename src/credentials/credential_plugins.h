@@ -56,7 +56,7 @@ const struct credential_plugin *credential_plugins_find(const struct credential_
  * are AGYN_UNAVAILABLE when running again may help (timeout, non-zero exit, invalid answer) and
  * AGYN_UNPROCESSABLE when not (no matchImages entry matches); messages name the plugin and
  * carry its stderr (bounded, sanitized), never credentials. username/password are malloc'd
- * (free with secure_free_str). */
+ * (free with secure_free). */
 int credential_plugin_login(const struct keyring *kr, const struct credential_plugins *plugins,
                             const struct credential_plugin *plugin, const char *target,
                             char **username_out, char **password_out, struct agyn_error *err);

@@ -12,9 +12,11 @@
 
 #include <yaml.h>
 
+#include "core/row.h"
 #include "core/duration.h"
 #include "core/image_glob.h"
 #include "credentials/credential_plugins.h"
+#include "core/xalloc.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define YAML_DEPTH_MAX 32
@@ -75,11 +77,9 @@ static int load_document(const char *path, json_t **out, struct agyn_error *err)
     if (!file)
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, "", "cannot read %s: %s", path,
                          strerror(errno));
-    char *text = malloc(CONFIG_FILE_MAX + 1);
-    size_t len = text ? fread(text, 1, CONFIG_FILE_MAX + 1, file) : 0;
+    char *text = xmalloc(CONFIG_FILE_MAX + 1);
+    size_t len = fread(text, 1, CONFIG_FILE_MAX + 1, file);
     fclose(file);
-    if (!text)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
     if (len > CONFIG_FILE_MAX) {
         free(text);
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, "", "%s is larger than 1 MiB", path);
@@ -171,10 +171,10 @@ static int string_list(const json_t *array, const char *where, bool non_empty, c
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, where, "%s must list at least one entry",
                          where);
     size_t extra = first ? 1 : 0;
-    char **list = calloc(count + extra + 1, sizeof *list);
+    char **list = xcalloc(count + extra + 1, sizeof *list);
     *out = list;
-    if (!list || (first && !(list[0] = strdup(first))))
-        return agyn_fail(err, AGYN_INTERNAL, where, "out of memory");
+    if (first)
+        list[0] = xstrdup(first);
     *count_out = count;
     for (size_t i = 0; i < count; i++) {
         json_t *item = json_array_get(array, i);
@@ -183,9 +183,7 @@ static int string_list(const json_t *array, const char *where, bool non_empty, c
             return agyn_fail(err, AGYN_INVALID_ARGUMENT, where,
                              "%s[%zu] must be a string of at most %d bytes", where, i,
                              PLUGIN_ARG_MAX);
-        list[extra + i] = strdup(json_string_value(item));
-        if (!list[extra + i])
-            return agyn_fail(err, AGYN_INTERNAL, where, "out of memory");
+        list[extra + i] = xstrdup(json_string_value(item));
     }
     return 0;
 }
@@ -195,9 +193,7 @@ static int read_env(const json_t *env, const char *where, char ***out, struct ag
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, where, "%s must be a list of name/value",
                          where);
     size_t count = json_array_size(env);
-    char **list = calloc(count + 2, sizeof *list); /* + PATH + NULL */
-    if (!list)
-        return agyn_fail(err, AGYN_INTERNAL, where, "out of memory");
+    char **list = xcalloc(count + 2, sizeof *list); /* + PATH + NULL */
     *out = list;
     static const char *const keys[] = {"name", "value", NULL};
     for (size_t i = 0; i < count; i++) {
@@ -208,21 +204,15 @@ static int read_env(const json_t *env, const char *where, char ***out, struct ag
         if (check_keys(item, item_where, keys, err) != 0 ||
             get_string(item, "name", item_where, true, &name, err) != 0)
             return -1;
-        value = json_string_value(json_object_get(item, "value"));
+        value = row_text(item, "value");
         if (strchr(name, '=') || strcmp(name, "PATH") == 0)
             return agyn_fail(err, AGYN_INVALID_ARGUMENT, item_where,
                              "%s.name must not contain '=' nor be PATH", item_where);
-        size_t size = strlen(name) + strlen(value ? value : "") + 2;
-        if (!(list[i] = malloc(size)))
-            return agyn_fail(err, AGYN_INTERNAL, where, "out of memory");
-        snprintf(list[i], size, "%s=%s", name, value ? value : "");
+        list[i] = xasprintf("%s=%s", name, value ? value : "");
     }
     const char *path = getenv("PATH");
     path = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    size_t size = strlen(path) + 6;
-    if (!(list[count] = malloc(size)))
-        return agyn_fail(err, AGYN_INTERNAL, where, "out of memory");
-    snprintf(list[count], size, "PATH=%s", path);
+    list[count] = xasprintf("PATH=%s", path);
     return 0;
 }
 
@@ -254,12 +244,8 @@ static int read_provider(const json_t *item, size_t index, const char *bin_dir,
         err->code = AGYN_INVALID_ARGUMENT;
         return -1;
     }
-    plugin->name = strdup(name);
-    size_t path_size = strlen(bin_dir) + strlen(name) + 2;
-    plugin->path = malloc(path_size);
-    if (!plugin->name || !plugin->path)
-        return agyn_fail(err, AGYN_INTERNAL, where, "out of memory");
-    snprintf(plugin->path, path_size, "%s/%s", bin_dir, name);
+    plugin->name = xstrdup(name);
+    plugin->path = xasprintf("%s/%s", bin_dir, name);
 
     snprintf(field, sizeof field, "%s.matchImages", where);
     if (string_list(json_object_get(item, "matchImages"), field, true, NULL, &plugin->match_images,
@@ -301,13 +287,8 @@ int credential_plugins_from_json(const json_t *document, const char *bin_dir, lo
     if (!json_is_array(providers) || json_array_size(providers) == 0)
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, "providers",
                          "providers must list at least one plugin");
-    struct credential_plugins *plugins = calloc(1, sizeof *plugins);
-    if (plugins)
-        plugins->items = calloc(json_array_size(providers), sizeof *plugins->items);
-    if (!plugins || !plugins->items) {
-        free(plugins);
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-    }
+    struct credential_plugins *plugins = xcalloc(1, sizeof *plugins);
+    plugins->items = xcalloc(json_array_size(providers), sizeof *plugins->items);
     plugins->timeout_ms = timeout_ms > 0 ? timeout_ms : CREDENTIAL_PLUGIN_DEFAULT_TIMEOUT_MS;
     size_t i;
     json_t *item;

@@ -16,48 +16,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "base/clock.h"
+#include "core/dynbuf.h"
+#include "core/secure_mem.h"
 
 #define STDOUT_LIMIT ((size_t)1024 * 1024)
 
+/* Keeps the head of a stream: what passes the buffer's limit is dropped and noted. */
 struct sink {
-    char *data;
-    size_t len;
-    size_t cap;
-    size_t limit;
+    struct dynbuf kept; /* wiping: stdout holds credentials */
     bool overflow;
 };
 
-/* Appends up to the limit; growth wipes the old copy (stdout holds credentials). */
 static void sink_append(struct sink *sink, const char *bytes, size_t len) {
-    if (sink->len + len > sink->limit) {
+    size_t room = sink->kept.limit - sink->kept.len;
+    if (len > room) {
         sink->overflow = true;
-        len = sink->limit - sink->len;
+        len = room;
     }
-    if (len == 0)
-        return;
-    if (sink->len + len + 1 > sink->cap) {
-        size_t cap = sink->cap ? sink->cap * 2 : 4096;
-        while (cap < sink->len + len + 1)
-            cap *= 2;
-        char *grown = malloc(cap);
-        if (!grown) {
-            sink->overflow = true;
-            return;
-        }
-        if (sink->data) {
-            memcpy(grown, sink->data, sink->len);
-            OPENSSL_cleanse(sink->data, sink->cap);
-            free(sink->data);
-        }
-        sink->data = grown;
-        sink->cap = cap;
+    if (len > 0)
+        dynbuf_add(&sink->kept, bytes, len);
+}
+
+/* The kept bytes (malloc'd, NULL when none) and their length. */
+static char *sink_take(struct sink *sink, size_t *len_out) {
+    *len_out = sink->kept.len;
+    if (sink->kept.len == 0) {
+        dynbuf_free(&sink->kept);
+        return NULL;
     }
-    memcpy(sink->data + sink->len, bytes, len);
-    sink->len += len;
-    sink->data[sink->len] = '\0';
+    return dynbuf_take(&sink->kept);
 }
 
 static void close_pipe(int fds[2]) {
@@ -109,8 +97,9 @@ int plugin_exec_run(const char *path, char *const argv[], char *const envp[], co
     (void)written;
     close(in[1]);
 
-    struct sink stdout_sink = {.limit = STDOUT_LIMIT};
-    struct sink stderr_sink = {.limit = PLUGIN_STDERR_KEPT};
+    struct sink stdout_sink = {0}, stderr_sink = {0};
+    dynbuf_init(&stdout_sink.kept, STDOUT_LIMIT, false);
+    dynbuf_init(&stderr_sink.kept, PLUGIN_STDERR_KEPT, false);
     int64_t deadline = clock_monotonic_ms() + timeout_ms;
     struct pollfd fds[2] = {{so[0], POLLIN, 0}, {se[0], POLLIN, 0}};
     int open_count = 2;
@@ -135,7 +124,7 @@ int plugin_exec_run(const char *path, char *const argv[], char *const envp[], co
                 fds[i].fd = -1;
                 open_count--;
             }
-            OPENSSL_cleanse(buf, sizeof buf);
+            secure_wipe(buf, sizeof buf);
         }
     }
     for (int i = 0; i < 2; i++)
@@ -157,19 +146,14 @@ int plugin_exec_run(const char *path, char *const argv[], char *const envp[], co
         waitpid(pid, &status, 0);
     out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     out->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    out->stdout_text = stdout_sink.data;
-    out->stdout_len = stdout_sink.len;
+    out->stdout_text = sink_take(&stdout_sink, &out->stdout_len);
     out->stdout_too_large = stdout_sink.overflow;
-    out->stderr_text = stderr_sink.data;
-    out->stderr_len = stderr_sink.len;
+    out->stderr_text = sink_take(&stderr_sink, &out->stderr_len);
     return 0;
 }
 
 void plugin_exec_result_free(struct plugin_exec_result *result) {
-    if (result->stdout_text) {
-        OPENSSL_cleanse(result->stdout_text, result->stdout_len);
-        free(result->stdout_text);
-    }
-    free(result->stderr_text);
+    secure_free(result->stdout_text);
+    secure_free(result->stderr_text);
     memset(result, 0, sizeof *result);
 }

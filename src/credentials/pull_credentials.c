@@ -6,16 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "base/metrics.h"
 #include "core/transience.h"
+#include "core/xalloc.h"
 #include "credentials/pull_selection.h"
 #include "crypto/envelope.h"
 #include "store/tables.h"
-
-static const char *text(const json_t *row, const char *column) {
-    const char *value = json_string_value(json_object_get(row, column));
-    return value ? value : "";
-}
 
 int pull_credentials_collect(const struct resolve_context *ctx, const char *organization_id,
                              const char *target_column, const char *target_id,
@@ -27,16 +24,15 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
     if (pull_selection_load(ctx->store, organization_id, target_column, target_id, image,
                             &selection, err) != 0)
         return -1;
-    out->items = calloc(selection.matched ? selection.matched : 1, sizeof *out->items);
-    if (!out->items)
-        abort(); /* out of memory */
+    out->items = xcalloc(selection.matched ? selection.matched : 1, sizeof *out->items);
     out->count = selection.matched;
     for (size_t c = 0; c < selection.matched; c++) {
         struct pull_credential *cred = &out->items[c];
         const json_t *row = pull_selection_at(&selection, c + 1)->secret;
-        snprintf(cred->secret_id, sizeof cred->secret_id, "%s", text(row, "id"));
-        snprintf(cred->name, sizeof cred->name, "%s", text(row, "name"));
-        snprintf(cred->source, sizeof cred->source, "%s", text(row, "password_source"));
+        snprintf(cred->secret_id, sizeof cred->secret_id, "%s", row_text_or_empty(row, "id"));
+        snprintf(cred->name, sizeof cred->name, "%s", row_text_or_empty(row, "name"));
+        snprintf(cred->source, sizeof cred->source, "%s",
+                 row_text_or_empty(row, "password_source"));
         int rc = resolve_image_pull_login(ctx, row, out->target, &cred->username,
                                           &cred->password, &cred->error);
         char labels[128];
@@ -45,7 +41,7 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
         metrics_add("agyn_credential_resolutions_total", labels, 1);
         if (rc != 0) {
             cred->password = NULL;
-            cred->username = strdup(text(row, "username"));
+            cred->username = xstrdup(row_text_or_empty(row, "username"));
         }
     }
     pull_selection_free(&selection);
@@ -73,7 +69,7 @@ size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
             rc = resolve_image_pull_login(ctx, row, credentials->target, &username,
                                           &cred->password, &err);
         if (rc == 0) {
-            secure_free_str(cred->username);
+            secure_free(cred->username);
             cred->username = username;
         }
         json_decref(row);
@@ -94,8 +90,8 @@ size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
 
 void pull_credentials_free(struct pull_credentials *credentials) {
     for (size_t i = 0; i < credentials->count; i++) {
-        secure_free_str(credentials->items[i].username);
-        secure_free_str(credentials->items[i].password);
+        secure_free(credentials->items[i].username);
+        secure_free(credentials->items[i].password);
     }
     free(credentials->items);
     memset(credentials, 0, sizeof *credentials);

@@ -27,8 +27,10 @@ struct pull_credentials {
     char target[520]; /* "<registry>/<repository>" of the image, for short-lived logins */
 };
 
-/* target_column is "agent_id", "mcp_id" or "hook_id". A store failure fails the call;
- * resolution failures do not, they are kept per credential. */
+/* target_column is "agent_id", "mcp_id" or "hook_id". Resolution failures do not fail the
+ * call; they are kept per credential. A store failure while reading the attachments or an
+ * attached secret fails it (AGYN_UNAVAILABLE for a secret's row: retry later), so a pull is
+ * never made with fewer credentials than attached; a secret deleted meanwhile is skipped. */
 int pull_credentials_collect(const struct resolve_context *ctx, const char *organization_id,
                              const char *target_column, const char *target_id,
                              const struct image_ref *image, struct pull_credentials *out,

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "core/registry_pattern.h"
+#include "core/row.h"
+#include "core/xalloc.h"
 #include "store/tables.h"
 
 struct ranked {
@@ -27,9 +29,7 @@ size_t pull_selection_rank(const char *const *registries, size_t count,
         try_order[i] = 0;
     if (!image || count == 0)
         return 0;
-    struct ranked *applying = malloc(count * sizeof *applying);
-    if (!applying)
-        abort(); /* out of memory */
+    struct ranked *applying = xmalloc(count * sizeof *applying);
     size_t matched = 0;
     for (size_t i = 0; i < count; i++) {
         struct agyn_error ignored = {0};
@@ -48,29 +48,26 @@ size_t pull_selection_rank(const char *const *registries, size_t count,
     return matched;
 }
 
-static const char *text(const json_t *row, const char *column) {
-    const char *value = json_string_value(json_object_get(row, column));
-    return value ? value : "";
-}
-
-/* Reads the secret of every attachment, keeping attachment order. */
+/* Reads the secret of every attachment, keeping attachment order. A secret that cannot be read
+ * (other than gone) fails the load as AGYN_UNAVAILABLE, so a pull is never made with fewer
+ * credentials than attached: the runner retries later. */
 static int load_secrets(struct store *store, const char *organization_id, json_t *attachments,
                         struct pull_selection *out, struct agyn_error *err) {
     size_t total = json_array_size(attachments);
-    out->entries = calloc(total ? total : 1, sizeof *out->entries);
-    if (!out->entries)
-        abort(); /* out of memory */
+    out->entries = xcalloc(total ? total : 1, sizeof *out->entries);
     size_t i;
     json_t *attachment;
     json_array_foreach(attachments, i, attachment) {
         json_t *secret = NULL;
-        if (store_get(store, &TABLE_IMAGE_PULL_SECRETS, organization_id,
-                      text(attachment, "image_pull_secret_id"), &secret, err) != 0) {
-            if (err->code == AGYN_NOT_FOUND) {
-                agyn_error_clear(err);
-                continue;
-            }
-            return -1;
+        const char *secret_id = row_text_or_empty(attachment, "image_pull_secret_id");
+        struct agyn_error read_err = {0};
+        if (store_get(store, &TABLE_IMAGE_PULL_SECRETS, organization_id, secret_id, &secret,
+                      &read_err) != 0) {
+            if (read_err.code == AGYN_NOT_FOUND)
+                continue; /* deleted since the list was read: as if never attached */
+            return agyn_fail(err, AGYN_UNAVAILABLE, "",
+                             "cannot read image pull secret %s attached here: %s", secret_id,
+                             read_err.message);
         }
         out->entries[out->count++] =
             (struct pull_selection_entry){json_incref(attachment), secret, 0};
@@ -95,12 +92,10 @@ int pull_selection_load(struct store *store, const char *organization_id, const 
         pull_selection_free(out);
         return -1;
     }
-    const char **registries = calloc(out->count ? out->count : 1, sizeof *registries);
-    size_t *order = calloc(out->count ? out->count : 1, sizeof *order);
-    if (!registries || !order)
-        abort(); /* out of memory */
+    const char **registries = xcalloc(out->count ? out->count : 1, sizeof *registries);
+    size_t *order = xcalloc(out->count ? out->count : 1, sizeof *order);
     for (size_t e = 0; e < out->count; e++)
-        registries[e] = text(out->entries[e].secret, "registry");
+        registries[e] = row_text_or_empty(out->entries[e].secret, "registry");
     out->matched = pull_selection_rank(registries, out->count, image, order);
     for (size_t e = 0; e < out->count; e++)
         out->entries[e].try_order = order[e];

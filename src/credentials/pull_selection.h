@@ -35,8 +35,9 @@ struct pull_selection {
 
 /* Loads the image pull secrets attached to one resource (target_column "agent_id", "mcp_id"
  * or "hook_id") of organization_id, in attachment order, and ranks them for image (NULL: none
- * applies). A store failure fails the call; an attachment whose secret is gone by the time it
- * is read (deleted in between) is left out. */
+ * applies). A store failure fails the call (AGYN_UNAVAILABLE for an attached secret's row:
+ * retry later, never pull with fewer credentials than attached); an attachment whose secret is
+ * gone by the time it is read (deleted in between) is left out. */
 int pull_selection_load(struct store *store, const char *organization_id, const char *target_column,
                         const char *target_id, const struct image_ref *image,
                         struct pull_selection *out, struct agyn_error *err);

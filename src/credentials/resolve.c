@@ -5,21 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 #include "credentials/short_lived_cache.h"
 #include "crypto/envelope.h"
 #include "crypto/sealed_field.h"
 #include "providers/provider.h"
 #include "store/tables.h"
 
-static const char *text(const json_t *row, const char *column) {
-    return json_string_value(json_object_get(row, column));
-}
-
 static int open_column(const struct resolve_context *ctx, const json_t *row, const char *table,
                        const char *column, char **plain_out, struct agyn_error *err) {
-    struct sealed_location where = {text(row, "organization_id"), table, text(row, "id"),
+    struct sealed_location where = {row_text(row, "organization_id"), table, row_text(row, "id"),
                                     column};
-    if (sealed_field_open(ctx->keyring, ctx->keyring_path, &where, text(row, column), plain_out,
+    if (sealed_field_open(ctx->keyring, ctx->keyring_path, &where, row_text(row, column), plain_out,
                           err) != 0) {
         if (where.row_id && !strstr(err->message, where.row_id)) /* say which value failed */
             agyn_error_prefix(err, "%s.%s of row %s", table, column, where.row_id);
@@ -30,12 +29,12 @@ static int open_column(const struct resolve_context *ctx, const json_t *row, con
 
 int resolve_provider_config(const struct resolve_context *ctx, const json_t *provider_row,
                             json_t **config_out, struct agyn_error *err) {
-    json_t *config = json_loads(text(provider_row, "config"), 0, NULL);
+    json_t *config = json_loads(row_text(provider_row, "config"), 0, NULL);
     if (!json_is_object(config)) {
         json_decref(config);
         config = json_object();
     }
-    if (text(provider_row, "credentials_sealed")) {
+    if (row_text(provider_row, "credentials_sealed")) {
         char *plain = NULL;
         if (open_column(ctx, provider_row, "secret_providers", "credentials_sealed", &plain,
                         err) != 0) {
@@ -43,7 +42,7 @@ int resolve_provider_config(const struct resolve_context *ctx, const json_t *pro
             return -1;
         }
         json_t *credentials = json_loads(plain, 0, NULL);
-        secure_free_str(plain);
+        secure_free(plain);
         json_object_update(config, credentials);
         json_decref(credentials);
     }
@@ -62,17 +61,17 @@ int resolve_remote(const struct resolve_context *ctx, const char *organization_i
                       provider_id);
         return -1;
     }
-    const struct provider_backend *backend = provider_find(text(provider, "type"));
+    const struct provider_backend *backend = provider_find(row_text(provider, "type"));
     json_t *config = NULL;
     int rc = -1;
     if (!backend)
         agyn_fail(err, AGYN_INTERNAL, "provider_id", "secret provider \"%s\" has unknown type %s",
-                  text(provider, "name"), text(provider, "type"));
+                  row_text(provider, "name"), row_text(provider, "type"));
     else if (resolve_provider_config(ctx, provider, &config, err) == 0)
         rc = backend->resolve(config, remote_path, value_out, err);
     if (rc != 0 && backend)
         agyn_error_prefix(err, "secret provider \"%s\" (%s), path \"%s\"",
-                          text(provider, "name"), backend->type, remote_path);
+                          row_text(provider, "name"), backend->type, remote_path);
     json_decref(config);
     json_decref(provider);
     return rc;
@@ -88,31 +87,31 @@ int resolve_secret_value(const struct resolve_context *ctx, const char *organiza
         return -1;
     }
     int rc;
-    if (text(secret, "value_sealed"))
+    if (row_text(secret, "value_sealed"))
         rc = open_column(ctx, secret, "secrets", "value_sealed", value_out, err);
     else
-        rc = resolve_remote(ctx, organization_id, text(secret, "provider_id"),
-                            text(secret, "remote_path"), value_out, err);
+        rc = resolve_remote(ctx, organization_id, row_text(secret, "provider_id"),
+                            row_text(secret, "remote_path"), value_out, err);
     if (rc != 0)
-        agyn_error_prefix(err, "secret \"%s\"", text(secret, "name"));
+        agyn_error_prefix(err, "secret \"%s\"", row_text(secret, "name"));
     json_decref(secret);
     return rc;
 }
 
 int resolve_image_pull_password(const struct resolve_context *ctx, const json_t *row,
                                 char **password_out, struct agyn_error *err) {
-    const char *org = text(row, "organization_id");
-    const char *source = text(row, "password_source");
+    const char *org = row_text(row, "organization_id");
+    const char *source = row_text(row, "password_source");
     if (source && (strcmp(source, "ecr") == 0 || strcmp(source, "plugin") == 0))
         return agyn_fail(err, AGYN_INTERNAL, "password",
                          "a %s login has no stored password (resolve_image_pull_login)", source);
-    if (text(row, "password_sealed"))
+    if (row_text(row, "password_sealed"))
         return open_column(ctx, row, "image_pull_secrets", "password_sealed", password_out, err);
-    if (text(row, "password_secret_id"))
-        return resolve_secret_value(ctx, org, text(row, "password_secret_id"), password_out,
+    if (row_text(row, "password_secret_id"))
+        return resolve_secret_value(ctx, org, row_text(row, "password_secret_id"), password_out,
                                     err);
-    if (text(row, "provider_id"))
-        return resolve_remote(ctx, org, text(row, "provider_id"), text(row, "remote_path"),
+    if (row_text(row, "provider_id"))
+        return resolve_remote(ctx, org, row_text(row, "provider_id"), row_text(row, "remote_path"),
                               password_out, err);
     return agyn_fail(err, AGYN_INTERNAL, "password", "image pull secret has no password source");
 }
@@ -141,12 +140,12 @@ static int ecr_fetch_login(void *arg, char **value_out, double *usable_until,
     json_t *value = json_pack("{s:s, s:s}", "username", login.username, "password",
                               login.password);
     *value_out = value ? json_dumps(value, JSON_COMPACT) : NULL;
-    json_decref(value);
+    secure_json_free(value);
     /* A token that arrives already expired (or without expiresAt) serves this start only. */
     *usable_until = login.expires_at > 0 ? login.expires_at - ECR_REFRESH_MARGIN_S : 0;
     provider_login_free(&login);
-    if (!*value_out)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    if (!*value_out) /* json_pack fails only on invalid UTF-8 from the provider */
+        return agyn_fail(err, AGYN_INTERNAL, "", "the ECR login is not valid UTF-8");
     return 0;
 }
 
@@ -154,25 +153,23 @@ static int ecr_fetch_login(void *arg, char **value_out, double *usable_until,
 static int split_login(const char *value, char **username_out, char **password_out,
                        struct agyn_error *err) {
     json_t *login = json_loads(value, 0, NULL);
-    const char *user = json_string_value(json_object_get(login, "username"));
-    const char *pass = json_string_value(json_object_get(login, "password"));
-    *username_out = user ? strdup(user) : NULL;
-    *password_out = pass ? strdup(pass) : NULL;
-    if (pass)
-        memset((char *)pass, 0, strlen(pass));
-    json_decref(login);
-    if (*username_out && *password_out)
-        return 0;
-    secure_free_str(*username_out);
-    secure_free_str(*password_out);
-    *username_out = *password_out = NULL;
-    return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    const char *user = row_text(login, "username");
+    const char *pass = row_text(login, "password");
+    int rc = 0;
+    if (user && pass) {
+        *username_out = xstrdup(user);
+        *password_out = xstrdup(pass);
+    } else {
+        rc = agyn_fail(err, AGYN_INTERNAL, "", "a cached registry login is malformed");
+    }
+    secure_json_free(login);
+    return rc;
 }
 
 static int resolve_ecr_login(const struct resolve_context *ctx, const json_t *row,
                              char **username_out, char **password_out, struct agyn_error *err) {
-    const char *org = text(row, "organization_id");
-    const char *provider_id = text(row, "provider_id");
+    const char *org = row_text(row, "organization_id");
+    const char *provider_id = row_text(row, "provider_id");
     json_t *provider = NULL;
     if (store_get(ctx->store, &TABLE_SECRET_PROVIDERS, org, provider_id, &provider, err) != 0) {
         if (err->code == AGYN_NOT_FOUND)
@@ -180,26 +177,26 @@ static int resolve_ecr_login(const struct resolve_context *ctx, const json_t *ro
                       provider_id);
         return -1;
     }
-    const struct provider_backend *backend = provider_find(text(provider, "type"));
+    const struct provider_backend *backend = provider_find(row_text(provider, "type"));
     int rc = -1;
     if (!backend || !backend->registry_login) {
         agyn_fail(err, AGYN_UNPROCESSABLE, "provider_id",
-                  "secret provider \"%s\" (%s) cannot issue ECR tokens", text(provider, "name"),
-                  text(provider, "type"));
+                  "secret provider \"%s\" (%s) cannot issue ECR tokens", row_text(provider, "name"),
+                  row_text(provider, "type"));
     } else {
         /* The provider's updated_at is part of the key: a changed config never reuses a token
          * issued under the old one. */
         char key[400];
         snprintf(key, sizeof key, "ecr/%s/%s/%s", org, provider_id,
-                 text(provider, "updated_at") ? text(provider, "updated_at") : "");
+                 row_text_or_empty(provider, "updated_at"));
         struct ecr_fetch fetch = {ctx, provider, backend};
         char *value = NULL;
         rc = short_lived_cache_get(ctx->keyring, key, ecr_fetch_login, &fetch, &value, err);
         if (rc == 0)
             rc = split_login(value, username_out, password_out, err);
-        secure_free_str(value);
+        secure_free(value);
         if (rc != 0)
-            agyn_error_prefix(err, "secret provider \"%s\" (%s)", text(provider, "name"),
+            agyn_error_prefix(err, "secret provider \"%s\" (%s)", row_text(provider, "name"),
                               backend->type);
     }
     json_decref(provider);
@@ -210,27 +207,22 @@ int resolve_image_pull_login(const struct resolve_context *ctx, const json_t *ro
                              const char *target, char **username_out, char **password_out,
                              struct agyn_error *err) {
     *username_out = *password_out = NULL;
-    const char *source = text(row, "password_source");
+    const char *source = row_text(row, "password_source");
     if (source && strcmp(source, "ecr") == 0)
         return resolve_ecr_login(ctx, row, username_out, password_out, err);
     if (source && strcmp(source, "plugin") == 0) {
         const struct credential_plugin *plugin =
-            credential_plugins_find(ctx->plugins, text(row, "plugin"));
+            credential_plugins_find(ctx->plugins, row_text(row, "plugin"));
         if (!plugin)
             return agyn_fail(err, AGYN_UNPROCESSABLE, "plugin",
                              "credential-provider plugin \"%s\" is not configured on this server "
                              "(--image-credential-provider-config)",
-                             text(row, "plugin") ? text(row, "plugin") : "");
+                             row_text_or_empty(row, "plugin"));
         return credential_plugin_login(ctx->keyring, ctx->plugins, plugin, target, username_out,
                                        password_out, err);
     }
     if (resolve_image_pull_password(ctx, row, password_out, err) != 0)
         return -1;
-    *username_out = strdup(text(row, "username") ? text(row, "username") : "");
-    if (!*username_out) {
-        secure_free_str(*password_out);
-        *password_out = NULL;
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-    }
+    *username_out = xstrdup(row_text_or_empty(row, "username"));
     return 0;
 }

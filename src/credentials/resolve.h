@@ -37,7 +37,7 @@ int resolve_image_pull_password(const struct resolve_context *ctx, const json_t 
  * secret's registry for a verify): the stored username with the password above, or a
  * short-lived login — password_source "ecr" (GetAuthorizationToken through the AWS provider,
  * cached sealed until 10 minutes before expiresAt) or "plugin" (credential_plugins.h). Both
- * strings malloc'd (free with secure_free_str). */
+ * strings malloc'd (free with secure_free). */
 int resolve_image_pull_login(const struct resolve_context *ctx, const json_t *row,
                              const char *target, char **username_out, char **password_out,
                              struct agyn_error *err);

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "crypto/envelope.h"
+#include "core/xalloc.h"
 
 #define KEY_MAX 1024
 
@@ -45,7 +46,7 @@ static void aad_for(const char *key, char *aad, size_t size) {
 }
 
 static void entry_drop(unsigned i) {
-    secure_free_str(entries[i].sealed);
+    secure_free(entries[i].sealed);
     entries[i] = entries[--entry_count];
     memset(&entries[entry_count], 0, sizeof entries[entry_count]);
 }
@@ -102,7 +103,7 @@ static void flight_release(struct flight *flight) {
             break;
         }
     }
-    secure_free_str(flight->sealed);
+    secure_free(flight->sealed);
     free(flight);
 }
 
@@ -146,11 +147,7 @@ int short_lived_cache_get(const struct keyring *kr, const char *key, short_lived
             return rc;
         }
     }
-    struct flight *flight = calloc(1, sizeof *flight);
-    if (!flight) {
-        pthread_mutex_unlock(&cache_lock);
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-    }
+    struct flight *flight = xcalloc(1, sizeof *flight);
     snprintf(flight->key, sizeof flight->key, "%s", key);
     flight->refs = 1;
     flight->next = flights;
@@ -167,7 +164,7 @@ int short_lived_cache_get(const struct keyring *kr, const char *key, short_lived
         char aad[KEY_MAX + 32];
         aad_for(key, aad, sizeof aad);
         sealed = envelope_seal(kr, aad, (const uint8_t *)value, strlen(value), &fetch_error);
-        cached = sealed && usable_until > now_seconds() ? strdup(sealed) : NULL;
+        cached = sealed && usable_until > now_seconds() ? xstrdup(sealed) : NULL;
         rc = sealed ? 0 : -1;
     }
 
@@ -183,7 +180,7 @@ int short_lived_cache_get(const struct keyring *kr, const char *key, short_lived
     pthread_mutex_unlock(&cache_lock);
     if (rc != 0) {
         *err = fetch_error;
-        secure_free_str(value);
+        secure_free(value);
         return -1;
     }
     *value_out = value;

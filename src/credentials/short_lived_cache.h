@@ -11,14 +11,14 @@
 
 #define SHORT_LIVED_CACHE_ENTRIES_MAX 1024
 
-/* Fetches a fresh value (malloc'd text, freed with secure_free_str by the cache) and says
+/* Fetches a fresh value (malloc'd text, freed with secure_free by the cache) and says
  * until when (Unix seconds) it may be served from the cache; usable_until <= now means "serve
  * it to the callers waiting now, keep nothing". */
 typedef int (*short_lived_fetch_fn)(void *arg, char **value_out, double *usable_until,
                                     struct agyn_error *err);
 
 /* The cached value of key when usable now, else the answer of one fetch shared with every
- * concurrent caller of the same key. *value_out is malloc'd (free with secure_free_str). A
+ * concurrent caller of the same key. *value_out is malloc'd (free with secure_free). A
  * failed fetch is not cached: the next caller fetches again. */
 int short_lived_cache_get(const struct keyring *kr, const char *key, short_lived_fetch_fn fetch,
                           void *arg, char **value_out, struct agyn_error *err);

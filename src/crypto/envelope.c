@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
+#include "core/secure_mem.h"
+
 #define ENVELOPE_PREFIX "agyn1:"
 #define ENVELOPE_PREFIX_LEN (sizeof ENVELOPE_PREFIX - 1)
 #define DEK_BYTES 32
@@ -23,27 +26,12 @@
 
 #define GCM_TAG_MISMATCH (-2)
 
-/* ---- base64url without padding, strict ---- */
+/* ---- base64url without padding, strict (core/base64.h) ---- */
 
-static const char base64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int base64url_value(char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
+#define B64_FLAGS (BASE64_URL | BASE64_NOPAD | BASE64_CANONICAL)
 
 static size_t base64url_encoded_len(size_t byte_count) {
-    return byte_count / 3 * 4 + (byte_count % 3 ? byte_count % 3 + 1 : 0);
+    return base64_encoded_len(byte_count, B64_FLAGS);
 }
 
 /* Bytes that text_len characters decode to; -1 for a length no encoding produces. */
@@ -54,52 +42,16 @@ static int base64url_decoded_len(size_t text_len, size_t *byte_count) {
     return 0;
 }
 
-/* Writes the encoding of in (no NUL) and returns the position after it. */
+/* Writes the encoding of in (no NUL kept) and returns the position after it. */
 static char *base64url_encode(const uint8_t *in, size_t byte_count, char *out) {
-    size_t i = 0;
-    for (; i + 3 <= byte_count; i += 3) {
-        uint32_t group = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        *out++ = base64url_alphabet[group >> 18 & 63];
-        *out++ = base64url_alphabet[group >> 12 & 63];
-        *out++ = base64url_alphabet[group >> 6 & 63];
-        *out++ = base64url_alphabet[group & 63];
-    }
-    size_t rest = byte_count - i;
-    if (rest > 0) {
-        uint32_t group = (uint32_t)in[i] << 16 | (rest == 2 ? (uint32_t)in[i + 1] << 8 : 0);
-        *out++ = base64url_alphabet[group >> 18 & 63];
-        *out++ = base64url_alphabet[group >> 12 & 63];
-        if (rest == 2)
-            *out++ = base64url_alphabet[group >> 6 & 63];
-    }
-    return out;
+    return out + base64_encode(in, byte_count, out, B64_FLAGS);
 }
 
-/* Decodes text_len characters into out (NULL: only validate). Rejects characters outside the
- * alphabet, padding, impossible lengths and non-zero unused trailing bits, so each byte string
- * has exactly one accepted encoding and no character can change without changing the bytes. */
+/* Decodes into out (NULL: only validate). Rejects characters outside the alphabet, padding,
+ * impossible lengths and non-zero unused trailing bits, so each byte string has exactly one
+ * accepted encoding and no character can change without changing the bytes. */
 static int base64url_decode(const char *text, size_t text_len, uint8_t *out) {
-    size_t ignored;
-    if (base64url_decoded_len(text_len, &ignored) != 0)
-        return -1;
-    uint32_t pending = 0;
-    int pending_bits = 0;
-    size_t written = 0;
-    for (size_t i = 0; i < text_len; i++) {
-        int value = base64url_value(text[i]);
-        if (value < 0)
-            return -1;
-        pending = pending << 6 | (uint32_t)value;
-        pending_bits += 6;
-        if (pending_bits >= 8) {
-            pending_bits -= 8;
-            if (out)
-                out[written] = (uint8_t)(pending >> pending_bits);
-            written++;
-            pending &= (1u << pending_bits) - 1;
-        }
-    }
-    return pending == 0 ? 0 : -1;
+    return base64_decode(text, text_len, out, NULL, B64_FLAGS);
 }
 
 /* ---- AES-256-GCM ---- */
@@ -371,7 +323,7 @@ int envelope_open(const struct keyring *kr, const char *aad, const char *sealed,
     free(value);
     free(wrap_aad);
     if (rc != 0) {
-        secure_free(plain, len + 1);
+        secure_free(plain);
         return rc;
     }
     plain[len] = '\0';
@@ -391,17 +343,4 @@ int envelope_validate(const char *sealed, char id_out[KEYRING_ID_MAX], struct ag
 
 int envelope_key_id(const char *sealed, char id_out[KEYRING_ID_MAX]) {
     return envelope_validate(sealed, id_out, NULL);
-}
-
-void secure_free(void *p, size_t len) {
-    if (!p)
-        return;
-    OPENSSL_cleanse(p, len);
-    free(p);
-}
-
-void secure_free_str(char *s) {
-    if (!s)
-        return;
-    secure_free(s, strlen(s));
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/secure_mem.h" /* secure_free for what envelope_open returns */
 #include "crypto/keyring.h"
 
 /* Largest value envelope_seal accepts (larger is AGYN_PAYLOAD_TOO_LARGE); envelope_open rejects
@@ -37,9 +38,5 @@ int envelope_key_id(const char *sealed, char id_out[KEYRING_ID_MAX]);
  * base64url parts canonical and of plausible length); writes the key id into id_out when not
  * NULL. Returns 0, or -1 with an AGYN_INTERNAL error saying what is malformed. */
 int envelope_validate(const char *sealed, char id_out[KEYRING_ID_MAX], struct agyn_error *err);
-
-/* Wipes (OPENSSL_cleanse) then frees; secure_free_str uses strlen. */
-void secure_free(void *p, size_t len);
-void secure_free_str(char *s);
 
 #endif

@@ -21,6 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/row.h"
+#include "core/xalloc.h"
+#include "core/base64.h"
+#include "core/secure_mem.h"
+
 #define KEYRING_FILE_MAX_BYTES (1024 * 1024)
 #define KEYRING_MAX_KEYS 1024
 #define KEYRING_CREATED_AT_MAX 64
@@ -89,22 +94,15 @@ static int created_at_is_valid(const char *text) {
     return 1;
 }
 
-static int is_standard_base64_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-}
-
 /* Decodes exactly KEY_BASE64_LEN characters of padded standard base64 into 32 bytes. */
 static int decode_key_base64(const char *text, uint8_t key[KEYRING_KEY_BYTES]) {
-    if (strlen(text) != KEY_BASE64_LEN || text[KEY_BASE64_LEN - 1] != '=')
+    if (strlen(text) != KEY_BASE64_LEN || text[KEY_BASE64_LEN - 1] != '=' ||
+        text[KEY_BASE64_LEN - 2] == '=')
         return -1;
-    for (size_t i = 0; i < KEY_BASE64_LEN - 1; i++) {
-        if (!is_standard_base64_char(text[i]))
-            return -1;
-    }
-    uint8_t decoded[KEY_BASE64_LEN / 4 * 3]; /* 33: the padding decodes as a trailing zero */
-    int decoded_len = EVP_DecodeBlock(decoded, (const unsigned char *)text, KEY_BASE64_LEN);
-    int ok = decoded_len == (int)sizeof decoded;
+    uint8_t decoded[KEY_BASE64_LEN / 4 * 3 + 3];
+    size_t decoded_len = 0;
+    int ok = base64_decode(text, KEY_BASE64_LEN, decoded, &decoded_len, 0) == 0 &&
+             decoded_len == KEYRING_KEY_BYTES;
     if (ok)
         memcpy(key, decoded, KEYRING_KEY_BYTES);
     OPENSSL_cleanse(decoded, sizeof decoded);
@@ -117,13 +115,6 @@ static void parsed_keyring_wipe(struct parsed_keyring *parsed) {
         free(parsed->keys);
     }
     memset(parsed, 0, sizeof *parsed);
-}
-
-static void wipe_and_free_text(char *text, size_t len) {
-    if (!text)
-        return;
-    OPENSSL_cleanse(text, len);
-    free(text);
 }
 
 /* The directory holding path ("." when path has no slash), malloc'd. */
@@ -151,7 +142,7 @@ static int open_keyring_file(const char *path, struct agyn_error *err) {
 }
 
 /* Reads the whole file behind fd after checking it is a private regular file of sane size. The
- * returned text holds key material: release it with wipe_and_free_text. */
+ * returned text holds key material: release it with secure_free. */
 static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *len_out,
                            struct agyn_error *err) {
     struct stat st;
@@ -171,9 +162,7 @@ static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *le
 
     /* Read up to one byte past the limit, in case the file grows after fstat. */
     size_t capacity = KEYRING_FILE_MAX_BYTES + 1;
-    char *text = malloc(capacity + 1);
-    if (!text)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory reading keyring file %s", path);
+    char *text = xmalloc(capacity + 1);
     size_t len = 0;
     while (len < capacity) {
         ssize_t n = read(fd, text + len, capacity - len);
@@ -181,7 +170,7 @@ static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *le
             continue;
         if (n < 0) {
             int saved = errno;
-            wipe_and_free_text(text, len);
+            secure_free(text);
             return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot read keyring file %s: %s", path,
                              strerror(saved));
         }
@@ -190,7 +179,7 @@ static int read_keyring_fd(int fd, const char *path, char **text_out, size_t *le
         len += (size_t)n;
     }
     if (len > KEYRING_FILE_MAX_BYTES) {
-        wipe_and_free_text(text, len);
+        secure_free(text);
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s is too large (the limit is %d bytes)", path,
                          KEYRING_FILE_MAX_BYTES);
@@ -206,7 +195,7 @@ static int validate_key_object(const char *path, size_t index, json_t *item, str
     if (!json_is_object(item))
         return agyn_fail(err, AGYN_INTERNAL, NULL, "keyring file %s: keys[%zu] must be an object",
                          path, index);
-    const char *id = json_string_value(json_object_get(item, "id"));
+    const char *id = row_text(item, "id");
     if (!keyring_id_is_valid(id))
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s: keys[%zu] has a missing or invalid id (1 to %d "
@@ -214,7 +203,7 @@ static int validate_key_object(const char *path, size_t index, json_t *item, str
                          path, index, KEYRING_ID_MAX - 1);
     snprintf(out->id, sizeof out->id, "%s", id);
 
-    const char *key_text = json_string_value(json_object_get(item, "key"));
+    const char *key_text = row_text(item, "key");
     if (!key_text || decode_key_base64(key_text, out->key) != 0)
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s: key %s must be the padded base64 of exactly %d bytes",
@@ -249,14 +238,12 @@ static int validate_document(const char *path, json_t *root, struct parsed_keyri
         return agyn_fail(err, AGYN_INTERNAL, NULL,
                          "keyring file %s holds %zu keys; the limit is %d", path, count,
                          KEYRING_MAX_KEYS);
-    const char *active = json_string_value(json_object_get(root, "active"));
+    const char *active = row_text(root, "active");
     if (!keyring_id_is_valid(active))
         return agyn_fail(err, AGYN_INTERNAL, NULL, "keyring file %s: \"active\" must name a key id",
                          path);
 
-    parsed->keys = calloc(count, sizeof *parsed->keys);
-    if (!parsed->keys)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory loading keyring file %s", path);
+    parsed->keys = xcalloc(count, sizeof *parsed->keys);
     parsed->count = count;
     snprintf(parsed->active_id, sizeof parsed->active_id, "%s", active);
 
@@ -315,7 +302,7 @@ static int read_and_parse(const char *path, struct parsed_keyring *parsed, struc
     if (rc != 0)
         return -1;
     rc = parse_keyring_text(path, text, len, NULL, parsed, err);
-    wipe_and_free_text(text, len);
+    secure_free(text);
     return rc;
 }
 
@@ -355,9 +342,7 @@ static int fsync_directory_of(const char *path, struct agyn_error *err) {
 static int write_file_atomically(const char *path, const char *data, size_t len, int replace,
                                  struct agyn_error *err) {
     size_t temp_size = strlen(path) + 32;
-    char *temp_path = malloc(temp_size);
-    if (!temp_path)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory writing keyring file %s", path);
+    char *temp_path = xmalloc(temp_size);
     uint32_t suffix = 0;
     if (RAND_bytes((unsigned char *)&suffix, sizeof suffix) != 1) {
         free(temp_path);
@@ -405,17 +390,13 @@ static int write_document(const char *path, json_t *root, int replace, struct ag
     if (!text)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot serialize keyring file %s", path);
     size_t len = strlen(text);
-    char *with_newline = malloc(len + 2);
-    if (!with_newline) {
-        wipe_and_free_text(text, len);
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory writing keyring file %s", path);
-    }
+    char *with_newline = xmalloc(len + 2);
     memcpy(with_newline, text, len);
     with_newline[len] = '\n';
     with_newline[len + 1] = '\0';
-    wipe_and_free_text(text, len);
+    secure_free(text);
     int rc = write_file_atomically(path, with_newline, len + 1, replace, err);
-    wipe_and_free_text(with_newline, len + 1);
+    secure_free(with_newline);
     return rc;
 }
 
@@ -442,7 +423,7 @@ static json_t *generate_key_object(char id_out[KEYRING_ID_MAX], struct agyn_erro
              id_random[2], id_random[3]);
 
     char key_text[KEY_BASE64_LEN + 1];
-    EVP_EncodeBlock((unsigned char *)key_text, key, sizeof key);
+    base64_encode(key, sizeof key, key_text, 0);
     OPENSSL_cleanse(key, sizeof key);
     json_t *object =
         json_pack("{s:s, s:s, s:s}", "id", id_out, "key", key_text, "created_at", created_at);
@@ -501,7 +482,7 @@ static int begin_update(const char *path, int *fd_out, json_t **root_out,
         return -1;
     }
     int rc = parse_keyring_text(path, text, len, root_out, parsed, err);
-    wipe_and_free_text(text, len);
+    secure_free(text);
     if (rc != 0) {
         close(fd);
         return -1;

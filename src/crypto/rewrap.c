@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "crypto/envelope.h"
 
 char *envelope_rewrap(const struct keyring *kr, const char *aad, const char *sealed, int *changed,
@@ -21,10 +22,7 @@ char *envelope_rewrap(const struct keyring *kr, const char *aad, const char *sea
     /* Interned by the keyring: valid until keyring_free even if a reload happens now. */
     const char *active_id = keyring_active_id(kr);
     if (active_id && strcmp(key_id, active_id) == 0) {
-        char *copy = strdup(sealed);
-        if (!copy)
-            agyn_fail(err, AGYN_INTERNAL, NULL, "cannot rewrap value: out of memory");
-        return copy;
+        return xstrdup(sealed);
     }
 
     uint8_t *plain = NULL;
@@ -32,7 +30,7 @@ char *envelope_rewrap(const struct keyring *kr, const char *aad, const char *sea
     if (envelope_open(kr, aad, sealed, &plain, &len, err) != 0)
         return NULL;
     char *resealed = envelope_seal(kr, aad, plain, len, err);
-    secure_free(plain, len);
+    secure_free(plain);
     if (resealed && changed)
         *changed = 1;
     return resealed;

@@ -9,7 +9,7 @@
 /* When sealed (stored at aad) was sealed under a key other than the active one: opens it and
  * returns it newly sealed under the active key with a fresh data key, *changed = 1. When it is
  * already under the active key: returns a copy after checking its structure (it is not
- * decrypted), *changed = 0. The result is malloc'd (free it with free or secure_free_str); NULL
+ * decrypted), *changed = 0. The result is malloc'd (free it with free or secure_free); NULL
  * with err set on failure (malformed value, unknown key, tag mismatch), *changed = 0. */
 char *envelope_rewrap(const struct keyring *kr, const char *aad, const char *sealed, int *changed,
                       struct agyn_error *err);

@@ -33,7 +33,7 @@ int sealed_field_open(struct keyring *kr, const char *keyring_path,
     if (envelope_open(kr, aad, stored, &plain, &len, err) != 0)
         return -1;
     if (strlen((const char *)plain) != len) {
-        secure_free(plain, len);
+        secure_free(plain);
         return agyn_fail(err, AGYN_INTERNAL, where->column, "sealed %s holds a NUL byte",
                          where->column);
     }

@@ -18,7 +18,7 @@ struct sealed_location {
 /* Returns the stored form (malloc'd) of plain, or NULL with err set. */
 char *sealed_field_seal(const struct keyring *kr, const struct sealed_location *where,
                         const char *plain, struct agyn_error *err);
-/* Opens stored into a malloc'd NUL-terminated string (free with secure_free_str). */
+/* Opens stored into a malloc'd NUL-terminated string (free with secure_free). */
 int sealed_field_open(struct keyring *kr, const char *keyring_path,
                       const struct sealed_location *where, const char *stored, char **plain_out,
                       struct agyn_error *err);

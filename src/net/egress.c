@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/xalloc.h"
 #include "base/clock.h"
 
 #define ALLOW_ADDRESSES_MAX 256 /* entries after names are resolved */
@@ -382,9 +383,7 @@ static int add_own(struct policy *p, const char *listen, struct agyn_error *err)
 }
 
 int egress_configure(const struct egress_config *config, struct agyn_error *err) {
-    struct policy *next = calloc(1, sizeof *next);
-    if (!next)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    struct policy *next = xcalloc(1, sizeof *next);
     int rc = 0;
     for (size_t i = 0; rc == 0 && config && config->allow && config->allow[i]; i++)
         rc = parse_allow(config->allow[i], next->allow, ALLOW_ADDRESSES_MAX, &next->allow_count,

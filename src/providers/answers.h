@@ -9,8 +9,8 @@
 
 #include "core/error.h"
 
-/* A Vault KV v2 read answer: data.data[key] must be a string; *value_out is provider_strdup'd
- * (free with provider_free_secret). shown and mount name the secret in messages. */
+/* A Vault KV v2 read answer: data.data[key] must be a string; *value_out is xstrdup'd
+ * (free with secure_free). shown and mount name the secret in messages. */
 int vault_secret_from_answer(const char *answer, size_t len, const char *shown, const char *mount,
                              const char *key, char **value_out, struct agyn_error *err);
 /* A Vault non-200 answer turned into err (code from the status); always returns -1. An error

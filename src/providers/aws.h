@@ -45,6 +45,9 @@ int aws_status_error(const struct aws_settings *settings, const struct provider_
                      struct agyn_error *err);
 /* The sanitized text between <tag> and </tag>; false when absent. */
 bool aws_xml_element_text(const char *body, const char *tag, char *out, size_t size);
+/* Where the text between the first <tag> and the following </tag> of body starts (*len bytes,
+ * not NUL-terminated); NULL when either is missing. */
+const char *aws_xml_element(const char *body, const char *tag, size_t *len);
 
 /* The aws-secrets-manager backend's registry_login (aws_ecr.c). */
 struct provider_registry_login;

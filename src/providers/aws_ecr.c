@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
+#include "core/base64.h"
+#include "core/dynbuf.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 #include "providers/answers.h"
 #include "providers/aws.h"
 #include "providers/http.h"
@@ -28,33 +29,21 @@ struct sts_credentials {
 };
 
 static void sts_credentials_free(struct sts_credentials *creds) {
-    provider_free_secret(creds->access_key_id);
-    provider_free_secret(creds->secret_access_key);
-    provider_free_secret(creds->session_token);
+    secure_free(creds->access_key_id);
+    secure_free(creds->secret_access_key);
+    secure_free(creds->session_token);
     memset(creds, 0, sizeof *creds);
 }
 
 /* The raw text of <tag>...</tag> (no entity decoding: the fields are base64 and key ids);
  * NULL when absent, empty, too long or not clean text. */
 static char *xml_field_copy(const char *body, const char *tag) {
-    char open[48], close[48];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *start = strstr(body, open);
-    if (!start)
+    size_t len = 0;
+    const char *start = aws_xml_element(body, tag, &len);
+    if (!start || len == 0 || len > STS_FIELD_MAX || !provider_text_is_clean(start, len) ||
+        memchr(start, '<', len) || memchr(start, '&', len))
         return NULL;
-    start += strlen(open);
-    const char *end = strstr(start, close);
-    if (!end || end == start || (size_t)(end - start) > STS_FIELD_MAX ||
-        !provider_text_is_clean(start, (size_t)(end - start)) ||
-        memchr(start, '<', (size_t)(end - start)) || memchr(start, '&', (size_t)(end - start)))
-        return NULL;
-    char *copy = malloc((size_t)(end - start) + 1);
-    if (copy) {
-        memcpy(copy, start, (size_t)(end - start));
-        copy[end - start] = '\0';
-    }
-    return copy;
+    return xmemdup_str(start, len);
 }
 
 int aws_sts_credentials_from_answer(const char *body, size_t len, char **access_key_id,
@@ -69,9 +58,9 @@ int aws_sts_credentials_from_answer(const char *body, size_t len, char **access_
     *session_token = xml_field_copy(body, "SessionToken");
     if (*access_key_id && *secret_access_key && *session_token)
         return 0;
-    provider_free_secret(*access_key_id);
-    provider_free_secret(*secret_access_key);
-    provider_free_secret(*session_token);
+    secure_free(*access_key_id);
+    secure_free(*secret_access_key);
+    secure_free(*session_token);
     *access_key_id = *secret_access_key = *session_token = NULL;
     return agyn_fail(err, AGYN_UNAVAILABLE, "",
                      "STS AssumeRole: 200: unexpected response (no Credentials with "
@@ -81,12 +70,10 @@ int aws_sts_credentials_from_answer(const char *body, size_t len, char **access_
 static int sts_assume_role(const struct aws_settings *settings, struct sts_credentials *out,
                            struct agyn_error *err) {
     memset(out, 0, sizeof *out);
-    struct provider_buffer body = {0};
-    provider_buffer_append_str(&body, "Action=AssumeRole&Version=2011-06-15&RoleArn=");
-    provider_buffer_append_url_escaped(&body, settings->role_arn);
-    provider_buffer_append_str(&body, "&RoleSessionName=agyn&DurationSeconds=900");
-    if (!provider_buffer_str(&body))
-        return agyn_fail(err, AGYN_INTERNAL, "", "STS AssumeRole: out of memory");
+    struct dynbuf body = {0};
+    dynbuf_add_str(&body, "Action=AssumeRole&Version=2011-06-15&RoleArn=");
+    provider_add_url_escaped(&body, settings->role_arn);
+    dynbuf_add_str(&body, "&RoleSessionName=agyn&DurationSeconds=900");
     const struct aws_service sts = {"sts", "sts", settings->sts_endpoint_url,
                                     "config.sts_endpoint_url"};
     struct provider_http_response resp = {0};
@@ -101,26 +88,22 @@ static int sts_assume_role(const struct aws_settings *settings, struct sts_crede
     if (rc != 0)
         agyn_error_prefix(err, "STS AssumeRole of %s", settings->role_arn);
     provider_http_response_free(&resp);
-    provider_buffer_wipe(&body);
+    dynbuf_free(&body);
     return rc;
 }
 
-/* Standard base64 with correct padding into a malloc'd NUL-terminated string. */
+/* Standard base64 with correct padding into a malloc'd NUL-terminated string (caller wipes
+ * and frees); NULL when not base64 or longer than ECR_TOKEN_MAX. */
 static char *base64_decode_text(const char *in, size_t len, size_t *out_len) {
     if (len == 0 || len % 4 != 0 || len > ECR_TOKEN_MAX)
         return NULL;
-    unsigned char *out = malloc(len / 4 * 3 + 1);
-    if (!out)
-        return NULL;
-    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-    if (n < 0) {
-        free(out);
+    char *out = xmalloc(base64_decoded_max(len) + 1);
+    if (base64_decode(in, len, out, out_len, 0) != 0) {
+        secure_free(out);
         return NULL;
     }
-    size_t padding = (in[len - 1] == '=') + (in[len - 2] == '=');
-    *out_len = (size_t)n - padding;
     out[*out_len] = '\0';
-    return (char *)out;
+    return out;
 }
 
 int aws_ecr_login_from_answer(const char *body, size_t len, struct provider_registry_login *out,
@@ -148,22 +131,13 @@ int aws_ecr_login_from_answer(const char *body, size_t len, struct provider_regi
                   "\"<username>:<password>\"");
     else {
         *colon = '\0';
-        out->username = provider_strdup(decoded);
-        out->password = provider_strdup(colon + 1);
+        out->username = xstrdup(decoded);
+        out->password = xstrdup(colon + 1);
         out->expires_at = json_is_number(expires) ? json_number_value(expires) : 0;
-        if (!out->username || !out->password) {
-            provider_login_free(out);
-            agyn_fail(err, AGYN_INTERNAL, "", "ECR GetAuthorizationToken: out of memory");
-        } else {
-            rc = 0;
-        }
+        rc = 0;
     }
-    if (decoded) {
-        OPENSSL_cleanse(decoded, decoded_len);
-        free(decoded);
-    }
-    provider_json_wipe(answer);
-    json_decref(answer);
+    secure_free(decoded);
+    secure_json_free(answer);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "core/redact.h"
+#include "core/xalloc.h"
 #include "providers/http.h"
 #include "providers/answers.h"
 #include "providers/provider.h"
@@ -140,23 +141,20 @@ static int aws_validate_path(const char *remote_path, const char *field, struct 
 /* The endpoint without a trailing '/', and the Host header value curl would send for it
  * (port only when not the scheme's default). */
 static int aws_endpoint(const struct aws_settings *settings, const struct aws_service *service,
-                        struct provider_buffer *base, struct provider_buffer *host,
-                        struct agyn_error *err) {
+                        struct dynbuf *base, struct dynbuf *host, struct agyn_error *err) {
     if (service->endpoint_url) {
         size_t len = strlen(service->endpoint_url);
         while (len > 0 && service->endpoint_url[len - 1] == '/')
             len--;
-        provider_buffer_append(base, service->endpoint_url, len);
+        dynbuf_add(base, service->endpoint_url, len);
     } else {
         bool china = strncmp(settings->region, "cn-", 3) == 0;
-        provider_buffer_append_str(base, "https://");
-        provider_buffer_append_str(base, service->host_prefix);
-        provider_buffer_append_str(base, ".");
-        provider_buffer_append_str(base, settings->region);
-        provider_buffer_append_str(base, china ? ".amazonaws.com.cn" : ".amazonaws.com");
+        dynbuf_add_str(base, "https://");
+        dynbuf_add_str(base, service->host_prefix);
+        dynbuf_add_str(base, ".");
+        dynbuf_add_str(base, settings->region);
+        dynbuf_add_str(base, china ? ".amazonaws.com.cn" : ".amazonaws.com");
     }
-    if (!provider_buffer_str(base))
-        return agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
 
     CURLU *parsed = curl_url();
     char *scheme = NULL;
@@ -170,18 +168,14 @@ static int aws_endpoint(const struct aws_settings *settings, const struct aws_se
                   "%s: %s is not a valid URL", AWS_TYPE, service->endpoint_field);
         goto done;
     }
-    provider_buffer_append_str(host, hostname);
+    dynbuf_add_str(host, hostname);
     if (curl_url_get(parsed, CURLUPART_PORT, &port, 0) == CURLUE_OK) {
         bool default_port = (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) ||
                             (strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0);
         if (!default_port) {
-            provider_buffer_append_str(host, ":");
-            provider_buffer_append_str(host, port);
+            dynbuf_add_str(host, ":");
+            dynbuf_add_str(host, port);
         }
-    }
-    if (!provider_buffer_str(host)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-        goto done;
     }
     rc = 0;
 done:
@@ -195,21 +189,17 @@ done:
 int aws_signed_post(const struct aws_settings *settings, const struct aws_service *service,
                     const char *target, const char *content_type, const char *body,
                     struct provider_http_response *resp, struct agyn_error *err) {
-    struct provider_buffer base = {0};
-    struct provider_buffer host = {0};
-    struct provider_buffer url = {0};
+    struct dynbuf base = {0};
+    struct dynbuf host = {0};
+    struct dynbuf url = {0};
     int rc = -1;
     char amz_date[SIGV4_AMZ_DATE_LEN + 1];
     sigv4_format_amz_date(time(NULL), amz_date);
     char authorization[512];
     if (aws_endpoint(settings, service, &base, &host, err) != 0)
         goto done;
-    provider_buffer_append_str(&url, base.data);
-    provider_buffer_append_str(&url, "/");
-    if (!provider_buffer_str(&url)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-        goto done;
-    }
+    dynbuf_add_str(&url, base.data);
+    dynbuf_add_str(&url, "/");
 
     struct sigv4_header signed_headers[5] = {
         {"host", host.data},
@@ -266,9 +256,9 @@ int aws_signed_post(const struct aws_settings *settings, const struct aws_servic
     }
     rc = 0;
 done:
-    provider_buffer_wipe(&base);
-    provider_buffer_wipe(&host);
-    provider_buffer_wipe(&url);
+    dynbuf_free(&base);
+    dynbuf_free(&host);
+    dynbuf_free(&url);
     return rc;
 }
 
@@ -283,20 +273,29 @@ static int aws_call(const struct aws_settings *settings, const char *operation, 
                            err);
 }
 
-/* Copies the text between <tag> and </tag> of an XML error body. */
-bool aws_xml_element_text(const char *body, const char *tag, char *out, size_t size) {
-    char open[32];
-    char close[32];
+const char *aws_xml_element(const char *body, const char *tag, size_t *len) {
+    char open[48];
+    char close[48];
     snprintf(open, sizeof open, "<%s>", tag);
     snprintf(close, sizeof close, "</%s>", tag);
     const char *start = strstr(body, open);
     if (!start)
-        return false;
+        return NULL;
     start += strlen(open);
     const char *end = strstr(start, close);
     if (!end)
+        return NULL;
+    *len = (size_t)(end - start);
+    return start;
+}
+
+/* Copies the text between <tag> and </tag> of an XML error body. */
+bool aws_xml_element_text(const char *body, const char *tag, char *out, size_t size) {
+    size_t len = 0;
+    const char *start = aws_xml_element(body, tag, &len);
+    if (!start)
         return false;
-    provider_sanitize_text(out, size, start, (size_t)(end - start));
+    provider_sanitize_text(out, size, start, len);
     return true;
 }
 
@@ -385,7 +384,7 @@ int aws_status_error(const struct aws_settings *settings, const struct provider_
             aws_error_type_name(raw_type, type, sizeof type);
         aws_xml_element_text(resp->body, "Message", message, sizeof message);
     }
-    provider_json_wipe(body);
+    secure_json_wipe(body);
     json_decref(body);
 
     enum agyn_code code = aws_error_code(type, resp->status);
@@ -425,11 +424,11 @@ static int aws_select_json_key(const char *secret_string, const char *shown_id, 
     else if (!json_is_string(value))
         agyn_fail(err, AGYN_UNPROCESSABLE, "", "%s: key \"%s\" in secret \"%s\" is not a string",
                   AWS_TYPE, key, shown_id);
-    else if (!(*value_out = provider_strdup(json_string_value(value))))
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-    else
+    else {
+        *value_out = xstrdup(json_string_value(value));
         rc = 0;
-    provider_json_wipe(document);
+    }
+    secure_json_wipe(document);
     json_decref(document);
     return rc;
 }
@@ -461,11 +460,11 @@ int aws_secret_from_answer(const char *body, size_t len, const char *shown_id, c
     else if (json_key)
         rc = aws_select_json_key(json_string_value(secret_string), shown_id, json_key, value_out,
                                  err);
-    else if (!(*value_out = provider_strdup(json_string_value(secret_string))))
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-    else
+    else {
+        *value_out = xstrdup(json_string_value(secret_string));
         rc = 0;
-    provider_json_wipe(answer);
+    }
+    secure_json_wipe(answer);
     json_decref(answer);
     return rc;
 }
@@ -477,9 +476,7 @@ static int aws_resolve(const json_t *config, const char *remote_path, char **val
     if (aws_read_config(config, &settings, err) != 0 ||
         aws_validate_path(remote_path, "remote_path", err) != 0)
         return -1;
-    char *secret_id = provider_strdup(remote_path);
-    if (!secret_id)
-        return agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
+    char *secret_id = xstrdup(remote_path);
     char *hash = strchr(secret_id, '#');
     const char *json_key = NULL;
     if (hash) {
@@ -491,12 +488,8 @@ static int aws_resolve(const json_t *config, const char *remote_path, char **val
 
     int rc = -1;
     struct provider_http_response resp = {0};
-    json_t *request = json_pack("{s:s}", "SecretId", secret_id);
-    char *body = request ? json_dumps(request, JSON_COMPACT) : NULL;
-    if (!body) {
-        agyn_fail(err, AGYN_INTERNAL, "", "%s: out of memory", AWS_TYPE);
-        goto done;
-    }
+    json_t *request = json_pack("{s:s}", "SecretId", secret_id); /* never NULL: s is a string */
+    char *body = json_dumps(request, JSON_COMPACT);
     if (aws_call(&settings, "GetSecretValue", body, &resp, err) != 0)
         goto done;
     if (resp.status != 200) {

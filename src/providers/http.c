@@ -13,136 +13,32 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "base/wiping_alloc.h"
 #include "core/transience.h"
+#include "core/utf8.h"
+#include "core/xalloc.h"
 #include "net/egress.h"
+#include "net/url_origin.h"
 #include "providers/provider.h"
 
 #define HTTP_MAX_REDIRECTS 3
 #define HTTP_URL_MAX 2048
 
-/* ---- provider_buffer ------------------------------------------------------------------------- */
+/* ---- small helpers -------------------------------------------------------------------- */
 
-static int provider_buffer_reserve(struct provider_buffer *buf, size_t extra) {
-    if (buf->failed)
-        return -1;
-    if (extra > SIZE_MAX / 2 - buf->len || (buf->limit && buf->len + extra > buf->limit)) {
-        buf->failed = true;
-        return -1;
-    }
-    size_t needed = buf->len + extra + 1;
-    if (needed <= buf->capacity)
-        return 0;
-    size_t capacity = buf->capacity ? buf->capacity : 256;
-    while (capacity < needed)
-        capacity *= 2;
-    if (buf->limit && capacity > buf->limit + 1)
-        capacity = buf->limit + 1;
-    char *grown = malloc(capacity);
-    if (!grown) {
-        buf->failed = true;
-        return -1;
-    }
-    if (buf->data) {
-        memcpy(grown, buf->data, buf->len + 1);
-        OPENSSL_cleanse(buf->data, buf->capacity);
-        free(buf->data);
-    } else {
-        grown[0] = '\0';
-    }
-    buf->data = grown;
-    buf->capacity = capacity;
-    return 0;
-}
-
-int provider_buffer_append(struct provider_buffer *buf, const void *bytes, size_t len) {
-    if (provider_buffer_reserve(buf, len) != 0)
-        return -1;
-    if (len)
-        memcpy(buf->data + buf->len, bytes, len);
-    buf->len += len;
-    buf->data[buf->len] = '\0';
-    return 0;
-}
-
-int provider_buffer_append_str(struct provider_buffer *buf, const char *text) {
-    return provider_buffer_append(buf, text, strlen(text));
-}
-
-int provider_buffer_append_url_escaped(struct provider_buffer *buf, const char *text) {
+int provider_add_url_escaped(struct dynbuf *buf, const char *text) {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            if (provider_buffer_append(buf, p, 1) != 0)
+            if (dynbuf_add(buf, p, 1) != 0)
                 return -1;
         } else {
             char escaped[3] = {'%', hex[*p >> 4], hex[*p & 0x0f]};
-            if (provider_buffer_append(buf, escaped, sizeof escaped) != 0)
+            if (dynbuf_add(buf, escaped, sizeof escaped) != 0)
                 return -1;
         }
     }
     return 0;
-}
-
-const char *provider_buffer_str(struct provider_buffer *buf) {
-    if (buf->failed)
-        return NULL;
-    return buf->data ? buf->data : "";
-}
-
-void provider_buffer_wipe(struct provider_buffer *buf) {
-    if (buf->data) {
-        OPENSSL_cleanse(buf->data, buf->capacity);
-        free(buf->data);
-    }
-    buf->data = NULL;
-    buf->len = 0;
-    buf->capacity = 0;
-    buf->failed = false;
-}
-
-/* ---- small helpers -------------------------------------------------------------------- */
-
-char *provider_strdup(const char *text) {
-    size_t len = strlen(text);
-    char *copy = malloc(len + 1);
-    if (copy)
-        memcpy(copy, text, len + 1);
-    return copy;
-}
-
-void provider_free_secret(char *text) {
-    if (!text)
-        return;
-    OPENSSL_cleanse(text, strlen(text));
-    free(text);
-}
-
-/* Length of the valid UTF-8 sequence at p (at most avail bytes), 0 if invalid. */
-static size_t utf8_sequence_length(const unsigned char *p, size_t avail) {
-    size_t len;
-    uint32_t min;
-    uint32_t code;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2, min = 0x80, code = p[0] & 0x1f;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3, min = 0x800, code = p[0] & 0x0f;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4, min = 0x10000, code = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > avail)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        code = (code << 6) | (p[i] & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-        return 0;
-    return len;
 }
 
 bool provider_text_is_clean(const char *text, size_t len) {
@@ -151,7 +47,7 @@ bool provider_text_is_clean(const char *text, size_t len) {
     while (i < len) {
         if (p[i] < 0x20 || p[i] == 0x7f)
             return false;
-        size_t seq = utf8_sequence_length(p + i, len - i);
+        size_t seq = utf8_decode_one(p + i, len - i, NULL);
         if (seq == 0)
             return false;
         i += seq;
@@ -166,7 +62,7 @@ void provider_sanitize_text(char *out, size_t size, const char *text, size_t len
     size_t used = 0;
     size_t i = 0;
     while (i < len) {
-        size_t seq = (p[i] < 0x20 || p[i] == 0x7f) ? 0 : utf8_sequence_length(p + i, len - i);
+        size_t seq = (p[i] < 0x20 || p[i] == 0x7f) ? 0 : utf8_decode_one(p + i, len - i, NULL);
         size_t emit = seq ? seq : 1;
         /* Keep room for "..." and the NUL. */
         if (used + emit + 4 > size) {
@@ -196,27 +92,6 @@ const char *provider_status_text(long status) {
     if (status >= 500)
         return "server error";
     return "unexpected response";
-}
-
-void provider_json_wipe(json_t *json) {
-    if (!json)
-        return;
-    if (json_is_string(json)) {
-        /* jansson keeps the value in a private buffer; overwrite it in place. */
-        OPENSSL_cleanse((char *)json_string_value(json), json_string_length(json));
-    } else if (json_is_object(json)) {
-        const char *key;
-        json_t *value;
-        json_object_foreach(json, key, value) {
-            provider_json_wipe(value);
-        }
-    } else if (json_is_array(json)) {
-        size_t index;
-        json_t *value;
-        json_array_foreach(json, index, value) {
-            provider_json_wipe(value);
-        }
-    }
 }
 
 /* ---- config helpers ------------------------------------------------------------------- */
@@ -276,54 +151,6 @@ int provider_config_string(const char *type, const json_t *config, const char *k
 }
 
 /* ---- URLs ----------------------------------------------------------------------------- */
-
-void provider_url_origin(const char *url, char *out, size_t size) {
-    snprintf(out, size, "(invalid URL)");
-    CURLU *parsed = curl_url();
-    if (!parsed)
-        return;
-    char *scheme = NULL;
-    char *host = NULL;
-    char *port = NULL;
-    if (curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        if (curl_url_get(parsed, CURLUPART_PORT, &port, 0) == CURLUE_OK)
-            snprintf(out, size, "%s://%s:%s", scheme, host, port);
-        else
-            snprintf(out, size, "%s://%s", scheme, host);
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(parsed);
-}
-
-/* Compares scheme, host and effective port of two absolute URLs. */
-static bool provider_same_origin(const char *a, const char *b) {
-    CURLU *ua = curl_url();
-    CURLU *ub = curl_url();
-    bool same = false;
-    char *parts[2][3] = {{NULL, NULL, NULL}, {NULL, NULL, NULL}};
-    const CURLUPart which[3] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
-    if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
-        curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK) {
-        same = true;
-        for (int i = 0; i < 3; i++) {
-            if (curl_url_get(ua, which[i], &parts[0][i], CURLU_DEFAULT_PORT) != CURLUE_OK ||
-                curl_url_get(ub, which[i], &parts[1][i], CURLU_DEFAULT_PORT) != CURLUE_OK ||
-                strcasecmp(parts[0][i], parts[1][i]) != 0)
-                same = false;
-        }
-    }
-    for (int i = 0; i < 3; i++) {
-        curl_free(parts[0][i]);
-        curl_free(parts[1][i]);
-    }
-    curl_url_cleanup(ua);
-    curl_url_cleanup(ub);
-    return same;
-}
 
 int provider_validate_base_url(const char *url, bool allow_path, const char *field,
                                struct agyn_error *err) {
@@ -403,59 +230,39 @@ static void provider_http_global_init(void) {
 }
 
 struct provider_http_sink {
-    struct provider_buffer body;
+    struct dynbuf body;
     bool too_large;
 };
 
 static size_t provider_http_write_body(char *data, size_t size, size_t count, void *userdata) {
     struct provider_http_sink *sink = userdata;
     size_t len = size * count;
-    if (provider_buffer_append(&sink->body, data, len) != 0) {
+    if (dynbuf_add(&sink->body, data, len) != 0) {
         sink->too_large = sink->body.len + len > PROVIDER_RESPONSE_LIMIT;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
     return len;
 }
 
-static void provider_http_free_headers(struct curl_slist *list) {
-    for (struct curl_slist *item = list; item; item = item->next)
-        OPENSSL_cleanse(item->data, strlen(item->data));
-    curl_slist_free_all(list);
-}
-
 static int provider_http_build_headers(const struct provider_http_request *req,
                                        struct curl_slist **out, struct agyn_error *err) {
     struct curl_slist *list = NULL;
-    struct provider_buffer line = {0};
+    struct dynbuf line = {0};
     for (size_t i = 0; i < req->header_count; i++) {
         const char *name = req->headers[i].name;
         const char *value = req->headers[i].value;
         if (strpbrk(name, "\r\n: ") || strpbrk(value, "\r\n")) {
-            provider_buffer_wipe(&line);
-            provider_http_free_headers(list);
+            dynbuf_free(&line);
+            secure_slist_free(list);
             return agyn_fail(err, AGYN_INTERNAL, "", "header %s contains a line break", name);
         }
-        line.len = 0;
-        provider_buffer_append_str(&line, name);
-        provider_buffer_append_str(&line, ": ");
-        provider_buffer_append_str(&line, value);
-        struct curl_slist *grown =
-            provider_buffer_str(&line) ? curl_slist_append(list, line.data) : NULL;
-        if (!grown) {
-            provider_buffer_wipe(&line);
-            provider_http_free_headers(list);
-            return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-        }
-        list = grown;
+        dynbuf_clear(&line);
+        dynbuf_addf(&line, "%s: %s", name, value);
+        list = curl_slist_append(list, dynbuf_str(&line));
     }
     /* No "Expect: 100-continue" round trip for POST bodies. */
-    struct curl_slist *grown = curl_slist_append(list, "Expect:");
-    provider_buffer_wipe(&line);
-    if (!grown) {
-        provider_http_free_headers(list);
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-    }
-    *out = grown;
+    *out = curl_slist_append(list, "Expect:");
+    dynbuf_free(&line);
     return 0;
 }
 
@@ -466,7 +273,7 @@ static int provider_http_exchange(CURL *curl, const struct provider_http_request
                                   struct provider_http_sink *sink, char **redirect_out,
                                   long *status_out, struct agyn_error *err) {
     char origin[256];
-    provider_url_origin(url, origin, sizeof origin);
+    url_origin(url, origin, sizeof origin);
     if (egress_deadline_passed())
         return egress_deadline_error(err, origin);
     /* Every address is checked before connecting; plain HTTP only where an operator allowed
@@ -514,9 +321,7 @@ static int provider_http_exchange(CURL *curl, const struct provider_http_request
     char *location = NULL;
     if (*status_out >= 300 && *status_out < 400 &&
         curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
-        *redirect_out = provider_strdup(location);
-        if (!*redirect_out)
-            return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+        *redirect_out = xstrdup(location);
     }
     return 0;
 }
@@ -533,21 +338,17 @@ int provider_http_perform(const struct provider_http_request *req,
         return -1;
     CURL *curl = curl_easy_init();
     if (!curl) {
-        provider_http_free_headers(headers);
+        secure_slist_free(headers);
         return agyn_fail(err, AGYN_INTERNAL, "", "cannot initialise libcurl");
     }
 
     int rc = -1;
-    char *url = provider_strdup(req->url);
+    char *url = xstrdup(req->url);
     struct provider_http_sink sink = {.body = {.limit = PROVIDER_RESPONSE_LIMIT}};
     long status = 0;
-    if (!url) {
-        agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-        goto done;
-    }
     for (int hop = 0;; hop++) {
         char *redirect = NULL;
-        provider_buffer_wipe(&sink.body);
+        dynbuf_free(&sink.body);
         sink.too_large = false;
         if (provider_http_exchange(curl, req, url, headers, &sink, &redirect, &status, err) != 0)
             goto done;
@@ -556,11 +357,11 @@ int provider_http_perform(const struct provider_http_request *req,
         /* Follow only within the same origin, so credentials in headers never travel to
          * another host, and only when the method survives the redirect. */
         bool method_kept = strcmp(req->method, "GET") == 0 || status == 307 || status == 308;
-        if (!provider_same_origin(url, redirect)) {
+        if (!url_same_origin(url, redirect)) {
             char from[256];
             char to[256];
-            provider_url_origin(url, from, sizeof from);
-            provider_url_origin(redirect, to, sizeof to);
+            url_origin(url, from, sizeof from);
+            url_origin(redirect, to, sizeof to);
             free(redirect);
             agyn_fail(err, AGYN_UNAVAILABLE, "", "refused redirect from %s to %s", from, to);
             goto done;
@@ -572,29 +373,21 @@ int provider_http_perform(const struct provider_http_request *req,
         free(url);
         url = redirect;
     }
-    if (!provider_buffer_str(&sink.body) || provider_buffer_append(&sink.body, "", 0) != 0) {
-        agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-        goto done;
-    }
     resp->status = status;
     resp->body_len = sink.body.len;
-    resp->body = sink.body.data;
-    sink.body.data = NULL;
+    resp->body = dynbuf_take(&sink.body); /* within the limit: exchange checked it */
     rc = 0;
 done:
-    provider_buffer_wipe(&sink.body);
+    dynbuf_free(&sink.body);
     free(url);
     curl_easy_cleanup(curl);
-    provider_http_free_headers(headers);
+    secure_slist_free(headers);
     return rc;
 }
 
 void provider_http_response_free(struct provider_http_response *resp) {
     if (!resp)
         return;
-    if (resp->body) {
-        OPENSSL_cleanse(resp->body, resp->body_len);
-        free(resp->body);
-    }
+    secure_free(resp->body);
     memset(resp, 0, sizeof *resp);
 }

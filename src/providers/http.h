@@ -1,6 +1,6 @@
 /* http.h — what the provider backends share: one libcurl request helper (http/https only,
  * provider timeouts, responses capped at 1 MiB, redirects followed only within the same
- * origin), a growable text buffer that wipes what it held, and small helpers for config
+ * origin), and small helpers for config
  * validation and for turning hostile provider text into safe error messages. Internal to
  * src/providers; the rest of the server uses provider.h. */
 #ifndef AGYN_PROVIDERS_HTTP_H
@@ -11,29 +11,17 @@
 
 #include <jansson.h>
 
+#include "core/dynbuf.h"
 #include "core/error.h"
+#include "net/url_origin.h" /* url_origin, used with these helpers */
+#include "core/secure_mem.h" /* secure_free, secure_json_wipe */
 
 /* Largest response body a provider may send. */
 #define PROVIDER_RESPONSE_LIMIT ((size_t)1024 * 1024)
 
-/* Growable NUL-terminated byte buffer. Growth copies into a fresh allocation and wipes the
- * old one, so no secret is left behind in freed memory. limit 0 means unlimited. */
-struct provider_buffer {
-    char *data;
-    size_t len;
-    size_t capacity;
-    size_t limit;
-    bool failed; /* out of memory or limit exceeded; later appends do nothing */
-};
-
-int provider_buffer_append(struct provider_buffer *buf, const void *bytes, size_t len);
-int provider_buffer_append_str(struct provider_buffer *buf, const char *text);
-/* Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~). */
-int provider_buffer_append_url_escaped(struct provider_buffer *buf, const char *text);
-/* Returns the NUL-terminated contents ("" when empty); NULL if the buffer failed. */
-const char *provider_buffer_str(struct provider_buffer *buf);
-/* Wipes and frees the contents; the buffer can be reused afterwards. */
-void provider_buffer_wipe(struct provider_buffer *buf);
+/* Appends text percent-encoded: everything but RFC 3986 unreserved characters
+ * (A-Z a-z 0-9 - . _ ~) becomes %XX. Buffers here are core/dynbuf.h, wiping by default. */
+int provider_add_url_escaped(struct dynbuf *buf, const char *text);
 
 struct provider_http_header {
     const char *name;
@@ -65,8 +53,6 @@ int provider_http_perform(const struct provider_http_request *req,
 /* Wipes and frees the body. */
 void provider_http_response_free(struct provider_http_response *resp);
 
-/* scheme://host[:port] of url, without userinfo, path or query; "(invalid URL)" if unparsable. */
-void provider_url_origin(const char *url, char *out, size_t size);
 
 /* Checks a provider base URL: http or https, a host, no userinfo, query or fragment, at most
  * 2048 bytes. With allow_path false the path must be empty or "/". */
@@ -84,13 +70,6 @@ void provider_sanitize_text(char *out, size_t size, const char *text, size_t len
  * what a message says in place of the provider's own text when that text is withheld
  * because it contains a credential (core/redact.h). Never NULL. */
 const char *provider_status_text(long status);
-/* Overwrites every string value inside a parsed JSON document before it is freed (jansson
- * frees without wiping). Object keys are left alone. */
-void provider_json_wipe(json_t *json);
-/* malloc'd copy; NULL on out of memory. */
-char *provider_strdup(const char *text);
-/* Wipes (strlen) and frees a string that held a secret. */
-void provider_free_secret(char *text);
 
 /* True when text is valid UTF-8 without control characters (0x00-0x1f, 0x7f). */
 bool provider_text_is_clean(const char *text, size_t len);

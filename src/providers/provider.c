@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "core/secure_mem.h"
 #include "providers/http.h"
 
 #define PROVIDER_DEFAULT_CONNECT_MS 5000L
@@ -50,8 +51,8 @@ long provider_connect_timeout_ms(void) {
 void provider_login_free(struct provider_registry_login *login) {
     if (!login)
         return;
-    provider_free_secret(login->username);
-    provider_free_secret(login->password);
+    secure_free(login->username);
+    secure_free(login->password);
     memset(login, 0, sizeof *login);
 }
 

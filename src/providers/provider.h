@@ -31,7 +31,7 @@ struct provider_backend {
     /* Checks a remote path's syntax; field names the request field ("remote_path"). */
     int (*validate_path)(const char *remote_path, const char *field, struct agyn_error *err);
     /* Fetches the current value. config has credentials in plaintext. *value_out is malloc'd
-     * (free with secure_free_str). Errors: AGYN_NOT_FOUND (no such secret/key),
+     * (free with secure_free). Errors: AGYN_NOT_FOUND (no such secret/key),
      * AGYN_PERMISSION_DENIED (provider refused the credentials), AGYN_UNAVAILABLE (cannot
      * connect, 5xx); the message starts with the provider type and carries its error. */
     int (*resolve)(const json_t *config, const char *remote_path, char **value_out,

@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "core/xalloc.h"
 #include "providers/http.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
@@ -44,7 +45,7 @@ void sigv4_sha256_hex(const void *data, size_t len, char out[65]) {
 }
 
 static char *lowercase_copy(const char *text) {
-    char *copy = provider_strdup(text);
+    char *copy = xstrdup(text);
     for (char *p = copy; p && *p; p++)
         *p = (char)tolower((unsigned char)*p);
     return copy;
@@ -93,8 +94,8 @@ static void free_headers(struct canonical_header *headers, size_t count) {
 
 /* Appends the canonical header block (each "name:value\n") and, into signed_names, the
  * ';'-separated header names. */
-static int append_canonical_headers(const struct sigv4_request *req, struct provider_buffer *block,
-                                    struct provider_buffer *signed_names) {
+static int append_canonical_headers(const struct sigv4_request *req, struct dynbuf *block,
+                                    struct dynbuf *signed_names) {
     size_t count = req->header_count;
     struct canonical_header *headers = calloc(count ? count : 1, sizeof *headers);
     if (!headers)
@@ -112,73 +113,73 @@ static int append_canonical_headers(const struct sigv4_request *req, struct prov
     for (size_t i = 0; i < count; i++) {
         bool continues_previous = i > 0 && strcmp(headers[i].name, headers[i - 1].name) == 0;
         if (continues_previous) {
-            provider_buffer_append_str(block, ",");
+            dynbuf_add_str(block, ",");
         } else {
             if (i > 0) {
-                provider_buffer_append_str(block, "\n");
-                provider_buffer_append_str(signed_names, ";");
+                dynbuf_add_str(block, "\n");
+                dynbuf_add_str(signed_names, ";");
             }
-            provider_buffer_append_str(block, headers[i].name);
-            provider_buffer_append_str(block, ":");
-            provider_buffer_append_str(signed_names, headers[i].name);
+            dynbuf_add_str(block, headers[i].name);
+            dynbuf_add_str(block, ":");
+            dynbuf_add_str(signed_names, headers[i].name);
         }
-        provider_buffer_append_str(block, headers[i].value);
+        dynbuf_add_str(block, headers[i].value);
     }
     if (count)
-        provider_buffer_append_str(block, "\n");
+        dynbuf_add_str(block, "\n");
     free_headers(headers, count);
-    return provider_buffer_str(block) && provider_buffer_str(signed_names) ? 0 : -1;
+    return dynbuf_str(block) && dynbuf_str(signed_names) ? 0 : -1;
 }
 
 static char *canonical_request_with_names(const struct sigv4_request *req,
-                                          struct provider_buffer *signed_names) {
-    struct provider_buffer out = {0};
+                                          struct dynbuf *signed_names) {
+    struct dynbuf out = {0};
     char payload_hash[65];
     sigv4_sha256_hex(req->payload, req->payload_len, payload_hash);
-    provider_buffer_append_str(&out, req->method);
-    provider_buffer_append_str(&out, "\n");
-    provider_buffer_append_str(&out, req->canonical_uri);
-    provider_buffer_append_str(&out, "\n");
-    provider_buffer_append_str(&out, req->canonical_query ? req->canonical_query : "");
-    provider_buffer_append_str(&out, "\n");
+    dynbuf_add_str(&out, req->method);
+    dynbuf_add_str(&out, "\n");
+    dynbuf_add_str(&out, req->canonical_uri);
+    dynbuf_add_str(&out, "\n");
+    dynbuf_add_str(&out, req->canonical_query ? req->canonical_query : "");
+    dynbuf_add_str(&out, "\n");
     if (append_canonical_headers(req, &out, signed_names) != 0) {
-        provider_buffer_wipe(&out);
+        dynbuf_free(&out);
         return NULL;
     }
-    provider_buffer_append_str(&out, "\n");
-    provider_buffer_append_str(&out, provider_buffer_str(signed_names));
-    provider_buffer_append_str(&out, "\n");
-    provider_buffer_append_str(&out, payload_hash);
-    if (!provider_buffer_str(&out)) {
-        provider_buffer_wipe(&out);
+    dynbuf_add_str(&out, "\n");
+    dynbuf_add_str(&out, dynbuf_str(signed_names));
+    dynbuf_add_str(&out, "\n");
+    dynbuf_add_str(&out, payload_hash);
+    if (!dynbuf_str(&out)) {
+        dynbuf_free(&out);
         return NULL;
     }
     return out.data;
 }
 
 char *sigv4_canonical_request(const struct sigv4_request *req) {
-    struct provider_buffer signed_names = {0};
+    struct dynbuf signed_names = {0};
     char *result = canonical_request_with_names(req, &signed_names);
-    provider_buffer_wipe(&signed_names);
+    dynbuf_free(&signed_names);
     return result;
 }
 
 static char *string_to_sign_from_canonical(const char *canonical, const struct sigv4_scope *scope) {
     char canonical_hash[65];
     sigv4_sha256_hex(canonical, strlen(canonical), canonical_hash);
-    struct provider_buffer out = {0};
-    provider_buffer_append_str(&out, SIGV4_ALGORITHM "\n");
-    provider_buffer_append_str(&out, scope->amz_date);
-    provider_buffer_append_str(&out, "\n");
-    provider_buffer_append(&out, scope->amz_date, 8);
-    provider_buffer_append_str(&out, "/");
-    provider_buffer_append_str(&out, scope->region);
-    provider_buffer_append_str(&out, "/");
-    provider_buffer_append_str(&out, scope->service);
-    provider_buffer_append_str(&out, "/aws4_request\n");
-    provider_buffer_append_str(&out, canonical_hash);
-    if (!provider_buffer_str(&out)) {
-        provider_buffer_wipe(&out);
+    struct dynbuf out = {0};
+    dynbuf_add_str(&out, SIGV4_ALGORITHM "\n");
+    dynbuf_add_str(&out, scope->amz_date);
+    dynbuf_add_str(&out, "\n");
+    dynbuf_add(&out, scope->amz_date, 8);
+    dynbuf_add_str(&out, "/");
+    dynbuf_add_str(&out, scope->region);
+    dynbuf_add_str(&out, "/");
+    dynbuf_add_str(&out, scope->service);
+    dynbuf_add_str(&out, "/aws4_request\n");
+    dynbuf_add_str(&out, canonical_hash);
+    if (!dynbuf_str(&out)) {
+        dynbuf_free(&out);
         return NULL;
     }
     return out.data;
@@ -244,7 +245,7 @@ int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_scop
                         size_t out_size, struct agyn_error *err) {
     if (!amz_date_is_valid(scope->amz_date))
         return agyn_fail(err, AGYN_INTERNAL, "", "sigv4: malformed x-amz-date");
-    struct provider_buffer signed_names = {0};
+    struct dynbuf signed_names = {0};
     char *canonical = canonical_request_with_names(req, &signed_names);
     char *to_sign = canonical ? string_to_sign_from_canonical(canonical, scope) : NULL;
     unsigned char signing_key[SHA256_DIGEST_LENGTH];
@@ -278,6 +279,6 @@ done:
         OPENSSL_cleanse(to_sign, strlen(to_sign));
         free(to_sign);
     }
-    provider_buffer_wipe(&signed_names);
+    dynbuf_free(&signed_names);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "core/redact.h"
+#include "core/xalloc.h"
 #include "providers/http.h"
 #include "providers/answers.h"
 #include "providers/provider.h"
@@ -108,9 +109,7 @@ static int vault_split_path(const char *remote_path, struct vault_path *path,
     memset(path, 0, sizeof *path);
     if (vault_validate_path(remote_path, "remote_path", err) != 0)
         return -1;
-    path->storage = provider_strdup(remote_path);
-    if (!path->storage)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    path->storage = xstrdup(remote_path);
     char *first_slash = strchr(path->storage, '/');
     char *last_slash = strrchr(path->storage, '/');
     *first_slash = '\0';
@@ -122,10 +121,10 @@ static int vault_split_path(const char *remote_path, struct vault_path *path,
 }
 
 /* Appends "/v1/<mount>/data/<path>" with every segment percent-encoded. */
-static void vault_append_data_url(struct provider_buffer *url, const struct vault_path *path) {
-    provider_buffer_append_str(url, "/v1/");
-    provider_buffer_append_url_escaped(url, path->mount);
-    provider_buffer_append_str(url, "/data");
+static void vault_append_data_url(struct dynbuf *url, const struct vault_path *path) {
+    dynbuf_add_str(url, "/v1/");
+    provider_add_url_escaped(url, path->mount);
+    dynbuf_add_str(url, "/data");
     const char *segment = path->secret_path;
     while (segment) {
         const char *slash = strchr(segment, '/');
@@ -133,17 +132,17 @@ static void vault_append_data_url(struct provider_buffer *url, const struct vaul
         char piece[VAULT_PATH_MAX + 1];
         memcpy(piece, segment, len);
         piece[len] = '\0';
-        provider_buffer_append_str(url, "/");
-        provider_buffer_append_url_escaped(url, piece);
+        dynbuf_add_str(url, "/");
+        provider_add_url_escaped(url, piece);
         segment = slash ? slash + 1 : NULL;
     }
 }
 
-static void vault_append_base(struct provider_buffer *url, const char *address) {
+static void vault_append_base(struct dynbuf *url, const char *address) {
     size_t len = strlen(address);
     while (len > 0 && address[len - 1] == '/')
         len--;
-    provider_buffer_append(url, address, len);
+    dynbuf_add(url, address, len);
 }
 
 /* GET url with the token (and namespace) headers. Errors carry the "vault: " prefix. */
@@ -206,7 +205,7 @@ static int vault_status_error(const struct vault_settings *settings,
     else if (!detail[0])
         snprintf(detail, sizeof detail, "%s",
                  resp->status == 404 ? not_found_text : "unexpected response");
-    provider_json_wipe(body);
+    secure_json_wipe(body);
     json_decref(body);
     agyn_fail(err, provider_status_to_code(resp->status), "", "vault: %ld: %s", resp->status,
               detail);
@@ -239,11 +238,11 @@ int vault_secret_from_answer(const char *answer, size_t len, const char *shown, 
     else if (!json_is_string(value))
         agyn_fail(err, AGYN_UNPROCESSABLE, "", "vault: key \"%s\" at %s is not a string", key,
                   shown);
-    else if (!(*value_out = provider_strdup(json_string_value(value))))
-        agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
-    else
+    else {
+        *value_out = xstrdup(json_string_value(value));
         rc = 0;
-    provider_json_wipe(body);
+    }
+    secure_json_wipe(body);
     json_decref(body);
     return rc;
 }
@@ -260,14 +259,10 @@ static int vault_resolve(const json_t *config, const char *remote_path, char **v
     int rc = -1;
     char shown[VAULT_PATH_MAX + 16];
     snprintf(shown, sizeof shown, "%s/data/%s", path.mount, path.secret_path);
-    struct provider_buffer url = {0};
+    struct dynbuf url = {0};
     vault_append_base(&url, settings.address);
     vault_append_data_url(&url, &path);
     struct provider_http_response resp = {0};
-    if (!provider_buffer_str(&url)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
-        goto done;
-    }
     if (vault_get(&settings, url.data, &resp, err) != 0)
         goto done;
     if (resp.status != 200) {
@@ -282,7 +277,7 @@ static int vault_resolve(const json_t *config, const char *remote_path, char **v
     rc = 0;
 done:
     provider_http_response_free(&resp);
-    provider_buffer_wipe(&url);
+    dynbuf_free(&url);
     free(path.storage);
     return rc;
 }
@@ -292,14 +287,10 @@ static int vault_test(const json_t *config, struct agyn_error *err) {
     if (vault_read_config(config, &settings, err) != 0)
         return -1;
     int rc = -1;
-    struct provider_buffer url = {0};
+    struct dynbuf url = {0};
     vault_append_base(&url, settings.address);
-    provider_buffer_append_str(&url, "/v1/auth/token/lookup-self");
+    dynbuf_add_str(&url, "/v1/auth/token/lookup-self");
     struct provider_http_response resp = {0};
-    if (!provider_buffer_str(&url)) {
-        agyn_fail(err, AGYN_INTERNAL, "", "vault: out of memory");
-        goto done;
-    }
     if (vault_get(&settings, url.data, &resp, err) != 0)
         goto done;
     if (resp.status != 200) {
@@ -309,7 +300,7 @@ static int vault_test(const json_t *config, struct agyn_error *err) {
     /* The answer echoes the token; only check that it is Vault's JSON, then wipe it. */
     json_t *body = json_loadb(resp.body, resp.body_len, 0, NULL);
     bool looks_right = json_is_object(json_object_get(body, "data"));
-    provider_json_wipe(body);
+    secure_json_wipe(body);
     json_decref(body);
     if (!looks_right) {
         agyn_fail(err, AGYN_UNAVAILABLE, "",
@@ -319,7 +310,7 @@ static int vault_test(const json_t *config, struct agyn_error *err) {
     rc = 0;
 done:
     provider_http_response_free(&resp);
-    provider_buffer_wipe(&url);
+    dynbuf_free(&url);
     return rc;
 }
 

@@ -74,103 +74,99 @@ static void transfer_release(struct blob_transfer *t) {
         curl_easy_cleanup(t->easy);
         t->easy = NULL;
     }
-    http_headers_free_wiped(t->headers);
+    secure_slist_free(t->headers);
     t->headers = NULL;
 }
 
 /* (Re)starts t at t->url: Authorization only on the registry's own origin. */
-static int transfer_start(struct blob_transfer *t, enum pull_failure *failure,
-                          struct agyn_error *err) {
+static int transfer_start(struct blob_transfer *t, struct agyn_error *err) {
     struct registry_session *s = t->fetch->session;
     transfer_release(t);
     t->too_large = t->write_failed = false;
-    if (http_same_origin(s->base_url, t->url) &&
-        registry_session_headers(s, NULL, &t->headers, failure, err) != 0)
+    if (url_same_origin(s->base_url, t->url) &&
+        registry_session_headers(s, NULL, &t->headers, err) != 0)
         return -1;
     t->generation = s->generation; /* after a renewal the headers may have brought */
     http_response_reset(&t->meta);
     if (content_store_ingest_restart(t->ingest) != 0)
-        return pull_fail(failure, PULL_TRANSIENT, err, "content store: cannot restart blob %s",
+        return pull_fail(err, PULL_TRANSIENT, "content store: cannot restart blob %s",
                          t->blob->digest);
     t->easy = http_easy_new(s->policy, t->url, t->errbuf);
     if (!t->easy)
-        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        return pull_fail(err, PULL_TRANSIENT, "out of memory");
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
     http_response_attach(t->easy, s->policy, &t->meta);
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_blob_data);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
     if (curl_multi_add_handle(t->fetch->multi, t->easy) != CURLM_OK)
-        return pull_fail(failure, PULL_TRANSIENT, err, "cannot start blob download");
+        return pull_fail(err, PULL_TRANSIENT, "cannot start blob download");
     return 0;
 }
 
-static int transfer_begin(struct blob_transfer *t, enum pull_failure *failure,
-                          struct agyn_error *err) {
+static int transfer_begin(struct blob_transfer *t, struct agyn_error *err) {
     struct blob_fetch *f = t->fetch;
     http_response_init(&t->meta, ERROR_BODY_MAX);
     if (snprintf(t->url, sizeof t->url, "%s/v2/%s/blobs/%s", f->session->base_url, f->repository,
                  t->blob->digest) >= (int)sizeof t->url)
-        return pull_fail(failure, PULL_INVALID, err, "blob URL too long");
+        return pull_fail(err, PULL_INVALID, "blob URL too long");
     if (content_store_ingest_begin(f->store, t->blob->digest, t->blob->size, &t->ingest, err) !=
         0) {
-        *failure = PULL_TRANSIENT;
+        pull_set_kind(err, PULL_TRANSIENT);
         return -1;
     }
-    return transfer_start(t, failure, err);
+    return transfer_start(t, err);
 }
 
 /* A transfer ended: 0 = blob stored, 1 = restarted (redirect or refreshed token), -1 =
  * failure. */
-static int transfer_done(struct blob_transfer *t, CURLcode result, enum pull_failure *failure,
-                         struct agyn_error *err) {
+static int transfer_done(struct blob_transfer *t, CURLcode result, struct agyn_error *err) {
     struct registry_session *s = t->fetch->session;
     long status = response_status(t->easy);
     bool answered = result == CURLE_OK || (result == CURLE_WRITE_ERROR && t->meta.body_too_large);
     if (!answered) {
         if (t->too_large)
-            return pull_fail(failure, PULL_TRANSIENT, err,
-                             "blob %s is larger than the %llu bytes its manifest says; the "
+            return pull_fail(err, PULL_TRANSIENT, "blob %s is larger than the %llu bytes its manifest says; the "
                              "download was stopped",
                              t->blob->digest, (unsigned long long)t->blob->size);
         if (t->write_failed)
-            return pull_fail(failure, PULL_TRANSIENT, err, "content store: cannot write blob %s",
+            return pull_fail(err, PULL_TRANSIENT, "content store: cannot write blob %s",
                              t->blob->digest);
         char host[300] = "";
         http_url_host(t->url, host, sizeof host);
         http_transport_error(err, host, result, t->errbuf, &t->meta);
-        *failure = PULL_TRANSIENT;
+        pull_set_kind(err, PULL_TRANSIENT);
         return -1;
     }
     if (http_status_is_redirect(status)) {
         char next[HTTP_URL_MAX];
         bool same_origin;
         if (++t->redirects > HTTP_MAX_REDIRECTS)
-            return pull_fail(failure, PULL_TRANSIENT, err, "blob %s: too many redirects",
+            return pull_fail(err, PULL_TRANSIENT, "blob %s: too many redirects",
                              t->blob->digest);
         if (http_redirect_target(t->easy, s->policy, t->url, next, sizeof next, &same_origin,
                                  err) != 0) {
-            *failure = PULL_TRANSIENT;
+            pull_set_kind(err, PULL_TRANSIENT);
             return -1;
         }
         snprintf(t->url, sizeof t->url, "%s", next);
-        return transfer_start(t, failure, err) == 0 ? 1 : -1;
+        return transfer_start(t, err) == 0 ? 1 : -1;
     }
-    if (status == 401 && !t->auth_retried && http_same_origin(s->base_url, t->url) &&
+    if (status == 401 && !t->auth_retried && url_same_origin(s->base_url, t->url) &&
         registry_session_can_refresh(s)) {
         t->auth_retried = true;
-        if (registry_session_refresh(s, t->generation, failure, err) != 0)
+        if (registry_session_refresh(s, t->generation, err) != 0)
             return -1;
-        return transfer_start(t, failure, err) == 0 ? 1 : -1;
+        return transfer_start(t, err) == 0 ? 1 : -1;
     }
     if (status != 200) /* the body is shown only when the registry itself answered */
-        return registry_session_fail_answer(s, t->url, status, t->meta.body, t->meta.body_len,
-                                            failure, err);
+        return registry_session_fail_answer(s, t->url, status, t->meta.body.data, t->meta.body.len,
+                                            err);
     uint64_t written = content_store_ingest_written(t->ingest);
     enum ingest_outcome outcome = content_store_ingest_commit(t->ingest, err);
     t->ingest = NULL;
     if (outcome != INGEST_COMMITTED) {
-        *failure = PULL_TRANSIENT;
+        pull_set_kind(err, PULL_TRANSIENT);
         return -1;
     }
     t->fetch->stats->bytes_downloaded += written;
@@ -215,10 +211,10 @@ static uint64_t reserved_bytes;
  * other pulls have reserved, and reserved until the pull ends (reservation_release): full now
  * is transient (space may be freed), unlike an image above the size limit. */
 static int reserve_free_space(struct content_store *store, uint64_t missing_bytes,
-                              enum pull_failure *failure, struct agyn_error *err) {
+                              struct agyn_error *err) {
     uint64_t free_bytes = 0;
     if (content_store_free_bytes(store, &free_bytes, err) != 0) {
-        *failure = PULL_TRANSIENT;
+        pull_set_kind(err, PULL_TRANSIENT);
         return -1;
     }
     pthread_mutex_lock(&reservation_lock);
@@ -233,25 +229,24 @@ static int reserve_free_space(struct content_store *store, uint64_t missing_byte
     char needed[BYTE_SIZE_TEXT_MAX], available[BYTE_SIZE_TEXT_MAX];
     byte_size_format(missing_bytes, needed);
     byte_size_format(free_bytes, available);
-    return pull_fail(failure, PULL_TRANSIENT, err,
-                     "not enough disk space for the image: its blobs still to download declare "
+    return pull_fail(err, PULL_TRANSIENT, "not enough disk space for the image: its blobs still to download declare "
                      "%s (%llu bytes), the content store has %s free for it",
                      needed, (unsigned long long)missing_bytes, available);
 }
 
 static int run(struct blob_fetch *f, struct blob_transfer *transfers, size_t n, int max_parallel,
-               enum pull_failure *failure, struct agyn_error *err) {
+               struct agyn_error *err) {
     size_t next = 0;
     int active = 0;
     while (next < n || active > 0) {
         while (active < max_parallel && next < n) {
-            if (transfer_begin(&transfers[next++], failure, err) != 0)
+            if (transfer_begin(&transfers[next++], err) != 0)
                 return -1;
             active++;
         }
         int running = 0;
         if (curl_multi_perform(f->multi, &running) != CURLM_OK)
-            return pull_fail(failure, PULL_TRANSIENT, err, "blob download failed");
+            return pull_fail(err, PULL_TRANSIENT, "blob download failed");
         CURLMsg *msg;
         int left;
         while ((msg = curl_multi_info_read(f->multi, &left))) {
@@ -259,7 +254,7 @@ static int run(struct blob_fetch *f, struct blob_transfer *transfers, size_t n, 
                 continue;
             struct blob_transfer *t = NULL;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-            int rc = transfer_done(t, msg->data.result, failure, err);
+            int rc = transfer_done(t, msg->data.result, err);
             if (rc < 0)
                 return -1;
             if (rc == 0) {
@@ -268,15 +263,14 @@ static int run(struct blob_fetch *f, struct blob_transfer *transfers, size_t n, 
             }
         }
         if (active > 0 && curl_multi_poll(f->multi, NULL, 0, POLL_TIMEOUT_MS, NULL) != CURLM_OK)
-            return pull_fail(failure, PULL_TRANSIENT, err, "blob download failed");
+            return pull_fail(err, PULL_TRANSIENT, "blob download failed");
     }
     return 0;
 }
 
 int blob_fetch_all(struct registry_session *session, struct content_store *store,
                    const char *repository, const struct descriptor *blobs, size_t count,
-                   int max_parallel, struct blob_fetch_stats *stats, enum pull_failure *failure,
-                   struct agyn_error *err) {
+                   int max_parallel, struct blob_fetch_stats *stats, struct agyn_error *err) {
     memset(stats, 0, sizeof *stats);
     struct blob_fetch f = {session, store, repository, NULL, stats};
     size_t *missing_blobs = calloc(count ? count : 1, sizeof *missing_blobs);
@@ -287,7 +281,7 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
         free(transfers);
         if (f.multi)
             curl_multi_cleanup(f.multi);
-        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        return pull_fail(err, PULL_TRANSIENT, "out of memory");
     }
     uint64_t missing_bytes = 0;
     size_t n = plan(&f, blobs, count, missing_blobs, &missing_bytes);
@@ -295,9 +289,9 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
         transfers[i].fetch = &f;
         transfers[i].blob = &blobs[missing_blobs[i]];
     }
-    int rc = n > 0 ? reserve_free_space(store, missing_bytes, failure, err) : 0;
+    int rc = n > 0 ? reserve_free_space(store, missing_bytes, err) : 0;
     if (rc == 0 && n > 0) {
-        rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, failure, err);
+        rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, err);
         pthread_mutex_lock(&reservation_lock);
         reserved_bytes -= missing_bytes;
         pthread_mutex_unlock(&reservation_lock);

@@ -29,7 +29,6 @@ struct blob_fetch_stats {
  * like; registry errors are classified as in pull_fail_response. */
 int blob_fetch_all(struct registry_session *session, struct content_store *store,
                    const char *repository, const struct descriptor *blobs, size_t count,
-                   int max_parallel, struct blob_fetch_stats *stats, enum pull_failure *failure,
-                   struct agyn_error *err);
+                   int max_parallel, struct blob_fetch_stats *stats, struct agyn_error *err);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/xalloc.h"
 #include "registry/manifest.h"
 
 #define OCI_LAYOUT_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}\n"
@@ -116,9 +117,7 @@ int content_store_open(const char *root, struct content_store **out, struct agyn
     if (!root || !root[0] || strlen(root) >= PATH_MAX - 64)
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, "content_dir",
                          "content store directory is missing or too long");
-    struct content_store *store = calloc(1, sizeof *store);
-    if (!store)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    struct content_store *store = xcalloc(1, sizeof *store);
     snprintf(store->root, sizeof store->root, "%s", root);
     snprintf(store->blobs_dir, sizeof store->blobs_dir, "%s/blobs/sha256", root);
     snprintf(store->ingest_dir, sizeof store->ingest_dir, "%s/ingest", root);
@@ -175,9 +174,7 @@ int content_store_ingest_begin(struct content_store *store, const char *digest, 
     *out = NULL;
     if (!digest_is_sha256(digest))
         return agyn_fail(err, AGYN_UNPROCESSABLE, "", "invalid blob digest");
-    struct ingest *ingest = calloc(1, sizeof *ingest);
-    if (!ingest)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    struct ingest *ingest = xcalloc(1, sizeof *ingest);
     ingest->store = store;
     ingest->expected = size;
     snprintf(ingest->digest, sizeof ingest->digest, "%s", digest);

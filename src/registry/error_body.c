@@ -6,6 +6,9 @@
 
 #include <jansson.h>
 
+#include "core/row.h"
+#include "core/utf8.h"
+
 #define ERRORS_SHOWN_MAX 8
 #define ELLIPSIS "..."
 
@@ -15,38 +18,6 @@ struct text_builder {
     size_t len;
     bool truncated;
 };
-
-/* Length of the valid UTF-8 sequence at s (at most avail bytes), or 0 when invalid. */
-static size_t utf8_sequence_length(const unsigned char *s, size_t avail) {
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* no overlong forms */
-        if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return n;
-}
 
 static bool builder_room(struct text_builder *b, size_t n) {
     /* Keep room for the ellipsis and the terminator. */
@@ -70,7 +41,7 @@ static void append_clean(struct text_builder *b, const char *src, size_t len) {
             i++;
             continue;
         }
-        size_t n = utf8_sequence_length(s + i, len - i);
+        size_t n = utf8_decode_one(s + i, len - i, NULL);
         if (n == 0) {
             if (builder_room(b, 1))
                 b->buf[b->len++] = '?';
@@ -130,8 +101,8 @@ static void describe_errors_array(json_t *errors, struct text_builder *b,
     size_t shown = 0;
     for (size_t i = 0; i < json_array_size(errors) && shown < ERRORS_SHOWN_MAX; i++) {
         json_t *entry = json_array_get(errors, i);
-        const char *code = json_string_value(json_object_get(entry, "code"));
-        const char *message = json_string_value(json_object_get(entry, "message"));
+        const char *code = row_text(entry, "code");
+        const char *message = row_text(entry, "message");
         if (code && !code[0])
             code = NULL;
         if (message && !message[0])
@@ -156,7 +127,7 @@ static void describe_other_json(json_t *root, struct text_builder *b) {
     static const char *const keys[] = {"message", "details", "detail", "error_description",
                                        "error"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const char *text = json_string_value(json_object_get(root, keys[i]));
+        const char *text = row_text(root, keys[i]);
         if (text && text[0]) {
             append_literal(b, text);
             return;

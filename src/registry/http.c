@@ -133,17 +133,9 @@ bool http_url_allowed(const struct http_policy *policy, const char *url) {
     const char *origin = policy ? policy->registry_origin : NULL;
     if (origin && strncasecmp(origin, "https:", 6) == 0)
         return false; /* the registry speaks https: nothing it sends may downgrade that */
-    if (origin && http_same_origin(origin, url))
+    if (origin && url_same_origin(origin, url))
         return true;
     return listed_insecure(policy, host);
-}
-
-bool http_same_origin(const char *a, const char *b) {
-    char scheme_a[16], scheme_b[16], host_a[300], host_b[300];
-    if (url_parts(a, scheme_a, sizeof scheme_a, host_a, sizeof host_a, true) != 0 ||
-        url_parts(b, scheme_b, sizeof scheme_b, host_b, sizeof host_b, true) != 0)
-        return false;
-    return strcmp(scheme_a, scheme_b) == 0 && strcmp(host_a, host_b) == 0;
 }
 
 struct shared_store {
@@ -295,19 +287,12 @@ void http_response_init(struct http_response *resp, size_t body_max) {
 
 void http_response_reset(struct http_response *resp) {
     size_t body_max = resp->body_max;
-    if (resp->body)
-        explicit_bzero(resp->body, resp->body_capacity);
-    free(resp->body);
+    dynbuf_free(&resp->body);
     http_response_init(resp, body_max);
 }
 
 void http_response_free(struct http_response *resp) {
-    if (resp->body)
-        explicit_bzero(resp->body, resp->body_capacity); /* may be a token-service answer */
-    free(resp->body);
-    resp->body = NULL;
-    resp->body_len = 0;
-    resp->body_capacity = 0;
+    dynbuf_free(&resp->body); /* wiped: may be a token-service answer */
 }
 
 static bool header_is(const char *line, size_t len, const char *name, const char **value,
@@ -355,29 +340,11 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userdata) 
 }
 
 bool http_response_append(struct http_response *resp, const char *data, size_t len) {
-    bool fits = len <= resp->body_max - resp->body_len;
+    /* Keeps what fits below body_max (error bodies are described from their start). */
+    bool fits = len <= resp->body_max - resp->body.len;
     if (!fits)
-        len = resp->body_max - resp->body_len;
-    if (resp->body_len + len + 1 > resp->body_capacity) {
-        size_t capacity = resp->body_capacity ? resp->body_capacity : 4096;
-        while (capacity < resp->body_len + len + 1)
-            capacity *= 2; /* doubling: a 4 MiB manifest costs a few copies, not hundreds */
-        /* Grown by copy with the old buffer wiped (no realloc): token-service answers and
-         * error bodies may hold bearer tokens. */
-        char *grown = malloc(capacity);
-        if (!grown)
-            return false;
-        if (resp->body) {
-            memcpy(grown, resp->body, resp->body_len);
-            explicit_bzero(resp->body, resp->body_capacity);
-            free(resp->body);
-        }
-        resp->body = grown;
-        resp->body_capacity = capacity;
-    }
-    memcpy(resp->body + resp->body_len, data, len);
-    resp->body_len += len;
-    resp->body[resp->body_len] = '\0';
+        len = resp->body_max - resp->body.len;
+    dynbuf_add(&resp->body, data, len);
     if (!fits)
         resp->body_too_large = true;
     return fits;
@@ -474,6 +441,6 @@ int http_redirect_target(CURL *easy, const struct http_policy *policy, const cha
         return agyn_fail(err, AGYN_UNAVAILABLE, "",
                          "registry %s: redirect to a location that is not allowed", host);
     snprintf(to, size, "%s", target);
-    *same_origin = http_same_origin(from_url, to);
+    *same_origin = url_same_origin(from_url, to);
     return 0;
 }

@@ -11,8 +11,10 @@
 #include <curl/curl.h>
 #include <openssl/x509.h>
 
+#include "core/dynbuf.h"
 #include "core/error.h"
 #include "net/egress.h"
+#include "net/url_origin.h" /* url_same_origin: redirects and token realms */
 
 #define HTTP_HEADER_VALUE_MAX 4096
 #define HTTP_URL_MAX 4096
@@ -39,9 +41,7 @@ struct http_response {
     /* Every WWW-Authenticate value of the final response, joined by ", "; a value that would
      * not fit whole is left out rather than cut. */
     char www_authenticate[HTTP_HEADER_VALUE_MAX];
-    char *body;
-    size_t body_len;
-    size_t body_capacity;
+    struct dynbuf body; /* wiping: token-service answers and error bodies hold bearer tokens */
     size_t body_max;
     bool body_too_large;          /* the body exceeded body_max and the transfer was stopped */
     struct egress_request egress; /* what the egress policy did during the transfer */
@@ -60,8 +60,6 @@ bool http_plain_allowed(const struct http_policy *policy, const char *host);
 bool http_url_allowed(const struct http_policy *policy, const char *url);
 /* "host[:port]" of an absolute http(s) URL (port only when present); -1 when unparsable. */
 int http_url_host(const char *url, char *host, size_t size);
-/* Same scheme, host and (default-filled) port. */
-bool http_same_origin(const char *a, const char *b);
 
 /* The CAs every TLS connection trusts: OpenSSL's default locations (the system CAs) plus
  * ca_file when not NULL. Loading a bundle once, rather than per connection, saves tens of

@@ -1,6 +1,7 @@
 /* manifest.c — parsing manifests and indexes strictly, choosing a platform, and SHA-256
  * digests of manifest bytes (manifest.h). */
 #include "registry/manifest.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,9 +167,7 @@ static int parse_entries(json_t *root, const char *key, size_t max, struct manif
     size_t count = json_array_size(array);
     if (count > max)
         return invalid(err, "manifest lists %zu %s, more than %zu", count, key, max);
-    m->entries = calloc(count ? count : 1, sizeof *m->entries);
-    if (!m->entries)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    m->entries = xcalloc(count ? count : 1, sizeof *m->entries);
     for (size_t i = 0; i < count; i++) {
         char what[48];
         snprintf(what, sizeof what, "%s[%zu]", key, i);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/xalloc.h"
 #include "core/byte_size.h"
 #include "registry/blob_fetch.h"
 #include "registry/content_store.h"
@@ -73,9 +74,7 @@ int registry_client_new(const struct registry_client_config *config, struct regi
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, "content_dir",
                          "the registry client needs a content directory");
     /* libcurl (and through it OpenSSL's TLS) is initialized by the first session, not here. */
-    struct registry_client *client = calloc(1, sizeof *client);
-    if (!client)
-        return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
+    struct registry_client *client = xcalloc(1, sizeof *client);
     pthread_mutex_init(&client->trust_lock, NULL);
     bool failed = false;
     client->content_dir = copy_or_null(config->content_dir, &failed);
@@ -151,30 +150,29 @@ static void fetched_manifest_free(struct fetched_manifest *m) {
  * NULL) and parses it. */
 static int fetch_manifest(struct registry_session *s, const char *repository, const char *reference,
                           const char *expected_digest, struct fetched_manifest *out,
-                          enum pull_failure *failure, struct agyn_error *err) {
+                          struct agyn_error *err) {
     char path[700];
     memset(out, 0, sizeof *out);
     http_response_init(&out->resp, MANIFEST_MAX_BYTES);
     snprintf(path, sizeof path, "/v2/%s/manifests/%s", repository, reference);
-    if (registry_session_get(s, path, MANIFEST_ACCEPT, &out->resp, failure, err) != 0)
+    if (registry_session_get(s, path, MANIFEST_ACCEPT, &out->resp, err) != 0)
         return -1;
     if (out->resp.status != 200)
-        return pull_fail_response(out->resp.status, out->resp.body, out->resp.body_len, failure,
+        return pull_fail_response(out->resp.status, out->resp.body.data, out->resp.body.len,
                                   err);
     if (out->resp.body_too_large)
-        return pull_fail(failure, PULL_INVALID, err, "manifest %s is larger than %u bytes",
+        return pull_fail(err, PULL_INVALID, "manifest %s is larger than %u bytes",
                          expected_digest ? expected_digest : reference, MANIFEST_MAX_BYTES);
-    const char *body = out->resp.body ? out->resp.body : "";
-    digest_sha256(body, out->resp.body_len, out->digest);
+    const char *body = out->resp.body.data ? out->resp.body.data : "";
+    digest_sha256(body, out->resp.body.len, out->digest);
     if (expected_digest && strcmp(expected_digest, out->digest) != 0)
-        return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s digest mismatch",
+        return pull_fail(err, PULL_TRANSIENT, "manifest %s digest mismatch",
                          expected_digest);
-    if (manifest_parse(body, out->resp.body_len, out->resp.content_type, &out->parsed, err) != 0) {
+    if (manifest_parse(body, out->resp.body.len, out->resp.content_type, &out->parsed, err) != 0) {
         if (s->answered_by[0]) /* a redirect target's bytes are never shown */
-            return pull_fail(failure, PULL_INVALID, err,
-                             "manifest %s from redirect target %s is not a usable manifest",
+            return pull_fail(err, PULL_INVALID, "manifest %s from redirect target %s is not a usable manifest",
                              expected_digest ? expected_digest : reference, s->answered_by);
-        *failure = PULL_INVALID;
+        pull_set_kind(err, PULL_INVALID);
         return -1;
     }
     return 0;
@@ -183,31 +181,29 @@ static int fetch_manifest(struct registry_session *s, const char *repository, co
 /* Resolves an index to the platform's image manifest (into image). */
 static int resolve_platform(struct registry_client *client, struct registry_session *s,
                             const char *repository, const struct fetched_manifest *index,
-                            struct fetched_manifest *image, enum pull_failure *failure,
-                            struct agyn_error *err) {
+                            struct fetched_manifest *image, struct agyn_error *err) {
     const struct descriptor *entry = manifest_choose_platform(&index->parsed, client->platform_os,
                                                               client->platform_arch, NULL, err);
     if (!entry) {
-        *failure = PULL_INVALID;
+        pull_set_kind(err, PULL_INVALID);
         return -1;
     }
-    if (fetch_manifest(s, repository, entry->digest, entry->digest, image, failure, err) != 0)
+    if (fetch_manifest(s, repository, entry->digest, entry->digest, image, err) != 0)
         return -1;
-    if (image->resp.body_len != entry->size)
-        return pull_fail(failure, PULL_TRANSIENT, err, "manifest %s size mismatch", entry->digest);
+    if (image->resp.body.len != entry->size)
+        return pull_fail(err, PULL_TRANSIENT, "manifest %s size mismatch", entry->digest);
     if (image->parsed.kind != MANIFEST_IMAGE)
-        return pull_fail(failure, PULL_INVALID, err,
-                         "image index entry %s is not an image manifest", entry->digest);
+        return pull_fail(err, PULL_INVALID, "image index entry %s is not an image manifest", entry->digest);
     return 0;
 }
 
 static int store_manifest(struct registry_client *client, const struct fetched_manifest *m,
-                          enum pull_failure *failure, struct agyn_error *err) {
-    if (content_store_has_blob(client->store, m->digest, m->resp.body_len))
+                          struct agyn_error *err) {
+    if (content_store_has_blob(client->store, m->digest, m->resp.body.len))
         return 0;
-    if (content_store_put(client->store, m->digest, m->resp.body ? m->resp.body : "",
-                          m->resp.body_len, err) != INGEST_COMMITTED) {
-        *failure = PULL_TRANSIENT;
+    if (content_store_put(client->store, m->digest, m->resp.body.data ? m->resp.body.data : "",
+                          m->resp.body.len, err) != INGEST_COMMITTED) {
+        pull_set_kind(err, PULL_TRANSIENT);
         return -1;
     }
     return 0;
@@ -217,8 +213,7 @@ static int store_manifest(struct registry_client *client, const struct fetched_m
  * permanent failure (the same manifest will not shrink), naming the largest blob when it alone
  * is too big. Each size is at most 2^50 and there are at most 1025 blobs: the sum fits. */
 static int check_image_size(const struct registry_client *client, const struct descriptor *blobs,
-                            size_t count, uint64_t *total_out, enum pull_failure *failure,
-                            struct agyn_error *err) {
+                            size_t count, uint64_t *total_out, struct agyn_error *err) {
     uint64_t total = 0;
     size_t largest = 0;
     for (size_t i = 0; i < count; i++) {
@@ -234,59 +229,55 @@ static int check_image_size(const struct registry_client *client, const struct d
     byte_size_format(client->max_image_bytes, limit);
     byte_size_format(blobs[largest].size, alone);
     if (blobs[largest].size > client->max_image_bytes)
-        return pull_fail(failure, PULL_INVALID, err,
-                         "image too large: %s %s alone declares %s (%llu bytes), more than the "
+        return pull_fail(err, PULL_INVALID, "image too large: %s %s alone declares %s (%llu bytes), more than the "
                          "image size limit of %s",
                          largest == 0 ? "config" : "layer", blobs[largest].digest, alone,
                          (unsigned long long)blobs[largest].size, limit);
-    return pull_fail(failure, PULL_INVALID, err,
-                     "image too large: its %zu blobs declare %s (%llu bytes), more than the "
+    return pull_fail(err, PULL_INVALID, "image too large: its %zu blobs declare %s (%llu bytes), more than the "
                      "image size limit of %s",
                      count, declared, (unsigned long long)total, limit);
 }
 
 static int pull_image(struct registry_client *client, struct registry_session *s,
                       const struct image_ref *ref, bool fetch_blobs, struct pull_result *result,
-                      enum pull_failure *failure, struct agyn_error *err) {
+                      struct agyn_error *err) {
     struct fetched_manifest top, platform;
     memset(&platform, 0, sizeof platform);
     const char *expected = ref->digest[0] ? ref->digest : NULL;
     int rc = fetch_manifest(s, ref->repository, expected ? expected : ref->tag, expected, &top,
-                            failure, err);
+                            err);
     bool is_index = rc == 0 && top.parsed.kind == MANIFEST_INDEX;
     if (is_index)
-        rc = resolve_platform(client, s, ref->repository, &top, &platform, failure, err);
+        rc = resolve_platform(client, s, ref->repository, &top, &platform, err);
     const struct fetched_manifest *image = is_index ? &platform : &top;
     struct descriptor *blobs = NULL;
     size_t count = 0;
     if (rc == 0) {
         count = 1 + image->parsed.entry_count;
-        blobs = calloc(count, sizeof *blobs);
-        if (!blobs)
-            rc = pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        blobs = xcalloc(count, sizeof *blobs);
     }
     if (rc == 0) {
         blobs[0] = image->parsed.config;
         memcpy(blobs + 1, image->parsed.entries, image->parsed.entry_count * sizeof *blobs);
         snprintf(result->manifest_digest, sizeof result->manifest_digest, "%s", image->digest);
         result->blobs_total = (int)count;
-        rc = check_image_size(client, blobs, count, &result->bytes_total, failure, err);
+        rc = check_image_size(client, blobs, count, &result->bytes_total, err);
     }
     if (rc == 0 && !fetch_blobs)
         goto done; /* authorized: the manifest answered to this credential */
     if (rc == 0) {
         struct blob_fetch_stats stats;
         rc = blob_fetch_all(s, client->store, ref->repository, blobs, count,
-                            client->max_parallel_blobs, &stats, failure, err);
+                            client->max_parallel_blobs, &stats, err);
         result->bytes_downloaded = stats.bytes_downloaded;
         result->bytes_received = stats.bytes_received;
         result->blobs_cached = stats.blobs_cached;
     }
     /* Manifests are stored last, so a stored manifest implies its blobs are stored. */
     if (rc == 0)
-        rc = store_manifest(client, image, failure, err);
+        rc = store_manifest(client, image, err);
     if (rc == 0 && is_index)
-        rc = store_manifest(client, &top, failure, err);
+        rc = store_manifest(client, &top, err);
 done:
     free(blobs);
     fetched_manifest_free(&platform);
@@ -296,76 +287,59 @@ done:
 
 int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
-                  enum pull_failure *failure, struct agyn_error *err) {
-    return registry_pull_cancellable(client, ref, auth, NULL, NULL, result, failure, err);
+                  struct agyn_error *err) {
+    struct registry_pull_request request = {.ref = ref, .auth = auth, .fetch_blobs = true};
+    return registry_pull_request(client, &request, result, err);
 }
 
-static int pull_or_authorize(struct registry_client *client, const struct image_ref *ref,
-                             const struct registry_auth *auth, bool fetch_blobs,
-                             int (*cancelled)(void *ctx), void *ctx, struct pull_result *result,
-                             enum pull_failure *failure, struct agyn_error *err) {
-    enum pull_failure ignored;
+int registry_pull_request(struct registry_client *client,
+                          const struct registry_pull_request *request, struct pull_result *result,
+                          struct agyn_error *err) {
+    const struct image_ref *ref = request->ref;
     struct pull_result unused;
-    failure = failure ? failure : &ignored;
     result = result ? result : &unused;
-    *failure = PULL_OK;
+    pull_set_kind(err, PULL_OK);
     memset(result, 0, sizeof *result);
     if (!client || !ref || !ref->repository[0] || (!ref->tag[0] && !ref->digest[0]))
-        return pull_fail(failure, PULL_INVALID, err, "image reference is incomplete");
+        return pull_fail(err, PULL_INVALID, "image reference is incomplete");
     if (ref->digest[0] && !digest_is_sha256(ref->digest))
-        return pull_fail(failure, PULL_INVALID, err, "only sha256 image digests are supported");
+        return pull_fail(err, PULL_INVALID, "only sha256 image digests are supported");
     struct registry_session session;
     if (ensure_trust_store(client, err) != 0) {
-        *failure = PULL_INVALID;
+        pull_set_kind(err, PULL_INVALID);
         return -1;
     }
     /* This pull's own copy of the policy carries its cancel hook to every transfer. */
     struct http_policy policy = client->policy;
-    policy.cancelled = cancelled;
-    policy.cancel_ctx = ctx;
+    policy.cancelled = request->cancelled;
+    policy.cancel_ctx = request->cancel_ctx;
     int rc = registry_session_open(&session, &policy, client->tokens, image_ref_api_host(ref),
-                                   ref->repository, auth, failure, err);
+                                   ref->repository, request->auth, err);
     if (rc == 0)
-        rc = pull_image(client, &session, ref, fetch_blobs, result, failure, err);
+        rc = pull_image(client, &session, ref, request->fetch_blobs, result, err);
     registry_session_close(&session, rc != 0 ? err : NULL);
     return rc;
 }
 
-int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
-                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                              void *ctx, struct pull_result *result,
-                              enum pull_failure *failure, struct agyn_error *err) {
-    return pull_or_authorize(client, ref, auth, true, cancelled, ctx, result, failure, err);
-}
-
-int registry_authorize_cancellable(struct registry_client *client, const struct image_ref *ref,
-                                   const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                                   void *ctx, struct pull_result *result,
-                                   enum pull_failure *failure, struct agyn_error *err) {
-    return pull_or_authorize(client, ref, auth, false, cancelled, ctx, result, failure, err);
-}
-
 int registry_login(struct registry_client *client, const char *registry_host,
                    const char *repository, const struct registry_auth *auth,
-                   enum pull_failure *failure, struct agyn_error *err) {
-    enum pull_failure ignored;
-    failure = failure ? failure : &ignored;
-    *failure = PULL_OK;
+                   struct agyn_error *err) {
+    pull_set_kind(err, PULL_OK);
     if (!client || !registry_host)
-        return pull_fail(failure, PULL_INVALID, err, "registry host is missing");
+        return pull_fail(err, PULL_INVALID, "registry host is missing");
     struct registry_session session;
     if (ensure_trust_store(client, err) != 0) {
-        *failure = PULL_INVALID;
+        pull_set_kind(err, PULL_INVALID);
         return -1;
     }
     int rc = registry_session_open(&session, &client->policy, client->tokens, registry_host,
-                                   repository, auth, failure, err);
+                                   repository, auth, err);
     if (rc == 0 && session.challenge.scheme != AUTH_SCHEME_NONE) {
         struct http_response resp;
         http_response_init(&resp, 64 * 1024);
-        rc = registry_session_get(&session, "/v2/", NULL, &resp, failure, err);
+        rc = registry_session_get(&session, "/v2/", NULL, &resp, err);
         if (rc == 0 && resp.status != 200)
-            rc = pull_fail_response(resp.status, resp.body, resp.body_len, failure, err);
+            rc = pull_fail_response(resp.status, resp.body.data, resp.body.len, err);
         http_response_free(&resp);
     }
     registry_session_close(&session, rc != 0 ? err : NULL);

@@ -6,6 +6,7 @@
 #ifndef AGYN_REGISTRY_OCI_CLIENT_H
 #define AGYN_REGISTRY_OCI_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -59,35 +60,40 @@ void registry_client_free(struct registry_client *client);
 
 /* Pulls ref (tag or digest) with auth. An image whose declared config + layer sizes exceed
  * max_image_bytes fails (PULL_INVALID) before any blob is requested. On failure returns -1,
- * sets *failure and err->message to the registry's own error text (e.g. "unauthorized:
+ * sets err->kind (an enum pull_failure, read with pull_failure_of) and err->message to the
+ * registry's own error text (e.g. "unauthorized:
  * authentication required", from the {"errors":[{code,message}]} body or a plain-text body).
  * Thread-safe: several pulls may run at once on one client. The manifest is always fetched
  * with this call's credential, even when every blob is already cached. */
 int registry_pull(struct registry_client *client, const struct image_ref *ref,
                   const struct registry_auth *auth, struct pull_result *result,
-                  enum pull_failure *failure, struct agyn_error *err);
+                  struct agyn_error *err);
 
-/* registry_pull that gives up (PULL_TRANSIENT, "pull cancelled") as soon as cancelled(ctx)
- * returns non-zero; it is asked between requests and about once a second during transfers,
- * so it must be cheap. */
-int registry_pull_cancellable(struct registry_client *client, const struct image_ref *ref,
-                              const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                              void *ctx, struct pull_result *result,
-                              enum pull_failure *failure, struct agyn_error *err);
+/* What registry_pull_request pulls and how. */
+struct registry_pull_request {
+    const struct image_ref *ref;      /* tag or digest */
+    const struct registry_auth *auth; /* NULL: anonymous */
+    /* Without the blobs (false): the manifest (and the platform manifest of an index) is
+     * fetched with this request's credential and its size checked, nothing is stored;
+     * result->manifest_digest is the authorized platform manifest, which an engine then pulls
+     * by that digest. */
+    bool fetch_blobs;
+    /* When not NULL, the pull gives up (PULL_TRANSIENT, "pull cancelled") as soon as
+     * cancelled(cancel_ctx) returns non-zero; it is asked between requests and about once a
+     * second during transfers, so it must be cheap. */
+    int (*cancelled)(void *ctx);
+    void *cancel_ctx;
+};
 
-/* registry_pull_cancellable without the blobs: the manifest (and the platform manifest of an
- * index) is fetched with this call's credential and its size checked, nothing is stored.
- * result->manifest_digest is the authorized platform manifest; an engine then pulls it by
- * that digest. */
-int registry_authorize_cancellable(struct registry_client *client, const struct image_ref *ref,
-                                   const struct registry_auth *auth, int (*cancelled)(void *ctx),
-                                   void *ctx, struct pull_result *result,
-                                   enum pull_failure *failure, struct agyn_error *err);
+/* registry_pull with everything a request may set. */
+int registry_pull_request(struct registry_client *client,
+                          const struct registry_pull_request *request, struct pull_result *result,
+                          struct agyn_error *err);
 
 /* Checks a credential: /v2/ ping, then the Basic check or the token exchange (scope
  * repository:<repository>:pull when repository is not NULL). */
 int registry_login(struct registry_client *client, const char *registry_host,
                    const char *repository, const struct registry_auth *auth,
-                   enum pull_failure *failure, struct agyn_error *err);
+                   struct agyn_error *err);
 
 #endif

@@ -22,10 +22,8 @@ enum agyn_code pull_failure_code(enum pull_failure kind) {
     return AGYN_UNAVAILABLE;
 }
 
-int pull_fail(enum pull_failure *failure, enum pull_failure kind, struct agyn_error *err,
-              const char *fmt, ...) {
-    if (failure)
-        *failure = kind;
+int pull_fail(struct agyn_error *err, enum pull_failure kind, const char *fmt, ...) {
+    pull_set_kind(err, kind);
     va_list ap;
     va_start(ap, fmt);
     agyn_vfail(err, pull_failure_code(kind), "", fmt, ap);
@@ -45,17 +43,15 @@ static enum pull_failure classify(long status, const struct registry_error_info 
     return PULL_INVALID;
 }
 
-int pull_fail_response(long status, const char *body, size_t body_len, enum pull_failure *failure,
-                       struct agyn_error *err) {
+int pull_fail_response(long status, const char *body, size_t body_len, struct agyn_error *err) {
     struct registry_error_info info;
     registry_error_describe(status, body, body_len, &info);
-    return pull_fail(failure, classify(status, &info), err, "%s", info.text);
+    return pull_fail(err, classify(status, &info), "%s", info.text);
 }
 
-int pull_fail_foreign(long status, const char *who, const char *host, enum pull_failure *failure,
-                      struct agyn_error *err) {
+int pull_fail_foreign(long status, const char *who, const char *host, struct agyn_error *err) {
     struct registry_error_info none = {0}; /* the body is not looked at */
     const char *reason = http_status_reason(status);
-    return pull_fail(failure, classify(status, &none), err, "%s at %s answered %ld%s%s", who, host,
+    return pull_fail(err, classify(status, &none), "%s at %s answered %ld%s%s", who, host,
                      status, reason[0] ? " " : "", reason);
 }

@@ -8,7 +8,9 @@
 
 #include <openssl/crypto.h>
 
+#include "core/xalloc.h"
 #include "core/redact.h"
+#include "core/secure_mem.h"
 #include "registry/pull_failure.h"
 #include "registry/token_service.h"
 
@@ -41,20 +43,12 @@ static bool repository_is_valid(const char *repository) {
     return true;
 }
 
-static void wipe_free(char *secret) {
-    if (secret) {
-        OPENSSL_cleanse(secret, strlen(secret));
-        free(secret);
-    }
-}
-
 /* A TLS handshake with a plain-HTTP server fails in one of these ways. */
 static bool tls_handshake_failed(CURLcode code) {
     return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING;
 }
 
-static int ping(struct registry_session *s, struct http_response *resp, enum pull_failure *failure,
-                struct agyn_error *err) {
+static int ping(struct registry_session *s, struct http_response *resp, struct agyn_error *err) {
     char url[HTTP_URL_MAX];
     CURLcode code;
     snprintf(s->base_url, sizeof s->base_url, "https://%s", s->host);
@@ -66,8 +60,8 @@ static int ping(struct registry_session *s, struct http_response *resp, enum pul
         http_response_reset(resp);
         rc = http_get(s->policy, s->easy, url, NULL, resp, &code, err);
     }
-    if (rc != 0 && failure)
-        *failure = PULL_TRANSIENT;
+    if (rc != 0)
+        pull_set_kind(err, PULL_TRANSIENT);
     if (rc == 0)
         s->own_policy.registry_origin = s->base_url;
     return rc;
@@ -79,7 +73,7 @@ static int set_authorization(struct registry_session *s, const char *prefix, con
     if (!line)
         return -1;
     snprintf(line, len, "%s%s", prefix, value);
-    wipe_free(s->authorization);
+    secure_free(s->authorization);
     s->authorization = line;
     s->generation++;
     return 0;
@@ -91,45 +85,40 @@ static int use_token(struct registry_session *s, const char *token, double usabl
         free(copy);
         return -1;
     }
-    wipe_free(s->token);
+    secure_free(s->token);
     s->token = copy;
     s->token_usable_until = usable_until;
     return 0;
 }
 
-static int obtain_token(struct registry_session *s, bool use_cache, enum pull_failure *failure,
-                        struct agyn_error *err) {
+static int obtain_token(struct registry_session *s, bool use_cache, struct agyn_error *err) {
     double now = token_clock_now();
     char *cached = NULL;
     double usable_until = 0;
     if (use_cache && token_cache_get(s->tokens, s->cache_key, now, &cached, &usable_until) == 0) {
         int rc = use_token(s, cached, usable_until);
-        wipe_free(cached);
-        return rc == 0 ? 0 : pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        secure_free(cached);
+        return rc == 0 ? 0 : pull_fail(err, PULL_TRANSIENT, "out of memory");
     }
     struct token_grant grant;
-    if (token_service_fetch(s->policy, s->easy, &s->challenge, s->scope, s->auth, &grant, failure,
-                            err) != 0)
+    if (token_service_fetch(s->policy, s->easy, &s->challenge, s->scope, s->auth, &grant, err) != 0)
         return -1;
     usable_until = token_usable_until(now, grant.expires_in, grant.issued_at);
     token_cache_put(s->tokens, s->cache_key, grant.token, usable_until, now);
     int rc = use_token(s, grant.token, usable_until);
     token_grant_free(&grant);
-    return rc == 0 ? 0 : pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+    return rc == 0 ? 0 : pull_fail(err, PULL_TRANSIENT, "out of memory");
 }
 
-static int prepare_credential(struct registry_session *s, enum pull_failure *failure,
-                              struct agyn_error *err) {
+static int prepare_credential(struct registry_session *s, struct agyn_error *err) {
     if (s->challenge.scheme == AUTH_SCHEME_BEARER) {
         if (token_cache_key(s->host, s->scope, s->auth, s->cache_key, sizeof s->cache_key) != 0)
-            return pull_fail(failure, PULL_INVALID, err, "registry %s: name too long", s->host);
-        return obtain_token(s, true, failure, err);
+            return pull_fail(err, PULL_INVALID, "registry %s: name too long", s->host);
+        return obtain_token(s, true, err);
     }
     if (s->challenge.scheme == AUTH_SCHEME_BASIC && s->auth) {
         char *basic = basic_authorization_header(s->auth);
-        if (!basic)
-            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
-        wipe_free(s->authorization);
+        secure_free(s->authorization);
         s->authorization = basic;
         s->generation++;
     }
@@ -138,8 +127,7 @@ static int prepare_credential(struct registry_session *s, enum pull_failure *fai
 
 int registry_session_open(struct registry_session *s, const struct http_policy *policy,
                           struct token_cache *tokens, const char *host, const char *repository,
-                          const struct registry_auth *auth, enum pull_failure *failure,
-                          struct agyn_error *err) {
+                          const struct registry_auth *auth, struct agyn_error *err) {
     memset(s, 0, sizeof *s);
     s->own_policy = *policy;
     s->own_policy.registry_origin = NULL;
@@ -150,18 +138,17 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
     http_global_init();
     s->easy = curl_easy_init();
     if (!s->easy)
-        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        return pull_fail(err, PULL_TRANSIENT, "out of memory");
     s->auth = auth && auth->username ? auth : NULL;
     if (!host || !host_is_valid(host))
-        return pull_fail(failure, PULL_INVALID, err, "registry host is not valid");
+        return pull_fail(err, PULL_INVALID, "registry host is not valid");
     snprintf(s->host, sizeof s->host, "%s", host);
     if (repository && !repository_is_valid(repository))
-        return pull_fail(failure, PULL_INVALID, err, "repository name is not valid");
+        return pull_fail(err, PULL_INVALID, "repository name is not valid");
     if (s->auth) {
         for (const char *c = s->auth->username; *c; c++) {
             if (*c == ':' || (unsigned char)*c < 0x20 || *c == 0x7f)
-                return pull_fail(failure, PULL_INVALID, err,
-                                 "registry username must not contain ':' or control characters");
+                return pull_fail(err, PULL_INVALID, "registry username must not contain ':' or control characters");
         }
     }
     if (repository)
@@ -169,26 +156,25 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
 
     struct http_response resp;
     http_response_init(&resp, PING_BODY_MAX);
-    int rc = ping(s, &resp, failure, err);
+    int rc = ping(s, &resp, err);
     if (rc == 0 && resp.status == 401) {
         if (auth_challenge_parse(resp.www_authenticate, &s->challenge) != 0)
-            rc = pull_fail(failure, PULL_INVALID, err,
-                           "registry %s: unsupported authentication challenge", s->host);
+            rc = pull_fail(err, PULL_INVALID, "registry %s: unsupported authentication challenge", s->host);
     } else if (rc == 0 && resp.status != 200) {
-        rc = pull_fail_response(resp.status, resp.body, resp.body_len, failure, err);
+        rc = pull_fail_response(resp.status, resp.body.data, resp.body.len, err);
         agyn_error_prefix(err, "registry %s", s->host);
     }
     http_response_free(&resp);
     if (rc == 0)
-        rc = prepare_credential(s, failure, err);
+        rc = prepare_credential(s, err);
     return rc;
 }
 
 void registry_session_close(struct registry_session *s, struct agyn_error *err) {
     if (err && err->message[0])
         registry_session_redact(s, err);
-    wipe_free(s->authorization);
-    wipe_free(s->token);
+    secure_free(s->authorization);
+    secure_free(s->token);
     s->authorization = NULL;
     s->token = NULL;
     if (s->easy)
@@ -197,27 +183,19 @@ void registry_session_close(struct registry_session *s, struct agyn_error *err) 
 }
 
 int registry_session_headers(struct registry_session *s, const char *accept,
-                             struct curl_slist **out, enum pull_failure *failure,
-                             struct agyn_error *err) {
+                             struct curl_slist **out, struct agyn_error *err) {
     *out = NULL;
     if (s->challenge.scheme == AUTH_SCHEME_BEARER && token_clock_now() >= s->token_usable_until &&
-        obtain_token(s, true, failure, err) != 0)
+        obtain_token(s, true, err) != 0)
         return -1;
     struct curl_slist *list = NULL;
     if (s->authorization) {
         list = curl_slist_append(list, s->authorization);
-        if (!list)
-            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
     }
     if (accept) {
         char line[512];
         snprintf(line, sizeof line, "Accept: %s", accept);
-        struct curl_slist *grown = curl_slist_append(list, line);
-        if (!grown) {
-            http_headers_free_wiped(list);
-            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
-        }
-        list = grown;
+        list = curl_slist_append(list, line); /* never NULL: allocation aborts (xalloc.h) */
     }
     *out = list;
     return 0;
@@ -228,32 +206,31 @@ bool registry_session_can_refresh(const struct registry_session *s) {
 }
 
 int registry_session_refresh(struct registry_session *s, unsigned used_generation,
-                             enum pull_failure *failure, struct agyn_error *err) {
+                             struct agyn_error *err) {
     if (used_generation != s->generation)
         return 0; /* another request already brought a new token */
     token_cache_invalidate(s->tokens, s->cache_key, s->token);
-    return obtain_token(s, false, failure, err);
+    return obtain_token(s, false, err);
 }
 
 int registry_session_get(struct registry_session *s, const char *path, const char *accept,
-                         struct http_response *resp, enum pull_failure *failure,
-                         struct agyn_error *err) {
+                         struct http_response *resp, struct agyn_error *err) {
     char url[HTTP_URL_MAX], host[300];
     s->answered_by[0] = '\0';
     if (snprintf(url, sizeof url, "%s%s", s->base_url, path) >= (int)sizeof url)
-        return pull_fail(failure, PULL_INVALID, err, "registry request path too long");
+        return pull_fail(err, PULL_INVALID, "registry request path too long");
     bool retried = false;
     for (int redirects = 0;;) {
-        bool on_registry = http_same_origin(s->base_url, url);
+        bool on_registry = url_same_origin(s->base_url, url);
         if (egress_deadline_passed()) {
-            *failure = PULL_TRANSIENT;
+            pull_set_kind(err, PULL_TRANSIENT);
             http_url_host(url, host, sizeof host);
             char what[320];
             snprintf(what, sizeof what, "registry %s", host);
             return egress_deadline_error(err, what);
         }
         struct curl_slist *headers = NULL;
-        if (on_registry && registry_session_headers(s, accept, &headers, failure, err) != 0)
+        if (on_registry && registry_session_headers(s, accept, &headers, err) != 0)
             return -1;
         unsigned generation = s->generation; /* after a renewal the headers may have brought */
         char errbuf[CURL_ERROR_SIZE];
@@ -268,23 +245,22 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL); /* errbuf goes out of scope */
-        http_headers_free_wiped(headers);
+        secure_slist_free(headers);
         if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && resp->body_too_large)) {
             http_url_host(url, host, sizeof host);
             http_transport_error(err, host, code, errbuf, resp);
-            *failure = PULL_TRANSIENT;
+            pull_set_kind(err, PULL_TRANSIENT);
             return -1;
         }
         if (http_status_is_redirect(resp->status)) {
             char next[HTTP_URL_MAX];
             bool same_origin;
             int rc = ++redirects > HTTP_MAX_REDIRECTS
-                         ? pull_fail(failure, PULL_TRANSIENT, err,
-                                     "registry %s: too many redirects", s->host)
+                         ? pull_fail(err, PULL_TRANSIENT, "registry %s: too many redirects", s->host)
                          : http_redirect_target(easy, s->policy, url, next, sizeof next,
                                                 &same_origin, err);
             if (rc != 0) {
-                *failure = PULL_TRANSIENT;
+                pull_set_kind(err, PULL_TRANSIENT);
                 return -1;
             }
             snprintf(url, sizeof url, "%s", next);
@@ -292,27 +268,26 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         }
         if (resp->status == 401 && on_registry && !retried && registry_session_can_refresh(s)) {
             retried = true;
-            if (registry_session_refresh(s, generation, failure, err) != 0)
+            if (registry_session_refresh(s, generation, err) != 0)
                 return -1;
             continue;
         }
         if (!on_registry) {
             http_url_host(url, s->answered_by, sizeof s->answered_by);
             if (resp->status != 200)
-                return registry_session_fail_answer(s, url, resp->status, NULL, 0, failure, err);
+                return registry_session_fail_answer(s, url, resp->status, NULL, 0, err);
         }
         return 0;
     }
 }
 
 int registry_session_fail_answer(const struct registry_session *s, const char *url, long status,
-                                 const char *body, size_t body_len, enum pull_failure *failure,
-                                 struct agyn_error *err) {
-    if (http_same_origin(s->base_url, url))
-        return pull_fail_response(status, body, body_len, failure, err);
+                                 const char *body, size_t body_len, struct agyn_error *err) {
+    if (url_same_origin(s->base_url, url))
+        return pull_fail_response(status, body, body_len, err);
     char host[300] = "";
     http_url_host(url, host, sizeof host);
-    return pull_fail_foreign(status, "redirect target", host, failure, err);
+    return pull_fail_foreign(status, "redirect target", host, err);
 }
 
 /* secret when there is one to look for (every non-empty credential is: a short one that

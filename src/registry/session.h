@@ -39,28 +39,26 @@ struct registry_session {
 };
 
 /* Pings host and gets the credential ready (for Bearer: a token for repository's pull scope,
- * or no scope when repository is NULL). On failure *failure and err are set. */
+ * or no scope when repository is NULL). On failure err and its kind (enum pull_failure) are set. */
 int registry_session_open(struct registry_session *s, const struct http_policy *policy,
                           struct token_cache *tokens, const char *host, const char *repository,
-                          const struct registry_auth *auth, enum pull_failure *failure,
-                          struct agyn_error *err);
+                          const struct registry_auth *auth, struct agyn_error *err);
 /* Frees and wipes the credential lines; err, when not NULL, is first scrubbed of the password
  * and tokens (see registry_session_redact). */
 void registry_session_close(struct registry_session *s, struct agyn_error *err);
 
 /* Headers for a request to the registry's own origin: the credential (a bearer token that has
  * expired is renewed first) and Accept when accept is not NULL. Free with
- * http_headers_free_wiped. */
+ * secure_slist_free. */
 int registry_session_headers(struct registry_session *s, const char *accept,
-                             struct curl_slist **out, enum pull_failure *failure,
-                             struct agyn_error *err);
+                             struct curl_slist **out, struct agyn_error *err);
 
 /* Whether a 401 may be answered by fetching a new token. */
 bool registry_session_can_refresh(const struct registry_session *s);
 /* After a 401 for a request made at used_generation: unless the credential already changed
  * since, drops the cached token and fetches a new one. */
 int registry_session_refresh(struct registry_session *s, unsigned used_generation,
-                             enum pull_failure *failure, struct agyn_error *err);
+                             struct agyn_error *err);
 
 /* GET base_url + path with the credential; redirects are followed (up to HTTP_MAX_REDIRECTS,
  * Authorization only while on the registry's origin) and a 401 gets one token refresh. resp
@@ -68,15 +66,13 @@ int registry_session_refresh(struct registry_session *s, unsigned used_generatio
  * 200 from a redirect target is a failure with a fixed text (see registry_session_fail_answer).
  * -1 for transport and policy failures too. */
 int registry_session_get(struct registry_session *s, const char *path, const char *accept,
-                         struct http_response *resp, enum pull_failure *failure,
-                         struct agyn_error *err);
+                         struct http_response *resp, struct agyn_error *err);
 
 /* A failure for an answer of status from url: the registry's own error text (from body) when
  * url is on the registry's origin, else the fixed "redirect target at HOST answered STATUS"
  * that never shows a byte of a body from anywhere else. Returns -1. */
 int registry_session_fail_answer(const struct registry_session *s, const char *url, long status,
-                                 const char *body, size_t body_len, enum pull_failure *failure,
-                                 struct agyn_error *err);
+                                 const char *body, size_t body_len, struct agyn_error *err);
 
 /* When err->message contains the password, the Basic credential or the token (those of at
  * least 4 bytes: shorter ones would match ordinary words), replaces the whole message by a

@@ -9,6 +9,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/row.h"
+#include "core/base64.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 #include "registry/error_body.h"
 #include "registry/pull_failure.h"
 
@@ -16,26 +20,13 @@ char *basic_authorization_header(const struct registry_auth *auth) {
     static const char prefix[] = "Authorization: Basic ";
     const char *password = auth->password ? auth->password : "";
     size_t plain_len = strlen(auth->username) + 1 + strlen(password);
-    char *plain = malloc(plain_len + 1);
-    char *header = malloc(sizeof prefix + 4 * ((plain_len + 2) / 3) + 1);
-    if (!plain || !header) {
-        free(plain);
-        free(header);
-        return NULL;
-    }
+    char *plain = xmalloc(plain_len + 1);
+    char *header = xmalloc(sizeof prefix + base64_encoded_len(plain_len, 0));
     snprintf(plain, plain_len + 1, "%s:%s", auth->username, password);
     memcpy(header, prefix, sizeof prefix - 1);
-    EVP_EncodeBlock((unsigned char *)header + sizeof prefix - 1, (unsigned char *)plain,
-                    (int)plain_len);
-    OPENSSL_cleanse(plain, plain_len);
-    free(plain);
+    base64_encode(plain, plain_len, header + sizeof prefix - 1, 0);
+    secure_free(plain);
     return header;
-}
-
-void http_headers_free_wiped(struct curl_slist *headers) {
-    for (struct curl_slist *h = headers; h; h = h->next)
-        OPENSSL_cleanse(h->data, strlen(h->data));
-    curl_slist_free_all(headers);
 }
 
 static bool token_is_clean(const char *token) {
@@ -81,15 +72,14 @@ static int token_url(const struct auth_challenge *challenge, const char *scope,
 }
 
 int token_grant_parse(const char *body, size_t len, const char *host, struct token_grant *out,
-                      enum pull_failure *failure, struct agyn_error *err) {
+                      struct agyn_error *err) {
     json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
-    const char *token = json_string_value(json_object_get(root, "token"));
+    const char *token = row_text(root, "token");
     if (!token || !token[0])
-        token = json_string_value(json_object_get(root, "access_token"));
+        token = row_text(root, "access_token");
     if (!json_is_object(root) || !token || !token_is_clean(token)) {
         json_decref(root);
-        return pull_fail(failure, PULL_TRANSIENT, err,
-                         "token service %s: the answer holds no usable token", host);
+        return pull_fail(err, PULL_TRANSIENT, "token service %s: the answer holds no usable token", host);
     }
     out->token = strdup(token);
     json_t *expires_in = json_object_get(root, "expires_in");
@@ -100,29 +90,28 @@ int token_grant_parse(const char *body, size_t len, const char *host, struct tok
     else if (json_is_real(expires_in) && json_real_value(expires_in) > 0 &&
              json_real_value(expires_in) < 1e9)
         out->expires_in = (long)json_real_value(expires_in);
-    const char *issued_at = json_string_value(json_object_get(root, "issued_at"));
+    const char *issued_at = row_text(root, "issued_at");
     if (issued_at && strlen(issued_at) < sizeof out->issued_at)
         memcpy(out->issued_at, issued_at, strlen(issued_at) + 1);
     json_decref(root);
     if (!out->token)
-        return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+        return pull_fail(err, PULL_TRANSIENT, "out of memory");
     return 0;
 }
 
 int token_service_fetch(const struct http_policy *policy, CURL *easy,
                         const struct auth_challenge *challenge, const char *scope,
                         const struct registry_auth *auth, struct token_grant *out,
-                        enum pull_failure *failure, struct agyn_error *err) {
+                        struct agyn_error *err) {
     char url[HTTP_URL_MAX], host[300] = "";
     memset(out, 0, sizeof *out);
     if (http_url_host(challenge->realm, host, sizeof host) != 0)
-        return pull_fail(failure, PULL_INVALID, err,
-                         "the registry's token service address is not a usable URL");
+        return pull_fail(err, PULL_INVALID, "the registry's token service address is not a usable URL");
     if (!http_url_allowed(policy, challenge->realm))
-        return pull_fail(failure, PULL_INVALID, err, "token service %s is not served over https",
+        return pull_fail(err, PULL_INVALID, "token service %s is not served over https",
                          host);
     if (token_url(challenge, scope, auth, url, sizeof url) != 0)
-        return pull_fail(failure, PULL_INVALID, err, "token service %s: request too long", host);
+        return pull_fail(err, PULL_INVALID, "token service %s: request too long", host);
     struct curl_slist *headers = NULL;
     if (auth && auth->username) {
         char *basic = basic_authorization_header(auth);
@@ -132,40 +121,39 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
             free(basic);
         }
         if (!grown)
-            return pull_fail(failure, PULL_TRANSIENT, err, "out of memory");
+            return pull_fail(err, PULL_TRANSIENT, "out of memory");
         headers = grown;
     }
     struct http_response resp;
     http_response_init(&resp, TOKEN_RESPONSE_MAX_BYTES);
     CURLcode code;
     int rc = http_get(policy, easy, url, headers, &resp, &code, err);
-    http_headers_free_wiped(headers);
+    secure_slist_free(headers);
     /* Only the registry's own origin has its error text shown; any other token service gets
      * a fixed description, never bytes of its answer. */
     bool realm_is_registry =
-        policy->registry_origin && http_same_origin(policy->registry_origin, challenge->realm);
+        policy->registry_origin && url_same_origin(policy->registry_origin, challenge->realm);
     if (rc != 0) {
         if (egress_request_was_denied(&resp.egress))
             agyn_fail(err, AGYN_UNAVAILABLE, "", "token service at %s: %s", host,
                       resp.egress.denial);
-        if (failure)
-            *failure = PULL_TRANSIENT;
+        pull_set_kind(err, PULL_TRANSIENT);
     } else if (resp.status == 200 && !resp.body_too_large) {
-        rc = token_grant_parse(resp.body, resp.body_len, host, out, failure, err);
+        rc = token_grant_parse(resp.body.data, resp.body.len, host, out, err);
     } else if (!realm_is_registry) {
         bool refused = resp.status == 400 || resp.status == 401 || resp.status == 403;
         const char *reason = http_status_reason(resp.status);
-        rc = pull_fail(failure, refused ? PULL_UNAUTHORIZED : PULL_TRANSIENT, err,
+        rc = pull_fail(err, refused ? PULL_UNAUTHORIZED : PULL_TRANSIENT,
                        "token service at %s answered %ld%s%s", host, resp.status,
                        reason[0] ? " " : "", reason);
     } else if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
         struct registry_error_info info;
-        registry_error_describe(resp.status, resp.body, resp.body_len, &info);
-        rc = pull_fail(failure, PULL_UNAUTHORIZED, err, "%s", info.text);
+        registry_error_describe(resp.status, resp.body.data, resp.body.len, &info);
+        rc = pull_fail(err, PULL_UNAUTHORIZED, "%s", info.text);
     } else {
         struct registry_error_info info;
-        registry_error_describe(resp.status, resp.body, resp.body_len, &info);
-        rc = pull_fail(failure, PULL_TRANSIENT, err, "token service %s: %s", host, info.text);
+        registry_error_describe(resp.status, resp.body.data, resp.body.len, &info);
+        rc = pull_fail(err, PULL_TRANSIENT, "token service %s: %s", host, info.text);
     }
     http_response_free(&resp);
     if (rc != 0)

@@ -4,6 +4,7 @@
 #ifndef AGYN_REGISTRY_TOKEN_SERVICE_H
 #define AGYN_REGISTRY_TOKEN_SERVICE_H
 
+#include "base/wiping_alloc.h" /* secure_slist_free for header lists */
 #include "core/error.h"
 #include "registry/auth_challenge.h"
 #include "registry/http.h"
@@ -25,16 +26,14 @@ struct token_grant {
 int token_service_fetch(const struct http_policy *policy, CURL *easy,
                         const struct auth_challenge *challenge, const char *scope,
                         const struct registry_auth *auth, struct token_grant *out,
-                        enum pull_failure *failure, struct agyn_error *err);
+                        struct agyn_error *err);
 void token_grant_free(struct token_grant *grant);
 /* Reads a token-service answer body ({"token"|"access_token", "expires_in", "issued_at"}) into
  * out; an answer without a usable token is PULL_TRANSIENT. host names the service in errors. */
 int token_grant_parse(const char *body, size_t len, const char *host, struct token_grant *out,
-                      enum pull_failure *failure, struct agyn_error *err);
+                      struct agyn_error *err);
 
-/* "Authorization: Basic <base64(user:password)>" (malloc'd), or NULL when out of memory. */
+/* "Authorization: Basic <base64(user:password)>" (malloc'd; free with secure_free). */
 char *basic_authorization_header(const struct registry_auth *auth);
-/* Frees a header list after wiping every line (they may hold credentials). */
-void http_headers_free_wiped(struct curl_slist *headers);
 
 #endif

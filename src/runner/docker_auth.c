@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+
+#include "core/base64.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 
 #define HEADER_NAME "X-Registry-Auth: "
 
@@ -20,24 +22,15 @@ char *docker_auth_header(const char *username, const char *password, const char 
     if (!text)
         return NULL;
     size_t len = strlen(text);
-    size_t size = sizeof HEADER_NAME + 4 * ((len + 2) / 3) + 1;
-    char *header = malloc(size);
-    if (header) {
-        memcpy(header, HEADER_NAME, sizeof HEADER_NAME - 1);
-        char *b64 = header + sizeof HEADER_NAME - 1;
-        int n = EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)text, (int)len);
-        b64[n] = '\0';
-        for (char *c = b64; *c; c++) /* base64url, as the engine expects */
-            *c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
-    }
-    OPENSSL_cleanse(text, len);
-    free(text);
+    size_t size = sizeof HEADER_NAME + base64_encoded_len(len, BASE64_URL);
+    char *header = xmalloc(size);
+    memcpy(header, HEADER_NAME, sizeof HEADER_NAME - 1);
+    /* base64url with padding, as the engine expects */
+    base64_encode(text, len, header + sizeof HEADER_NAME - 1, BASE64_URL);
+    secure_free(text);
     return header;
 }
 
 void docker_auth_header_free(char *header) {
-    if (!header)
-        return;
-    OPENSSL_cleanse(header, strlen(header));
-    free(header);
+    secure_free(header);
 }

@@ -1,5 +1,6 @@
 /* docker_client.c — HTTP over the engine's Unix socket (CURLOPT_UNIX_SOCKET_PATH). */
 #include "runner/docker_client.h"
+#include "core/row.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,19 +38,6 @@ struct transfer {
     bool too_large;
 };
 
-static int append(struct docker_answer *answer, const char *data, size_t len) {
-    if (answer->len + len > DOCKER_ANSWER_MAX)
-        return -1;
-    char *grown = realloc(answer->body, answer->len + len + 1);
-    if (!grown)
-        return -1;
-    memcpy(grown + answer->len, data, len);
-    answer->body = grown;
-    answer->len += len;
-    grown[answer->len] = '\0';
-    return 0;
-}
-
 static size_t on_write(char *data, size_t size, size_t count, void *userdata) {
     struct transfer *t = userdata;
     size_t len = size * count;
@@ -57,7 +45,7 @@ static size_t on_write(char *data, size_t size, size_t count, void *userdata) {
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->answer->status);
     if (t->on_chunk && t->answer->status >= 200 && t->answer->status < 300)
         return t->on_chunk(t->ctx, data, len) == 0 ? len : 0;
-    if (append(t->answer, data, len) != 0) {
+    if (dynbuf_add(&t->answer->body, data, len) != 0) {
         t->too_large = true;
         return 0;
     }
@@ -74,6 +62,7 @@ static int perform(const char *method, const char *path, const char *header, con
                    long timeout_ms, docker_chunk_fn on_chunk, void *ctx,
                    struct docker_answer *answer, struct agyn_error *err) {
     memset(answer, 0, sizeof *answer);
+    dynbuf_init(&answer->body, DOCKER_ANSWER_MAX, true); /* the engine's answers hold no secret */
     CURL *easy = curl_easy_init();
     if (!easy)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
@@ -133,16 +122,14 @@ int docker_stream(const char *method, const char *path, const char *header, cons
 }
 
 void docker_answer_free(struct docker_answer *answer) {
-    free(answer->body);
-    answer->body = NULL;
-    answer->len = 0;
+    dynbuf_free(&answer->body);
 }
 
 void docker_answer_message(const struct docker_answer *answer, char *out, size_t size) {
-    json_t *doc = answer->body ? json_loads(answer->body, 0, NULL) : NULL;
-    const char *message = json_string_value(json_object_get(doc, "message"));
+    json_t *doc = answer->body.data ? json_loads(answer->body.data, 0, NULL) : NULL;
+    const char *message = row_text(doc, "message");
     if (!message)
-        message = answer->body ? answer->body : "";
+        message = answer->body.data ? answer->body.data : "";
     snprintf(out, size, "%s", message);
     size_t len = strlen(out);
     while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))

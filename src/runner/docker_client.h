@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/dynbuf.h"
 #include "core/error.h"
 
 #define DOCKER_API_PREFIX "/v1.41"
@@ -16,8 +17,7 @@
 
 struct docker_answer {
     long status;
-    char *body; /* NUL-terminated; NULL when there was none */
-    size_t len;
+    struct dynbuf body; /* at most DOCKER_ANSWER_MAX bytes; .data NULL when there was none */
 };
 
 /* Returns non-zero to end the stream early (not an error). Also called with (NULL, 0) about
@@ -34,7 +34,7 @@ const char *docker_socket_path(void);
  * cannot be reached; an answer with any HTTP status is 0. timeout_ms 0 = none. */
 int docker_call(const char *method, const char *path, const char *header, const json_t *body,
                 long timeout_ms, struct docker_answer *answer, struct agyn_error *err);
-/* Like docker_call, but the body is handed to on_chunk as it arrives (answer->body stays NULL
+/* Like docker_call, but the body is handed to on_chunk as it arrives (answer->body.data stays NULL
  * for 2xx answers; error answers are buffered). */
 int docker_stream(const char *method, const char *path, const char *header, const json_t *body,
                   docker_chunk_fn on_chunk, void *ctx, struct docker_answer *answer,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "core/redact.h"
 #include "runner/docker_auth.h"
 #include "runner/docker_client.h"
@@ -51,16 +52,16 @@ static void report(struct pull_stream *s) {
 
 static void on_line(struct pull_stream *s, const char *text) {
     json_t *doc = json_loads(text, 0, NULL);
-    const char *error = json_string_value(json_object_get(doc, "error"));
-    const char *id = json_string_value(json_object_get(doc, "id"));
-    const char *status = json_string_value(json_object_get(doc, "status"));
+    const char *error = row_text(doc, "error");
+    const char *id = row_text(doc, "id");
+    const char *status = row_text(doc, "status");
     if (error && !s->error[0]) {
         snprintf(s->error, sizeof s->error, "%s", error);
     } else if (id && status) {
         struct layer_progress *l = layer(s, id);
         json_t *detail = json_object_get(doc, "progressDetail");
-        json_int_t current = json_integer_value(json_object_get(detail, "current"));
-        json_int_t total = json_integer_value(json_object_get(detail, "total"));
+        json_int_t current = row_int(detail, "current");
+        json_int_t total = row_int(detail, "total");
         if (l && strcmp(status, "Downloading") == 0 && total > 0) {
             l->current = (unsigned long long)current;
             l->total = (unsigned long long)total;

@@ -1,5 +1,6 @@
 /* docker_spec.c — container create bodies with agyn's names, labels and hardened defaults. */
 #include "runner/docker_spec.h"
+#include "core/row.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -57,9 +58,9 @@ static void set_resources(json_t *host, const json_t *resources) {
 
 json_t *docker_container_spec(const json_t *workload, const json_t *container, const char *image,
                               const char *network, const char *main_name) {
-    const char *org = json_string_value(json_object_get(workload, "organization_id"));
-    const char *id = json_string_value(json_object_get(workload, "id"));
-    const char *name = json_string_value(json_object_get(container, "name"));
+    const char *org = row_text(workload, "organization_id");
+    const char *id = row_text(workload, "id");
+    const char *name = row_text(container, "name");
     char mode[300];
     if (main_name)
         snprintf(mode, sizeof mode, "container:%s", main_name);

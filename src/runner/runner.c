@@ -8,13 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
+#include "core/xalloc.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/uuid.h"
 #include "core/duration.h"
 #include "core/names.h"
+#include "core/transience.h"
 #include "credentials/pull_credentials.h"
+#include "registry/pull_failure.h"
 #include "runner/pull_deadline.h"
 #include "runner/workload.h"
 #include "store/event_log.h"
@@ -35,16 +39,12 @@ enum pull_outcome { PULL_DONE, PULL_WORKLOAD_FAILED, PULL_STOPPED };
 #define SATURATED_ORGS_MAX 64                      /* at most one per runner thread */
 #define CLAIM_FILTERS_MAX (2 + SATURATED_ORGS_MAX) /* status, claimed_by; the saturated orgs */
 
-static const char *text(const json_t *object, const char *key) {
-    return json_string_value(json_object_get(object, key));
-}
-
 static void set_text(json_t *object, const char *key, const char *value) {
     json_object_set_new(object, key, value ? json_string(value) : json_null());
 }
 
 static bool being_worked_on(const json_t *workload) {
-    const char *status = text(workload, "status");
+    const char *status = row_text(workload, "status");
     return status && (strcmp(status, "starting") == 0 || strcmp(status, "stopping") == 0);
 }
 
@@ -72,14 +72,14 @@ static int claim_query(struct runner *runner, const char *status, int threshold,
     size_t count = json_array_size(*claimed_out);
     for (size_t i = 0; i < count && n < SATURATED_ORGS_MAX; i++) {
         const json_t *row = json_array_get(*claimed_out, i);
-        const char *org = text(row, "organization_id");
+        const char *org = row_text(row, "organization_id");
         if (!org || !being_worked_on(row))
             continue; /* a finished workload whose release failed holds no slot */
         bool counted = false;
         int claimed = 0;
         for (size_t j = 0; j < count && !counted; j++) {
             const json_t *other_row = json_array_get(*claimed_out, j);
-            const char *other = text(other_row, "organization_id");
+            const char *other = row_text(other_row, "organization_id");
             bool same = other && being_worked_on(other_row) && strcmp(org, other) == 0;
             counted = same && j < i; /* the organization was looked at already */
             claimed += same;
@@ -137,7 +137,7 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
         clock_now_rfc3339(now);
         json_t *changes = json_pack("{s:s, s:s}", "claimed_by", runner->runner_id,
                                     "claimed_at", now);
-        rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, text(row, "id"), changes, err);
+        rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, row_text(row, "id"), changes, err);
         json_decref(changes);
         set_text(row, "claimed_by", runner->runner_id);
         set_text(row, "claimed_at", now);
@@ -171,7 +171,7 @@ static int stop_requested(struct runner *runner, const char *workload_id) {
      * pull (pull_watch remembers a stop for good). */
     if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row, &err) != 0)
         return err.code == AGYN_NOT_FOUND;
-    int requested = json_integer_value(json_object_get(row, "stop_requested")) != 0;
+    int requested = row_int(row, "stop_requested") != 0;
     json_decref(row);
     return requested;
 }
@@ -184,7 +184,7 @@ static int save(struct runner *runner, json_t *workload, const char *previous_st
         return 0;
     if (err.code == AGYN_CONFLICT)
         return 1;
-    log_kv("error", "saving workload failed", {"workload_id", text(workload, "id")},
+    log_kv("error", "saving workload failed", {"workload_id", row_text(workload, "id")},
            {"error", err.message});
     return -1;
 }
@@ -255,25 +255,27 @@ static int pull_cancelled(void *ctx) {
 /* One registry pull, timed and counted. */
 static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
                      const struct registry_auth *auth, struct pull_result *result,
-                     enum pull_failure *failure, struct agyn_error *err) {
+                     struct agyn_error *err) {
     memset(result, 0, sizeof *result);
-    *failure = PULL_OK;
+    pull_set_kind(err, PULL_OK);
     int64_t start = clock_monotonic_us();
     /* With an engine that pulls, the runner only authorizes: the manifest with this
      * container's credential, every start, cached or not. */
-    int rc = watch->runner->config.runtime->engine_pulls
-                 ? registry_authorize_cancellable(watch->runner->registry, ref, auth,
-                                                  pull_cancelled, watch, result, failure, err)
-                 : registry_pull_cancellable(watch->runner->registry, ref, auth, pull_cancelled,
-                                             watch, result, failure, err);
+    struct registry_pull_request request = {
+        .ref = ref,
+        .auth = auth,
+        .fetch_blobs = !watch->runner->config.runtime->engine_pulls,
+        .cancelled = pull_cancelled,
+        .cancel_ctx = watch,
+    };
+    int rc = registry_pull_request(watch->runner->registry, &request, result, err);
     if (rc != 0 && watch->expired) { /* say which deadline, instead of "pull cancelled" */
         char why[320];
         pull_deadline_describe(&watch->deadline, result->bytes_received, result->bytes_total, why,
                                sizeof why);
-        agyn_fail(err, AGYN_UNAVAILABLE, "", "%s", why);
-        *failure = PULL_TRANSIENT;
+        pull_fail(err, PULL_TRANSIENT, "%s", why);
     }
-    count_pull(failure_name(rc == 0 ? PULL_OK : *failure),
+    count_pull(failure_name(rc == 0 ? PULL_OK : pull_failure_of(err)),
                (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
     return rc;
 }
@@ -289,15 +291,14 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
     *permanent = 1;
     char part[1400];
     struct agyn_error err = {0};
-    enum pull_failure failure = PULL_OK;
     if (credentials->count == 0) {
-        if (pull_once(watch, ref, NULL, result, &failure, &err) == 0)
+        if (pull_once(watch, ref, NULL, result, &err) == 0)
             return 0;
         snprintf(part, sizeof part, "pulling \"%s\" anonymously (no attached image pull secret "
                                     "matches its registry): %s",
                  image_text, err.message);
         append_message(message, message_size, part);
-        *permanent = failure != PULL_TRANSIENT;
+        *permanent = pull_failure_of(&err) != PULL_TRANSIENT;
         return -1;
     }
     bool provider_unreachable = false;
@@ -314,16 +315,16 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
         }
         struct registry_auth auth = {cred->username, cred->password};
         agyn_error_clear(&err);
-        if (pull_once(watch, ref, &auth, result, &failure, &err) == 0) {
+        if (pull_once(watch, ref, &auth, result, &err) == 0) {
             *used = cred;
             return 0;
         }
         snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s",
                  image_text, cred->name, err.message);
         append_message(message, message_size, part);
-        if (failure == PULL_UNAUTHORIZED)
+        if (pull_failure_of(&err) == PULL_UNAUTHORIZED)
             continue; /* the next matching credential may authenticate */
-        *permanent = failure != PULL_TRANSIENT;
+        *permanent = pull_failure_of(&err) != PULL_TRANSIENT;
         return -1;
     }
     /* Every candidate was refused or could not be resolved: permanent, unless a provider was
@@ -333,16 +334,16 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
 }
 
 static bool container_reason_is(const json_t *container, const char *reason) {
-    const char *current = text(container, "reason");
+    const char *current = row_text(container, "reason");
     return current && strcmp(current, reason) == 0;
 }
 
 static const char *container_target(const json_t *container, const char **column) {
     static const char *const columns[] = {"agent_id", "mcp_id", "hook_id"};
     for (size_t i = 0; i < 3; i++)
-        if (text(container, columns[i])) {
+        if (row_text(container, columns[i])) {
             *column = columns[i];
-            return text(container, columns[i]);
+            return row_text(container, columns[i]);
         }
     *column = "agent_id";
     return "";
@@ -367,16 +368,32 @@ struct container_plan {
     const struct pull_credential *used; /* the one that authorized the image; NULL: anonymous */
 };
 
-static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
-                                        json_t *container, struct container_plan *plan) {
+/* A store failure while reading the attached image pull secrets (a busy database) is
+ * transient: the attempt is retried with back-off until the start grace ends, never made
+ * with fewer credentials. Anything else fails the workload. */
+static enum pull_outcome plan_container(struct runner *runner, json_t *workload, json_t *container,
+                                        struct container_plan *plan, int64_t grace_end_ms) {
     struct agyn_error err = {0};
-    if (image_ref_parse(text(container, "image"), "image", &plan->ref, &err) != 0)
+    if (image_ref_parse(row_text(container, "image"), "image", &plan->ref, &err) != 0)
         return fail_workload(runner, workload, container, "InvalidImageName", err.message);
     const char *column;
     const char *target = container_target(container, &column);
-    if (pull_credentials_collect(runner->resolve, text(workload, "organization_id"), column,
-                                 target, &plan->ref, &plan->credentials, &err) != 0)
-        return fail_workload(runner, workload, container, "ErrImagePull", err.message);
+    const char *workload_id = row_text(workload, "id");
+    long long backoff = runner->config.backoff_initial_ms;
+    while (pull_credentials_collect(runner->resolve, row_text(workload, "organization_id"), column,
+                                    target, &plan->ref, &plan->credentials, &err) != 0) {
+        long long remaining = grace_end_ms - clock_monotonic_ms();
+        if (!transience_code_is_transient(err.code) || remaining <= 0)
+            return fail_workload(runner, workload, container, "ErrImagePull", err.message);
+        set_text(container, "reason", "ErrImagePull");
+        set_text(container, "message", err.message);
+        if (save(runner, workload, "starting") == 1 || stop_requested(runner, workload_id) ||
+            atomic_load(&runner->stopping))
+            return PULL_STOPPED;
+        backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
+        backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
+                                                              : backoff * 2;
+    }
     return PULL_DONE;
 }
 
@@ -384,8 +401,8 @@ static enum pull_outcome plan_container(struct runner *runner, json_t *workload,
  * (grace_end_ms, monotonic; also in the middle of an attempt). */
 static enum pull_outcome pull_container(struct runner *runner, json_t *workload, json_t *container,
                                         struct container_plan *plan, int64_t grace_end_ms) {
-    const char *workload_id = text(workload, "id");
-    const char *image_text = text(container, "image");
+    const char *workload_id = row_text(workload, "id");
+    const char *image_text = row_text(container, "image");
     struct image_ref ref = plan->ref;
     struct pull_credentials credentials = plan->credentials;
     long long backoff = runner->config.backoff_initial_ms;
@@ -396,7 +413,7 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         if (stop_requested(runner, workload_id))
             break;
         if (attempt > 0) /* a provider that was unreachable may be back */
-            pull_credentials_retry_unresolved(runner->resolve, text(workload, "organization_id"),
+            pull_credentials_retry_unresolved(runner->resolve, row_text(workload, "organization_id"),
                                               &credentials);
         int64_t now = clock_monotonic_ms();
         if (now >= grace_end_ms) { /* ran out while backing off, or before the first attempt */
@@ -487,7 +504,7 @@ static void finish_stop(struct runner *runner, json_t *workload, const char *pre
  * does not count, so their slow registries cannot make it fail. */
 static int64_t start_grace_end(struct runner *runner, const json_t *workload) {
     int64_t now_unix = clock_now_unix_ms(), now = clock_monotonic_ms(), claimed = now_unix;
-    clock_parse_rfc3339(text(workload, "claimed_at"), &claimed);
+    clock_parse_rfc3339(row_text(workload, "claimed_at"), &claimed);
     return pull_deadline_grace_end(claimed, runner->config.start_grace_ms, now_unix, now);
 }
 
@@ -529,7 +546,7 @@ static enum pull_outcome fail_start(struct runner *runner, json_t *workload, jso
  * an engine pull failure is retried with back-off until the start grace ends. */
 static enum pull_outcome start_containers(struct runner *runner, json_t *workload,
                                           struct container_plan *plans, int64_t grace_end_ms) {
-    const char *workload_id = text(workload, "id");
+    const char *workload_id = row_text(workload, "id");
     size_t i;
     json_t *container;
     json_array_foreach(json_object_get(workload, "containers"), i, container) {
@@ -552,10 +569,10 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
             char message[1400];
             if (failure == RUNTIME_PULL_FAILED && used)
                 snprintf(message, sizeof message, "pulling \"%s\" with image pull secret \"%s\": %s",
-                         text(container, "image"), used->name, err.message);
+                         row_text(container, "image"), used->name, err.message);
             else if (failure == RUNTIME_PULL_FAILED)
                 snprintf(message, sizeof message, "pulling \"%s\" anonymously: %s",
-                         text(container, "image"), err.message);
+                         row_text(container, "image"), err.message);
             else
                 snprintf(message, sizeof message, "%s", err.message);
             if (failure == RUNTIME_CREATE_FAILED)
@@ -601,18 +618,18 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
 
 static void run_workload(struct runner *runner, json_t *row) {
     json_t *workload = workload_view(row);
-    const char *workload_id = text(workload, "id");
+    const char *workload_id = row_text(workload, "id");
     int64_t grace_end_ms = start_grace_end(runner, workload);
     size_t i, planned = 0;
     json_t *container;
     json_t *containers = json_object_get(workload, "containers");
-    struct container_plan *plans = calloc(json_array_size(containers) + 1, sizeof *plans);
-    enum pull_outcome outcome = plans ? PULL_DONE : PULL_STOPPED;
+    struct container_plan *plans = xcalloc(json_array_size(containers) + 1, sizeof *plans);
+    enum pull_outcome outcome = PULL_DONE;
     /* Every container's credentials are resolved first, at workload start; then the pulls. */
     json_array_foreach(containers, i, container) {
         if (outcome != PULL_DONE)
             break;
-        outcome = plan_container(runner, workload, container, &plans[i]);
+        outcome = plan_container(runner, workload, container, &plans[i], grace_end_ms);
         planned += outcome == PULL_DONE;
     }
     json_array_foreach(containers, i, container) {
@@ -651,7 +668,7 @@ static void *worker(void *arg) {
         if (claim(runner, "stopping", false, &row, &err) == 0 && row) {
             json_t *workload = workload_view(row);
             finish_stop(runner, workload, "stopping");
-            release(runner, text(workload, "id"));
+            release(runner, row_text(workload, "id"));
             json_decref(workload);
             json_decref(row);
             continue;
@@ -677,8 +694,8 @@ static void release_stale_claims(struct runner *runner) {
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row) {
-            if (text(row, "claimed_by"))
-                release(runner, text(row, "id"));
+            if (row_text(row, "claimed_by"))
+                release(runner, row_text(row, "id"));
         }
         json_decref(rows);
     }
@@ -686,9 +703,7 @@ static void release_stale_claims(struct runner *runner) {
 
 int runner_start(const struct runner_config *config, const struct resolve_context *resolve,
                  struct registry_client *registry, struct runner **out, struct agyn_error *err) {
-    struct runner *runner = calloc(1, sizeof *runner);
-    if (!runner)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct runner *runner = xcalloc(1, sizeof *runner);
     runner->config = *config;
     if (runner->config.threads < 1)
         runner->config.threads = 4;
@@ -720,9 +735,9 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
         free(runner);
         return -1;
     }
-    runner->threads = calloc((size_t)runner->config.threads, sizeof *runner->threads);
+    runner->threads = xcalloc((size_t)runner->config.threads, sizeof *runner->threads);
     int started = 0;
-    while (runner->threads && started < runner->config.threads &&
+    while (started < runner->config.threads &&
            pthread_create(&runner->threads[started], NULL, worker, runner) == 0)
         started++;
     runner->config.threads = started; /* runner_stop joins only the threads that exist */

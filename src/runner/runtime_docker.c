@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "core/image_ref.h"
 #include "runner/docker_client.h"
 #include "runner/docker_pull.h"
@@ -59,10 +60,6 @@ long long runtime_docker_stop_grace_ms(void) {
     return stop_grace_ms;
 }
 
-static const char *text(const json_t *object, const char *key) {
-    return json_string_value(json_object_get(object, key));
-}
-
 static int engine_error(const char *what, const struct docker_answer *answer,
                         struct agyn_error *err) {
     char message[900];
@@ -96,15 +93,15 @@ int runtime_docker_remove(const char *id_or_name, long long grace_ms, struct agy
 /* The pod's main container name (NULL when container is the main one). */
 static const char *pod_main(const json_t *workload, const json_t *container, char *out,
                             size_t size) {
-    const char *role = text(container, "role");
+    const char *role = row_text(container, "role");
     if (role && strcmp(role, "main") == 0)
         return NULL;
     size_t i;
     json_t *other;
     json_array_foreach(json_object_get(workload, "containers"), i, other) {
-        const char *other_role = text(other, "role");
+        const char *other_role = row_text(other, "role");
         if (other_role && strcmp(other_role, "main") == 0) {
-            docker_container_name(text(workload, "id"), text(other, "name"), out, size);
+            docker_container_name(row_text(workload, "id"), row_text(other, "name"), out, size);
             return out;
         }
     }
@@ -133,8 +130,9 @@ static int create(const json_t *workload, const json_t *container, const char *i
         *failure = RUNTIME_UNAVAILABLE;
         return -1;
     }
-    json_t *doc = answer.status == 201 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
-    const char *id = text(doc, "Id");
+    json_t *doc =
+        answer.status == 201 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
+    const char *id = row_text(doc, "Id");
     if (id)
         snprintf(id_out, id_size, "%s", id);
     else {
@@ -168,8 +166,8 @@ static int docker_start(const json_t *workload, json_t *container,
                         struct agyn_error *err) {
     *failure = RUNTIME_OK;
     struct image_ref ref;
-    const char *digest = text(container, "image_digest");
-    if (image_ref_parse(text(container, "image"), "image", &ref, err) != 0 || !digest) {
+    const char *digest = row_text(container, "image_digest");
+    if (image_ref_parse(row_text(container, "image"), "image", &ref, err) != 0 || !digest) {
         *failure = RUNTIME_PULL_FAILED;
         return digest ? -1 : agyn_fail(err, AGYN_INTERNAL, NULL, "the image was not authorized");
     }
@@ -179,7 +177,7 @@ static int docker_start(const json_t *workload, json_t *container,
         docker_pull_image(image, ref.registry, start, failure, err) != 0)
         return -1;
     char name[200], id[80];
-    docker_container_name(text(workload, "id"), text(container, "name"), name, sizeof name);
+    docker_container_name(row_text(workload, "id"), row_text(container, "name"), name, sizeof name);
     if (create(workload, container, image, name, id, sizeof id, failure, err) != 0)
         return -1;
     json_object_set_new(container, "container_id", json_string(id));
@@ -190,9 +188,9 @@ static int docker_start(const json_t *workload, json_t *container,
 
 static int docker_stop(const json_t *workload, json_t *container, struct agyn_error *err) {
     char name[200];
-    const char *id = text(container, "container_id");
+    const char *id = row_text(container, "container_id");
     if (!id) {
-        docker_container_name(text(workload, "id"), text(container, "name"), name, sizeof name);
+        docker_container_name(row_text(workload, "id"), row_text(container, "name"), name, sizeof name);
         id = name;
     }
     return runtime_docker_remove(id, stop_grace_ms, err);

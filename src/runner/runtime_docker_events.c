@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/row.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "runner/docker_client.h"
@@ -17,6 +18,7 @@
 #include "runner/runtime_docker_restarts.h"
 #include "runner/workload.h"
 #include "store/tables.h"
+#include "core/xalloc.h"
 
 #define LINE_MAX_BYTES 16384
 #define RECONNECT_MAX_MS 5000
@@ -26,10 +28,6 @@ static pthread_t thread;
 static atomic_int stopping;
 static atomic_int connected;
 static bool running;
-
-static const char *text(const json_t *object, const char *key) {
-    return json_string_value(json_object_get(object, key));
-}
 
 static void set_text(json_t *object, const char *key, const char *value) {
     json_object_set_new(object, key, value ? json_string(value) : json_null());
@@ -50,7 +48,8 @@ static json_t *inspect(const char *id, bool *gone) {
     if (docker_call("GET", path, NULL, NULL, 10000, &answer, &ignored) != 0)
         return NULL;
     *gone = answer.status == 404;
-    json_t *doc = answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
+    json_t *doc =
+        answer.status == 200 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
     docker_answer_free(&answer);
     return doc;
 }
@@ -60,8 +59,8 @@ static void end_pod(json_t *workload, const char *now) {
     size_t i;
     json_t *container;
     json_array_foreach(json_object_get(workload, "containers"), i, container) {
-        const char *status = text(container, "status");
-        const char *id = text(container, "container_id");
+        const char *status = row_text(container, "status");
+        const char *id = row_text(container, "container_id");
         if (!id || !status || strcmp(status, "running") != 0)
             continue;
         char path[200];
@@ -83,8 +82,8 @@ static void end_pod(json_t *workload, const char *now) {
 static bool record_end(json_t *workload, json_t *container, const json_t *state) {
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
-    const char *name = text(container, "name");
-    const char *role = text(container, "role");
+    const char *name = row_text(container, "name");
+    const char *role = row_text(container, "role");
     bool main_container = role && strcmp(role, "main") == 0;
     char message[400];
     set_text(container, "status", "terminated");
@@ -99,7 +98,7 @@ static bool record_end(json_t *workload, json_t *container, const json_t *state)
         set_text(workload, "failure_message", message);
         return true;
     }
-    json_int_t code = json_integer_value(json_object_get(state, "ExitCode"));
+    json_int_t code = row_int(state, "ExitCode");
     bool oom = json_is_true(json_object_get(state, "OOMKilled"));
     const char *reason = oom ? "OOMKilled" : code == 0 ? "Completed" : "Error";
     json_object_set_new(container, "exit_code", json_integer(code));
@@ -136,7 +135,7 @@ static void container_changed(const char *workload_id, const char *container_id)
         row = NULL;
         if (store_get(watched_store, &TABLE_WORKLOADS, NULL, workload_id, &row, &err) != 0)
             return;
-        const char *status = text(row, "status");
+        const char *status = row_text(row, "status");
         if (!status || strcmp(status, "starting") != 0)
             break;
         sleep_ms(50); /* the runner is still starting the pod */
@@ -155,20 +154,20 @@ static void container_changed(const char *workload_id, const char *container_id)
 
 static void record_change(json_t *row, const char *container_id) {
     struct agyn_error err = {0};
-    const char *status = text(row, "status");
+    const char *status = row_text(row, "status");
     if (!status || strcmp(status, "running") != 0) {
         json_decref(row);
         return;
     }
     json_t *workload = workload_view(row);
     json_decref(row);
-    const char *workload_id = text(workload, "id");
+    const char *workload_id = row_text(workload, "id");
     size_t i;
     json_t *container;
     bool changed = false;
     json_array_foreach(json_object_get(workload, "containers"), i, container) {
-        const char *id = text(container, "container_id");
-        const char *own_status = text(container, "status");
+        const char *id = row_text(container, "container_id");
+        const char *own_status = row_text(container, "status");
         if (!id || strcmp(id, container_id) != 0 || !own_status ||
             strcmp(own_status, "running") != 0)
             continue;
@@ -196,9 +195,9 @@ static void on_event(const char *line) {
     json_t *doc = json_loads(line, 0, NULL);
     json_t *actor = json_object_get(doc, "Actor");
     json_t *attributes = json_object_get(actor, "Attributes");
-    const char *workload_id = text(attributes, DOCKER_LABEL_WORKLOAD);
-    const char *id = text(actor, "ID");
-    const char *action = text(doc, "Action");
+    const char *workload_id = row_text(attributes, DOCKER_LABEL_WORKLOAD);
+    const char *id = row_text(actor, "ID");
+    const char *action = row_text(doc, "Action");
     if (workload_id && id && action &&
         (strcmp(action, "die") == 0 || strcmp(action, "destroy") == 0))
         container_changed(workload_id, id);
@@ -236,9 +235,9 @@ static void reconcile_workloads(void) {
     json_array_foreach(rows, i, row) {
         json_t *workload = workload_view(row);
         json_array_foreach(json_object_get(workload, "containers"), j, container) {
-            const char *id = text(container, "container_id");
+            const char *id = row_text(container, "container_id");
             if (id)
-                container_changed(text(workload, "id"), id);
+                container_changed(row_text(workload, "id"), id);
         }
         json_decref(workload);
     }
@@ -256,18 +255,18 @@ static void remove_orphans(void) {
             NULL, NULL, 10000, &answer, &err) != 0)
         return;
     json_t *list =
-        answer.status == 200 ? json_loads(answer.body ? answer.body : "", 0, NULL) : NULL;
+        answer.status == 200 ? json_loads(answer.body.data ? answer.body.data : "", 0, NULL) : NULL;
     docker_answer_free(&answer);
     size_t i;
     json_t *item;
     json_array_foreach(list, i, item) {
-        const char *workload_id = text(json_object_get(item, "Labels"), DOCKER_LABEL_WORKLOAD);
-        const char *id = text(item, "Id");
+        const char *workload_id = row_text(json_object_get(item, "Labels"), DOCKER_LABEL_WORKLOAD);
+        const char *id = row_text(item, "Id");
         json_t *row = NULL;
         agyn_error_clear(&err);
         int rc = store_get(watched_store, &TABLE_WORKLOADS, NULL, workload_id ? workload_id : "",
                            &row, &err);
-        const char *status = rc == 0 ? text(row, "status") : NULL;
+        const char *status = rc == 0 ? row_text(row, "status") : NULL;
         bool orphan =
             (rc != 0 && err.code == AGYN_NOT_FOUND) || (status && strcmp(status, "stopped") == 0);
         if (orphan && id) {
@@ -291,9 +290,7 @@ static void *watch_loop(void *arg) {
             continue;
         }
         backoff = 200;
-        struct event_stream *stream = calloc(1, sizeof *stream);
-        if (!stream)
-            break;
+        struct event_stream *stream = xcalloc(1, sizeof *stream);
         atomic_store(&connected, 1);
         /* What happened while nobody watched is reconciled; the stream then replays from a
          * second before, so nothing falls between the two (a replayed end is recorded once:

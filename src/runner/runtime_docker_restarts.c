@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/row.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "core/duration.h"
@@ -26,10 +27,6 @@ static atomic_int stopping;
 static bool running;
 static pthread_t thread;
 static struct store *watched_store;
-
-static const char *text(const json_t *object, const char *key) {
-    return json_string_value(json_object_get(object, key));
-}
 
 static void set_text(json_t *object, const char *key, const char *value) {
     json_object_set_new(object, key, value ? json_string(value) : json_null());
@@ -51,7 +48,7 @@ static void wake(void) {
 }
 
 bool docker_restart_wanted(const json_t *workload, long long exit_code, bool oom_killed) {
-    const char *policy = text(workload, "restart_policy");
+    const char *policy = row_text(workload, "restart_policy");
     if (!policy)
         return false;
     if (strcmp(policy, RESTART_ALWAYS) == 0)
@@ -66,7 +63,7 @@ void docker_restart_schedule(json_t *container, const char *why) {
     clock_format_rfc3339(clock_now_unix_ms() + wait_ms, at);
     duration_format_ms(wait_ms, wait);
     snprintf(message, sizeof message, "back-off %s restarting container \"%s\" (%s)", wait,
-             text(container, "name") ? text(container, "name") : "", why);
+             row_text(container, "name") ? row_text(container, "name") : "", why);
     set_text(container, "status", "waiting");
     set_text(container, "reason", "CrashLoopBackOff");
     set_text(container, "message", message);
@@ -94,8 +91,8 @@ static void rejoin_pod(json_t *workload, const json_t *main_container) {
     size_t i;
     json_t *container;
     json_array_foreach(json_object_get(workload, "containers"), i, container) {
-        const char *id = text(container, "container_id");
-        const char *status = text(container, "status");
+        const char *id = row_text(container, "container_id");
+        const char *status = row_text(container, "status");
         if (container == main_container || !id || !status || strcmp(status, "running") != 0)
             continue;
         char path[200], message[300];
@@ -107,7 +104,7 @@ static void rejoin_pod(json_t *workload, const json_t *main_container) {
 
 /* Starts container (of workload, a view) again; its outcome goes into the view. */
 static void restart_container(json_t *workload, json_t *container) {
-    const char *id = text(container, "container_id");
+    const char *id = row_text(container, "container_id");
     char path[200], message[600], now[RFC3339_LEN];
     snprintf(path, sizeof path, "/containers/%s/start", id ? id : "");
     long status = id ? engine_post(path, 60000, message, sizeof message) : 404;
@@ -121,7 +118,7 @@ static void restart_container(json_t *workload, json_t *container) {
         set_text(container, "reason", NULL);
         set_text(container, "message", NULL);
         set_text(container, "started_at", now);
-        const char *role = text(container, "role");
+        const char *role = row_text(container, "role");
         if (role && strcmp(role, "main") == 0)
             rejoin_pod(workload, container);
         return;
@@ -129,7 +126,7 @@ static void restart_container(json_t *workload, json_t *container) {
     if (status == 404) { /* removed behind our back: nothing left to restart */
         char why[300];
         snprintf(why, sizeof why, "container \"%s\" vanished from the engine",
-                 text(container, "name") ? text(container, "name") : "");
+                 row_text(container, "name") ? row_text(container, "name") : "");
         set_text(container, "status", "terminated");
         set_text(container, "reason", "ContainerMissing");
         set_text(container, "message", why);
@@ -157,9 +154,9 @@ static long long restart_due(const json_t *row, int64_t now_ms) {
     json_t *container;
     json_array_foreach(json_object_get(workload, "containers"), i, container) {
         int64_t at = 0;
-        const char *reason = text(container, "reason");
+        const char *reason = row_text(container, "reason");
         if (!reason || strcmp(reason, "CrashLoopBackOff") != 0 ||
-            clock_parse_rfc3339(text(container, "restart_at"), &at) != 0)
+            clock_parse_rfc3339(row_text(container, "restart_at"), &at) != 0)
             continue;
         if (at > now_ms) {
             next = next < 0 || at - now_ms < next ? at - now_ms : next;
@@ -167,13 +164,13 @@ static long long restart_due(const json_t *row, int64_t now_ms) {
         }
         restart_container(workload, container);
         changed = true;
-        if (clock_parse_rfc3339(text(container, "restart_at"), &at) == 0) /* rescheduled */
+        if (clock_parse_rfc3339(row_text(container, "restart_at"), &at) == 0) /* rescheduled */
             next = next < 0 || at - now_ms < next ? at - now_ms : next;
     }
     struct agyn_error err = {0};
     if (changed && workload_save(watched_store, workload, "running", &err) != 0 &&
         err.code != AGYN_CONFLICT)
-        log_kv("error", "saving workload failed", {"workload_id", text(workload, "id")},
+        log_kv("error", "saving workload failed", {"workload_id", row_text(workload, "id")},
                {"error", err.message});
     json_decref(workload);
     return next;
@@ -192,7 +189,7 @@ static long long scan(void) {
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row) {
-            if (!strstr(text(row, "containers") ? text(row, "containers") : "", "CrashLoopBackOff"))
+            if (!strstr(row_text(row, "containers") ? row_text(row, "containers") : "", "CrashLoopBackOff"))
                 continue; /* nothing waits in this one: no need to parse it */
             long long due = restart_due(row, clock_now_unix_ms());
             next = due >= 0 && (next < 0 || due < next) ? due : next;

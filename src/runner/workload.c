@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/row.h"
 #include "store/event_log.h"
 #include "store/tables.h"
 
@@ -16,7 +17,7 @@ json_t *workload_view(const json_t *row) {
         json_t *value = json_object_get(row, columns[i]);
         json_object_set(view, columns[i], value ? value : json_null());
     }
-    json_t *containers = json_loads(json_string_value(json_object_get(row, "containers")), 0,
+    json_t *containers = json_loads(row_text(row, "containers"), 0,
                                     NULL);
     json_object_set_new(view, "containers", containers ? containers : json_array());
     return view;
@@ -51,8 +52,8 @@ static int append_parts(struct store *store, const char *org, const char *agent_
     json_t *row;
     json_array_foreach(rows, i, row) {
         json_t *container =
-            container_new(json_string_value(json_object_get(row, label)), role,
-                          json_string_value(json_object_get(row, "image")));
+            container_new(row_text(row, label), role,
+                          row_text(row, "image"));
         json_object_set(container, role[0] == 'm' ? "mcp_id" : "hook_id",
                         json_object_get(row, "id"));
         copy_run_spec(container, row);
@@ -64,7 +65,7 @@ static int append_parts(struct store *store, const char *org, const char *agent_
 
 static int publish(struct store *store, json_t *workload, int status_changed,
                    struct agyn_error *err) {
-    const char *org = json_string_value(json_object_get(workload, "organization_id"));
+    const char *org = row_text(workload, "organization_id");
     if (event_log_append(store, org, "workload.updated", workload, err) != 0)
         return -1;
     if (status_changed &&
@@ -83,9 +84,9 @@ int workload_create(struct store *store, const char *organization_id, const char
         return -1;
     }
     json_t *containers = json_array();
-    json_t *main_container = container_new(json_string_value(json_object_get(agent, "name")),
+    json_t *main_container = container_new(row_text(agent, "name"),
                                            "main",
-                                           json_string_value(json_object_get(agent, "image")));
+                                           row_text(agent, "image"));
     json_object_set_new(main_container, "agent_id", json_string(agent_id));
     copy_run_spec(main_container, agent);
     json_array_append_new(containers, main_container);
@@ -133,7 +134,7 @@ int workload_create(struct store *store, const char *organization_id, const char
 
 int workload_save(struct store *store, json_t *workload, const char *previous_status,
                   struct agyn_error *err) {
-    const char *id = json_string_value(json_object_get(workload, "id"));
+    const char *id = row_text(workload, "id");
     char *containers = json_dumps(json_object_get(workload, "containers"), JSON_COMPACT);
     json_t *changes = json_pack("{s:O, s:O, s:O, s:s}", "status",
                                 json_object_get(workload, "status"), "failure_reason",
@@ -147,7 +148,7 @@ int workload_save(struct store *store, json_t *workload, const char *previous_st
          * (starting -> stopping) is never overwritten by a runner still at "starting". */
         json_t *current = NULL;
         rc = store_get(store, &TABLE_WORKLOADS, NULL, id, &current, err);
-        const char *now = rc == 0 ? json_string_value(json_object_get(current, "status")) : NULL;
+        const char *now = rc == 0 ? row_text(current, "status") : NULL;
         if (rc == 0 && (!now || strcmp(now, previous_status) != 0))
             rc = agyn_fail(err, AGYN_CONFLICT, "status", "workload %s is %s, not %s", id,
                            now ? now : "unknown", previous_status);
@@ -164,7 +165,7 @@ int workload_save(struct store *store, json_t *workload, const char *previous_st
             json_decref(row);
         }
     }
-    const char *status = json_string_value(json_object_get(workload, "status"));
+    const char *status = row_text(workload, "status");
     if (rc == 0)
         rc = publish(store, workload, previous_status && strcmp(previous_status, status) != 0,
                      err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/row.h"
 #include "store/tables.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -57,7 +58,7 @@ int event_log_read(struct store *store, const char *organization_id, int64_t aft
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
-        json_t *payload = json_loads(json_string_value(json_object_get(row, "payload")), 0, NULL);
+        json_t *payload = json_loads(row_text(row, "payload"), 0, NULL);
         json_array_append_new(events, json_pack("{s:O, s:O, s:o, s:O}", "id",
                                                 json_object_get(row, "seq"), "type",
                                                 json_object_get(row, "type"), "payload",
@@ -78,7 +79,7 @@ int event_log_last_id(struct store *store, const char *organization_id, int64_t 
     if (store_list(store, &TABLE_EVENTS, &query, &rows, &next, err) != 0)
         return -1;
     json_t *first = json_array_get(rows, 0);
-    *id_out = first ? json_integer_value(json_object_get(first, "seq")) : 0;
+    *id_out = first ? row_int(first, "seq") : 0;
     json_decref(rows);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* quota.c — see quota.h. */
 #include "store/quota.h"
+#include "core/row.h"
 
 int quota_check(struct store *store, const struct quota_limit *limit, const char *organization_id,
                 struct agyn_error *err) {
@@ -25,7 +26,7 @@ int quota_check(struct store *store, const struct quota_limit *limit, const char
 
 int quota_insert(struct store *store, const struct quota_limit *limit, json_t *row,
                  struct agyn_error *err) {
-    const char *organization_id = json_string_value(json_object_get(row, "organization_id"));
+    const char *organization_id = row_text(row, "organization_id");
     if (store_tx_begin(store, err) != 0)
         return -1;
     if (quota_check(store, limit, organization_id ? organization_id : "", err) != 0 ||

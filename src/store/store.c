@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "base/clock.h"
 #include "base/uuid.h"
 #include "core/names.h"
@@ -23,9 +24,7 @@ int store_open_with(const char *location, const struct store_options *options,
     else if (strncmp(location, "postgres://", 11) == 0 ||
              strncmp(location, "postgresql://", 13) == 0)
         backend = &store_backend_postgres;
-    struct store *store = calloc(1, sizeof *store);
-    if (!store)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
+    struct store *store = xcalloc(1, sizeof *store);
     store->backend = backend;
     store->pool_size = options->pool_size > 0 ? options->pool_size : 10;
     if (backend->open(store, rest, err) != 0) {

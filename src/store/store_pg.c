@@ -21,6 +21,7 @@
 
 #include "store/pg_schema.h"
 #include "store/store.h"
+#include "core/xalloc.h"
 
 #define SQL_MAX 8192
 #define PARAMS_MAX 160
@@ -254,7 +255,7 @@ static struct pg_conn *acquire(struct store *store, struct agyn_error *err) {
     if (c && still_connected(c->conn))
         return c;
     if (!c)
-        c = calloc(1, sizeof *c);
+        c = xcalloc(1, sizeof *c);
     else {
         forget_statements(c);
         PQfinish(c->conn);
@@ -309,11 +310,7 @@ static const char *prepared(struct pg_conn *c, const char *sql, int nparams,
         return NULL;
     }
     PQclear(res);
-    slot->sql = strdup(sql);
-    if (!slot->sql) {
-        agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-        return NULL;
-    }
+    slot->sql = xstrdup(sql);
     return slot->name;
 }
 
@@ -347,10 +344,8 @@ static int exec_simple(struct pg_conn *c, const char *sql, struct agyn_error *er
 static void *listen_loop(void *arg);
 
 static int pg_open(struct store *store, const char *location, struct agyn_error *err) {
-    struct pg_state *state = calloc(1, sizeof *state);
-    if (!state)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-    state->conninfo = strdup(location);
+    struct pg_state *state = xcalloc(1, sizeof *state);
+    state->conninfo = xstrdup(location);
     state->instance = atomic_fetch_add(&next_instance, 1);
     state->pool_size = store->pool_size > 0 ? store->pool_size : 10;
     pthread_mutex_init(&state->lock, NULL);

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "core/json_writer.h"
+#include "core/xalloc.h"
 #include "store/sqlite_schema.h"
 #include "store/store.h"
 
@@ -86,11 +87,7 @@ static int exec_sql(sqlite3 *db, const char *sql, struct agyn_error *err) {
 
 static struct sqlite_connection *open_connection(struct sqlite_state *state,
                                                  struct agyn_error *err) {
-    struct sqlite_connection *conn = calloc(1, sizeof *conn);
-    if (!conn) {
-        agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-        return NULL;
-    }
+    struct sqlite_connection *conn = xcalloc(1, sizeof *conn);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(state->path, &conn->db, flags, NULL);
     if (rc != SQLITE_OK) {
@@ -149,14 +146,8 @@ static sqlite3_stmt *prepare(struct sqlite_connection *conn, const char *sql,
     if (slot->stmt)
         sqlite3_finalize(slot->stmt);
     free(slot->sql);
-    slot->sql = strdup(sql);
+    slot->sql = xstrdup(sql);
     slot->stmt = stmt;
-    if (!slot->sql) {
-        slot->stmt = NULL;
-        sqlite3_finalize(stmt);
-        agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-        return NULL;
-    }
     return stmt;
 }
 
@@ -182,10 +173,8 @@ static void configure_sqlite(void) {
 
 static int sqlite_open(struct store *store, const char *location, struct agyn_error *err) {
     pthread_once(&configure_once, configure_sqlite);
-    struct sqlite_state *state = calloc(1, sizeof *state);
-    if (!state)
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory");
-    state->path = strdup(location);
+    struct sqlite_state *state = xcalloc(1, sizeof *state);
+    state->path = xstrdup(location);
     state->instance = atomic_fetch_add(&next_instance, 1);
     pthread_mutex_init(&state->lock, NULL);
     store->state = state;
@@ -232,10 +221,21 @@ static int sqlite_migrate(struct store *store, struct agyn_error *err) {
         if (exec_sql(conn->db, "BEGIN IMMEDIATE", err) != 0)
             return -1;
         sqlite3_stmt *check = NULL;
-        sqlite3_prepare_v2(conn->db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1,
-                           &check, NULL);
-        sqlite3_bind_int(check, 1, version);
-        int applied = sqlite3_step(check) == SQLITE_ROW;
+        int rc = sqlite3_prepare_v2(conn->db, "SELECT 1 FROM schema_migrations WHERE version = ?",
+                                    -1, &check, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int(check, 1, version);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(check);
+        int applied = rc == SQLITE_ROW;
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            /* Not knowing whether a migration ran must not run it twice, nor skip it. */
+            sqlite_error(conn->db, rc, err);
+            sqlite3_finalize(check);
+            agyn_error_prefix(err, "migration %d: cannot tell whether it was applied", version);
+            exec_sql(conn->db, "ROLLBACK", NULL);
+            return -1;
+        }
         sqlite3_finalize(check);
         if (!applied) {
             char record[128];

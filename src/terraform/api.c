@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/wiping_alloc.h"
 #include "client/client.h"
+#include "core/row.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 
 #define API_TIMEOUT_SECONDS 30L
 
@@ -27,15 +29,12 @@ static struct org_cache_entry *org_cache;
 void api_configure(const char *url, const char *tok) {
     pthread_mutex_lock(&lock);
     free(base_url);
-    if (token) {
-        explicit_bzero(token, strlen(token));
-        free(token);
-    }
-    base_url = strdup(url);
+    secure_free(token);
+    base_url = xstrdup(url);
     size_t n = strlen(base_url);
     while (n > 0 && base_url[n - 1] == '/')
         base_url[--n] = '\0';
-    token = tok && *tok ? strdup(tok) : NULL;
+    token = tok && *tok ? xstrdup(tok) : NULL;
     pthread_mutex_unlock(&lock);
 }
 
@@ -56,23 +55,21 @@ void api_result_free(struct api_result *r) {
 }
 
 /* Copies the configured URL and token (the caller wipes and frees both with drop_settings);
- * false when the provider is not configured or out of memory (r->message says which). */
+ * false when the provider is not configured (r->message says so). */
 static bool take_settings(char **url, char **tok, struct api_result *r) {
     pthread_mutex_lock(&lock);
     bool configured = base_url != NULL;
-    *url = configured ? strdup(base_url) : NULL;
-    *tok = configured && token ? strdup(token) : NULL;
-    bool ok = configured && *url && (!token || *tok);
+    *url = configured ? xstrdup(base_url) : NULL;
+    *tok = configured && token ? xstrdup(token) : NULL;
     pthread_mutex_unlock(&lock);
-    if (!ok)
-        snprintf(r->message, sizeof r->message, "%s",
-                 configured ? "out of memory" : "the provider is not configured (api_url)");
-    return ok;
+    if (!configured)
+        snprintf(r->message, sizeof r->message, "the provider is not configured (api_url)");
+    return configured;
 }
 
 static void drop_settings(char *url, char *tok) {
     free(url);
-    wiping_free(tok);
+    secure_free(tok);
 }
 
 /* The shared client for one call: a handle of its own (calls run on several threads). */
@@ -150,9 +147,7 @@ static bool cache_get(const char *key, char org_out[64]) {
 }
 
 static void cache_put(const char *key, const char *org) {
-    struct org_cache_entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return;
+    struct org_cache_entry *e = xcalloc(1, sizeof *e);
     snprintf(e->key, sizeof e->key, "%s", key);
     snprintf(e->org, sizeof e->org, "%s", org);
     pthread_mutex_lock(&lock);
@@ -195,7 +190,7 @@ int api_find_org(const char *collection, const char *id, char org_out[64], struc
         *r = me;
         return -1;
     }
-    const char *own = json_string_value(json_object_get(me.body, "organization_id"));
+    const char *own = row_text(me.body, "organization_id");
     if (own) {
         snprintf(org_out, 64, "%s", own);
         api_result_free(&me);
@@ -212,7 +207,7 @@ int api_find_org(const char *collection, const char *id, char org_out[64], struc
     size_t i;
     json_t *org;
     json_array_foreach(orgs, i, org) {
-        const char *org_id = json_string_value(json_object_get(org, "id"));
+        const char *org_id = row_text(org, "id");
         if (!org_id)
             continue;
         int rc = probe(org_id, collection, id, r);

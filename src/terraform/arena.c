@@ -6,24 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/wiping_alloc.h"
+#include "core/xalloc.h"
+#include "core/secure_mem.h"
 
 void arena_own(struct arena *a, void *p) {
     if (!p)
         return;
     if (a->len == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 64;
-        a->ptrs = realloc(a->ptrs, a->cap * sizeof *a->ptrs);
-        if (!a->ptrs)
-            abort();
+        a->ptrs = xrealloc(a->ptrs, a->cap * sizeof *a->ptrs);
     }
     a->ptrs[a->len++] = p;
 }
 
 void *arena_alloc(struct arena *a, size_t size) {
-    void *p = calloc(1, size ? size : 1);
-    if (!p)
-        abort();
+    void *p = xcalloc(1, size ? size : 1);
     arena_own(a, p);
     return p;
 }
@@ -39,8 +36,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *out = NULL;
-    if (vasprintf(&out, fmt, ap) < 0)
-        abort();
+    out = xvasprintf(fmt, ap);
     va_end(ap);
     arena_own(a, out);
     return out;
@@ -48,7 +44,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...) {
 
 void arena_free(struct arena *a) {
     for (size_t i = 0; i < a->len; i++)
-        wiping_free(a->ptrs[i]); /* response messages and strings may hold credentials */
+        secure_free(a->ptrs[i]); /* response messages and strings may hold credentials */
     free(a->ptrs);
     a->ptrs = NULL;
     a->len = a->cap = 0;

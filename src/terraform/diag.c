@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
+
 Tfplugin6__AttributePath *diag_path(struct arena *a, const char *attr_path) {
     Tfplugin6__AttributePath *path = ARENA_NEW(a, Tfplugin6__AttributePath);
     tfplugin6__attribute_path__init(path);
@@ -43,8 +45,7 @@ void diag_add(struct diags *d, bool error, const char *attr_path, const char *su
     va_list ap;
     va_start(ap, fmt);
     char *detail = NULL;
-    if (vasprintf(&detail, fmt, ap) < 0)
-        abort();
+    detail = xvasprintf(fmt, ap);
     va_end(ap);
     arena_own(d->arena, detail);
     diag->detail = detail;

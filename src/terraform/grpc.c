@@ -15,7 +15,9 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "base/wiping_alloc.h"
+#include "core/dynbuf.h"
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 #include "terraform/rpc.h"
 
 #define MAX_MESSAGE (256u * 1024 * 1024)
@@ -25,8 +27,7 @@
 struct stream {
     int32_t id;
     char path[256];
-    uint8_t *buf;
-    size_t len, cap;
+    struct dynbuf in; /* the request message; wiping: it carries passwords */
     bool too_large;
     bool queued;
     bool answered;
@@ -129,8 +130,8 @@ static void free_stream(struct conn *c, struct stream *s) {
         c->all = s->all_next;
     if (s->all_next)
         s->all_next->all_prev = s->all_prev;
-    wiping_free(s->buf);
-    wiping_free(s->out);
+    dynbuf_free(&s->in);
+    secure_free(s->out);
     free(s);
 }
 
@@ -138,9 +139,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     struct conn *c = user_data;
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
-    struct stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    struct stream *s = xcalloc(1, sizeof *s);
+    dynbuf_init(&s->in, (size_t)MAX_MESSAGE + 5, false);
     s->id = frame->hd.stream_id;
     s->all_next = c->all;
     if (c->all)
@@ -166,30 +166,10 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
     struct stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
     if (!s || s->too_large || s->answered)
         return 0;
-    if (s->len + len > MAX_MESSAGE + 5) {
+    if (dynbuf_add(&s->in, data, len) != 0) { /* the limit is MAX_MESSAGE + 5 */
         s->too_large = true;
-        wiping_free(s->buf);
-        s->buf = NULL;
-        s->len = s->cap = 0;
-        return 0;
+        dynbuf_free(&s->in);
     }
-    if (s->len + len > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + len)
-            cap *= 2;
-        /* Grown by copy, the old buffer wiped: request messages carry passwords. */
-        uint8_t *grown = malloc(cap);
-        if (!grown)
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
-        if (s->buf) {
-            memcpy(grown, s->buf, s->len);
-            wiping_free(s->buf);
-        }
-        s->buf = grown;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, len);
-    s->len += len;
     return 0;
 }
 
@@ -282,35 +262,35 @@ static void handle(struct conn *c, struct stream *s) {
         answer_error(c, s, 8 /* RESOURCE_EXHAUSTED */, "request message larger than 256 MiB");
         return;
     }
-    if (s->len < 5) {
+    const uint8_t *body = (const uint8_t *)s->in.data;
+    size_t body_len = s->in.len;
+    if (body_len < 5) {
         /* An empty body is not a valid unary request; treat as an empty message. */
-        if (s->len != 0) {
+        if (body_len != 0) {
             answer_error(c, s, GRPC_INTERNAL, "truncated gRPC message");
             return;
         }
     } else {
-        if (s->buf[0] != 0) {
+        if (body[0] != 0) {
             answer_error(c, s, GRPC_UNIMPLEMENTED, "compressed messages are not supported");
             return;
         }
-        uint32_t msg_len = ((uint32_t)s->buf[1] << 24) | ((uint32_t)s->buf[2] << 16) |
-                           ((uint32_t)s->buf[3] << 8) | s->buf[4];
-        if ((size_t)msg_len + 5 != s->len) {
+        uint32_t msg_len = ((uint32_t)body[1] << 24) | ((uint32_t)body[2] << 16) |
+                           ((uint32_t)body[3] << 8) | body[4];
+        if ((size_t)msg_len + 5 != body_len) {
             answer_error(c, s, GRPC_INTERNAL, "gRPC message length does not match the body");
             return;
         }
     }
     struct rpc_result result = {0};
-    fn(s->len >= 5 ? s->buf + 5 : (const uint8_t *)"", s->len >= 5 ? s->len - 5 : 0, &result);
+    fn(body_len >= 5 ? body + 5 : (const uint8_t *)"", body_len >= 5 ? body_len - 5 : 0, &result);
     if (result.status != GRPC_OK) {
         answer_error(c, s, result.status, result.message);
-        wiping_free(result.data);
+        secure_free(result.data);
         return;
     }
     s->out_len = result.len + 5;
-    s->out = malloc(s->out_len);
-    if (!s->out)
-        abort();
+    s->out = xmalloc(s->out_len);
     s->out[0] = 0;
     s->out[1] = (uint8_t)(result.len >> 24);
     s->out[2] = (uint8_t)(result.len >> 16);
@@ -318,7 +298,7 @@ static void handle(struct conn *c, struct stream *s) {
     s->out[4] = (uint8_t)result.len;
     if (result.len)
         memcpy(s->out + 5, result.data, result.len);
-    wiping_free(result.data);
+    secure_free(result.data);
     nghttp2_nv headers[] = {
         NV(":status", "200"),
         NV("content-type", "application/grpc"),
@@ -356,9 +336,7 @@ void grpc_serve_connection(int fd, SSL_CTX *ssl_ctx) {
     nghttp2_session_set_local_window_size(c.session, NGHTTP2_FLAG_NONE, 0, CONNECTION_WINDOW);
 
     enum { READ_BUFFER = 64 * 1024 };
-    uint8_t *inbuf = malloc(READ_BUFFER);
-    if (!inbuf)
-        abort();
+    uint8_t *inbuf = xmalloc(READ_BUFFER);
     while (flush_session(&c) == 0) {
         if (c.shutdown_after_send) {
             /* The Shutdown answer is on the wire: stop like go-plugin's GracefulStop. */

@@ -22,6 +22,7 @@
 
 
 #include "base/wiping_alloc.h"
+#include "core/xalloc.h"
 #include "client/client.h"
 #include "terraform/grpc.h"
 #include "terraform/tls.h"
@@ -60,7 +61,7 @@ static void *parent_watch(void *arg) {
 static bool versions_include_6(const char *list) {
     if (!list || !*list)
         return true;
-    char *copy = strdup(list), *save = NULL;
+    char *copy = xstrdup(list), *save = NULL;
     bool found = false;
     for (char *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
         if (atoi(part) == 6)
@@ -163,9 +164,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "terraform-provider-agyn: accept: %s\n", strerror(errno));
             return 1;
         }
-        struct conn_arg *ca = malloc(sizeof *ca);
-        if (!ca)
-            abort();
+        struct conn_arg *ca = xmalloc(sizeof *ca);
         ca->fd = fd;
         pthread_t thread;
         if (pthread_create(&thread, NULL, connection_thread, ca) != 0) {

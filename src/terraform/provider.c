@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "terraform/api.h"
+#include "core/xalloc.h"
 #include "terraform/arena.h"
 #include "terraform/data_sources.h"
 #include "terraform/diag.h"
@@ -20,9 +21,7 @@
 
 static void pack_into(const ProtobufCMessage *msg, struct rpc_result *out) {
     size_t len = protobuf_c_message_get_packed_size(msg);
-    out->data = malloc(len ? len : 1);
-    if (!out->data)
-        abort();
+    out->data = xmalloc(len ? len : 1);
     out->len = protobuf_c_message_pack(msg, out->data);
     out->status = GRPC_OK;
 }
@@ -709,9 +708,7 @@ static void stop_provider(const uint8_t *in, size_t len, struct rpc_result *out)
 /* grpc.health.v1.Health/Check: HealthCheckResponse{status = SERVING (1)}. */
 static void health_check(const uint8_t *in, size_t len, struct rpc_result *out) {
     static const uint8_t serving[] = {0x08, 0x01};
-    out->data = malloc(sizeof serving);
-    if (!out->data)
-        abort();
+    out->data = xmalloc(sizeof serving);
     memcpy(out->data, serving, sizeof serving);
     out->len = sizeof serving;
     out->status = GRPC_OK;
@@ -719,9 +716,7 @@ static void health_check(const uint8_t *in, size_t len, struct rpc_result *out) 
 
 /* plugin.GRPCController/Shutdown: google.protobuf.Empty, then exit. */
 static void controller_shutdown(const uint8_t *in, size_t len, struct rpc_result *out) {
-    out->data = malloc(1);
-    if (!out->data)
-        abort();
+    out->data = xmalloc(1);
     out->len = 0;
     out->status = GRPC_OK;
     out->shutdown = true;

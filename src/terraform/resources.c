@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "core/field_rules.h"
+#include "core/row.h"
+#include "core/xalloc.h"
 #include "core/names.h"
 #include "core/password_source_rule.h"
 #include "core/registry_pattern.h"
@@ -371,10 +373,8 @@ static int object_org(struct tf_op *op, const struct tfv *state, const char *loo
 }
 
 static char *object_path(const char *org, const char *collection, const char *id) {
-    char *path = NULL;
-    if (id ? asprintf(&path, ORG_BASE "/%s/%s/%s", org, collection, id) < 0
-           : asprintf(&path, ORG_BASE "/%s/%s", org, collection) < 0)
-        abort();
+    char *path = id ? xasprintf(ORG_BASE "/%s/%s/%s", org, collection, id)
+                    : xasprintf(ORG_BASE "/%s/%s", org, collection);
     return path;
 }
 
@@ -1097,7 +1097,7 @@ static void source_put(const struct source_impl *s, json_t *body, const struct t
 /* Maps the API's source back: the inline value is never returned, so state keeps it. */
 static void source_read(const struct source_impl *s, struct tfv *state, json_t *obj,
                         const char *source_field) {
-    const char *source = json_string_value(json_object_get(obj, source_field));
+    const char *source = row_text(obj, source_field);
     if (!source)
         return;
     if (strcmp(source, "inline") == 0) {
@@ -1317,7 +1317,7 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
     read_optional(state, "description", obj);
     read_string(state, "organization_id", obj, NULL);
     /* ecr and plugin logins bring their own username: state keeps none (as configured). */
-    const char *kind = json_string_value(json_object_get(obj, "password_source"));
+    const char *kind = row_text(obj, "password_source");
     bool short_lived = kind && (strcmp(kind, "ecr") == 0 || strcmp(kind, "plugin") == 0);
     if (short_lived) {
         tfv_set(state, "username", tfv_null());
@@ -1338,7 +1338,7 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
         tfv_set(state, "plugin", tfv_null());
     }
     /* The API normalizes the registry: keep the configured spelling while it agrees. */
-    const char *api_registry = json_string_value(json_object_get(obj, "registry"));
+    const char *api_registry = row_text(obj, "registry");
     if (!same_registry(tfv_str(state, "registry"), api_registry))
         tfv_set_str(state, "registry", api_registry);
     if (!short_lived)

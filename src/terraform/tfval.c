@@ -7,20 +7,13 @@
 #include <string.h>
 
 #include <msgpack.h>
+#include "core/secure_mem.h"
+#include "core/xalloc.h"
 
 static struct tfv *tfv_new(enum tfv_kind kind) {
-    struct tfv *v = calloc(1, sizeof *v);
-    if (!v)
-        abort();
+    struct tfv *v = xcalloc(1, sizeof *v);
     v->kind = kind;
     return v;
-}
-
-static char *xstrdup(const char *s) {
-    char *copy = strdup(s);
-    if (!copy)
-        abort();
-    return copy;
 }
 
 struct tfv *tfv_null(void) {
@@ -59,10 +52,7 @@ struct tfv *tfv_bool(bool b) {
 void tfv_free(struct tfv *v) {
     if (!v)
         return;
-    if (v->str) {
-        explicit_bzero(v->str, strlen(v->str)); /* values may be passwords */
-        free(v->str);
-    }
+    secure_free(v->str); /* values may be passwords */
     for (size_t i = 0; i < v->len; i++) {
         if (v->keys)
             free(v->keys[i]);
@@ -77,13 +67,9 @@ static void grow(struct tfv *v) {
     if (v->len < v->cap)
         return;
     v->cap = v->cap ? v->cap * 2 : 8;
-    v->items = realloc(v->items, v->cap * sizeof *v->items);
-    if (!v->items)
-        abort();
+    v->items = xrealloc(v->items, v->cap * sizeof *v->items);
     if (v->kind == TFV_OBJECT) {
-        v->keys = realloc(v->keys, v->cap * sizeof *v->keys);
-        if (!v->keys)
-            abort();
+        v->keys = xrealloc(v->keys, v->cap * sizeof *v->keys);
     }
 }
 
@@ -233,9 +219,7 @@ static struct tfv *from_object(const msgpack_object *o, int depth) {
         const char *ptr = o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : o->via.bin.ptr;
         size_t size = o->type == MSGPACK_OBJECT_STR ? o->via.str.size : o->via.bin.size;
         struct tfv *v = tfv_new(TFV_STRING);
-        v->str = malloc(size + 1);
-        if (!v->str)
-            abort();
+        v->str = xmalloc(size + 1);
         if (size) /* an empty str/bin may come with a NULL pointer */
             memcpy(v->str, ptr, size);
         v->str[size] = '\0';
@@ -466,9 +450,7 @@ static void debug_append(char **buf, size_t *len, size_t *cap, const char *s) {
     size_t n = strlen(s);
     while (*len + n + 1 > *cap) {
         *cap = *cap ? *cap * 2 : 128;
-        *buf = realloc(*buf, *cap);
-        if (!*buf)
-            abort();
+        *buf = xrealloc(*buf, *cap);
     }
     memcpy(*buf + *len, s, n + 1);
     *len += n;

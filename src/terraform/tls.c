@@ -13,6 +13,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "core/base64.h"
+#include "core/xalloc.h"
+
 static void tls_fail(const char *what) {
     fprintf(stderr, "terraform-provider-agyn: TLS setup failed: %s\n", what);
     ERR_print_errors_fp(stderr);
@@ -70,15 +73,9 @@ static char *der_base64_nopad(X509 *cert) {
     int len = i2d_X509(cert, &der);
     if (len <= 0)
         return NULL;
-    char *out = malloc(4 * ((size_t)len / 3 + 1) + 1);
-    if (!out) {
-        OPENSSL_free(der);
-        return NULL;
-    }
-    int n = EVP_EncodeBlock((unsigned char *)out, der, len);
+    char *out = xmalloc(base64_encoded_len((size_t)len, BASE64_NOPAD) + 1);
+    base64_encode(der, (size_t)len, out, BASE64_NOPAD);
     OPENSSL_free(der);
-    while (n > 0 && out[n - 1] == '=')
-        out[--n] = '\0';
     return out;
 }
 

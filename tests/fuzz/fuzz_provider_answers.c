@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     }
     if (strstr(err.message, CREDENTIAL))
         abort();
-    provider_free_secret(value);
+    secure_free(value);
     free(body);
     return 0;
 }

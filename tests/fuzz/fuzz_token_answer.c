@@ -5,9 +5,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
     struct token_grant grant = {0};
-    enum pull_failure failure = PULL_TRANSIENT;
     struct agyn_error err = {0};
-    if (token_grant_parse((const char *)data, len, "auth.example", &grant, &failure, &err) == 0) {
+    if (token_grant_parse((const char *)data, len, "auth.example", &grant, &err) == 0) {
         for (const char *p = grant.token; *p; p++)
             if (*p <= ' ' || *p > '~')
                 abort();

@@ -153,7 +153,7 @@ static void assert_opens_to(const struct keyring *kr, const char *aad, const cha
     if (expected_len > 0)
         assert_memory_equal(plain, expected, expected_len);
     assert_int_equal(plain[len], 0);
-    secure_free(plain, len);
+    secure_free(plain);
 }
 
 /* Opening must fail without output, and the message must not reveal SECRET_TEXT. */
@@ -506,14 +506,14 @@ static void test_unknown_key_id_is_named(void **state) {
 
 static void test_secure_free_is_null_safe(void **state) {
     (void)state;
-    secure_free(NULL, 10);
-    secure_free_str(NULL);
+    secure_free(NULL);
+    secure_free(NULL);
     char *s = strdup("secret");
     assert_non_null(s);
-    secure_free_str(s);
+    secure_free(s);
     void *p = malloc(32);
     assert_non_null(p);
-    secure_free(p, 32);
+    secure_free(p);
 }
 
 /* ---- keyring files ---- */
@@ -929,7 +929,7 @@ static void *seal_open_worker(void *arg) {
             if (atomic_fetch_add(w->failures, 1) == 0)
                 snprintf(w->failure, sizeof w->failure, "%s", err.message);
         }
-        secure_free(plain, plain_len);
+        secure_free(plain);
         free(sealed);
         (void)keyring_active_id(w->kr);
         (void)keyring_count(w->kr);

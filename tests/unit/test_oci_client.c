@@ -832,12 +832,12 @@ static void test_http_policy(void **state) {
     assert_false(http_url_allowed(&policy, "file:///etc/passwd"));
     assert_false(http_url_allowed(&policy, "not a url"));
 
-    assert_true(http_same_origin("https://r.example/v2/", "https://R.example:443/other"));
-    assert_true(http_same_origin("http://127.0.0.1:5000/a", "http://127.0.0.1:5000/b?x"));
-    assert_false(http_same_origin("https://r.example/", "http://r.example/"));
-    assert_false(http_same_origin("http://127.0.0.1:5000/", "http://localhost:5000/"));
-    assert_false(http_same_origin("https://r.example/", "https://r.example:8443/"));
-    assert_false(http_same_origin("https://r.example/", "https://s3.example/"));
+    assert_true(url_same_origin("https://r.example/v2/", "https://R.example:443/other"));
+    assert_true(url_same_origin("http://127.0.0.1:5000/a", "http://127.0.0.1:5000/b?x"));
+    assert_false(url_same_origin("https://r.example/", "http://r.example/"));
+    assert_false(url_same_origin("http://127.0.0.1:5000/", "http://localhost:5000/"));
+    assert_false(url_same_origin("https://r.example/", "https://r.example:8443/"));
+    assert_false(url_same_origin("https://r.example/", "https://s3.example/"));
     char host[300];
     assert_int_equal(http_url_host("https://User:pw@r.example:8443/x?y", host, sizeof host), 0);
     assert_string_equal(host, "r.example:8443");

@@ -34,6 +34,7 @@
 #include "core/image_ref.h"
 #include "net/egress.h"
 #include "registry/oci_client.h"
+#include "registry/pull_failure.h"
 
 #define FIXTURE_REL "tests/fixtures/registry_fixture.py"
 #define START_TIMEOUT_MS 60000
@@ -550,7 +551,8 @@ static void pull_with(struct registry_client *client, const char *reference,
     memset(out, 0, sizeof *out);
     if (image_ref_parse(reference, "image", &ref, &out->err) != 0)
         fail_msg("bad reference %s: %s", reference, out->err.message);
-    out->rc = registry_pull(client, &ref, auth, &out->result, &out->failure, &out->err);
+    out->rc = registry_pull(client, &ref, auth, &out->result, &out->err);
+    out->failure = pull_failure_of(&out->err);
 }
 
 static void pull_once(const char *reference, const struct registry_auth *auth,
@@ -876,9 +878,10 @@ static void expect_login(enum server_id id, const char *repository,
         content_dir_new(&shared_dir);
         shared_client = client_new(shared_dir.path, "amd64", NULL, 0);
     }
-    enum pull_failure failure = PULL_TRANSIENT;
+    enum pull_failure failure;
     struct agyn_error err = {0};
-    int rc = registry_login(shared_client, servers[id].host, repository, auth, &failure, &err);
+    int rc = registry_login(shared_client, servers[id].host, repository, auth, &err);
+    failure = pull_failure_of(&err);
     if (expected == PULL_OK && rc != 0)
         fail_msg("login to %s failed: %s", servers[id].name, err.message);
     assert_int_equal(failure, expected);

@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "core/row.h"
 #include "core/redact.h"
 #include "net/egress.h"
 #include "providers/http.h"
@@ -102,7 +103,7 @@ static void expect_resolved(int rc, const struct agyn_error *err, char *value,
                  err->message);
     assert_non_null(value);
     assert_string_equal(value, expected);
-    provider_free_secret(value);
+    secure_free(value);
 }
 
 /* ---- spawned servers ------------------------------------------------------------------ */
@@ -926,17 +927,17 @@ static void test_resolve_rejects_bad_input_before_network(void **state) {
 
 static void test_shared_helpers(void **state) {
     (void)state;
-    struct provider_buffer buf = {0};
-    assert_int_equal(provider_buffer_append_url_escaped(&buf, "a b/ü~-._%?#&"), 0);
-    assert_string_equal(provider_buffer_str(&buf), "a%20b%2F%C3%BC~-._%25%3F%23%26");
-    provider_buffer_wipe(&buf);
-    assert_string_equal(provider_buffer_str(&buf), "");
+    struct dynbuf buf = {0};
+    assert_int_equal(provider_add_url_escaped(&buf, "a b/ü~-._%?#&"), 0);
+    assert_string_equal(dynbuf_str(&buf), "a%20b%2F%C3%BC~-._%25%3F%23%26");
+    dynbuf_free(&buf);
+    assert_string_equal(dynbuf_str(&buf), "");
 
-    struct provider_buffer limited = {.limit = 8};
-    assert_int_equal(provider_buffer_append_str(&limited, "12345678"), 0);
-    assert_int_equal(provider_buffer_append_str(&limited, "9"), -1);
-    assert_null(provider_buffer_str(&limited));
-    provider_buffer_wipe(&limited);
+    struct dynbuf limited = {.limit = 8};
+    assert_int_equal(dynbuf_add_str(&limited, "12345678"), 0);
+    assert_int_equal(dynbuf_add_str(&limited, "9"), -1);
+    assert_null(dynbuf_str(&limited));
+    dynbuf_free(&limited);
 
     char out[64];
     provider_sanitize_text(out, sizeof out, "bad\x01\x1b[31mred\n\xff\xfe ok ü", 21);
@@ -967,14 +968,14 @@ static void test_shared_helpers(void **state) {
 
     json_t *doc = json_pack("{s:s, s:[s]}", "a", "wipe-me", "b", "and-me");
     json_t *a = json_object_get(doc, "a");
-    provider_json_wipe(doc);
+    secure_json_wipe(doc);
     assert_int_equal(json_string_value(a)[0], '\0');
     json_decref(doc);
 
-    provider_url_origin("https://user:" VAULT_TOKEN "@vault.example.com:8200/v1/x?y=1", out,
+    url_origin("https://user:" VAULT_TOKEN "@vault.example.com:8200/v1/x?y=1", out,
                         sizeof out);
     assert_string_equal(out, "https://vault.example.com:8200");
-    provider_url_origin("not a url", out, sizeof out);
+    url_origin("not a url", out, sizeof out);
     assert_string_equal(out, "(invalid URL)");
 
     assert_int_equal(provider_status_to_code(401), AGYN_PERMISSION_DENIED);
@@ -1664,20 +1665,20 @@ static int moto_setup(void **state) {
     xml_value(resp.body, "SecretAccessKey", moto.secret_access_key, sizeof moto.secret_access_key);
     provider_http_response_free(&resp);
     forbid_text(moto.secret_access_key);
-    struct provider_buffer form = {0};
-    provider_buffer_append_str(&form, "Action=PutUserPolicy&UserName=agyn-test&PolicyName=secrets"
+    struct dynbuf form = {0};
+    dynbuf_add_str(&form, "Action=PutUserPolicy&UserName=agyn-test&PolicyName=secrets"
                                       "&Version=2010-05-08&PolicyDocument=");
-    provider_buffer_append_url_escaped(
+    provider_add_url_escaped(
         &form, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
                "\"Allow\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}");
     iam_call(form.data, &resp);
     provider_http_response_free(&resp);
-    provider_buffer_wipe(&form);
+    dynbuf_free(&form);
 
     /* A role the test can assume, for temporary credentials with a session token. */
-    provider_buffer_append_str(&form, "Action=CreateRole&RoleName=agyn-role&Version=2010-05-08"
+    dynbuf_add_str(&form, "Action=CreateRole&RoleName=agyn-role&Version=2010-05-08"
                                       "&AssumeRolePolicyDocument=");
-    provider_buffer_append_url_escaped(&form,
+    provider_add_url_escaped(&form,
                                        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
                                        "\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":"
                                        "\"sts:AssumeRole\"}]}");
@@ -1685,19 +1686,19 @@ static int moto_setup(void **state) {
     char role_arn[256];
     xml_value(resp.body, "Arn", role_arn, sizeof role_arn);
     provider_http_response_free(&resp);
-    provider_buffer_wipe(&form);
-    provider_buffer_append_str(&form, "Action=PutRolePolicy&RoleName=agyn-role&PolicyName=secrets"
+    dynbuf_free(&form);
+    dynbuf_add_str(&form, "Action=PutRolePolicy&RoleName=agyn-role&PolicyName=secrets"
                                       "&Version=2010-05-08&PolicyDocument=");
-    provider_buffer_append_url_escaped(
+    provider_add_url_escaped(
         &form, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
                "\"Allow\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}");
     iam_call(form.data, &resp);
     provider_http_response_free(&resp);
-    provider_buffer_wipe(&form);
-    provider_buffer_append_str(&form,
+    dynbuf_free(&form);
+    dynbuf_add_str(&form,
                                "Action=AssumeRole&RoleSessionName=agyn-test&Version=2011-06-15"
                                "&RoleArn=");
-    provider_buffer_append_url_escaped(&form, role_arn);
+    provider_add_url_escaped(&form, role_arn);
     aws_signed_post("sts", NULL, form.data, "AKIAANYTHING", "any-secret", &resp);
     if (resp.status != 200)
         fail_msg("AssumeRole: HTTP %ld %s", resp.status, resp.body);
@@ -1705,7 +1706,7 @@ static int moto_setup(void **state) {
     xml_value(resp.body, "SecretAccessKey", moto.session_secret, sizeof moto.session_secret);
     xml_value(resp.body, "SessionToken", moto.session_token, sizeof moto.session_token);
     provider_http_response_free(&resp);
-    provider_buffer_wipe(&form);
+    dynbuf_free(&form);
     forbid_text(moto.session_secret);
     forbid_text(moto.session_token);
 
@@ -1732,7 +1733,7 @@ static int moto_setup(void **state) {
                         &resp);
     json_t *created = json_loads(resp.body, 0, NULL);
     snprintf(moto.plain_arn, sizeof moto.plain_arn, "%s",
-             json_string_value(json_object_get(created, "ARN")));
+             row_text(created, "ARN"));
     json_decref(created);
     provider_http_response_free(&resp);
     secretsmanager_call(

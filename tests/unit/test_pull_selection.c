@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/row.h"
 #include "core/image_ref.h"
 #include "credentials/pull_selection.h"
 #include "store/store.h"
@@ -154,7 +155,7 @@ static void test_load_from_store(void **state) {
     struct image_ref image;
     assert_int_equal(image_ref_parse("ghcr.io/acme/app:v1", "image", &image, &err), 0);
     struct pull_selection selection;
-    if (pull_selection_load(store, org, "agent_id", json_string_value(json_object_get(agent, "id")),
+    if (pull_selection_load(store, org, "agent_id", row_text(agent, "id"),
                             &image, &selection, &err) != 0)
         fail_msg("load: %s", err.message);
     assert_int_equal(selection.count, 4);
@@ -162,7 +163,7 @@ static void test_load_from_store(void **state) {
     static const size_t expected[] = {2, 0, 1, 3};
     for (size_t i = 0; i < 4; i++) {
         assert_string_equal(
-            json_string_value(json_object_get(selection.entries[i].secret, "registry")),
+            row_text(selection.entries[i].secret, "registry"),
             registries[i]);
         assert_int_equal(selection.entries[i].try_order, expected[i]);
     }

@@ -127,19 +127,19 @@ static void test_cache(void **state) {
     fetch_count = 0;
     assert_int_equal(short_lived_cache_get(kr, "k1", fetch_value, &far, &value, &err), 0);
     assert_string_equal(value, "login-value");
-    secure_free_str(value);
+    secure_free(value);
     assert_int_equal(short_lived_cache_get(kr, "k1", fetch_value, &far, &value, &err), 0);
-    secure_free_str(value);
+    secure_free(value);
     assert_int_equal(fetch_count, 1); /* served from the cache */
     /* Expired on arrival: served, not kept. */
     assert_int_equal(short_lived_cache_get(kr, "k2", fetch_value, &past, &value, &err), 0);
-    secure_free_str(value);
+    secure_free(value);
     assert_int_equal(short_lived_cache_peek(kr, "k2", &value), -1);
     assert_int_equal(short_lived_cache_size(), 1);
     short_lived_cache_put(kr, "k3", "other", far);
     assert_int_equal(short_lived_cache_peek(kr, "k3", &value), 0);
     assert_string_equal(value, "other");
-    secure_free_str(value);
+    secure_free(value);
     short_lived_cache_clear();
     assert_int_equal(short_lived_cache_size(), 0);
     keyring_free(kr);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/row.h"
 #include "store/event_log.h"
 #include "store/store.h"
 #include "store/tables.h"
@@ -27,7 +28,7 @@ static void make_org(struct store *store, const char *name, char *id_out) {
     struct agyn_error err = {0};
     json_t *row = json_pack("{s:s}", "name", name);
     assert_int_equal(store_insert(store, &TABLE_ORGANIZATIONS, row, &err), 0);
-    snprintf(id_out, 40, "%s", json_string_value(json_object_get(row, "id")));
+    snprintf(id_out, 40, "%s", row_text(row, "id"));
     json_decref(row);
 }
 
@@ -65,12 +66,12 @@ static void test_insert_get_scoped(void **state) {
     struct agyn_error err = {0};
     json_t *row = agent(f->org_a, "one");
     assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
-    const char *id = json_string_value(json_object_get(row, "id"));
+    const char *id = row_text(row, "id");
     assert_non_null(id);
-    assert_non_null(json_string_value(json_object_get(row, "created_at")));
+    assert_non_null(row_text(row, "created_at"));
     json_t *got = NULL;
     assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_a, id, &got, &err), 0);
-    assert_string_equal(json_string_value(json_object_get(got, "name")), "one");
+    assert_string_equal(row_text(got, "name"), "one");
     json_decref(got);
     /* Another organization cannot see it. */
     assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_b, id, &got, &err), -1);
@@ -113,7 +114,7 @@ static void test_paging_visits_every_row_once(void **state) {
             char expected[16];
             snprintf(expected, sizeof expected, "agent-%02d", seen++);
             assert_string_equal(
-                json_string_value(json_object_get(json_array_get(rows, i), "name")), expected);
+                row_text(json_array_get(rows, i), "name"), expected);
         }
         json_decref(rows);
         pages++;
@@ -147,7 +148,7 @@ static void test_exclude_filters(void **state) {
     int64_t next = 0;
     assert_int_equal(store_list(f->store, &TABLE_AGENTS, &query, &rows, &next, &err), 0);
     assert_int_equal(json_array_size(rows), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "name")), "z");
+    assert_string_equal(row_text(json_array_get(rows, 0), "name"), "z");
     json_decref(rows);
     struct store_filter both[] = {{"name", "z"}, {"description", ""}};
     query.exclusions = both;
@@ -167,7 +168,7 @@ static void test_update_and_delete(void **state) {
     struct agyn_error err = {0};
     json_t *row = agent(f->org_a, "u");
     assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
-    const char *id = json_string_value(json_object_get(row, "id"));
+    const char *id = row_text(row, "id");
     json_t *changes = json_pack("{s:s}", "image", "ghcr.io/acme/x:v2");
     assert_int_equal(store_update(f->store, &TABLE_AGENTS, f->org_b, id, changes, &err), -1);
     assert_int_equal(err.code, AGYN_NOT_FOUND);
@@ -189,7 +190,7 @@ static void test_transaction_rolls_back(void **state) {
     store_tx_rollback(f->store);
     json_t *got = NULL;
     assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_a,
-                               json_string_value(json_object_get(row, "id")), &got, &err),
+                               row_text(row, "id"), &got, &err),
                      -1);
     json_decref(row);
 }
@@ -199,14 +200,14 @@ static void test_agent_delete_cascades_to_parts(void **state) {
     struct agyn_error err = {0};
     json_t *a = agent(f->org_a, "parent");
     assert_int_equal(store_insert(f->store, &TABLE_AGENTS, a, &err), 0);
-    const char *agent_id = json_string_value(json_object_get(a, "id"));
+    const char *agent_id = row_text(a, "id");
     json_t *mcp = json_pack("{s:s, s:s, s:s, s:s, s:s}", "organization_id", f->org_a, "agent_id",
                             agent_id, "name", "m", "image", "x", "description", "");
     assert_int_equal(store_insert(f->store, &TABLE_MCPS, mcp, &err), 0);
     assert_int_equal(store_delete(f->store, &TABLE_AGENTS, f->org_a, agent_id, &err), 0);
     json_t *got = NULL;
     assert_int_equal(store_get(f->store, &TABLE_MCPS, f->org_a,
-                               json_string_value(json_object_get(mcp, "id")), &got, &err),
+                               row_text(mcp, "id"), &got, &err),
                      -1);
     json_decref(mcp);
     json_decref(a);
@@ -226,7 +227,7 @@ static void test_event_log_order_and_isolation(void **state) {
     assert_int_equal(event_log_read(f->store, f->org_a, 0, 10, &events, &err), 0);
     assert_int_equal(json_array_size(events), 2);
     int64_t first = json_integer_value(json_object_get(json_array_get(events, 0), "id"));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(events, 1), "type")),
+    assert_string_equal(row_text(json_array_get(events, 1), "type"),
                         "x.two");
     json_decref(events);
     assert_int_equal(event_log_read(f->store, f->org_a, first, 10, &events, &err), 0);

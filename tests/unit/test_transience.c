@@ -35,10 +35,9 @@ static void test_codes(void **state) {
 static void test_registry_and_provider_agree(void **state) {
     const long statuses[] = {401, 403, 404, 408, 418, 429, 500, 503};
     for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++) {
-        enum pull_failure failure = PULL_OK;
         struct agyn_error err = {0};
-        pull_fail_foreign(statuses[i], "token service", "auth.example", &failure, &err);
-        bool registry_transient = failure == PULL_TRANSIENT;
+        pull_fail_foreign(statuses[i], "token service", "auth.example", &err);
+        bool registry_transient = pull_failure_of(&err) == PULL_TRANSIENT;
         bool provider_transient =
             transience_code_is_transient(provider_status_to_code(statuses[i]));
         assert_int_equal(registry_transient, provider_transient);
@@ -72,11 +71,9 @@ static void test_token_lifetimes_out_of_range(void **state) {
                              "{\"token\": \"t\", \"expires_in\": 9223372036854775807}"};
     for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
         struct token_grant grant = {0};
-        enum pull_failure failure = PULL_OK;
         struct agyn_error err = {0};
-        assert_int_equal(token_grant_parse(answers[i], strlen(answers[i]), "auth.example", &grant,
-                                           &failure, &err),
-                         0);
+        assert_int_equal(
+            token_grant_parse(answers[i], strlen(answers[i]), "auth.example", &grant, &err), 0);
         assert_int_equal(grant.expires_in, 0); /* treated as absent: the default applies */
         token_grant_free(&grant);
     }
