@@ -33,13 +33,13 @@ def claims_round(api, registry, runners):
     agent = ctx.owner.post(ctx.path("/agents"), {"name": "a", "image":
                                                  f"{registry.host}/team/fast:v1"}).json
     warm = ctx.member.post(ctx.path("/workloads"), {"agent_id": agent["id"]}).json["id"]
-    procs = [RunnerProcess(api, f"bench-{runners}-{i}") for i in range(runners)]
+    procs = [RunnerProcess(api, f"bench-{runners}-{i}", lease="15s") for i in range(runners)]
     wait_for_status(ctx.member, ctx, warm, timeout=60)
     for p in procs:  # stopped: the workloads wait for all runners to start at once
         p.stop()
     for _ in range(WORKLOADS):
         ctx.member.post(ctx.path("/workloads"), {"agent_id": agent["id"]})
-    procs = [RunnerProcess(api, f"bench-{runners}-{i}") for i in range(runners)]
+    procs = [RunnerProcess(api, f"bench-{runners}-{i}", lease="15s") for i in range(runners)]
     deadline = time.time() + 300
     while time.time() < deadline:
         n = api.sql("SELECT count(*) FROM workloads WHERE organization_id = ? AND status ="

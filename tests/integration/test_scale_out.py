@@ -169,13 +169,13 @@ LEASE_S = 2.0
 class RunnerProcess:
     """`agynd runner --node-name NAME --lease 2s` on the API server's database and keyring."""
 
-    def __init__(self, first, node, content_dir=None, threads=4):
+    def __init__(self, first, node, content_dir=None, threads=4, lease=LEASE):
         self.node = node
         self.port = free_port()
         self.log_path = os.path.join(first.tmp, f"runner-{node}-{self.port}.log")
         self.log = open(self.log_path, "ab")
         args = [AGYND, "runner", "--data-dir", first.data_dir, "--listen",
-                f"127.0.0.1:{self.port}", "--node-name", node, "--lease", LEASE,
+                f"127.0.0.1:{self.port}", "--node-name", node, "--lease", lease,
                 "--runner-threads", str(threads), "--database-pool", "6",
                 "--pull-backoff-initial", "200ms", "--pull-backoff-max", "800ms"]
         if content_dir:
@@ -339,7 +339,9 @@ class RunnerLeaseTest(unittest.TestCase):
 
     def test_200_workloads_across_3_runners_each_start_exactly_once(self):
         agent = self.agent(f"{self.registry.host}/team/fast:v1")
-        nodes = [self.runner(f"many-{i}") for i in range(3)]
+        # A lease with room for heartbeats delayed by a loaded machine (2 shared cores, ASan):
+        # a 2 s lease can run out under this burst and fail running workloads NodeLost.
+        nodes = [self.runner(f"many-{i}", lease="10s") for i in range(3)]
         warm = self.start(agent)  # warms the shared content directory
         self.assertEqual(wait_for_status(self.ctx.member, self.ctx, warm)["status"], "running")
         started_at = time.time()
