@@ -7,6 +7,7 @@
 
 #include "core/names.h"
 #include "store/tables.h"
+#include "core/row.h"
 
 /* Appends {"kind", "count", "names"} to out when rows of table match the filter (column =
  * value, or the whole organization when column is NULL). */
@@ -146,7 +147,7 @@ static void describe(json_t *contents, char *message, size_t size, size_t len) {
     json_t *entry;
     json_array_foreach(contents, i, entry) {
         long long count = (long long)json_integer_value(json_object_get(entry, "count"));
-        const char *kind = json_string_value(json_object_get(entry, "kind"));
+        const char *kind = row_text(entry, "kind");
         if (len < size)
             len += (size_t)snprintf(message + len, size - len, "%s %lld %s%s (", i ? "," : "",
                                     count, kind ? kind : "?", count == 1 ? "" : "s");

@@ -10,6 +10,7 @@
 #include "api/run_spec.h"
 #include "core/field_rules.h"
 #include "store/tables.h"
+#include "core/row.h"
 
 static const char *const AGENT_FIELDS[] = {"name",    "image", "description", "command",
                                            "args",    "env",   NULL};
@@ -91,7 +92,7 @@ HANDLER(h_agents_delete) {
     if (resource_load(req, &TABLE_AGENTS, "agent", "id", req->id, &agent, err) != 0)
         return -1;
     char what[160];
-    snprintf(what, sizeof what, "agent \"%s\"", json_string_value(json_object_get(agent, "name")));
+    snprintf(what, sizeof what, "agent \"%s\"", row_text(agent, "name"));
     json_decref(agent);
     if (store_tx_begin(req->app->store, err) != 0)
         return -1;

@@ -9,6 +9,7 @@
 #include "api/input.h"
 #include "api/resource.h"
 #include "store/tables.h"
+#include "core/row.h"
 
 HANDLER(h_organizations_create) {
     static const char *const fields[] = {"name", NULL};
@@ -88,7 +89,7 @@ HANDLER(h_organizations_delete) {
     }
     char what[160];
     snprintf(what, sizeof what, "organization \"%s\"",
-             json_string_value(json_object_get(org, "name")));
+             row_text(org, "name"));
     json_decref(org);
     if (store_tx_begin(req->app->store, err) != 0)
         return -1;

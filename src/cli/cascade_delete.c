@@ -2,6 +2,7 @@
  * refuses with a 409 listing what would go; with --cascade (or --yes) the CLI asks for
  * ?cascade=true and prints what went with it. */
 #include "cli/cascade_delete.h"
+#include "core/row.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@ static void print_removed(const json_t *removed) {
     json_t *entry;
     json_array_foreach(removed, i, entry) {
         json_int_t count = json_integer_value(json_object_get(entry, "count"));
-        const char *kind = json_string_value(json_object_get(entry, "kind"));
+        const char *kind = row_text(entry, "kind");
         json_t *names = json_object_get(entry, "names");
         printf("  removed %lld %s%s:", (long long)count, kind ? kind : "?", count == 1 ? "" : "s");
         size_t j;

@@ -218,8 +218,8 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
         json_decref(wrapped);
     }
     json_array_foreach(problems, i, entry) {
-        fprintf(stderr, "agyn: %s: %s\n", json_string_value(json_object_get(entry, "key")),
-                json_string_value(json_object_get(entry, "message")));
+        fprintf(stderr, "agyn: %s: %s\n", row_text(entry, "key"),
+                row_text(entry, "message"));
     }
     size_t failed = json_array_size(errors) + json_array_size(problems);
     if (cli->output == OUTPUT_TABLE)

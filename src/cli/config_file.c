@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
+#include "core/row.h"
 
 static json_t *loaded; /* the config read by config_apply, kept while its strings are used */
 
@@ -96,20 +97,20 @@ void config_apply(struct cli *cli) {
     loaded = config_load();
     const char *name = getenv("AGYN_CONTEXT");
     if (!name || !*name)
-        name = json_string_value(json_object_get(loaded, "current_context"));
+        name = row_text(loaded, "current_context");
     json_t *context = name ? json_object_get(json_object_get(loaded, "contexts"), name) : NULL;
     if (!context)
         return;
-    const char *saved_url = json_string_value(json_object_get(context, "api_url"));
+    const char *saved_url = row_text(context, "api_url");
     /* The saved token goes only to the server it was saved for. */
     if (!need_url && (!saved_url || strcmp(saved_url, cli->api_url) != 0))
         return;
     if (need_url)
         cli->api_url = saved_url;
     if (need_token)
-        cli->token = json_string_value(json_object_get(context, "token"));
+        cli->token = row_text(context, "token");
     if (need_token && !cli->org_arg) /* the saved organization goes with the saved token */
-        cli->org_arg = json_string_value(json_object_get(context, "org"));
+        cli->org_arg = row_text(context, "org");
 }
 
 void config_release(void) {
@@ -166,8 +167,8 @@ int login_command(struct cli *cli, int argc, char **argv) {
         rc = config_save(config);
     }
     if (rc == CLI_OK) {
-        const char *who = json_string_value(json_object_get(me, "name"));
-        const char *role = json_string_value(json_object_get(me, "role"));
+        const char *who = row_text(me, "name");
+        const char *role = row_text(me, "role");
         fprintf(stderr, "agyn: logged in to %s as %s (%s); context \"%s\" is current\n",
                 cli->api_url, who ? who : "token", role ? role : "-", name);
     }
@@ -191,7 +192,7 @@ int context_command(struct cli *cli, int argc, char **argv) {
     if (!config)
         return CLI_FAIL;
     json_t *contexts = json_object_get(config, "contexts");
-    const char *current = json_string_value(json_object_get(config, "current_context"));
+    const char *current = row_text(config, "current_context");
     int rc = CLI_OK;
     if ((strcmp(verb, "list") == 0 || strcmp(verb, "ls") == 0) && argc == 1) {
         json_t *items = json_array();

@@ -4,6 +4,7 @@
  * `docker-credential-<helper> get` (the registry on stdin, {"Username","Secret"} on stdout).
  * What cannot be resolved is reported per entry and left out, never silently dropped. */
 #include "cli/docker_helpers.h"
+#include "core/row.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -114,8 +115,8 @@ static void resolve(json_t *auths, const char *key, const char *helper, json_t *
     }
     json_t *answer = NULL;
     const char *failure = run_helper(helper, key, &answer, why, sizeof why);
-    const char *user = json_string_value(json_object_get(answer, "Username"));
-    const char *secret = json_string_value(json_object_get(answer, "Secret"));
+    const char *user = row_text(answer, "Username");
+    const char *secret = row_text(answer, "Secret");
     if (!failure && (!user || !secret))
         failure = "the helper's answer has no Username and Secret";
     if (!failure && strcmp(user, "<token>") == 0)
@@ -141,7 +142,7 @@ void docker_config_resolve_helpers(json_t *config, json_t *problems) {
         auths = json_object();
         json_object_set_new(config, "auths", auths);
     }
-    const char *store = json_string_value(json_object_get(config, "credsStore"));
+    const char *store = row_text(config, "credsStore");
     json_t *helpers = json_object_get(config, "credHelpers");
     const char *key;
     json_t *value;

@@ -8,6 +8,7 @@
 
 #include "cli/crud.h"
 #include "core/docker_config.h"
+#include "core/row.h"
 
 /* PATCHes the secret named registry with entry's credentials. */
 static int update_one(struct cli *cli, const struct docker_config_entry *entry, json_t *updated) {
@@ -41,7 +42,7 @@ int import_update_existing(struct cli *cli, const char *config_text, json_t *err
     size_t i = 0;
     while (i < json_array_size(errors)) {
         const json_t *failure = json_array_get(errors, i);
-        const char *key = json_string_value(json_object_get(failure, "key"));
+        const char *key = row_text(failure, "key");
         const char *code =
             json_string_value(json_object_get(json_object_get(failure, "error"), "code"));
         const struct docker_config_entry *entry = NULL;

@@ -3,6 +3,7 @@
  * that provider (the API needs provider_id and remote_path together) instead of asking the
  * user to type it again. */
 #include "cli/partial_update.h"
+#include "core/row.h"
 
 #include <string.h>
 
@@ -21,7 +22,7 @@ int source_from_flags_keeping(struct cli *cli, const struct args *a, const struc
         return usage_error(where, "--remote-path goes with --provider, not --secret");
     json_t *current = NULL;
     int rc = crud_get(cli, c, a->pos[0], &current);
-    const char *provider = json_string_value(json_object_get(current, "provider_id"));
+    const char *provider = row_text(current, "provider_id");
     if (rc == CLI_OK && !provider)
         rc = usage_error(where, "--remote-path needs --provider: this %s reads no provider now",
                          c->noun);

@@ -6,6 +6,7 @@
 
 #include "cli/crud.h"
 #include "cli/table_names.h"
+#include "core/row.h"
 
 static const struct {
     const char *field; /* "agent_name": filled from <field minus _name>_id */
@@ -34,7 +35,7 @@ static void fill(struct cli *cli, json_t *items, const char *field,
     json_array_foreach(items, i, item) {
         const char *id = json_string_value(json_object_get(item, id_field));
         json_array_foreach(rows, k, row) {
-            const char *row_id = json_string_value(json_object_get(row, "id"));
+            const char *row_id = row_text(row, "id");
             json_t *name = json_object_get(row, target->label ? target->label : "id");
             if (id && row_id && strcmp(id, row_id) == 0 && json_is_string(name)) {
                 json_object_set(item, field, name);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/row.h"
 #include "core/xalloc.h"
@@ -30,12 +31,17 @@ struct runner {
     struct registry_client *registry;
     char runner_id[64];
     pthread_t *threads;
+    pthread_t heartbeat;
+    bool heartbeat_started;
+    pthread_mutex_t heartbeat_lock;
+    pthread_cond_t heartbeat_wake;
     atomic_int stopping;
 };
 
 enum pull_outcome { PULL_DONE, PULL_WORKLOAD_FAILED, PULL_STOPPED };
 
 #define DEFAULT_PULL_TIMEOUT_MS (30LL * 60 * 1000)
+#define DEFAULT_LEASE_MS 15000
 #define SATURATED_ORGS_MAX 64                      /* at most one per runner thread */
 #define CLAIM_FILTERS_MAX (2 + SATURATED_ORGS_MAX) /* status, claimed_by; the saturated orgs */
 
@@ -135,8 +141,14 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     if (rc == 0 && row) {
         char now[RFC3339_LEN];
         clock_now_rfc3339(now);
-        json_t *changes = json_pack("{s:s, s:s}", "claimed_by", runner->runner_id,
-                                    "claimed_at", now);
+        char lease_end[RFC3339_LEN];
+        clock_format_rfc3339(clock_now_unix_ms() + runner->config.lease_ms, lease_end);
+        json_t *changes = json_pack("{s:s, s:s, s:s}", "claimed_by", runner->runner_id,
+                                    "claimed_at", now, "lease_expires_at", lease_end);
+        /* The node a workload starts on runs it: its heartbeat keeps the running workload's
+         * lease (a stop is claimed by whichever runner, the node stays). */
+        if (runner->config.node_name && strcmp(status, "starting") == 0)
+            json_object_set_new(changes, "node", json_string(runner->config.node_name));
         rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, row_text(row, "id"), changes, err);
         json_decref(changes);
         set_text(row, "claimed_by", runner->runner_id);
@@ -154,12 +166,34 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     return 0;
 }
 
-static void release(struct runner *runner, const char *workload_id) {
+/* Whether the stored workload is still claimed by this runner (a lease that ran out may have
+ * been taken over by another runner); a store error counts as no. */
+static bool still_claimed(struct runner *runner, const char *workload_id) {
+    json_t *row = NULL;
     struct agyn_error ignored;
-    json_t *changes = json_pack("{s:n}", "claimed_by");
-    store_update_quietly(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, changes,
-                         &ignored);
-    json_decref(changes);
+    if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row, &ignored) !=
+        0)
+        return false;
+    const char *claimed_by = row_text(row, "claimed_by");
+    bool mine = claimed_by && strcmp(claimed_by, runner->runner_id) == 0;
+    json_decref(row);
+    return mine;
+}
+
+/* Gives up this runner's claim; a claim another runner took over is left alone. */
+static void release(struct runner *runner, const char *workload_id) {
+    struct store *store = runner->resolve->store;
+    struct agyn_error ignored;
+    if (store_tx_begin(store, &ignored) != 0)
+        return;
+    int rc = 0;
+    if (still_claimed(runner, workload_id)) {
+        json_t *changes = json_pack("{s:n}", "claimed_by");
+        rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, workload_id, changes, &ignored);
+        json_decref(changes);
+    }
+    if (rc != 0 || store_tx_commit(store, &ignored) != 0)
+        store_tx_rollback(store);
 }
 
 static int stop_requested(struct runner *runner, const char *workload_id) {
@@ -637,6 +671,12 @@ static void run_workload(struct runner *runner, json_t *row) {
             break;
         outcome = pull_container(runner, workload, container, &plans[i], grace_end_ms);
     }
+    /* A runner whose lease ran out (and was taken over) starts nothing: the claim is checked
+     * before the containers start and again, in the same transaction, when "running" is
+     * written. */
+    bool lost = outcome == PULL_DONE && !still_claimed(runner, workload_id);
+    if (lost)
+        outcome = PULL_STOPPED;
     if (outcome == PULL_DONE)
         outcome = start_containers(runner, workload, plans, grace_end_ms);
     for (i = 0; i < planned; i++)
@@ -644,13 +684,27 @@ static void run_workload(struct runner *runner, json_t *row) {
     free(plans);
     if (outcome == PULL_DONE) {
         set_text(workload, "status", "running");
-        if (save(runner, workload, "starting") == 1)
-            outcome = PULL_STOPPED; /* the stop came during the pull */
+        struct workload_guard guard = {.claimed_by = runner->runner_id};
+        struct agyn_error err = {0};
+        if (workload_save_guarded(runner->resolve->store, workload, "starting", &guard, &err) !=
+            0) {
+            lost = err.code == AGYN_CONFLICT && strcmp(err.field, "claimed_by") == 0;
+            if (err.code == AGYN_CONFLICT)
+                outcome = PULL_STOPPED; /* the stop came during the pull */
+            else
+                log_kv("error", "saving workload failed", {"workload_id", workload_id},
+                       {"error", err.message});
+        }
     }
-    if (outcome == PULL_STOPPED && !atomic_load(&runner->stopping))
-        finish_stop(runner, workload, "stopping");
-    if (!atomic_load(&runner->stopping))
-        release(runner, workload_id);
+    if (lost) {
+        log_kv("warn", "claim lost to another runner after its lease ran out",
+               {"workload_id", workload_id});
+    } else {
+        if (outcome == PULL_STOPPED && !atomic_load(&runner->stopping))
+            finish_stop(runner, workload, "stopping");
+        if (!atomic_load(&runner->stopping))
+            release(runner, workload_id);
+    }
     json_decref(workload);
 }
 
@@ -674,6 +728,155 @@ static void *worker(void *arg) {
             continue;
         }
         event_log_wait(seen, 1000);
+    }
+    return NULL;
+}
+
+/* ---- Leases (runner processes with --node-name) ---------------------------------------- */
+
+/* Lists the workloads matching filters (and node IS NOT NULL with exclude_null_node). */
+static json_t *list_workloads(struct runner *runner, const struct store_filter *filters,
+                              size_t filter_count, bool exclude_null_node) {
+    struct store_filter not_null = {"node", NULL};
+    struct store_query query = {.filters = filters, .filter_count = filter_count};
+    if (exclude_null_node) {
+        query.exclusions = &not_null;
+        query.exclusion_count = 1;
+    }
+    json_t *rows = NULL;
+    int64_t next = 0;
+    struct agyn_error ignored;
+    if (store_list(runner->resolve->store, &TABLE_WORKLOADS, &query, &rows, &next, &ignored) != 0)
+        return NULL;
+    return rows;
+}
+
+static bool lease_expired(const json_t *row, const char *now) {
+    const char *lease = row_text(row, "lease_expires_at");
+    return lease && strcmp(lease, now) < 0;
+}
+
+/* Renews, in one transaction, the lease of every workload this runner holds: those it has
+ * claimed (being started or stopped) and the running ones on its node whose lease has not run
+ * out (a restarted node adopts them here; an expired one is NodeLost, see mark_nodes_lost). */
+static void renew_leases(struct runner *runner, const char *now) {
+    struct store *store = runner->resolve->store;
+    struct agyn_error ignored;
+    char lease_end[RFC3339_LEN];
+    clock_format_rfc3339(clock_now_unix_ms() + runner->config.lease_ms, lease_end);
+    if (store_tx_begin(store, &ignored) != 0)
+        return;
+    struct store_filter claimed = {"claimed_by", runner->runner_id};
+    struct store_filter running[] = {{"node", runner->config.node_name}, {"status", "running"}};
+    json_t *held[] = {list_workloads(runner, &claimed, 1, false),
+                      list_workloads(runner, running, 2, false)};
+    json_t *changes = json_pack("{s:s}", "lease_expires_at", lease_end);
+    int rc = held[0] && held[1] ? 0 : -1;
+    for (size_t h = 0; h < 2 && rc == 0; h++) {
+        size_t i;
+        json_t *row;
+        json_array_foreach(held[h], i, row) {
+            if (rc != 0 || (h == 1 && (row_text(row, "claimed_by") || lease_expired(row, now))))
+                continue;
+            rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, row_text(row, "id"), changes,
+                                      &ignored);
+        }
+    }
+    json_decref(changes);
+    json_decref(held[0]);
+    json_decref(held[1]);
+    if (rc != 0 || store_tx_commit(store, &ignored) != 0)
+        store_tx_rollback(store);
+}
+
+/* Releases the claims on starting and stopping workloads whose lease ran out (their runner
+ * died or lost the database): any runner claims them again. The lease is re-read inside the
+ * write transaction, so a claim renewed meanwhile stays. */
+static void take_over_expired_claims(struct runner *runner, const char *now) {
+    static const char *const statuses[] = {"starting", "stopping"};
+    struct store *store = runner->resolve->store;
+    struct agyn_error ignored;
+    if (store_tx_begin(store, &ignored) != 0)
+        return;
+    int rc = 0, released = 0;
+    for (size_t s = 0; s < 2 && rc == 0; s++) {
+        struct store_filter filter = {"status", statuses[s]};
+        json_t *rows = list_workloads(runner, &filter, 1, false);
+        rc = rows ? 0 : -1;
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) {
+            if (rc != 0 || !row_text(row, "claimed_by") || !lease_expired(row, now))
+                continue;
+            json_t *changes = json_pack("{s:n, s:n}", "claimed_by", "lease_expires_at");
+            if (s == 0)
+                json_object_set_new(changes, "node", json_null());
+            rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, row_text(row, "id"), changes,
+                                      &ignored);
+            json_decref(changes);
+            if (rc == 0)
+                log_kv("warn", "taking over a claim whose lease ran out",
+                       {"workload_id", row_text(row, "id")}, {"claimed_by", row_text(row, "claimed_by")});
+            released++;
+        }
+        json_decref(rows);
+    }
+    if (rc != 0 || store_tx_commit(store, &ignored) != 0)
+        store_tx_rollback(store);
+    else if (released)
+        event_log_notify(); /* this process's idle workers claim them at once */
+}
+
+/* Marks failed (reason NodeLost) the running workloads whose node stopped renewing their
+ * lease; the write re-checks status and lease in its transaction. */
+static void mark_nodes_lost(struct runner *runner, const char *now) {
+    struct store_filter filter = {"status", "running"};
+    json_t *rows = list_workloads(runner, &filter, 1, true);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (!lease_expired(row, now))
+            continue;
+        json_t *workload = workload_view(row);
+        char message[256];
+        snprintf(message, sizeof message,
+                 "node %s stopped renewing its lease; its containers are presumed gone",
+                 row_text(row, "node"));
+        set_text(workload, "status", "failed");
+        set_text(workload, "failure_reason", "NodeLost");
+        set_text(workload, "failure_message", message);
+        struct workload_guard guard = {.lease_expired_before = now};
+        struct agyn_error err = {0};
+        if (workload_save_guarded(runner->resolve->store, workload, "running", &guard, &err) == 0)
+            log_kv("warn", "workload failed: node lost", {"workload_id", row_text(row, "id")},
+                   {"node", row_text(row, "node")});
+        json_decref(workload);
+    }
+    json_decref(rows);
+}
+
+/* Every lease/3: renew this runner's leases, then act on the others' that ran out. */
+static void *heartbeat(void *arg) {
+    struct runner *runner = arg;
+    while (!atomic_load(&runner->stopping)) {
+        char now[RFC3339_LEN];
+        clock_now_rfc3339(now);
+        renew_leases(runner, now);
+        take_over_expired_claims(runner, now);
+        mark_nodes_lost(runner, now);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long long wait_ms = runner->config.lease_ms / 3;
+        until.tv_sec += wait_ms / 1000;
+        until.tv_nsec += (wait_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&runner->heartbeat_lock);
+        if (!atomic_load(&runner->stopping))
+            pthread_cond_timedwait(&runner->heartbeat_wake, &runner->heartbeat_lock, &until);
+        pthread_mutex_unlock(&runner->heartbeat_lock);
     }
     return NULL;
 }
@@ -712,6 +915,8 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
             runner->config.threads / 2 > 1 ? runner->config.threads / 2 : 1;
     if (runner->config.pull_timeout_ms <= 0)
         runner->config.pull_timeout_ms = DEFAULT_PULL_TIMEOUT_MS;
+    if (runner->config.lease_ms <= 0)
+        runner->config.lease_ms = DEFAULT_LEASE_MS;
     if (!runner->config.runtime)
         runner->config.runtime = &runtime_pull_only;
     runner->resolve = resolve;
@@ -741,6 +946,12 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
            pthread_create(&runner->threads[started], NULL, worker, runner) == 0)
         started++;
     runner->config.threads = started; /* runner_stop joins only the threads that exist */
+    pthread_mutex_init(&runner->heartbeat_lock, NULL);
+    pthread_cond_init(&runner->heartbeat_wake, NULL);
+    /* Runner processes hold leases; the embedded runner is alone and released its claims. */
+    if (started > 0 && config->node_name)
+        runner->heartbeat_started =
+            pthread_create(&runner->heartbeat, NULL, heartbeat, runner) == 0;
     if (started == 0) {
         if (runner->config.runtime->unwatch)
             runner->config.runtime->unwatch();
@@ -757,8 +968,15 @@ void runner_stop(struct runner *runner) {
         return;
     atomic_store(&runner->stopping, 1);
     event_log_notify();
+    pthread_mutex_lock(&runner->heartbeat_lock);
+    pthread_cond_signal(&runner->heartbeat_wake);
+    pthread_mutex_unlock(&runner->heartbeat_lock);
     for (int i = 0; i < runner->config.threads; i++)
         pthread_join(runner->threads[i], NULL);
+    if (runner->heartbeat_started)
+        pthread_join(runner->heartbeat, NULL);
+    pthread_mutex_destroy(&runner->heartbeat_lock);
+    pthread_cond_destroy(&runner->heartbeat_wake);
     if (runner->config.runtime->unwatch)
         runner->config.runtime->unwatch();
     free(runner->threads);

@@ -132,8 +132,28 @@ int workload_create(struct store *store, const char *organization_id, const char
     return 0;
 }
 
+/* AGYN_CONFLICT unless the stored row meets guard (see workload.h). */
+static int check_guard(const json_t *current, const struct workload_guard *guard,
+                       struct agyn_error *err) {
+    const char *id = row_text(current, "id");
+    const char *claimed_by = row_text(current, "claimed_by");
+    const char *lease = row_text(current, "lease_expires_at");
+    if (guard->claimed_by && (!claimed_by || strcmp(claimed_by, guard->claimed_by) != 0))
+        return agyn_fail(err, AGYN_CONFLICT, "claimed_by", "workload %s is no longer claimed here",
+                         id);
+    if (guard->lease_expired_before && lease && strcmp(lease, guard->lease_expired_before) >= 0)
+        return agyn_fail(err, AGYN_CONFLICT, "lease_expires_at",
+                         "workload %s has a lease that has not run out", id);
+    return 0;
+}
+
 int workload_save(struct store *store, json_t *workload, const char *previous_status,
                   struct agyn_error *err) {
+    return workload_save_guarded(store, workload, previous_status, NULL, err);
+}
+
+int workload_save_guarded(struct store *store, json_t *workload, const char *previous_status,
+                          const struct workload_guard *guard, struct agyn_error *err) {
     const char *id = row_text(workload, "id");
     char *containers = json_dumps(json_object_get(workload, "containers"), JSON_COMPACT);
     json_t *changes = json_pack("{s:O, s:O, s:O, s:s}", "status",
@@ -143,15 +163,17 @@ int workload_save(struct store *store, json_t *workload, const char *previous_st
                                 containers);
     free(containers);
     int rc = store_tx_begin(store, err);
-    if (rc == 0 && previous_status) {
+    if (rc == 0 && (previous_status || guard)) {
         /* Only the writer that saw the current status may move it: a stop request
          * (starting -> stopping) is never overwritten by a runner still at "starting". */
         json_t *current = NULL;
         rc = store_get(store, &TABLE_WORKLOADS, NULL, id, &current, err);
         const char *now = rc == 0 ? row_text(current, "status") : NULL;
-        if (rc == 0 && (!now || strcmp(now, previous_status) != 0))
+        if (rc == 0 && previous_status && (!now || strcmp(now, previous_status) != 0))
             rc = agyn_fail(err, AGYN_CONFLICT, "status", "workload %s is %s, not %s", id,
                            now ? now : "unknown", previous_status);
+        if (rc == 0 && guard)
+            rc = check_guard(current, guard, err);
         json_decref(current);
     }
     if (rc == 0)

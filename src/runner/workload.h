@@ -39,6 +39,18 @@ int workload_create(struct store *store, const char *organization_id, const char
 int workload_save(struct store *store, json_t *workload, const char *previous_status,
                   struct agyn_error *err);
 
+/* What a runner's write also requires of the stored row, checked in the writing transaction
+ * (AGYN_CONFLICT otherwise): claimed_by (non-NULL) must still be this runner's claim, and
+ * lease_expired_before (non-NULL, RFC 3339) must be later than the row's lease_expires_at. */
+struct workload_guard {
+    const char *claimed_by;
+    const char *lease_expired_before;
+};
+
+/* workload_save with a guard (NULL: none). */
+int workload_save_guarded(struct store *store, json_t *workload, const char *previous_status,
+                          const struct workload_guard *guard, struct agyn_error *err);
+
 /* A fresh container object: {name, role, image, image_digest: null, status: "waiting",
  * reason: "ContainerCreating", message: "", credential: null, started_at: null,
  * finished_at: null, restart_count: 0}. */

@@ -101,5 +101,30 @@ const char *const PG_MIGRATIONS[] = {
     "ALTER TABLE workloads ADD CONSTRAINT workloads_status_check CHECK (status IN ('starting',"
     " 'running', 'stopping', 'stopped', 'succeeded', 'failed'));",
 
+    /* 6: what a container runs (command, args, env as JSON; NULL: the image's own) and the
+     * workload's restart policy. */
+    "ALTER TABLE agents ADD COLUMN command TEXT, ADD COLUMN args TEXT, ADD COLUMN env TEXT;"
+    "ALTER TABLE mcps ADD COLUMN command TEXT, ADD COLUMN args TEXT, ADD COLUMN env TEXT;"
+    "ALTER TABLE hooks ADD COLUMN command TEXT, ADD COLUMN args TEXT, ADD COLUMN env TEXT;"
+    "ALTER TABLE workloads ADD COLUMN restart_policy TEXT NOT NULL DEFAULT 'never'"
+    " CONSTRAINT workloads_restart_policy_check"
+    " CHECK (restart_policy IN ('never', 'on-failure', 'always'));",
+
+    /* 7: image pull secrets with short-lived passwords: password_source 'ecr' (provider_id
+     * names the AWS provider) and 'plugin' (a kubelet credential-provider plugin by name).
+     * PostgreSQL changes the CHECKs in place; the attachments keep their reference. */
+    "ALTER TABLE image_pull_secrets ADD COLUMN plugin TEXT;"
+    "ALTER TABLE image_pull_secrets DROP CONSTRAINT image_pull_secrets_password_source_check;"
+    "ALTER TABLE image_pull_secrets ADD CONSTRAINT image_pull_secrets_password_source_check"
+    " CHECK (password_source IN ('inline', 'secret', 'remote', 'ecr', 'plugin'));"
+    "ALTER TABLE image_pull_secrets DROP CONSTRAINT image_pull_secrets_check;"
+    "ALTER TABLE image_pull_secrets ADD CONSTRAINT image_pull_secrets_check"
+    " CHECK (num_nonnulls(password_sealed, password_secret_id, provider_id, plugin) = 1);",
+
+    /* 8: claim leases: the node a workload was claimed on (and runs on) and when the claim's
+     * lease, renewed by that runner's heartbeat, runs out (RFC 3339, compared as text). */
+    "ALTER TABLE workloads ADD COLUMN node TEXT;"
+    "ALTER TABLE workloads ADD COLUMN lease_expires_at TEXT;",
+
     NULL,
 };

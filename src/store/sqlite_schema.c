@@ -168,5 +168,10 @@ const char *const SQLITE_MIGRATIONS[] = {
     "CREATE INDEX attachments_by_mcp ON image_pull_secret_attachments (mcp_id, seq);"
     "CREATE INDEX attachments_by_hook ON image_pull_secret_attachments (hook_id, seq);",
 
+    /* 8: claim leases: the node a workload was claimed on (and runs on) and when the claim's
+     * lease, renewed by that runner's heartbeat, runs out (RFC 3339, compared as text). */
+    "ALTER TABLE workloads ADD COLUMN node TEXT;"
+    "ALTER TABLE workloads ADD COLUMN lease_expires_at TEXT;",
+
     NULL,
 };

@@ -91,8 +91,15 @@ __attribute__((format(printf, 4, 5))) static void sql_appendf(char *sql, size_t 
 struct params {
     const char *values[PARAMS_MAX];
     char numbers[PARAMS_MAX][24];
-    int count;
+    char *owned[PARAMS_MAX]; /* COLUMN_JSON values' text, freed by params_free */
+    int count, owned_count;
 };
+
+static void params_free(struct params *p) {
+    for (int i = 0; i < p->owned_count; i++)
+        free(p->owned[i]);
+    p->owned_count = 0;
+}
 
 static int param_text(struct params *p, const char *value) {
     if (p->count == PARAMS_MAX)
@@ -114,6 +121,12 @@ static int param_json(struct params *p, json_t *value) {
         return param_int(p, json_integer_value(value));
     if (json_is_boolean(value))
         return param_int(p, json_is_true(value));
+    if ((json_is_array(value) || json_is_object(value)) && p->count < PARAMS_MAX) {
+        char *text = json_dumps(value, JSON_COMPACT); /* a COLUMN_JSON value */
+        if (text)
+            p->owned[p->owned_count++] = text;
+        return param_text(p, text);
+    }
     return param_text(p, json_is_string(value) ? json_string_value(value) : NULL);
 }
 
@@ -625,12 +638,17 @@ static int pg_insert(struct store *store, const struct store_table *table, json_
         sql_appendf(sql, sizeof sql, &len, "%s$%d", i ? ", " : "",
                     param_json(&p, json_object_get(row, names[i])));
     sql_appendf(sql, sizeof sql, &len, ")");
-    if (len >= sizeof sql)
+    if (len >= sizeof sql) {
+        params_free(&p);
         return agyn_fail(err, AGYN_INTERNAL, NULL, "insert into %s too long", table->name);
+    }
     struct pg_conn *c = acquire(store, err);
-    if (!c)
+    if (!c) {
+        params_free(&p);
         return -1;
+    }
     PGresult *res = run_write(store, c, sql, &p, 1, err);
+    params_free(&p);
     PQclear(res);
     release(store, c);
     return res ? 0 : -1;
@@ -696,6 +714,10 @@ static json_t *column_json(PGresult *res, int r, int column, int kind) {
     const char *value = PQgetvalue(res, r, column);
     if (kind == COLUMN_INTEGER)
         return json_integer(strtoll(value, NULL, 10));
+    if (kind == COLUMN_JSON) {
+        json_t *parsed = json_loadb(value, (size_t)PQgetlength(res, r, column), 0, NULL);
+        return parsed ? parsed : json_null();
+    }
     return json_stringn(value, (size_t)PQgetlength(res, r, column));
 }
 
@@ -759,6 +781,10 @@ static void write_text_row(struct row_sink *sink, PGresult *res, int r, const ch
             int nlen = snprintf(number, sizeof number, "%lld",
                                 strtoll(PQgetvalue(res, r, column), NULL, 10));
             json_writer_raw(out, number, (size_t)nlen);
+        } else if (kinds[i] == COLUMN_JSON) {
+            json_t *value = column_json(res, r, column, COLUMN_JSON);
+            json_writer_value(out, value); /* re-written, so the list is valid JSON whatever */
+            json_decref(value);
         } else
             json_writer_string(out, PQgetvalue(res, r, column),
                                (size_t)PQgetlength(res, r, column));
@@ -802,8 +828,10 @@ static int pg_update(struct store *store, const struct store_table *table,
     int first = 1;
     json_object_foreach(changes, key, value) {
         if (!known_column(table, key) || strcmp(key, "id") == 0 ||
-            strcmp(key, "organization_id") == 0)
+            strcmp(key, "organization_id") == 0) {
+            params_free(&p);
             return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot update column %s", key);
+        }
         sql_appendf(sql, sizeof sql, &len, "%s%s = $%d", first ? "" : ", ", key,
                     param_json(&p, value));
         first = 0;
@@ -812,9 +840,12 @@ static int pg_update(struct store *store, const struct store_table *table,
     if (table->organization_scoped)
         sql_appendf(sql, sizeof sql, &len, " AND organization_id = $%d",
                     param_text(&p, organization_id));
-    if (len >= sizeof sql || p.count >= PARAMS_MAX)
+    if (len >= sizeof sql || p.count >= PARAMS_MAX) {
+        params_free(&p);
         return agyn_fail(err, AGYN_INTERNAL, NULL, "update too long");
+    }
     long long changed = run_change(store, sql, &p, err);
+    params_free(&p);
     if (changed < 0)
         return -1;
     return changed == 0 ? agyn_fail(err, AGYN_NOT_FOUND, "id", "not found") : 0;

@@ -58,7 +58,8 @@ const struct store_table TABLE_WORKLOADS =
           {"stop_requested", COLUMN_INTEGER, COLUMN_INTERNAL},
           {"claimed_by", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
           {"claimed_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
-          TEXT("restart_policy"));
+          TEXT("restart_policy"), {"node", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
+          {"lease_expires_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL});
 
 const struct store_table TABLE_EVENTS =
     TABLE("events", true, TEXT("type"), TEXT("payload"));

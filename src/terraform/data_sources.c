@@ -8,6 +8,7 @@
 
 #include "core/names.h"
 #include "terraform/api.h"
+#include "core/row.h"
 
 #define LIST_PAGES_MAX 1000 /* 100 000 objects: a bound on a hostile server's paging */
 
@@ -30,14 +31,14 @@ static int find_by_name(struct diags *d, const char *path, const char *name, con
         size_t i;
         json_t *entry;
         json_array_foreach(json_object_get(r.body, "items"), i, entry) {
-            const char *entry_name = json_string_value(json_object_get(entry, "name"));
+            const char *entry_name = row_text(entry, "name");
             if (entry_name && strcmp(entry_name, name) == 0) {
                 *item = json_incref(entry);
                 api_result_free(&r);
                 return 0;
             }
         }
-        const char *next = json_string_value(json_object_get(r.body, "next_page_token"));
+        const char *next = row_text(r.body, "next_page_token");
         bool more = next && *next && strlen(next) < sizeof token && !strpbrk(next, "&?# ");
         if (more)
             snprintf(token, sizeof token, "%s", next);

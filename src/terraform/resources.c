@@ -1346,7 +1346,7 @@ static int ips_read(struct tf_op *op, struct tfv *state, bool *gone) {
     /* Set outside Terraform since the last apply: forget the value Terraform sent, so the
      * plan shows the drift and sends the configured one again. */
     const char *known = tfv_str(state, "password_updated_at");
-    const char *api_time = json_string_value(json_object_get(obj, "password_updated_at"));
+    const char *api_time = row_text(obj, "password_updated_at");
     if (known && api_time && strcmp(known, api_time) != 0) {
         if (tfv_str(state, "password"))
             tfv_set(state, "password", tfv_null());
