@@ -8,7 +8,7 @@ BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-de
   protobuf-c-compiler libmsgpack-dev libyaml-dev"
 TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl
   docker.io busybox-static podman
-  chromium fonts-liberation clang gdb postgresql-15 python3-yaml"
+  chromium fonts-liberation clang clang-format gdb postgresql-15 python3-yaml"
 BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
 # make demo and the README's tour: the private registry, its sample image, curl and jq.
 DEMO_PACKAGES="$BUILD_PACKAGES python3 docker-registry skopeo apache2-utils busybox-static curl jq"

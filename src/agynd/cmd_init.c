@@ -124,8 +124,9 @@ int cmd_init(int argc, char **argv) {
     printf("%s\n", token);
     fflush(stdout);
     OPENSSL_cleanse(token, sizeof token);
-    fprintf(stderr, "agynd init: created %s (database %s, keyring key %s).\n"
-                    "The line above is the server-admin token; it is not shown again.\n",
+    fprintf(stderr,
+            "agynd init: created %s (database %s, keyring key %s).\n"
+            "The line above is the server-admin token; it is not shown again.\n",
             config.data_dir, database_set ? "as given" : "agyn.db", key_id);
     return 0;
 }

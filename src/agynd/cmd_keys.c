@@ -37,8 +37,9 @@ static void announce_keyring_change(const struct app_config *config) {
     const struct store_options options = {.pool_size = 1};
     if (store_open_with(config->database, &options, &store, &err) != 0 ||
         store_notify(store, KEYRING_CHANGE_CHANNEL, &err) != 0)
-        fprintf(stderr, "agynd keys: could not tell the replicas (%s); they reload the keyring "
-                        "when they meet a new key id\n",
+        fprintf(stderr,
+                "agynd keys: could not tell the replicas (%s); they reload the keyring "
+                "when they meet a new key id\n",
                 err.message);
     store_close(store);
 }
@@ -96,7 +97,9 @@ int cmd_keys(int argc, char **argv) {
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
-        case 'd': snprintf(config.data_dir, sizeof config.data_dir, "%s", optarg); break;
+        case 'd':
+            snprintf(config.data_dir, sizeof config.data_dir, "%s", optarg);
+            break;
         case 'k':
             snprintf(config.keyring_file, sizeof config.keyring_file, "%s", optarg);
             keyring_set = 1;
@@ -105,8 +108,12 @@ int cmd_keys(int argc, char **argv) {
             snprintf(config.database, sizeof config.database, "%s", optarg);
             database_set = 1;
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     config_derive_paths(&config, database_set, keyring_set);

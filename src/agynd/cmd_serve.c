@@ -154,8 +154,9 @@ static void report_needed_keys(const char *database) {
     char ids[1024];
     if (store_open(database, &store, &err) == 0 &&
         sealed_values_key_ids(store, ids, sizeof ids, &err) == 0 && ids[0])
-        fprintf(stderr, "agynd serve: the stored values are encrypted with key(s) %s; restore "
-                        "a keyring holding them\n",
+        fprintf(stderr,
+                "agynd serve: the stored values are encrypted with key(s) %s; restore "
+                "a keyring holding them\n",
                 ids);
     store_close(store);
 }
@@ -201,62 +202,53 @@ static int serve_main(int argc, char **argv, int runner_only) {
     config_defaults(&app.config);
     int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
     int keyring_set = getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE");
-    static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
-                                            {"listen", required_argument, NULL, 'l'},
-                                            {"keyring-file", required_argument, NULL, 'k'},
-                                            {"database", required_argument, NULL, 'b'},
-                                            {"http-threads", required_argument, NULL, 't'},
-                                            {"runner-threads", required_argument, NULL, 'r'},
-                                            {"runtime", required_argument, NULL, 'R'},
-                                            {"content-dir", required_argument, NULL, 'c'},
-                                            {"registry-ca-file", required_argument, NULL, 'a'},
-                                            {"insecure-registry", required_argument, NULL, 'i'},
-                                            {"pull-backoff-initial", required_argument, NULL,
-                                             'B'},
-                                            {"pull-backoff-max", required_argument, NULL, 'M'},
-                                            {"start-grace", required_argument, NULL, 'G'},
-                                            {"pull-timeout", required_argument, NULL, 2001},
-                                            {"max-image-size", required_argument, NULL, 2002},
-                                            {"runner-org-concurrency", required_argument, NULL,
-                                             2003},
-                                            {"tls-cert", required_argument, NULL, 1001},
-                                            {"tls-key", required_argument, NULL, 1002},
-                                            {"public-url", required_argument, NULL, 1003},
-                                            {"metrics-token", required_argument, NULL, 1004},
-                                            {"metrics-listen", required_argument, NULL, 1005},
-                                            {"max-connections-per-client", required_argument,
-                                             NULL, 1006},
-                                            {"outbound-threads", required_argument, NULL, 1007},
-                                            {"outbound-org-limit", required_argument, NULL, 1008},
-                                            {"outbound-timeout", required_argument, NULL, 1009},
-                                            {"egress-allow", required_argument, NULL, 1010},
-                                            {"event-retention", required_argument, NULL, 1011},
-                                            {"workload-retention", required_argument, NULL, 1012},
-                                            {"docker-host", required_argument, NULL, 3001},
-                                            {"docker-network", required_argument, NULL, 3002},
-                                            {"stop-grace", required_argument, NULL, 3003},
-                                            {"crash-backoff-initial", required_argument, NULL,
-                                             3004},
-                                            {"crash-backoff-max", required_argument, NULL, 3005},
-                                            {"max-active-workloads-per-org", required_argument,
-                                             NULL, 2004},
-                                            {"max-secrets-per-org", required_argument, NULL, 2005},
-                                            {"max-image-pull-secrets-per-org", required_argument,
-                                             NULL, 2006},
-                                            {"max-attachments-per-org", required_argument, NULL,
-                                             2007},
-                                            {"image-credential-provider-config",
-                                             required_argument, NULL, 4001},
-                                            {"image-credential-provider-bin-dir",
-                                             required_argument, NULL, 4002},
-                                            {"image-credential-provider-timeout",
-                                             required_argument, NULL, 4003},
-                                            {"database-pool", required_argument, NULL, 5001},
-                                            {"no-runner", no_argument, NULL, 5002},
-                                            {"node-name", required_argument, NULL, 5003},
-                                            {"lease", required_argument, NULL, 5004},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"keyring-file", required_argument, NULL, 'k'},
+        {"database", required_argument, NULL, 'b'},
+        {"http-threads", required_argument, NULL, 't'},
+        {"runner-threads", required_argument, NULL, 'r'},
+        {"runtime", required_argument, NULL, 'R'},
+        {"content-dir", required_argument, NULL, 'c'},
+        {"registry-ca-file", required_argument, NULL, 'a'},
+        {"insecure-registry", required_argument, NULL, 'i'},
+        {"pull-backoff-initial", required_argument, NULL, 'B'},
+        {"pull-backoff-max", required_argument, NULL, 'M'},
+        {"start-grace", required_argument, NULL, 'G'},
+        {"pull-timeout", required_argument, NULL, 2001},
+        {"max-image-size", required_argument, NULL, 2002},
+        {"runner-org-concurrency", required_argument, NULL, 2003},
+        {"tls-cert", required_argument, NULL, 1001},
+        {"tls-key", required_argument, NULL, 1002},
+        {"public-url", required_argument, NULL, 1003},
+        {"metrics-token", required_argument, NULL, 1004},
+        {"metrics-listen", required_argument, NULL, 1005},
+        {"max-connections-per-client", required_argument, NULL, 1006},
+        {"outbound-threads", required_argument, NULL, 1007},
+        {"outbound-org-limit", required_argument, NULL, 1008},
+        {"outbound-timeout", required_argument, NULL, 1009},
+        {"egress-allow", required_argument, NULL, 1010},
+        {"event-retention", required_argument, NULL, 1011},
+        {"workload-retention", required_argument, NULL, 1012},
+        {"docker-host", required_argument, NULL, 3001},
+        {"docker-network", required_argument, NULL, 3002},
+        {"stop-grace", required_argument, NULL, 3003},
+        {"crash-backoff-initial", required_argument, NULL, 3004},
+        {"crash-backoff-max", required_argument, NULL, 3005},
+        {"max-active-workloads-per-org", required_argument, NULL, 2004},
+        {"max-secrets-per-org", required_argument, NULL, 2005},
+        {"max-image-pull-secrets-per-org", required_argument, NULL, 2006},
+        {"max-attachments-per-org", required_argument, NULL, 2007},
+        {"image-credential-provider-config", required_argument, NULL, 4001},
+        {"image-credential-provider-bin-dir", required_argument, NULL, 4002},
+        {"image-credential-provider-timeout", required_argument, NULL, 4003},
+        {"database-pool", required_argument, NULL, 5001},
+        {"no-runner", no_argument, NULL, 5002},
+        {"node-name", required_argument, NULL, 5003},
+        {"lease", required_argument, NULL, 5004},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct retention_config retention_config = {0};
     struct runner_config runner_config = {.threads = 4,
                                           .backoff_initial_ms = 10000,
@@ -298,8 +290,12 @@ static int serve_main(int argc, char **argv, int runner_only) {
                 return 2;
             }
             break;
-        case 3001: docker_config.host = optarg; break;
-        case 3002: docker_config.network = optarg; break;
+        case 3001:
+            docker_config.host = optarg;
+            break;
+        case 3002:
+            docker_config.network = optarg;
+            break;
         case 3003:
             if (duration_parse_ms(optarg, "--stop-grace", &docker_config.stop_grace_ms, &err) !=
                     0 ||
@@ -346,8 +342,12 @@ static int serve_main(int argc, char **argv, int runner_only) {
                 return 2;
             }
             break;
-        case 'c': snprintf(content_dir, sizeof content_dir, "%s", optarg); break;
-        case 'a': ca_file = optarg; break;
+        case 'c':
+            snprintf(content_dir, sizeof content_dir, "%s", optarg);
+            break;
+        case 'a':
+            ca_file = optarg;
+            break;
         case 'i':
             if (insecure_count == 64) {
                 fprintf(stderr, "agynd serve: at most 64 --insecure-registry options\n");
@@ -374,8 +374,12 @@ static int serve_main(int argc, char **argv, int runner_only) {
             }
             break;
         }
-        case 'd': snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg); break;
-        case 'l': snprintf(c->listen, sizeof c->listen, "%s", optarg); break;
+        case 'd':
+            snprintf(c->data_dir, sizeof c->data_dir, "%s", optarg);
+            break;
+        case 'l':
+            snprintf(c->listen, sizeof c->listen, "%s", optarg);
+            break;
         case 'k':
             snprintf(c->keyring_file, sizeof c->keyring_file, "%s", optarg);
             keyring_set = 1;
@@ -391,8 +395,12 @@ static int serve_main(int argc, char **argv, int runner_only) {
                 return 2;
             }
             break;
-        case 1001: snprintf(c->tls_cert, sizeof c->tls_cert, "%s", optarg); break;
-        case 1002: snprintf(c->tls_key, sizeof c->tls_key, "%s", optarg); break;
+        case 1001:
+            snprintf(c->tls_cert, sizeof c->tls_cert, "%s", optarg);
+            break;
+        case 1002:
+            snprintf(c->tls_key, sizeof c->tls_key, "%s", optarg);
+            break;
         case 1003:
             if (strncasecmp(optarg, "https://", 8) != 0 && strncasecmp(optarg, "http://", 7) != 0) {
                 fprintf(stderr, "agynd serve: --public-url must start with https:// or http://\n");
@@ -400,8 +408,12 @@ static int serve_main(int argc, char **argv, int runner_only) {
             }
             snprintf(c->public_url, sizeof c->public_url, "%s", optarg);
             break;
-        case 1004: snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg); break;
-        case 1005: snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg); break;
+        case 1004:
+            snprintf(c->metrics_token, sizeof c->metrics_token, "%s", optarg);
+            break;
+        case 1005:
+            snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", optarg);
+            break;
         case 1006:
         case 1007:
         case 1008: {
@@ -470,11 +482,15 @@ static int serve_main(int argc, char **argv, int runner_only) {
             *targets[opt - 2004] = value;
             break;
         }
-        case 4001: plugin_config = optarg; break;
-        case 4002: plugin_bin_dir = optarg; break;
+        case 4001:
+            plugin_config = optarg;
+            break;
+        case 4002:
+            plugin_bin_dir = optarg;
+            break;
         case 4003:
-            if (duration_parse_ms(optarg, "--image-credential-provider-timeout",
-                                  &plugin_timeout_ms, &err) != 0 ||
+            if (duration_parse_ms(optarg, "--image-credential-provider-timeout", &plugin_timeout_ms,
+                                  &err) != 0 ||
                 plugin_timeout_ms <= 0) {
                 fprintf(stderr, "agynd serve: %s\n",
                         err.message[0] ? err.message
@@ -490,8 +506,12 @@ static int serve_main(int argc, char **argv, int runner_only) {
                 return 2;
             }
             break;
-        case 5002: no_runner = 1; break;
-        case 5003: node_name = optarg; break;
+        case 5002:
+            no_runner = 1;
+            break;
+        case 5003:
+            node_name = optarg;
+            break;
         case 5004:
             if (duration_parse_ms(optarg, "--lease", &runner_config.lease_ms, &err) != 0 ||
                 runner_config.lease_ms < 1000) {
@@ -500,8 +520,12 @@ static int serve_main(int argc, char **argv, int runner_only) {
                 return 2;
             }
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (runner_only && no_runner) {
@@ -534,8 +558,8 @@ static int serve_main(int argc, char **argv, int runner_only) {
                         "--image-credential-provider-bin-dir go together\n");
         return 2;
     }
-    if (plugin_config && credential_plugins_load(plugin_config, plugin_bin_dir,
-                                                 plugin_timeout_ms, &plugins, &err) != 0) {
+    if (plugin_config && credential_plugins_load(plugin_config, plugin_bin_dir, plugin_timeout_ms,
+                                                 &plugins, &err) != 0) {
         fprintf(stderr, "agynd serve: --image-credential-provider-config: %s\n", err.message);
         return 2;
     }
@@ -622,7 +646,9 @@ static int serve_main(int argc, char **argv, int runner_only) {
     log_kv("info", runner_only ? "running" : "serving", {"listen", app.config.listen},
            {"port", port_text}, {"data_dir", app.config.data_dir},
            {"database", store_backend_name(app.store)},
-           {"runner", no_runner ? "none" : runner_only ? "alone" : "embedded"});
+           {"runner", no_runner     ? "none"
+                      : runner_only ? "alone"
+                                    : "embedded"});
 
     int received = 0;
     sigwait(&signals, &received);

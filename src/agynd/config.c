@@ -12,8 +12,7 @@ static const char *env_or(const char *name, const char *fallback) {
 
 void config_derive_paths(struct app_config *config, int database_set, int keyring_set) {
     if (!database_set)
-        snprintf(config->database, sizeof config->database, "sqlite:%s/agyn.db",
-                 config->data_dir);
+        snprintf(config->database, sizeof config->database, "sqlite:%s/agyn.db", config->data_dir);
     if (!keyring_set)
         snprintf(config->keyring_file, sizeof config->keyring_file, "%s/keyring.json",
                  config->data_dir);
@@ -31,8 +30,8 @@ void config_defaults(struct app_config *config) {
                  getenv("AGYN_KEYRING_FILE"));
     config->http_threads = 4;
     config->max_connections_per_client = 128;
-    config->outbound = (struct outbound_config){.threads = 8, .org_running = 2, .org_queued = 8,
-                                                .timeout_ms = 15000};
+    config->outbound = (struct outbound_config){
+        .threads = 8, .org_running = 2, .org_queued = 8, .timeout_ms = 15000};
     config->quotas = (struct org_quotas){.active_workloads = QUOTA_DEFAULT_ACTIVE_WORKLOADS,
                                          .secrets = QUOTA_DEFAULT_SECRETS,
                                          .image_pull_secrets = QUOTA_DEFAULT_IMAGE_PULL_SECRETS,

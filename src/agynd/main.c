@@ -9,24 +9,23 @@
 #include "base/wiping_alloc.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "agynd — the agyn server: image pull secrets for agents, MCP servers and hooks\n"
-            "\n"
-            "Usage: agynd <command> [options]\n"
-            "\n"
-            "Commands:\n"
-            "  init    create a data directory: database, keyring, server-admin token\n"
-            "  serve   serve the API and the Console\n"
-            "  runner  run a runner process alone (scale-out, on PostgreSQL)\n"
-            "  migrate apply pending database migrations and exit\n"
-            "  keys    list, add and remove encryption keys; re-encrypt stored values\n"
-            "  admin-token rotate\n"
-            "          replace the server-admin token (prints the new one)\n"
-            "  backup --to FILE\n"
-            "          copy the database while agynd serves (SQLite online backup)\n"
-            "  version print the version and git commit (also --version)\n"
-            "\n"
-            "Run 'agynd <command> --help' for the options of a command.\n");
+    fprintf(out, "agynd — the agyn server: image pull secrets for agents, MCP servers and hooks\n"
+                 "\n"
+                 "Usage: agynd <command> [options]\n"
+                 "\n"
+                 "Commands:\n"
+                 "  init    create a data directory: database, keyring, server-admin token\n"
+                 "  serve   serve the API and the Console\n"
+                 "  runner  run a runner process alone (scale-out, on PostgreSQL)\n"
+                 "  migrate apply pending database migrations and exit\n"
+                 "  keys    list, add and remove encryption keys; re-encrypt stored values\n"
+                 "  admin-token rotate\n"
+                 "          replace the server-admin token (prints the new one)\n"
+                 "  backup --to FILE\n"
+                 "          copy the database while agynd serves (SQLite online backup)\n"
+                 "  version print the version and git commit (also --version)\n"
+                 "\n"
+                 "Run 'agynd <command> --help' for the options of a command.\n");
 }
 
 int main(int argc, char **argv) {

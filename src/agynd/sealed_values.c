@@ -74,16 +74,16 @@ static int visit_all(struct store *store, sealed_visitor visit, void *state,
 
 static void row_aad(const struct store_table *table, const json_t *row, const char *column,
                     char *aad, size_t size) {
-    envelope_aad(aad, size, row_text(row, "organization_id"),
-                 table->name, row_text(row, "id"), column);
+    envelope_aad(aad, size, row_text(row, "organization_id"), table->name, row_text(row, "id"),
+                 column);
 }
 
 struct check_state {
     struct keyring *kr;
     char verified[MAX_KEY_IDS][KEYRING_ID_MAX];
     size_t verified_count;
-    bool every;        /* open every value, not one per key id */
-    long long opened;  /* values opened */
+    bool every;       /* open every value, not one per key id */
+    long long opened; /* values opened */
 };
 
 static int check_value(struct store *store, const struct store_table *table, const json_t *row,
@@ -108,8 +108,8 @@ static int check_value(struct store *store, const struct store_table *table, con
     uint8_t *plain = NULL;
     size_t len = 0;
     if (envelope_open(state->kr, aad, sealed, &plain, &len, err) != 0) {
-        agyn_error_prefix(err, "key %s does not open %s.%s of row %s (wrong key material?)",
-                          key_id, table->name, column, row_id);
+        agyn_error_prefix(err, "key %s does not open %s.%s of row %s (wrong key material?)", key_id,
+                          table->name, column, row_id);
         return -1;
     }
     secure_free(plain);
@@ -194,8 +194,7 @@ static int count_value(struct store *store, const struct store_table *table, con
                        const char *column, void *opaque, struct agyn_error *err) {
     struct count_state *state = opaque;
     char key_id[KEYRING_ID_MAX];
-    if (envelope_key_id(row_text(row, column), key_id) == 0 &&
-        strcmp(key_id, state->key_id) == 0)
+    if (envelope_key_id(row_text(row, column), key_id) == 0 && strcmp(key_id, state->key_id) == 0)
         state->count++;
     return 0;
 }

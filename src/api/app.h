@@ -16,15 +16,15 @@
 
 struct app_config {
     char data_dir[4096];
-    char database[4200];     /* "sqlite:<data_dir>/agyn.db" unless overridden */
-    char keyring_file[4200]; /* "<data_dir>/keyring.json" unless overridden */
-    char listen[300];        /* "127.0.0.1:8080" */
-    int http_threads;        /* worker threads of the HTTP server */
-    char tls_cert[4096];     /* PEM certificate chain: serve HTTPS when set (with tls_key) */
-    char tls_key[4096];      /* PEM private key for tls_cert */
-    char public_url[1024];   /* the URL clients use ("https://agyn.example.com"), or "" */
-    char metrics_token[256]; /* bearer token /metrics requires, or "" */
-    char metrics_listen[300]; /* a separate HOST:PORT serving only /metrics, or "" */
+    char database[4200];            /* "sqlite:<data_dir>/agyn.db" unless overridden */
+    char keyring_file[4200];        /* "<data_dir>/keyring.json" unless overridden */
+    char listen[300];               /* "127.0.0.1:8080" */
+    int http_threads;               /* worker threads of the HTTP server */
+    char tls_cert[4096];            /* PEM certificate chain: serve HTTPS when set (with tls_key) */
+    char tls_key[4096];             /* PEM private key for tls_cert */
+    char public_url[1024];          /* the URL clients use ("https://agyn.example.com"), or "" */
+    char metrics_token[256];        /* bearer token /metrics requires, or "" */
+    char metrics_listen[300];       /* a separate HOST:PORT serving only /metrics, or "" */
     int max_connections_per_client; /* open connections one client address may hold */
     struct outbound_config outbound; /* verify/test jobs: threads, per-org limits, deadline */
     struct org_quotas quotas;        /* what one organization may hold (store/quota.h) */
@@ -44,9 +44,9 @@ struct app {
     struct app_config config;
     struct store *store;
     struct keyring *keyring;
-    struct resolve_context resolve; /* store + keyring, for opening stored credentials */
-    struct registry_client *registry; /* for verify; shared with the runner */
-    struct outbound_pool *outbound;   /* runs verify and test off the HTTP threads */
+    struct resolve_context resolve;        /* store + keyring, for opening stored credentials */
+    struct registry_client *registry;      /* for verify; shared with the runner */
+    struct outbound_pool *outbound;        /* runs verify and test off the HTTP threads */
     const struct runtime_backend *runtime; /* the runner's; /readyz asks whether it is ready */
 };
 

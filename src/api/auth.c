@@ -45,8 +45,7 @@ int auth_token_create(struct store *store, const char *organization_id, const ch
     memcpy(prefix, value, 9);
     prefix[9] = '\0';
     json_t *row = json_pack("{s:s?, s:s, s:s, s:s, s:s}", "organization_id", organization_id,
-                            "name", name, "role", role, "token_hash", hash, "token_prefix",
-                            prefix);
+                            "name", name, "role", role, "token_hash", hash, "token_prefix", prefix);
     if (!organization_id)
         json_object_set_new(row, "organization_id", json_null());
     if (store_insert(store, &TABLE_API_TOKENS, row, err) != 0) {
@@ -63,10 +62,14 @@ int auth_token_create(struct store *store, const char *organization_id, const ch
 
 const char *role_name(enum role role) {
     switch (role) {
-    case ROLE_ADMIN: return "admin";
-    case ROLE_OWNER: return "owner";
-    case ROLE_MEMBER: return "member";
-    default: return "none";
+    case ROLE_ADMIN:
+        return "admin";
+    case ROLE_OWNER:
+        return "owner";
+    case ROLE_MEMBER:
+        return "member";
+    default:
+        return "none";
     }
 }
 
@@ -203,8 +206,7 @@ int auth_authenticate(struct store *store, const char *authorization, struct pri
     out->role = role_parse(row_text(row, "role"));
     const char *org = row_text(row, "organization_id");
     snprintf(out->organization_id, sizeof out->organization_id, "%s", org ? org : "");
-    snprintf(out->token_id, sizeof out->token_id, "%s",
-             row_text(row, "id"));
+    snprintf(out->token_id, sizeof out->token_id, "%s", row_text(row, "id"));
     json_decref(row);
     cache_store(hash, out, generation);
     return 0;

@@ -14,9 +14,9 @@
 
 struct part_kind {
     const struct store_table *table;
-    const char *noun;    /* "MCP server" */
-    const char *a_noun;  /* "an MCP server" */
-    const char *label;   /* "name" or "event" */
+    const char *noun;   /* "MCP server" */
+    const char *a_noun; /* "an MCP server" */
+    const char *label;  /* "name" or "event" */
     int (*validate_label)(const char *value, struct agyn_error *err);
     const char *const *fields;
 };
@@ -30,9 +30,9 @@ static const char *const MCP_FIELDS[] = {"agent_id", "name", "image", "descripti
 static const char *const HOOK_FIELDS[] = {"agent_id", "event", "image", "description",
                                           "command",  "args",  "env",   NULL};
 
-static const struct part_kind MCP = {&TABLE_MCPS, "MCP server", "an MCP server", "name",
-                                     validate_mcp_name, MCP_FIELDS};
-static const struct part_kind HOOK = {&TABLE_HOOKS, "hook", "a hook", "event",
+static const struct part_kind MCP = {&TABLE_MCPS, "MCP server",      "an MCP server",
+                                     "name",      validate_mcp_name, MCP_FIELDS};
+static const struct part_kind HOOK = {&TABLE_HOOKS,        "hook",     "a hook", "event",
                                       validate_hook_event, HOOK_FIELDS};
 
 static int part_create(const struct part_kind *kind, struct api_request *req,
@@ -51,9 +51,9 @@ static int part_create(const struct part_kind *kind, struct api_request *req,
     if (resource_load(req, &TABLE_AGENTS, "agent", "agent_id", agent_id, &agent, err) != 0)
         return -1;
     json_decref(agent);
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "organization_id", req->org_id,
-                            "agent_id", agent_id, kind->label, label, "image", image,
-                            "description", description ? description : "");
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "agent_id",
+                            agent_id, kind->label, label, "image", image, "description",
+                            description ? description : "");
     if (run_spec_read(req->body, false, row, err) != 0) {
         json_decref(row);
         return -1;
@@ -75,8 +75,8 @@ static int part_list(const struct part_kind *kind, struct api_request *req,
     return resource_list(req, res, kind->table, filters, count, err);
 }
 
-static int part_get(const struct part_kind *kind, struct api_request *req,
-                    struct api_response *res, struct agyn_error *err) {
+static int part_get(const struct part_kind *kind, struct api_request *req, struct api_response *res,
+                    struct agyn_error *err) {
     json_t *row = NULL;
     if (resource_load(req, kind->table, kind->noun, "id", req->id, &row, err) != 0)
         return -1;
@@ -134,13 +134,33 @@ static int part_delete(const struct part_kind *kind, struct api_request *req,
     return 0;
 }
 
-HANDLER(h_mcps_create) { return part_create(&MCP, req, res, err); }
-HANDLER(h_mcps_list) { return part_list(&MCP, req, res, err); }
-HANDLER(h_mcps_get) { return part_get(&MCP, req, res, err); }
-HANDLER(h_mcps_update) { return part_update(&MCP, req, res, err); }
-HANDLER(h_mcps_delete) { return part_delete(&MCP, req, res, err); }
-HANDLER(h_hooks_create) { return part_create(&HOOK, req, res, err); }
-HANDLER(h_hooks_list) { return part_list(&HOOK, req, res, err); }
-HANDLER(h_hooks_get) { return part_get(&HOOK, req, res, err); }
-HANDLER(h_hooks_update) { return part_update(&HOOK, req, res, err); }
-HANDLER(h_hooks_delete) { return part_delete(&HOOK, req, res, err); }
+HANDLER(h_mcps_create) {
+    return part_create(&MCP, req, res, err);
+}
+HANDLER(h_mcps_list) {
+    return part_list(&MCP, req, res, err);
+}
+HANDLER(h_mcps_get) {
+    return part_get(&MCP, req, res, err);
+}
+HANDLER(h_mcps_update) {
+    return part_update(&MCP, req, res, err);
+}
+HANDLER(h_mcps_delete) {
+    return part_delete(&MCP, req, res, err);
+}
+HANDLER(h_hooks_create) {
+    return part_create(&HOOK, req, res, err);
+}
+HANDLER(h_hooks_list) {
+    return part_list(&HOOK, req, res, err);
+}
+HANDLER(h_hooks_get) {
+    return part_get(&HOOK, req, res, err);
+}
+HANDLER(h_hooks_update) {
+    return part_update(&HOOK, req, res, err);
+}
+HANDLER(h_hooks_delete) {
+    return part_delete(&HOOK, req, res, err);
+}

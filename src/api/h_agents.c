@@ -12,8 +12,8 @@
 #include "store/tables.h"
 #include "core/row.h"
 
-static const char *const AGENT_FIELDS[] = {"name",    "image", "description", "command",
-                                           "args",    "env",   NULL};
+static const char *const AGENT_FIELDS[] = {"name", "image", "description", "command",
+                                           "args", "env",   NULL};
 
 HANDLER(h_agents_create) {
     const char *name, *image, *description;
@@ -25,8 +25,8 @@ HANDLER(h_agents_create) {
         input_string(req->body, "description", false, &description, err) != 0 ||
         validate_description(description, err) != 0)
         return -1;
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "name",
-                            name, "image", image, "description", description ? description : "");
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "name", name,
+                            "image", image, "description", description ? description : "");
     if (run_spec_read(req->body, false, row, err) != 0) {
         json_decref(row);
         return -1;

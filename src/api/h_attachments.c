@@ -52,8 +52,8 @@ HANDLER(h_attachments_create) {
         return agyn_fail(err, AGYN_UNPROCESSABLE, "agent_id",
                          "one of agent_id, mcp_id or hook_id is required");
     json_t *secret = NULL, *target_row = NULL;
-    if (resource_load(req, &TABLE_IMAGE_PULL_SECRETS, "image pull secret",
-                      "image_pull_secret_id", secret_id, &secret, err) != 0)
+    if (resource_load(req, &TABLE_IMAGE_PULL_SECRETS, "image pull secret", "image_pull_secret_id",
+                      secret_id, &secret, err) != 0)
         return -1;
     if (resource_load(req, target->table, target->noun, target->column, target_id, &target_row,
                       err) != 0) {
@@ -63,8 +63,12 @@ HANDLER(h_attachments_create) {
     json_t *row = json_pack("{s:s, s:s, s:n, s:n, s:n}", "organization_id", req->org_id,
                             "image_pull_secret_id", secret_id, "agent_id", "mcp_id", "hook_id");
     json_object_set_new(row, target->column, json_string(target_id));
-    const struct quota_limit limit = {&TABLE_ATTACHMENTS, req->app->config.quotas.attachments,
-                                      "--max-attachments-per-org", "attachments", NULL, 0};
+    const struct quota_limit limit = {&TABLE_ATTACHMENTS,
+                                      req->app->config.quotas.attachments,
+                                      "--max-attachments-per-org",
+                                      "attachments",
+                                      NULL,
+                                      0};
     int rc = quota_insert(req->app->store, &limit, row, err);
     if (rc != 0 && err->code == AGYN_CONFLICT)
         agyn_fail(err, AGYN_CONFLICT, target->column,
@@ -93,8 +97,8 @@ HANDLER(h_attachments_list) {
 
 HANDLER(h_attachments_get) {
     json_t *row = NULL;
-    if (resource_load(req, &TABLE_ATTACHMENTS, "image pull secret attachment", "id", req->id,
-                      &row, err) != 0)
+    if (resource_load(req, &TABLE_ATTACHMENTS, "image pull secret attachment", "id", req->id, &row,
+                      err) != 0)
         return -1;
     return respond_json(res, 200, row);
 }
@@ -127,8 +131,7 @@ static int selection_image(const struct api_request *req, const json_t *target_r
         return 0;
     }
     struct agyn_error ignored = {0};
-    *have = image_ref_parse(row_text(target_row, "image"), "image",
-                            image, &ignored) == 0;
+    *have = image_ref_parse(row_text(target_row, "image"), "image", image, &ignored) == 0;
     return 0;
 }
 
@@ -156,15 +159,21 @@ static int attached_secrets(const struct target_kind *target, struct api_request
         json_object_set(view, "attachment_id", json_object_get(entry->attachment, "id"));
         json_object_set(view, "attached_at", json_object_get(entry->attachment, "created_at"));
         json_object_set_new(view, "matches_image", json_boolean(entry->try_order > 0));
-        json_object_set_new(view, "try_order", entry->try_order > 0
-                                                   ? json_integer((json_int_t)entry->try_order)
-                                                   : json_null());
+        json_object_set_new(view, "try_order",
+                            entry->try_order > 0 ? json_integer((json_int_t)entry->try_order)
+                                                 : json_null());
         json_array_append_new(items, view);
     }
     pull_selection_free(&selection);
     return respond_json(res, 200, output_page(items, 0));
 }
 
-HANDLER(h_agents_image_pull_secrets) { return attached_secrets(&TARGETS[0], req, res, err); }
-HANDLER(h_mcps_image_pull_secrets) { return attached_secrets(&TARGETS[1], req, res, err); }
-HANDLER(h_hooks_image_pull_secrets) { return attached_secrets(&TARGETS[2], req, res, err); }
+HANDLER(h_agents_image_pull_secrets) {
+    return attached_secrets(&TARGETS[0], req, res, err);
+}
+HANDLER(h_mcps_image_pull_secrets) {
+    return attached_secrets(&TARGETS[1], req, res, err);
+}
+HANDLER(h_hooks_image_pull_secrets) {
+    return attached_secrets(&TARGETS[2], req, res, err);
+}

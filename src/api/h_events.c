@@ -21,8 +21,8 @@ static int parse_id(const char *text, int64_t *out) {
 }
 
 HANDLER(h_events) {
-    const char *header = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
-                                                     "Last-Event-ID");
+    const char *header =
+        MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Last-Event-ID");
     const char *query = request_query(req, "last_event_id");
     int64_t last_id = 0;
     bool events_lost = false;

@@ -81,15 +81,16 @@ static int insert_image_pull_secret(struct api_request *req, const char *name,
                                     json_t **view_out, struct agyn_error *err) {
     char id[AGYN_UUID_LEN + 1];
     uuid_generate(id);
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "organization_id",
-                            req->org_id, "name", name, "description",
-                            description ? description : "", "registry", registry, "username",
-                            username);
+    json_t *row = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "organization_id", req->org_id, "name", name,
+        "description", description ? description : "", "registry", registry, "username", username);
     int rc = password_source_write(req, &IPS_PASSWORD_SOURCE, source, id, row, err);
     const struct quota_limit limit = {&TABLE_IMAGE_PULL_SECRETS,
                                       req->app->config.quotas.image_pull_secrets,
-                                      "--max-image-pull-secrets-per-org", "image pull secrets",
-                                      NULL, 0};
+                                      "--max-image-pull-secrets-per-org",
+                                      "image pull secrets",
+                                      NULL,
+                                      0};
     if (rc == 0 && quota_insert(req->app->store, &limit, row, err) != 0) {
         resource_conflict_message(err, "an image pull secret", name);
         rc = -1;
@@ -113,17 +114,17 @@ HANDLER(h_image_pull_secrets_create) {
         input_string(req->body, "registry", true, &registry_text, err) != 0 ||
         normalize_registry(registry_text, registry, sizeof registry, err) != 0 ||
         input_string(req->body, "username", false, &username, err) != 0 ||
-        (username && (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username",
-                                             "username must not be empty")
-                                 : validate_username(username, err)) != 0) ||
+        (username &&
+         (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username must not be empty")
+                     : validate_username(username, err)) != 0) ||
         password_source_read(req, &IPS_PASSWORD_SOURCE, true, &source, err) != 0 ||
         check_username_for_source(username, source.kind, true, err) != 0)
         return -1;
     if (!username)
         username = short_lived_username(source.kind);
     json_t *view = NULL;
-    if (insert_image_pull_secret(req, name, description, registry, username, &source, &view,
-                                 err) != 0)
+    if (insert_image_pull_secret(req, name, description, registry, username, &source, &view, err) !=
+        0)
         return -1;
     return respond_json(res, 201, view);
 }
@@ -199,12 +200,11 @@ HANDLER(h_image_pull_secrets_update) {
         input_string(req->body, "description", false, &description, err) != 0 ||
         validate_description(description, err) != 0 ||
         input_string(req->body, "registry", false, &registry_text, err) != 0 ||
-        (registry_text &&
-         normalize_registry(registry_text, registry, sizeof registry, err) != 0) ||
+        (registry_text && normalize_registry(registry_text, registry, sizeof registry, err) != 0) ||
         input_string(req->body, "username", false, &username, err) != 0 ||
-        (username && (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username",
-                                             "username must not be empty")
-                                 : validate_username(username, err)) != 0) ||
+        (username &&
+         (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username must not be empty")
+                     : validate_username(username, err)) != 0) ||
         password_source_read(req, &IPS_PASSWORD_SOURCE, false, &source, err) != 0)
         return -1;
     json_t *row = NULL;
@@ -218,11 +218,11 @@ HANDLER(h_image_pull_secrets_update) {
     const char *stored_kind = row_text(row, "password_source");
     const char *kind = source.kind ? source.kind : stored_kind;
     if (allowed == 0)
-        allowed = check_username_for_source(
-            username, kind ? kind : "inline",
-            source.kind && !password_source_is_short_lived(source.kind) &&
-                password_source_is_short_lived(stored_kind),
-            err);
+        allowed =
+            check_username_for_source(username, kind ? kind : "inline",
+                                      source.kind && !password_source_is_short_lived(source.kind) &&
+                                          password_source_is_short_lived(stored_kind),
+                                      err);
     json_decref(row);
     if (allowed != 0)
         return -1;
@@ -237,9 +237,9 @@ HANDLER(h_image_pull_secrets_update) {
         json_object_set_new(changes, "username", json_string(username));
     if (password_source_is_short_lived(source.kind))
         json_object_set_new(changes, "username", json_string(short_lived_username(source.kind)));
-    int rc = source.kind ? password_source_write(req, &IPS_PASSWORD_SOURCE, &source, req->id,
-                                                 changes, err)
-                         : 0;
+    int rc = source.kind
+                 ? password_source_write(req, &IPS_PASSWORD_SOURCE, &source, req->id, changes, err)
+                 : 0;
     if (rc == 0 && store_update(req->app->store, &TABLE_IMAGE_PULL_SECRETS, req->org_id, req->id,
                                 changes, err) != 0) {
         resource_conflict_message(err, "an image pull secret", name);
@@ -272,8 +272,8 @@ HANDLER(h_image_pull_secrets_delete) {
     }
     json_decref(attachments);
     struct store_filter by_secret = {"image_pull_secret_id", req->id};
-    struct store_query query = {.organization_id = req->org_id, .filters = &by_secret,
-                                .filter_count = 1};
+    struct store_query query = {
+        .organization_id = req->org_id, .filters = &by_secret, .filter_count = 1};
     if (rc == 0)
         rc = store_delete_where(req->app->store, &TABLE_ATTACHMENTS, &query, NULL, err);
     if (rc == 0)
@@ -321,8 +321,8 @@ static json_t *error_json(const struct agyn_error *e) {
 HANDLER(h_image_pull_secrets_import) {
     struct docker_config_entry *entries = NULL;
     size_t count = 0;
-    if (docker_config_parse(req->raw_body ? req->raw_body : "", req->raw_body_len, &entries,
-                            &count, err) != 0)
+    if (docker_config_parse(req->raw_body ? req->raw_body : "", req->raw_body_len, &entries, &count,
+                            err) != 0)
         return -1;
     if (count == 0) {
         docker_config_entries_free(entries, count);
@@ -347,12 +347,11 @@ HANDLER(h_image_pull_secrets_import) {
                 continue;
             }
         }
-        json_array_append_new(failed, json_pack("{s:s, s:o}", "key", entry->key, "error",
-                                                error_json(&entry_error)));
+        json_array_append_new(
+            failed, json_pack("{s:s, s:o}", "key", entry->key, "error", error_json(&entry_error)));
     }
     docker_config_entries_free(entries, count);
     /* 201: all created; 200: some entries failed; 422: none could be created (or none given). */
     int status = json_array_size(failed) == 0 ? 201 : json_array_size(created) ? 200 : 422;
-    return respond_json(res, status, json_pack("{s:o, s:o}", "created", created, "errors",
-                                               failed));
+    return respond_json(res, status, json_pack("{s:o, s:o}", "created", created, "errors", failed));
 }

@@ -12,8 +12,7 @@ HANDLER(h_healthz) {
 
 HANDLER(h_readyz) {
     if (store_ping(req->app->store, err) != 0)
-        return agyn_fail(err, AGYN_UNAVAILABLE, "database", "database not ready: %s",
-                         err->message);
+        return agyn_fail(err, AGYN_UNAVAILABLE, "database", "database not ready: %s", err->message);
     if (req->app->runtime && req->app->runtime->ready && !req->app->runtime->ready(err))
         return agyn_fail(err, AGYN_UNAVAILABLE, "runtime", "container engine not ready: %s",
                          err->message);

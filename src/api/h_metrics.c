@@ -12,8 +12,7 @@
 HANDLER(h_metrics) {
     size_t len = 0;
     char *counters = metrics_render(&len);
-    static const char *const statuses[] = {"starting", "running", "stopping", "stopped",
-                                           "failed"};
+    static const char *const statuses[] = {"starting", "running", "stopping", "stopped", "failed"};
     char gauges[1024];
     size_t g = (size_t)snprintf(gauges, sizeof gauges,
                                 "# HELP agyn_workloads Workloads by status.\n"
@@ -26,8 +25,8 @@ HANDLER(h_metrics) {
             free(counters);
             return -1;
         }
-        g += (size_t)snprintf(gauges + g, sizeof gauges - g,
-                              "agyn_workloads{status=\"%s\"} %lld\n", statuses[i], count);
+        g += (size_t)snprintf(gauges + g, sizeof gauges - g, "agyn_workloads{status=\"%s\"} %lld\n",
+                              statuses[i], count);
     }
     char *body = malloc(len + g + 1);
     memcpy(body, counters ? counters : "", len);

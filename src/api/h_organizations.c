@@ -30,8 +30,8 @@ HANDLER(h_organizations_create) {
 HANDLER(h_organizations_list) {
     if (req->principal.role != ROLE_ADMIN) {
         json_t *org = NULL;
-        if (store_get(req->app->store, &TABLE_ORGANIZATIONS, NULL,
-                      req->principal.organization_id, &org, err) != 0)
+        if (store_get(req->app->store, &TABLE_ORGANIZATIONS, NULL, req->principal.organization_id,
+                      &org, err) != 0)
             return -1;
         json_t *items = json_array();
         json_array_append_new(items, org);
@@ -49,8 +49,8 @@ HANDLER(h_organizations_list) {
 
 HANDLER(h_organizations_get) {
     json_t *org = NULL;
-    if (resource_load(req, &TABLE_ORGANIZATIONS, "organization", "organization_id",
-                      req->org_id, &org, err) != 0)
+    if (resource_load(req, &TABLE_ORGANIZATIONS, "organization", "organization_id", req->org_id,
+                      &org, err) != 0)
         return -1;
     return respond_json(res, 200, org);
 }
@@ -88,8 +88,7 @@ HANDLER(h_organizations_delete) {
         return -1;
     }
     char what[160];
-    snprintf(what, sizeof what, "organization \"%s\"",
-             row_text(org, "name"));
+    snprintf(what, sizeof what, "organization \"%s\"", row_text(org, "name"));
     json_decref(org);
     if (store_tx_begin(req->app->store, err) != 0)
         return -1;

@@ -74,8 +74,7 @@ static int require_credentials_for_new_destination(const struct provider_backend
  * field that is set standing as true (enough for the destination rule above). */
 static json_t *config_without_credentials(const json_t *row) {
     json_t *config = json_loads(row_text(row, "config"), 0, NULL);
-    json_t *fields =
-        json_loads(row_text(row, "credential_fields"), 0, NULL);
+    json_t *fields = json_loads(row_text(row, "credential_fields"), 0, NULL);
     if (!json_is_object(config)) {
         json_decref(config);
         config = json_object();
@@ -94,8 +93,7 @@ static json_t *config_without_credentials(const json_t *row) {
  * replaced whole and need not be opened (a row whose credentials no longer decrypt can be
  * repaired this way). */
 static bool restates_credentials(const json_t *row, const json_t *patch) {
-    json_t *fields =
-        json_loads(row_text(row, "credential_fields"), 0, NULL);
+    json_t *fields = json_loads(row_text(row, "credential_fields"), 0, NULL);
     bool all = true;
     size_t i;
     json_t *name;
@@ -110,8 +108,7 @@ static bool restates_credentials(const json_t *row, const json_t *patch) {
 static json_t *provider_view(const json_t *row) {
     json_t *out = resource_public(&TABLE_SECRET_PROVIDERS, row);
     json_t *config = json_loads(row_text(row, "config"), 0, NULL);
-    json_t *fields =
-        json_loads(row_text(row, "credential_fields"), 0, NULL);
+    json_t *fields = json_loads(row_text(row, "credential_fields"), 0, NULL);
     json_object_set_new(out, "config", config ? config : json_object());
     json_object_set_new(out, "secret_fields_set", fields ? fields : json_array());
     return out;
@@ -119,8 +116,7 @@ static json_t *provider_view(const json_t *row) {
 
 /* Stores config into row: the public part as JSON text, the credentials sealed. */
 static int store_config(struct api_request *req, const struct provider_backend *backend,
-                        const char *row_id, json_t *config, json_t *row,
-                        struct agyn_error *err) {
+                        const char *row_id, json_t *config, json_t *row, struct agyn_error *err) {
     json_t *public_part = json_object(), *credentials = json_object(), *names = json_array();
     const char *key;
     json_t *value;
@@ -148,10 +144,9 @@ static int store_config(struct api_request *req, const struct provider_backend *
         struct sealed_location where = {req->org_id, "secret_providers", row_id,
                                         "credentials_sealed"};
         /* Under the keyring file's active key (`agynd keys add` may have run meanwhile). */
-        char *sealed =
-            keyring_reload(req->app->keyring, req->app->config.keyring_file, err) == 0
-                ? sealed_field_seal(req->app->keyring, &where, text, err)
-                : NULL;
+        char *sealed = keyring_reload(req->app->keyring, req->app->config.keyring_file, err) == 0
+                           ? sealed_field_seal(req->app->keyring, &where, text, err)
+                           : NULL;
         secure_free(text);
         if (sealed)
             json_object_set_new(row, "credentials_sealed", json_string(sealed));
@@ -223,8 +218,8 @@ HANDLER(h_secret_providers_list) {
 
 HANDLER(h_secret_providers_get) {
     json_t *row = NULL;
-    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
-                      err) != 0)
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row, err) !=
+        0)
         return -1;
     json_t *view = provider_view(row);
     json_decref(row);
@@ -246,8 +241,8 @@ HANDLER(h_secret_providers_update) {
     if (store_tx_begin(req->app->store, err) != 0)
         return -1;
     json_t *row = NULL;
-    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
-                      err) != 0) {
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row, err) !=
+        0) {
         store_tx_rollback(req->app->store);
         return -1;
     }
@@ -290,9 +285,8 @@ HANDLER(h_secret_providers_update) {
     }
     if (rc == 0 && name)
         json_object_set_new(changes, "name", json_string(name));
-    if (rc == 0 &&
-        store_update(req->app->store, &TABLE_SECRET_PROVIDERS, req->org_id, req->id, changes,
-                     err) != 0) {
+    if (rc == 0 && store_update(req->app->store, &TABLE_SECRET_PROVIDERS, req->org_id, req->id,
+                                changes, err) != 0) {
         resource_conflict_message(err, "a secret provider", name);
         rc = -1;
     }
@@ -307,8 +301,8 @@ HANDLER(h_secret_providers_update) {
 
 HANDLER(h_secret_providers_delete) {
     json_t *row = NULL;
-    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
-                      err) != 0)
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row, err) !=
+        0)
         return -1;
     json_decref(row);
     if (store_tx_begin(req->app->store, err) != 0)
@@ -359,11 +353,10 @@ HANDLER(h_secret_providers_test) {
     if (req->body && input_require_object(req, (const char *const[]){NULL}, err) != 0)
         return -1;
     json_t *row = NULL;
-    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row,
-                      err) != 0)
+    if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "id", req->id, &row, err) !=
+        0)
         return -1;
-    const struct provider_backend *backend =
-        backend_for(row_text(row, "type"), err);
+    const struct provider_backend *backend = backend_for(row_text(row, "type"), err);
     json_t *config = NULL;
     int rc = backend ? resolve_provider_config(&req->app->resolve, row, &config, err) : -1;
     json_decref(row);
@@ -373,8 +366,8 @@ HANDLER(h_secret_providers_test) {
     work->backend = backend;
     work->config = config;
     char message[256];
-    snprintf(message, sizeof message, "no answer from the %s provider within %lld s",
-             backend->type, (long long)(req->app->config.outbound.timeout_ms / 1000));
+    snprintf(message, sizeof message, "no answer from the %s provider within %lld s", backend->type,
+             (long long)(req->app->config.outbound.timeout_ms / 1000));
     json_t *timeout_body = json_pack("{s:b, s:s}", "ok", 0, "message", message);
     struct outbound_job *job =
         outbound_job_new(req->org_id, test_run, work, test_work_free, timeout_body);

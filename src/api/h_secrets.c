@@ -12,8 +12,8 @@
 #include "core/field_rules.h"
 #include "store/tables.h"
 
-static const char *const SECRET_FIELDS[] = {"name", "description", "value", "provider_id",
-                                            "remote_path", NULL};
+static const char *const SECRET_FIELDS[] = {"name",        "description", "value",
+                                            "provider_id", "remote_path", NULL};
 
 static const struct password_source_fields VALUE_SOURCE = {
     .inline_field = "value",
@@ -39,8 +39,12 @@ HANDLER(h_secrets_create) {
     json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "organization_id", req->org_id,
                             "name", name, "description", description ? description : "");
     int rc = password_source_write(req, &VALUE_SOURCE, &source, id, row, err);
-    const struct quota_limit limit = {&TABLE_SECRETS, req->app->config.quotas.secrets,
-                                      "--max-secrets-per-org", "secrets", NULL, 0};
+    const struct quota_limit limit = {&TABLE_SECRETS,
+                                      req->app->config.quotas.secrets,
+                                      "--max-secrets-per-org",
+                                      "secrets",
+                                      NULL,
+                                      0};
     if (rc == 0 && quota_insert(req->app->store, &limit, row, err) != 0) {
         resource_conflict_message(err, "a secret", name);
         rc = -1;
@@ -82,9 +86,8 @@ HANDLER(h_secrets_update) {
         json_object_set_new(changes, "name", json_string(name));
     if (description)
         json_object_set_new(changes, "description", json_string(description));
-    int rc = source.kind ? password_source_write(req, &VALUE_SOURCE, &source, req->id, changes,
-                                                 err)
-                         : 0;
+    int rc =
+        source.kind ? password_source_write(req, &VALUE_SOURCE, &source, req->id, changes, err) : 0;
     if (rc == 0 &&
         store_update(req->app->store, &TABLE_SECRETS, req->org_id, req->id, changes, err) != 0) {
         resource_conflict_message(err, "a secret", name);

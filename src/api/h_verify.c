@@ -36,8 +36,8 @@ static void verify_run(void *arg, int64_t deadline_ms, int *status, json_t **bod
     char *password = NULL;
     struct agyn_error failure = {0};
     int ok = 0;
-    if (resolve_image_pull_login(&work->app->resolve, work->row, work->target, &username,
-                                 &password, &failure) == 0) {
+    if (resolve_image_pull_login(&work->app->resolve, work->row, work->target, &username, &password,
+                                 &failure) == 0) {
         struct registry_auth auth = {username, password};
         ok = registry_login(work->app->registry, work->host,
                             work->repository[0] ? work->repository : NULL, &auth, &failure) == 0;
@@ -56,12 +56,10 @@ HANDLER(h_image_pull_secrets_verify) {
                       err) != 0)
         return -1;
     struct registry_pattern pattern;
-    int rc = registry_pattern_parse(row_text(row, "registry"),
-                                    "registry", &pattern, err);
+    int rc = registry_pattern_parse(row_text(row, "registry"), "registry", &pattern, err);
     if (rc == 0 && strchr(pattern.host, '*'))
         rc = agyn_fail(err, AGYN_UNPROCESSABLE, "registry",
-                       "a wildcard registry (%s) names no single host to log in to",
-                       pattern.host);
+                       "a wildcard registry (%s) names no single host to log in to", pattern.host);
     struct verify_work *work = rc == 0 ? xcalloc(1, sizeof *work) : NULL;
     if (rc != 0) {
         json_decref(row);

@@ -5,8 +5,8 @@
 
 #include "api/router.h"
 
-#define HANDLER(name) int name(struct api_request *req, struct api_response *res, \
-                               struct agyn_error *err)
+#define HANDLER(name)                                                                              \
+    int name(struct api_request *req, struct api_response *res, struct agyn_error *err)
 
 /* h_meta.c */
 HANDLER(h_healthz);

@@ -21,8 +21,7 @@ static int check_remote(struct api_request *req, struct password_source *source,
     if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "provider_id",
                       source->provider_id, &provider, err) != 0)
         return -1;
-    const struct provider_backend *backend =
-        provider_find(row_text(provider, "type"));
+    const struct provider_backend *backend = provider_find(row_text(provider, "type"));
     json_decref(provider);
     if (!backend)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "provider_id", "provider type is unknown");
@@ -51,8 +50,7 @@ static int read_ecr(struct api_request *req, const struct password_source_fields
     if (resource_load(req, &TABLE_SECRET_PROVIDERS, "secret provider", "provider_id",
                       out->provider_id, &provider, err) != 0)
         return -1;
-    const struct provider_backend *backend =
-        provider_find(row_text(provider, "type"));
+    const struct provider_backend *backend = provider_find(row_text(provider, "type"));
     json_decref(provider);
     if (!backend || !backend->registry_login)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "provider_id",
@@ -148,8 +146,8 @@ int password_source_read(struct api_request *req, const struct password_source_f
     if (out->inline_value) {
         size_t len = strlen(out->inline_value);
         if (len == 0)
-            return agyn_fail(err, AGYN_UNPROCESSABLE, fields->inline_field,
-                             "%s must not be empty", fields->inline_field);
+            return agyn_fail(err, AGYN_UNPROCESSABLE, fields->inline_field, "%s must not be empty",
+                             fields->inline_field);
         if (len > VALUE_MAX)
             return agyn_fail(err, AGYN_UNPROCESSABLE, fields->inline_field,
                              "%s is longer than 64 KiB", fields->inline_field);
@@ -171,8 +169,8 @@ int password_source_read(struct api_request *req, const struct password_source_f
 }
 
 int password_source_write(struct api_request *req, const struct password_source_fields *fields,
-                          const struct password_source *source, const char *row_id,
-                          json_t *row, struct agyn_error *err) {
+                          const struct password_source *source, const char *row_id, json_t *row,
+                          struct agyn_error *err) {
     json_object_set_new(row, fields->sealed_column, json_null());
     if (fields->secret_field)
         json_object_set_new(row, fields->secret_field, json_null());
@@ -190,8 +188,7 @@ int password_source_write(struct api_request *req, const struct password_source_
          * `agynd keys rewrap` and lost with `agynd keys remove`. */
         if (keyring_reload(req->app->keyring, req->app->config.keyring_file, err) != 0)
             return -1;
-        struct sealed_location where = {req->org_id, fields->table, row_id,
-                                        fields->sealed_column};
+        struct sealed_location where = {req->org_id, fields->table, row_id, fields->sealed_column};
         char *sealed = sealed_field_seal(req->app->keyring, &where, source->inline_value, err);
         if (!sealed)
             return -1;

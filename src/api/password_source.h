@@ -16,7 +16,7 @@ struct password_source {
     const char *secret_id;    /* password_secret_id */
     const char *provider_id;
     const char *remote_path;
-    const char *plugin;       /* a configured credential-provider plugin's name */
+    const char *plugin; /* a configured credential-provider plugin's name */
     /* "inline", "secret", "remote", "ecr" (provider_id names an AWS provider), "plugin", or
      * NULL when none given */
     const char *kind;
@@ -44,7 +44,7 @@ int password_source_read(struct api_request *req, const struct password_source_f
 /* Sets the source's columns in row (clearing the other sources' columns), sealing an inline
  * value for row_id. */
 int password_source_write(struct api_request *req, const struct password_source_fields *fields,
-                          const struct password_source *source, const char *row_id,
-                          json_t *row, struct agyn_error *err);
+                          const struct password_source *source, const char *row_id, json_t *row,
+                          struct agyn_error *err);
 
 #endif

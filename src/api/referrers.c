@@ -12,8 +12,8 @@ static int collect(struct api_request *req, const struct store_table *table, con
                    const char *column, const char *value, const char *label, json_t *out,
                    struct agyn_error *err) {
     struct store_filter filter = {column, value};
-    struct store_query query = {.organization_id = req->org_id, .filters = &filter,
-                                .filter_count = 1};
+    struct store_query query = {
+        .organization_id = req->org_id, .filters = &filter, .filter_count = 1};
     json_t *rows = NULL;
     int64_t next = 0;
     if (store_list(req->app->store, table, &query, &rows, &next, err) != 0)
@@ -76,11 +76,11 @@ static void describe_target(struct api_request *req, json_t *attachment) {
     }
 }
 
-int attachments_of_image_pull_secret(struct api_request *req, const char *secret_id,
-                                     json_t **out, struct agyn_error *err) {
+int attachments_of_image_pull_secret(struct api_request *req, const char *secret_id, json_t **out,
+                                     struct agyn_error *err) {
     struct store_filter filter = {"image_pull_secret_id", secret_id};
-    struct store_query query = {.organization_id = req->org_id, .filters = &filter,
-                                .filter_count = 1};
+    struct store_query query = {
+        .organization_id = req->org_id, .filters = &filter, .filter_count = 1};
     int64_t next = 0;
     if (store_list(req->app->store, &TABLE_ATTACHMENTS, &query, out, &next, err) != 0)
         return -1;

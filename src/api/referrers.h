@@ -13,8 +13,8 @@ int referrers_of_provider(struct api_request *req, const char *provider_id, json
                           struct agyn_error *err);
 int referrers_of_secret(struct api_request *req, const char *secret_id, json_t **out,
                         struct agyn_error *err);
-int attachments_of_image_pull_secret(struct api_request *req, const char *secret_id,
-                                     json_t **out, struct agyn_error *err);
+int attachments_of_image_pull_secret(struct api_request *req, const char *secret_id, json_t **out,
+                                     struct agyn_error *err);
 
 /* 409 {"error": {"code": "conflict", "message": "...", "referrers": [...]}}; steals
  * referrers; returns 0 (the response is complete). */

@@ -27,8 +27,8 @@ struct api_request {
     struct app *app;
     const char *method;
     const char *path;
-    const char *route; /* the matched pattern, for logs and metrics */
-    void *connection;  /* struct MHD_Connection *, for query arguments */
+    const char *route;              /* the matched pattern, for logs and metrics */
+    void *connection;               /* struct MHD_Connection *, for query arguments */
     char org_id[AGYN_UUID_LEN + 1]; /* {org} path parameter */
     char id[AGYN_UUID_LEN + 1];     /* {id} path parameter */
     char sub[64];                   /* a trailing fixed word some routes capture */

@@ -8,9 +8,8 @@
 #include "base/log.h"
 #include "store/event_log.h"
 
-int resource_load(const struct api_request *req, const struct store_table *table,
-                  const char *kind, const char *field, const char *id, json_t **row_out,
-                  struct agyn_error *err) {
+int resource_load(const struct api_request *req, const struct store_table *table, const char *kind,
+                  const char *field, const char *id, json_t **row_out, struct agyn_error *err) {
     if (!uuid_is_valid(id))
         return agyn_fail(err, AGYN_NOT_FOUND, field, "%s \"%s\" not found", kind, id);
     if (store_get(req->app->store, table, table->organization_scoped ? req->org_id : NULL, id,
@@ -34,8 +33,7 @@ void resource_conflict_message(struct agyn_error *err, const char *kind, const c
     if (err->code != AGYN_CONFLICT || strcmp(err->field, "name") != 0)
         return;
     char message[sizeof err->message];
-    snprintf(message, sizeof message, "%s named \"%.200s\" already exists", kind,
-             name ? name : "");
+    snprintf(message, sizeof message, "%s named \"%.200s\" already exists", kind, name ? name : "");
     snprintf(err->message, sizeof err->message, "%s", message);
 }
 
@@ -55,8 +53,8 @@ int resource_query_filter(const struct api_request *req, const char *name,
 int resource_list(struct api_request *req, struct api_response *res,
                   const struct store_table *table, const struct store_filter *filters,
                   size_t filter_count, struct agyn_error *err) {
-    struct store_query query = {.organization_id = req->org_id, .filters = filters,
-                                .filter_count = filter_count};
+    struct store_query query = {
+        .organization_id = req->org_id, .filters = filters, .filter_count = filter_count};
     if (input_page(req, &query.limit, &query.after_seq, err) != 0)
         return -1;
     struct json_writer out = {0};
@@ -82,6 +80,6 @@ int resource_list(struct api_request *req, struct api_response *res,
 void resource_publish(const struct api_request *req, const char *type, json_t *payload) {
     struct agyn_error err = {0};
     if (event_log_append(req->app->store, req->org_id, type, payload, &err) != 0)
-        log_kv("error", "publishing event failed", {"request_id", req->request_id},
-               {"type", type}, {"error", err.message});
+        log_kv("error", "publishing event failed", {"request_id", req->request_id}, {"type", type},
+               {"error", err.message});
 }

@@ -11,9 +11,8 @@
 
 /* Loads id from table within req->org_id; a missing row is AGYN_NOT_FOUND with field and a
  * message "<kind> <id> not found". */
-int resource_load(const struct api_request *req, const struct store_table *table,
-                  const char *kind, const char *field, const char *id, json_t **row_out,
-                  struct agyn_error *err);
+int resource_load(const struct api_request *req, const struct store_table *table, const char *kind,
+                  const char *field, const char *id, json_t **row_out, struct agyn_error *err);
 /* A copy of row without COLUMN_INTERNAL and COLUMN_SEALED columns. */
 json_t *resource_public(const struct store_table *table, const json_t *row);
 /* Rewrites a store unique-violation error into "<kind> named \"x\" already exists". */

@@ -9,11 +9,11 @@ typedef int (*api_handler)(struct api_request *req, struct api_response *res,
                            struct agyn_error *err);
 
 enum access {
-    ACCESS_PUBLIC,   /* no token */
-    ACCESS_TOKEN,    /* any valid token */
-    ACCESS_ADMIN,    /* the server-admin token */
-    ACCESS_MEMBER,   /* a token of {org}: member, owner, or admin */
-    ACCESS_OWNER,    /* a token of {org} with role owner, or admin */
+    ACCESS_PUBLIC, /* no token */
+    ACCESS_TOKEN,  /* any valid token */
+    ACCESS_ADMIN,  /* the server-admin token */
+    ACCESS_MEMBER, /* a token of {org}: member, owner, or admin */
+    ACCESS_OWNER,  /* a token of {org} with role owner, or admin */
 };
 
 struct route {

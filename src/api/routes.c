@@ -51,8 +51,7 @@ const struct route API_ROUTES[] = {
 
     {"POST", ORG "/secret-providers", h_secret_providers_create, ACCESS_OWNER, NULL},
     {"GET", ORG "/secret-providers", h_secret_providers_list, ACCESS_MEMBER, NULL},
-    {"GET", ORG "/secret-providers/{id}", h_secret_providers_get, ACCESS_MEMBER,
-     "secret provider"},
+    {"GET", ORG "/secret-providers/{id}", h_secret_providers_get, ACCESS_MEMBER, "secret provider"},
     {"PATCH", ORG "/secret-providers/{id}", h_secret_providers_update, ACCESS_OWNER,
      "secret provider"},
     {"DELETE", ORG "/secret-providers/{id}", h_secret_providers_delete, ACCESS_OWNER,

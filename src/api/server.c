@@ -64,9 +64,9 @@ struct api_server {
 
 /* Per connection and request, from the first header callback to the completion callback. */
 struct request_context {
-    struct dynbuf body; /* wiping: bodies may carry passwords */
-    size_t body_held; /* counted in bodies_held */
-    int unauthenticated;          /* a sign-in body: UNAUTHENTICATED_BODY_MAX, its own budget */
+    struct dynbuf body;          /* wiping: bodies may carry passwords */
+    size_t body_held;            /* counted in bodies_held */
+    int unauthenticated;         /* a sign-in body: UNAUTHENTICATED_BODY_MAX, its own budget */
     size_t unauthenticated_held; /* counted in unauthenticated_held */
     int too_large;
     int64_t started_us;
@@ -90,8 +90,8 @@ const char *request_query(const struct api_request *req, const char *name) {
 }
 
 const char *request_header(const struct api_request *req, const char *name) {
-    return MHD_lookup_connection_value((struct MHD_Connection *)req->connection,
-                                       MHD_HEADER_KIND, name);
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->connection, MHD_HEADER_KIND,
+                                       name);
 }
 
 int respond_json(struct api_response *res, int status, json_t *json) {
@@ -119,19 +119,32 @@ static json_t *error_text(const char *text) {
 /* The HTTP status an error code answers with; the mapping belongs to the API, not to core. */
 static int http_status_for_code(enum agyn_code code) {
     switch (code) {
-    case AGYN_OK: return 200;
-    case AGYN_INVALID_ARGUMENT: return 400;
-    case AGYN_UNAUTHENTICATED: return 401;
-    case AGYN_PERMISSION_DENIED: return 403;
-    case AGYN_NOT_FOUND: return 404;
-    case AGYN_METHOD_NOT_ALLOWED: return 405;
-    case AGYN_CONFLICT: return 409;
-    case AGYN_PAYLOAD_TOO_LARGE: return 413;
-    case AGYN_UNSUPPORTED_MEDIA: return 415;
-    case AGYN_UNPROCESSABLE: return 422;
-    case AGYN_INTERNAL: return 500;
-    case AGYN_UNAVAILABLE: return 502;
-    case AGYN_TOO_MANY_REQUESTS: return 429;
+    case AGYN_OK:
+        return 200;
+    case AGYN_INVALID_ARGUMENT:
+        return 400;
+    case AGYN_UNAUTHENTICATED:
+        return 401;
+    case AGYN_PERMISSION_DENIED:
+        return 403;
+    case AGYN_NOT_FOUND:
+        return 404;
+    case AGYN_METHOD_NOT_ALLOWED:
+        return 405;
+    case AGYN_CONFLICT:
+        return 409;
+    case AGYN_PAYLOAD_TOO_LARGE:
+        return 413;
+    case AGYN_UNSUPPORTED_MEDIA:
+        return 415;
+    case AGYN_UNPROCESSABLE:
+        return 422;
+    case AGYN_INTERNAL:
+        return 500;
+    case AGYN_UNAVAILABLE:
+        return 502;
+    case AGYN_TOO_MANY_REQUESTS:
+        return 429;
     }
     return 500;
 }
@@ -215,9 +228,8 @@ static int parse_body(struct MHD_Connection *connection, struct request_context 
     json_t *body = json_loadb(ctx->body.data, ctx->body.len,
                               JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &parse_error);
     if (!body)
-        return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL,
-                         "malformed JSON at line %d, column %d", parse_error.line,
-                         parse_error.column);
+        return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL, "malformed JSON at line %d, column %d",
+                         parse_error.line, parse_error.column);
     if (!json_is_object(body)) {
         json_decref(body);
         return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL,
@@ -248,8 +260,8 @@ static void authenticate(struct api_server *server, struct MHD_Connection *conne
                          const char *method, const char *url, struct request_context *ctx) {
     if (!needs_authentication(method, url))
         return;
-    const char *authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                            MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *authorization =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *cookie =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
     if (!authorization && cookie)
@@ -258,8 +270,8 @@ static void authenticate(struct api_server *server, struct MHD_Connection *conne
             MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-CSRF-Token"),
             &ctx->principal, &ctx->auth_err);
     else
-        ctx->auth_rc = auth_authenticate(server->app->store, authorization, &ctx->principal,
-                                         &ctx->auth_err);
+        ctx->auth_rc =
+            auth_authenticate(server->app->store, authorization, &ctx->principal, &ctx->auth_err);
 }
 
 static int constant_time_equal(const char *a, const char *b) {
@@ -302,8 +314,7 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
             agyn_fail(&err, AGYN_NOT_FOUND, NULL, "this address serves only /metrics");
         else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
             agyn_fail(&err, AGYN_METHOD_NOT_ALLOWED, NULL, "/metrics only answers GET");
-        else if (metrics_authorize(server, ctx, req, &err) == 0 &&
-                 h_metrics(req, res, &err) == 0)
+        else if (metrics_authorize(server, ctx, req, &err) == 0 && h_metrics(req, res, &err) == 0)
             return;
         error_response(res, &err);
         return;
@@ -363,9 +374,8 @@ static struct MHD_Response *build_response(struct api_response *res) {
     struct MHD_Response *response;
     const char *type = res->content_type;
     if (res->stream_read) {
-        response = MHD_create_response_from_callback(
-            MHD_SIZE_UNKNOWN, 4096, res->stream_read,
-            res->stream_cls, res->stream_free);
+        response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, res->stream_read,
+                                                     res->stream_cls, res->stream_free);
         if (!response && res->stream_free)
             res->stream_free(res->stream_cls); /* libmicrohttpd did not take it */
         res->stream_read = NULL;
@@ -373,15 +383,13 @@ static struct MHD_Response *build_response(struct api_response *res) {
         response = MHD_create_response_from_buffer(res->body_len, (void *)res->static_body,
                                                    MHD_RESPMEM_PERSISTENT);
     } else if (res->body) {
-        response = MHD_create_response_from_buffer(res->body_len, res->body,
-                                                   MHD_RESPMEM_MUST_FREE);
+        response = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
         res->body = NULL;
     } else {
         size_t len = 0;
         char *text = res->json ? json_writer_dump(res->json, &len) : NULL;
-        response = MHD_create_response_from_buffer(len, text ? text : (void *)"",
-                                                   text ? MHD_RESPMEM_MUST_FREE
-                                                        : MHD_RESPMEM_PERSISTENT);
+        response = MHD_create_response_from_buffer(
+            len, text ? text : (void *)"", text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
         if (!type && text)
             type = "application/json";
     }
@@ -489,8 +497,8 @@ static void deferred_response(struct request_context *ctx, struct api_response *
 /* The method is the client's own token: metrics label it only by the known ones, so that one
  * client cannot fill the bounded series table with labels of its choosing. */
 static const char *method_label(const char *method) {
-    static const char *const known_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                                "OPTIONS", NULL};
+    static const char *const known_methods[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                                "PATCH", "DELETE", "OPTIONS", NULL};
     for (size_t i = 0; known_methods[i]; i++)
         if (strcmp(method, known_methods[i]) == 0)
             return known_methods[i];
@@ -532,8 +540,8 @@ static enum MHD_Result finish(struct MHD_Connection *connection, const char *met
 }
 
 static int request_has_body(struct MHD_Connection *connection) {
-    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     return (length && strtoull(length, NULL, 10) > 0) ||
            MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
@@ -563,10 +571,9 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 static enum MHD_Result unauthenticated_body(struct MHD_Connection *connection, const char *url,
                                             const char *method, struct request_context *ctx) {
     struct agyn_error err = {0};
-    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!ctx->metrics_only && strcmp(method, "POST") == 0 &&
-        strcmp(url, "/api/v1/session") == 0) {
+    const char *length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!ctx->metrics_only && strcmp(method, "POST") == 0 && strcmp(url, "/api/v1/session") == 0) {
         if (!length || strtoull(length, NULL, 10) <= UNAUTHENTICATED_BODY_MAX) {
             ctx->unauthenticated = 1;
             return MHD_YES;
@@ -598,8 +605,8 @@ static enum MHD_Result on_headers(struct api_server *server, struct MHD_Connecti
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON);
     ctx->metrics_only = info && info->daemon == server->metrics_daemon;
-    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > MAX_BODY)
         ctx->too_large = 1;
     header_deadline_headers_in(socket_watch(connection));
@@ -656,9 +663,8 @@ static enum MHD_Result on_body(struct MHD_Connection *connection, struct request
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
     struct api_server *server = cls;
     struct request_context *ctx = *con_cls;
     if (!ctx) {
@@ -679,8 +685,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         authenticate(server, connection, method, url, ctx);
     if (ctx->auth_rc > 0)
         ctx->auth_rc = 0;
-    struct api_request req = {.app = server->app, .method = method, .path = url,
-                              .connection = connection};
+    struct api_request req = {
+        .app = server->app, .method = method, .path = url, .connection = connection};
     memcpy(req.request_id, ctx->request_id, sizeof req.request_id);
     dispatch(server, connection, method, url, ctx, &req, &res);
     ctx->route = req.route;
@@ -688,15 +694,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     if (res.deferred) {
         ctx->job = res.deferred;
         /* The idle timer must not close the connection while it waits for its job. */
-        MHD_set_connection_option(
-            connection, MHD_CONNECTION_OPTION_TIMEOUT,
-            (unsigned)(server->app->config.outbound.timeout_ms / 1000) + IDLE_TIMEOUT_S);
+        MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  (unsigned)(server->app->config.outbound.timeout_ms / 1000) +
+                                      IDLE_TIMEOUT_S);
         if (outbound_job_wait(ctx->job, suspend_connection, resume_connection, connection))
             return MHD_YES;
         deferred_response(ctx, &res);
     } else if (res.stream_read) {
-        MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT,
-                                  STREAM_IDLE_TIMEOUT_S);
+        MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, STREAM_IDLE_TIMEOUT_S);
     }
     return finish(connection, method, url, ctx, &res);
 }
@@ -722,8 +727,8 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap) {
     /* A client that went away (a closed event stream, a reloaded Console page) is routine:
      * libmicrohttpd reports it on every later write, which must not flood the log. */
     static const char *const peer_gone[] = {"closed by remote peer",
-                                            "no longer available for sending",
-                                            "Connection reset", "Broken pipe"};
+                                            "no longer available for sending", "Connection reset",
+                                            "Broken pipe"};
     for (size_t i = 0; i < sizeof peer_gone / sizeof *peer_gone; i++)
         if (strstr(message, peer_gone[i]))
             return;
@@ -818,19 +823,18 @@ static struct MHD_Daemon *start_daemon(struct api_server *server, const char *li
         {MHD_OPTION_END, 0, NULL}};
     /* With MHD_OPTION_SOCK_ADDR the port argument only names the port in libmicrohttpd's own
      * messages ("Failed to bind to port N"): give the one asked for, not 0. */
-    uint16_t asked_port = ntohs(addr.ss_family == AF_INET6
-                                    ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                    : ((struct sockaddr_in *)&addr)->sin_port);
+    uint16_t asked_port =
+        ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                         : ((struct sockaddr_in *)&addr)->sin_port);
     struct MHD_Daemon *daemon = MHD_start_daemon(
-        flags, asked_port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-        NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, asked_port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)511, MHD_OPTION_ARRAY, tls_options,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)511, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (!daemon)
         agyn_fail(err, AGYN_UNAVAILABLE, "listen", "cannot listen on %s%s", listen,
                   server->tls_cert_pem ? " (or the TLS certificate and key do not match)" : "");
@@ -882,8 +886,7 @@ int api_server_start(struct app *app, struct api_server **out, unsigned *port_ou
         return -1;
     }
     *port_out = bound_port(server->daemon);
-    if (server->metrics_daemon)
-    {
+    if (server->metrics_daemon) {
         char port_text[8];
         snprintf(port_text, sizeof port_text, "%u", bound_port(server->metrics_daemon));
         log_kv("info", "serving metrics", {"listen", app->config.metrics_listen},

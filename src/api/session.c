@@ -53,8 +53,7 @@ static int is_safe_method(const char *method) {
 }
 
 int session_authenticate(struct app *app, const char *cookie_header, const char *method,
-                         const char *csrf_header, struct principal *out,
-                         struct agyn_error *err) {
+                         const char *csrf_header, struct principal *out, struct agyn_error *err) {
     char value[65];
     if (!cookie_header || cookie_value(cookie_header, value) != 0)
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization",
@@ -69,23 +68,21 @@ int session_authenticate(struct app *app, const char *cookie_header, const char 
         return -1;
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
-    if (!session ||
-        strcmp(row_text(session, "expires_at"), now) <= 0) {
+    if (!session || strcmp(row_text(session, "expires_at"), now) <= 0) {
         json_decref(session);
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization",
                          "the session has ended; sign in again");
     }
     const char *csrf = row_text(session, "csrf_token");
-    if (!is_safe_method(method) &&
-        (!csrf_header || strlen(csrf_header) != strlen(csrf) ||
-         CRYPTO_memcmp(csrf_header, csrf, strlen(csrf)) != 0)) {
+    if (!is_safe_method(method) && (!csrf_header || strlen(csrf_header) != strlen(csrf) ||
+                                    CRYPTO_memcmp(csrf_header, csrf, strlen(csrf)) != 0)) {
         json_decref(session);
         return agyn_fail(err, AGYN_PERMISSION_DENIED, "X-CSRF-Token",
                          "missing or wrong X-CSRF-Token header for a session request");
     }
     json_t *token = NULL;
-    int rc = store_get(app->store, &TABLE_API_TOKENS, NULL,
-                       row_text(session, "token_id"), &token, err);
+    int rc =
+        store_get(app->store, &TABLE_API_TOKENS, NULL, row_text(session, "token_id"), &token, err);
     json_decref(session);
     if (rc != 0)
         return agyn_fail(err, AGYN_UNAUTHENTICATED, "Authorization", "the session has ended");
@@ -93,8 +90,7 @@ int session_authenticate(struct app *app, const char *cookie_header, const char 
     out->role = role_parse(row_text(token, "role"));
     const char *org = row_text(token, "organization_id");
     snprintf(out->organization_id, sizeof out->organization_id, "%s", org ? org : "");
-    snprintf(out->token_id, sizeof out->token_id, "%s",
-             row_text(token, "id"));
+    snprintf(out->token_id, sizeof out->token_id, "%s", row_text(token, "id"));
     json_decref(token);
     return 0;
 }
@@ -123,15 +119,14 @@ int session_hash_is_active(struct app *app, const char hash[TOKEN_HASH_HEX],
         return -1;
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
-    const char *expires =
-        session ? row_text(session, "expires_at") : NULL;
+    const char *expires = session ? row_text(session, "expires_at") : NULL;
     if (!expires || strcmp(expires, now) <= 0) {
         json_decref(session);
         return 0;
     }
     json_t *token = NULL;
-    int rc = store_get(app->store, &TABLE_API_TOKENS, NULL,
-                       row_text(session, "token_id"), &token, err);
+    int rc =
+        store_get(app->store, &TABLE_API_TOKENS, NULL, row_text(session, "token_id"), &token, err);
     json_decref(session);
     json_decref(token);
     if (rc != 0)
@@ -142,9 +137,8 @@ int session_hash_is_active(struct app *app, const char hash[TOKEN_HASH_HEX],
 static json_t *session_view(const struct principal *who, const char *csrf) {
     json_t *view = json_pack("{s:s, s:s, s:s}", "role", role_name(who->role), "token_id",
                              who->token_id, "csrf_token", csrf);
-    json_object_set_new(view, "organization_id", who->organization_id[0]
-                                                     ? json_string(who->organization_id)
-                                                     : json_null());
+    json_object_set_new(view, "organization_id",
+                        who->organization_id[0] ? json_string(who->organization_id) : json_null());
     return view;
 }
 
@@ -169,8 +163,8 @@ HANDLER(h_session_create) {
     random_hex(csrf, 32);
     auth_token_hash(value, hash);
     clock_format_rfc3339(clock_now_unix_ms() + (int64_t)SESSION_HOURS * 3600 * 1000, expires);
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "token_id", who.token_id, "session_hash",
-                            hash, "csrf_token", csrf, "expires_at", expires);
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "token_id", who.token_id, "session_hash", hash,
+                            "csrf_token", csrf, "expires_at", expires);
     rc = store_insert(req->app->store, &TABLE_SESSIONS, row, err);
     json_decref(row);
     if (rc != 0)
@@ -196,8 +190,7 @@ HANDLER(h_session_get) {
         return -1;
     if (!session)
         return agyn_fail(err, AGYN_NOT_FOUND, NULL, "no Console session on this request");
-    json_t *view = session_view(&req->principal,
-                                row_text(session, "csrf_token"));
+    json_t *view = session_view(&req->principal, row_text(session, "csrf_token"));
     json_decref(session);
     return respond_json(res, 200, view);
 }

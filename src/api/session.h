@@ -13,8 +13,7 @@
 /* Authenticates a request that carries no Authorization header from its Cookie header; unsafe
  * methods must carry the session's CSRF token. */
 int session_authenticate(struct app *app, const char *cookie_header, const char *method,
-                         const char *csrf_header, struct principal *out,
-                         struct agyn_error *err);
+                         const char *csrf_header, struct principal *out, struct agyn_error *err);
 
 /* The stored hash of the session a Cookie header names; -1 when it names none. */
 int session_hash_from_cookie(const char *cookie_header, char hash[65]);

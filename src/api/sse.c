@@ -223,8 +223,8 @@ static void sse_free(void *cls) {
     free(s);
 }
 
-int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
-             bool events_lost, struct agyn_error *err) {
+int sse_open(struct api_request *req, struct api_response *res, int64_t last_id, bool events_lost,
+             struct agyn_error *err) {
     struct sse_stream *s = xcalloc(1, sizeof *s);
     if (stream_authority_capture(req, &s->authority, err) != 0) {
         free(s);
@@ -240,9 +240,9 @@ int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
     s->last_write_ms = clock_monotonic_ms();
     /* The first write is a comment, so clients see the stream open at once. */
     s->pending = xstrdup(events_lost ? ": connected\n\nevent: reset\ndata: {\"reason\":"
-                                      "\"events after Last-Event-ID are no longer kept "
-                                      "(--event-retention); reload the current state\"}\n\n"
-                                    : ": connected\n\n");
+                                       "\"events after Last-Event-ID are no longer kept "
+                                       "(--event-retention); reload the current state\"}\n\n"
+                                     : ": connected\n\n");
     s->pending_len = strlen(s->pending);
     pthread_mutex_lock(&lock);
     s->next = streams;

@@ -18,7 +18,7 @@ void sse_stop(void);
 /* Streams the organization's events after last_id. With events_lost, the stream first sends
  * `event: reset`: events after last_id were deleted by retention, so the client should reload
  * the state it shows instead of trusting its replay. */
-int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
-             bool events_lost, struct agyn_error *err);
+int sse_open(struct api_request *req, struct api_response *res, int64_t last_id, bool events_lost,
+             struct agyn_error *err);
 
 #endif

@@ -57,7 +57,7 @@ int clock_parse_rfc3339(const char *text, int64_t *unix_ms) {
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     time_t seconds = timegm(&tm); /* fields are in range: no overflow, -1 is 23:59:59 1969 */
-    if (tm.tm_mday != mday) /* timegm moved a day that does not exist (February 30) */
+    if (tm.tm_mday != mday)       /* timegm moved a day that does not exist (February 30) */
         return -1;
     *unix_ms = (int64_t)seconds * 1000 + millis;
     return 0;

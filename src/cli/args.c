@@ -83,8 +83,7 @@ int args_global(struct cli *cli, int argc, char **argv, int *i) {
         else if (strcmp(value, "name") == 0)
             output_set_style(STYLE_NAME);
         else
-            return usage_error("", "-o must be table, json, yaml or name, not \"%s\"", value),
-                   -1;
+            return usage_error("", "-o must be table, json, yaml or name, not \"%s\"", value), -1;
     }
     return 1;
 }

@@ -10,10 +10,16 @@
 
 static const struct column AGENT_COLUMNS[] = {
     {"ID", "id"}, {"NAME", "name"}, {"IMAGE", "image"}, {"CREATED", "created_at"}, {NULL, NULL}};
-static const struct column MCP_COLUMNS[] = {
-    {"ID", "id"}, {"NAME", "name"}, {"AGENT", "agent_name|agent_id"}, {"IMAGE", "image"}, {NULL, NULL}};
-static const struct column HOOK_COLUMNS[] = {
-    {"ID", "id"}, {"EVENT", "event"}, {"AGENT", "agent_name|agent_id"}, {"IMAGE", "image"}, {NULL, NULL}};
+static const struct column MCP_COLUMNS[] = {{"ID", "id"},
+                                            {"NAME", "name"},
+                                            {"AGENT", "agent_name|agent_id"},
+                                            {"IMAGE", "image"},
+                                            {NULL, NULL}};
+static const struct column HOOK_COLUMNS[] = {{"ID", "id"},
+                                             {"EVENT", "event"},
+                                             {"AGENT", "agent_name|agent_id"},
+                                             {"IMAGE", "image"},
+                                             {NULL, NULL}};
 
 const struct collection AGENTS = {"agents", "name", "agent", "agents", AGENT_COLUMNS};
 const struct collection MCPS = {"mcps", "name", "MCP server", "MCP servers", MCP_COLUMNS};
@@ -48,8 +54,7 @@ static int run_spec_from_flags(const struct args *a, const char *where, json_t *
     for (size_t i = 0; i < 2; i++) {
         int n = args_all(a, lists[i][0], values, ARGS_MAX);
         if (n && args_has(a, lists[i][2]))
-            return usage_error(where, "--%s and --%s exclude each other", lists[i][0],
-                               lists[i][2]);
+            return usage_error(where, "--%s and --%s exclude each other", lists[i][0], lists[i][2]);
         if (args_has(a, lists[i][2]))
             json_object_set_new(body, lists[i][1], json_null());
         if (!n)
@@ -182,17 +187,17 @@ static const char *const CASCADE_FLAGS[] = {"cascade", "yes", NULL};
 
 #define RUN_FLAGS "command=+", "arg=+", "env=+", "no-command", "no-args", "no-env"
 static const char *const AGENT_FLAGS[] = {"name=", "image=", "description=", RUN_FLAGS, NULL};
-static const char *const PART_FLAGS[] = {"agent=",       "name=", "image=",
-                                         "description=", RUN_FLAGS, NULL};
-static const char *const HOOK_FLAGS[] = {"agent=",       "event=", "image=",
-                                         "description=", RUN_FLAGS, NULL};
+static const char *const PART_FLAGS[] = {
+    "agent=", "name=", "image=", "description=", RUN_FLAGS, NULL};
+static const char *const HOOK_FLAGS[] = {
+    "agent=", "event=", "image=", "description=", RUN_FLAGS, NULL};
 
-#define RUN_HELP                                                                               \
-    "  --command ARG         the entrypoint, one --command per word (repeatable; default:\n"  \
-    "                        the image's own)\n"                                               \
-    "  --arg ARG             an argument (repeatable, in order; default: the image's own)\n"  \
-    "  --env KEY=VALUE       an environment variable (repeatable); plain values only,\n"      \
-    "                        shown to every member: never secrets\n"                          \
+#define RUN_HELP                                                                                   \
+    "  --command ARG         the entrypoint, one --command per word (repeatable; default:\n"       \
+    "                        the image's own)\n"                                                   \
+    "  --arg ARG             an argument (repeatable, in order; default: the image's own)\n"       \
+    "  --env KEY=VALUE       an environment variable (repeatable); plain values only,\n"           \
+    "                        shown to every member: never secrets\n"                               \
     "  --no-command, --no-args, --no-env   (update) back to the image's own\n"
 #define RUN_USAGE " [--command ARG]... [--arg ARG]... [--env KEY=VALUE]..."
 static const char *const AGENT_FILTER[] = {"agent=", NULL};
@@ -208,8 +213,8 @@ const struct verb AGENT_VERBS[] = {
      "  --description TEXT\n" RUN_HELP,
      AGENT_FLAGS, 0, 0, create, &AGENT},
     {"update", "ID|NAME [--name NAME] [--image IMAGE] [--description TEXT]" RUN_USAGE,
-     "Change an agent's name, image, description, command, args or env", RUN_HELP, AGENT_FLAGS,
-     1, 1, update, &AGENT},
+     "Change an agent's name, image, description, command, args or env", RUN_HELP, AGENT_FLAGS, 1,
+     1, update, &AGENT},
     {"delete", "ID|NAME [--cascade]", "Delete an agent (refused while it has parts)",
      "  --cascade, --yes   also delete its MCP servers, hooks and attachments (without it,\n"
      "                     an agent that has any is not deleted; the refusal lists them)\n",

@@ -153,8 +153,7 @@ static int attachments_detach(struct cli *cli, const struct args *a, const void 
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK)
-        rc = crud_delete(cli, &ATTACHMENTS,
-                         row_text(json_array_get(items, 0), "id"), NULL);
+        rc = crud_delete(cli, &ATTACHMENTS, row_text(json_array_get(items, 0), "id"), NULL);
     json_decref(items);
     return rc;
 }

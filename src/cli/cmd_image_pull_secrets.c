@@ -26,9 +26,9 @@ const struct collection IMAGE_PULL_SECRETS = {"image-pull-secrets", "name", "ima
 static const struct value_source PASSWORD = {"password", true, "password", "password_secret_id"};
 
 static const char *const IPS_FLAGS[] = {
-    "name=",          "registry=",      "username=", "description=",
-    "password-stdin", "password-file=", "password=", "secret=",
-    "provider=",      "remote-path=",   "ecr-provider=", "plugin=", NULL};
+    "name=",          "registry=", "username=", "description=", "password-stdin",
+    "password-file=", "password=", "secret=",   "provider=",    "remote-path=",
+    "ecr-provider=",  "plugin=",   NULL};
 
 /* --ecr-provider or --plugin: a short-lived login whose username comes with the password.
  * Returns CLI_OK with *given false when neither is used. */
@@ -42,8 +42,9 @@ static int short_lived_from_flags(struct cli *cli, const struct args *a, const c
                                          "provider",       "remote-path",   "username", NULL};
     for (const char *const *flag = others; *flag; flag++)
         if (args_has(a, *flag))
-            return usage_error(where, "--%s cannot be used with --%s (it gives the username "
-                                      "and password)",
+            return usage_error(where,
+                               "--%s cannot be used with --%s (it gives the username "
+                               "and password)",
                                *flag, ecr ? "ecr-provider" : "plugin");
     if (ecr && plugin)
         return usage_error(where, "give only one of --ecr-provider and --plugin");
@@ -218,8 +219,7 @@ static int ips_import(struct cli *cli, const struct args *a, const void *data) {
         json_decref(wrapped);
     }
     json_array_foreach(problems, i, entry) {
-        fprintf(stderr, "agyn: %s: %s\n", row_text(entry, "key"),
-                row_text(entry, "message"));
+        fprintf(stderr, "agyn: %s: %s\n", row_text(entry, "key"), row_text(entry, "message"));
     }
     size_t failed = json_array_size(errors) + json_array_size(problems);
     if (cli->output == OUTPUT_TABLE)

@@ -44,9 +44,9 @@ static int config_from_flags(const struct args *a, const char *where, json_t *co
     body_set_flag(config, a, "access-key-id", "access_key_id");
     body_set_flag(config, a, "endpoint-url", "endpoint_url");
     static const char *const credential_flags[] = {
-        "vault-token-stdin",       "vault-token-file",       "aws-secret-access-key-stdin",
-        "aws-secret-access-key-file", "token-stdin",         "token-file",
-        "secret-access-key-stdin", "secret-access-key-file"};
+        "vault-token-stdin",          "vault-token-file",      "aws-secret-access-key-stdin",
+        "aws-secret-access-key-file", "token-stdin",           "token-file",
+        "secret-access-key-stdin",    "secret-access-key-file"};
     int credentials_given = 0;
     for (size_t i = 0; i < sizeof credential_flags / sizeof *credential_flags; i++)
         credentials_given += args_has(a, credential_flags[i]);

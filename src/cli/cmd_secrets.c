@@ -36,11 +36,11 @@ int source_from_flags(struct cli *cli, const struct args *a, const struct value_
         options[count++] = (struct password_source_option){PASSWORD_SOURCE_INLINE, inline_name,
                                                            NULL, args_has(a, s->prefix), false};
     if (s->secret_field)
-        options[count++] = (struct password_source_option){PASSWORD_SOURCE_SECRET, "--secret",
-                                                           NULL, args_has(a, "secret"), false};
-    options[count++] = (struct password_source_option){
-        PASSWORD_SOURCE_REMOTE, "--provider", "--remote-path", args_has(a, "provider"),
-        args_has(a, "remote-path")};
+        options[count++] = (struct password_source_option){PASSWORD_SOURCE_SECRET, "--secret", NULL,
+                                                           args_has(a, "secret"), false};
+    options[count++] =
+        (struct password_source_option){PASSWORD_SOURCE_REMOTE, "--provider", "--remote-path",
+                                        args_has(a, "provider"), args_has(a, "remote-path")};
     struct password_source_choice choice;
     struct agyn_error err = {0};
     if (password_source_choose(options, count, required, &choice, &err) != 0)

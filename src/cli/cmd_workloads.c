@@ -15,11 +15,15 @@ static const struct column WORKLOAD_COLUMNS[] = {{"ID", "id"},
                                                  {"CREATED", "created_at"},
                                                  {NULL, NULL}};
 
-static const struct column CONTAINER_COLUMNS[] = {
-    {"CONTAINER", "name"},  {"ROLE", "role"},     {"IMAGE", "image"},
-    {"STATUS", "status"},   {"REASON", "reason"}, {"RESTARTS", "restart_count"},
-    {"CREDENTIAL", "credential.name"},
-    {"MESSAGE", "message"}, {NULL, NULL}};
+static const struct column CONTAINER_COLUMNS[] = {{"CONTAINER", "name"},
+                                                  {"ROLE", "role"},
+                                                  {"IMAGE", "image"},
+                                                  {"STATUS", "status"},
+                                                  {"REASON", "reason"},
+                                                  {"RESTARTS", "restart_count"},
+                                                  {"CREDENTIAL", "credential.name"},
+                                                  {"MESSAGE", "message"},
+                                                  {NULL, NULL}};
 
 const struct collection WORKLOADS = {"workloads", NULL, "workload", "workloads", WORKLOAD_COLUMNS};
 
@@ -208,8 +212,9 @@ static int workloads_logs(struct cli *cli, const struct args *a, const void *dat
     const char *tail = args_get(a, "tail");
     char *escaped = rc == CLI_OK ? http_escape(cli, name) : NULL;
     char *tail_escaped = rc == CLI_OK && tail ? http_escape(cli, tail) : NULL;
-    char *path = escaped ? org_path(cli, &rc, "/workloads/%s/containers/%s/logs?follow=%s"
-                                              "&timestamps=%s%s%s",
+    char *path = escaped ? org_path(cli, &rc,
+                                    "/workloads/%s/containers/%s/logs?follow=%s"
+                                    "&timestamps=%s%s%s",
                                     id, escaped, args_has(a, "follow") ? "true" : "false",
                                     args_has(a, "timestamps") ? "true" : "false",
                                     tail ? "&tail=" : "", tail_escaped ? tail_escaped : "")
@@ -284,11 +289,9 @@ static void event_table_row(const json_t *event, bool header) {
     for (size_t i = 0; i < 5; i++)
         cells[i] = output_cell(event, keys[i], bufs[i], sizeof bufs[i]);
     const char *message = output_cell(
-        event, "data.failure_message|data.message|data.container.message", bufs[5],
-        sizeof bufs[5]);
-    printf("%-6s  %-28s  %-36s  %-9s  %s%s%s\n", cells[0], cells[1], cells[2], cells[3],
-           cells[4], strcmp(message, "-") != 0 ? ": " : "",
-           strcmp(message, "-") != 0 ? message : "");
+        event, "data.failure_message|data.message|data.container.message", bufs[5], sizeof bufs[5]);
+    printf("%-6s  %-28s  %-36s  %-9s  %s%s%s\n", cells[0], cells[1], cells[2], cells[3], cells[4],
+           strcmp(message, "-") != 0 ? ": " : "", strcmp(message, "-") != 0 ? message : "");
     fflush(stdout);
 }
 

@@ -1,5 +1,6 @@
 /* output.c — what the CLI prints on stdout: aligned tables (the default), the API's JSON
- * (-o json), the same as YAML (-o yaml, output_yaml.c) or only names (-o name). Table cells are single-line and free of control bytes. */
+ * (-o json), the same as YAML (-o yaml, output_yaml.c) or only names (-o name). Table cells are
+ * single-line and free of control bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -43,19 +43,32 @@ void agyn_error_clear(struct agyn_error *err) {
 
 const char *agyn_code_name(enum agyn_code code) {
     switch (code) {
-    case AGYN_OK: return "ok";
-    case AGYN_INVALID_ARGUMENT: return "invalid_argument";
-    case AGYN_UNAUTHENTICATED: return "unauthenticated";
-    case AGYN_PERMISSION_DENIED: return "permission_denied";
-    case AGYN_NOT_FOUND: return "not_found";
-    case AGYN_METHOD_NOT_ALLOWED: return "method_not_allowed";
-    case AGYN_CONFLICT: return "conflict";
-    case AGYN_PAYLOAD_TOO_LARGE: return "payload_too_large";
-    case AGYN_UNSUPPORTED_MEDIA: return "unsupported_media_type";
-    case AGYN_UNPROCESSABLE: return "unprocessable_entity";
-    case AGYN_INTERNAL: return "internal";
-    case AGYN_UNAVAILABLE: return "unavailable";
-    case AGYN_TOO_MANY_REQUESTS: return "too_many_requests";
+    case AGYN_OK:
+        return "ok";
+    case AGYN_INVALID_ARGUMENT:
+        return "invalid_argument";
+    case AGYN_UNAUTHENTICATED:
+        return "unauthenticated";
+    case AGYN_PERMISSION_DENIED:
+        return "permission_denied";
+    case AGYN_NOT_FOUND:
+        return "not_found";
+    case AGYN_METHOD_NOT_ALLOWED:
+        return "method_not_allowed";
+    case AGYN_CONFLICT:
+        return "conflict";
+    case AGYN_PAYLOAD_TOO_LARGE:
+        return "payload_too_large";
+    case AGYN_UNSUPPORTED_MEDIA:
+        return "unsupported_media_type";
+    case AGYN_UNPROCESSABLE:
+        return "unprocessable_entity";
+    case AGYN_INTERNAL:
+        return "internal";
+    case AGYN_UNAVAILABLE:
+        return "unavailable";
+    case AGYN_TOO_MANY_REQUESTS:
+        return "too_many_requests";
     }
     return "internal";
 }

@@ -8,18 +8,18 @@
 
 enum agyn_code {
     AGYN_OK = 0,
-    AGYN_INVALID_ARGUMENT,  /* 400: malformed request (JSON syntax, bad page token) */
-    AGYN_UNAUTHENTICATED,   /* 401 */
-    AGYN_PERMISSION_DENIED, /* 403 */
-    AGYN_NOT_FOUND,         /* 404 */
-    AGYN_METHOD_NOT_ALLOWED,/* 405 */
-    AGYN_CONFLICT,          /* 409: duplicate name, still referenced */
-    AGYN_PAYLOAD_TOO_LARGE, /* 413 */
-    AGYN_UNSUPPORTED_MEDIA, /* 415 */
-    AGYN_UNPROCESSABLE,     /* 422: well-formed but invalid value */
-    AGYN_INTERNAL,          /* 500 */
-    AGYN_UNAVAILABLE,       /* 502/503: a peer (provider, registry, database) failed */
-    AGYN_TOO_MANY_REQUESTS, /* 429: a per-organization limit is reached for now */
+    AGYN_INVALID_ARGUMENT,   /* 400: malformed request (JSON syntax, bad page token) */
+    AGYN_UNAUTHENTICATED,    /* 401 */
+    AGYN_PERMISSION_DENIED,  /* 403 */
+    AGYN_NOT_FOUND,          /* 404 */
+    AGYN_METHOD_NOT_ALLOWED, /* 405 */
+    AGYN_CONFLICT,           /* 409: duplicate name, still referenced */
+    AGYN_PAYLOAD_TOO_LARGE,  /* 413 */
+    AGYN_UNSUPPORTED_MEDIA,  /* 415 */
+    AGYN_UNPROCESSABLE,      /* 422: well-formed but invalid value */
+    AGYN_INTERNAL,           /* 500 */
+    AGYN_UNAVAILABLE,        /* 502/503: a peer (provider, registry, database) failed */
+    AGYN_TOO_MANY_REQUESTS,  /* 429: a per-organization limit is reached for now */
 };
 
 struct agyn_error {

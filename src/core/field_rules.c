@@ -20,8 +20,7 @@ int validate_description(const char *description, struct agyn_error *err) {
 int validate_hook_event(const char *event, struct agyn_error *err) {
     size_t len = strlen(event);
     if (len == 0 || len > 64)
-        return agyn_fail(err, AGYN_UNPROCESSABLE, "event",
-                         "event must be 1 to 64 characters");
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "event", "event must be 1 to 64 characters");
     if (!(event[0] >= 'a' && event[0] <= 'z'))
         return agyn_fail(err, AGYN_UNPROCESSABLE, "event",
                          "event must start with a lower-case letter");

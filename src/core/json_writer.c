@@ -35,8 +35,8 @@ static const unsigned char NEEDS_ESCAPE[256] = {
 
 void json_writer_string(struct json_writer *w, const char *s, size_t n) {
     static const char hex[] = "0123456789ABCDEF";
-    static const char short_escape[32] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
-                                          ['\r'] = 'r', ['\t'] = 't'};
+    static const char short_escape[32] = {
+        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
     /* Common case first: nothing to escape, one copy with both quotes. */
     size_t i = 0;
     while (i < n && !NEEDS_ESCAPE[(unsigned char)s[i]])
@@ -109,8 +109,7 @@ static void write_value(struct json_writer *w, json_t *json, int depth) {
         return;
     case JSON_INTEGER: {
         char number[32];
-        int n = snprintf(number, sizeof number, "%" JSON_INTEGER_FORMAT,
-                         json_integer_value(json));
+        int n = snprintf(number, sizeof number, "%" JSON_INTEGER_FORMAT, json_integer_value(json));
         json_writer_raw(w, number, (size_t)n);
         return;
     }

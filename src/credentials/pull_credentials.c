@@ -33,8 +33,8 @@ int pull_credentials_collect(const struct resolve_context *ctx, const char *orga
         snprintf(cred->name, sizeof cred->name, "%s", row_text_or_empty(row, "name"));
         snprintf(cred->source, sizeof cred->source, "%s",
                  row_text_or_empty(row, "password_source"));
-        int rc = resolve_image_pull_login(ctx, row, out->target, &cred->username,
-                                          &cred->password, &cred->error);
+        int rc = resolve_image_pull_login(ctx, row, out->target, &cred->username, &cred->password,
+                                          &cred->error);
         char labels[128];
         snprintf(labels, sizeof labels, "source=\"%s\",result=\"%s\"", cred->source,
                  rc == 0 ? "success" : "error");
@@ -66,8 +66,8 @@ size_t pull_credentials_retry_unresolved(const struct resolve_context *ctx,
                            &row, &err);
         char *username = NULL;
         if (rc == 0)
-            rc = resolve_image_pull_login(ctx, row, credentials->target, &username,
-                                          &cred->password, &err);
+            rc = resolve_image_pull_login(ctx, row, credentials->target, &username, &cred->password,
+                                          &err);
         if (rc == 0) {
             secure_free(cred->username);
             cred->username = username;

@@ -36,8 +36,8 @@ int resolve_provider_config(const struct resolve_context *ctx, const json_t *pro
     }
     if (row_text(provider_row, "credentials_sealed")) {
         char *plain = NULL;
-        if (open_column(ctx, provider_row, "secret_providers", "credentials_sealed", &plain,
-                        err) != 0) {
+        if (open_column(ctx, provider_row, "secret_providers", "credentials_sealed", &plain, err) !=
+            0) {
             json_decref(config);
             return -1;
         }
@@ -137,8 +137,7 @@ static int ecr_fetch_login(void *arg, char **value_out, double *usable_until,
     json_decref(config);
     if (rc != 0)
         return -1;
-    json_t *value = json_pack("{s:s, s:s}", "username", login.username, "password",
-                              login.password);
+    json_t *value = json_pack("{s:s, s:s}", "username", login.username, "password", login.password);
     *value_out = value ? json_dumps(value, JSON_COMPACT) : NULL;
     secure_json_free(value);
     /* A token that arrives already expired (or without expiresAt) serves this start only. */

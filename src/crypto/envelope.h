@@ -19,8 +19,8 @@
 #define ENVELOPE_MAX_PLAINTEXT_BYTES (16 * 1024 * 1024)
 
 /* The AAD string for a stored value: "<org_id>/<table>/<row_id>/<field>". */
-void envelope_aad(char *buf, size_t size, const char *org_id, const char *table,
-                  const char *row_id, const char *field);
+void envelope_aad(char *buf, size_t size, const char *org_id, const char *table, const char *row_id,
+                  const char *field);
 
 /* Seals len bytes; returns a malloc'd NUL-terminated stored form, or NULL with err set. */
 char *envelope_seal(const struct keyring *kr, const char *aad, const uint8_t *plain, size_t len,

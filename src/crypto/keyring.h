@@ -36,13 +36,11 @@ void keyring_free(struct keyring *kr); /* wipes key material */
 const char *keyring_active_id(const struct keyring *kr);
 size_t keyring_count(const struct keyring *kr);
 /* i-th key id (0-based), its created_at ("" if none) and whether it is active. */
-const char *keyring_id_at(const struct keyring *kr, size_t i, const char **created_at,
-                          int *active);
+const char *keyring_id_at(const struct keyring *kr, size_t i, const char **created_at, int *active);
 int keyring_has(const struct keyring *kr, const char *key_id);
 
 /* Copies key material for key_id into key (KEYRING_KEY_BYTES); -1 if absent. Internal to crypto. */
-int keyring_copy_key(const struct keyring *kr, const char *key_id,
-                     uint8_t key[KEYRING_KEY_BYTES]);
+int keyring_copy_key(const struct keyring *kr, const char *key_id, uint8_t key[KEYRING_KEY_BYTES]);
 /* Copies the active key's id (KEYRING_ID_MAX bytes) and material under one lock, so a reload
  * cannot pair one key's id with another's material; -1 if the keyring is empty. Internal to
  * crypto. */

@@ -37,9 +37,9 @@ static const char *const aws_secret_fields[] = {"secret_access_key", "session_to
 static const char *const aws_destination_fields[] = {"region", "endpoint_url", "ecr_endpoint_url",
                                                      "sts_endpoint_url", NULL};
 static const char *const aws_config_keys[] = {
-    "region",           "access_key_id", "secret_access_key", "session_token", "endpoint_url",
-    "ecr_endpoint_url", "role_arn",      "sts_endpoint_url",  NULL};
-
+    "region",        "access_key_id",    "secret_access_key",
+    "session_token", "endpoint_url",     "ecr_endpoint_url",
+    "role_arn",      "sts_endpoint_url", NULL};
 
 int aws_read_config(const json_t *config, struct aws_settings *settings, struct agyn_error *err) {
     memset(settings, 0, sizeof *settings);
@@ -164,8 +164,8 @@ static int aws_endpoint(const struct aws_settings *settings, const struct aws_se
     if (!parsed || curl_url_set(parsed, CURLUPART_URL, base->data, 0) != CURLUE_OK ||
         curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(parsed, CURLUPART_HOST, &hostname, 0) != CURLUE_OK) {
-        agyn_fail(err, AGYN_UNPROCESSABLE, service->endpoint_field,
-                  "%s: %s is not a valid URL", AWS_TYPE, service->endpoint_field);
+        agyn_fail(err, AGYN_UNPROCESSABLE, service->endpoint_field, "%s: %s is not a valid URL",
+                  AWS_TYPE, service->endpoint_field);
         goto done;
     }
     dynbuf_add_str(host, hostname);

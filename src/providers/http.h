@@ -13,7 +13,7 @@
 
 #include "core/dynbuf.h"
 #include "core/error.h"
-#include "net/url_origin.h" /* url_origin, used with these helpers */
+#include "net/url_origin.h"  /* url_origin, used with these helpers */
 #include "core/secure_mem.h" /* secure_free, secure_json_wipe */
 
 /* Largest response body a provider may send. */
@@ -52,7 +52,6 @@ int provider_http_perform(const struct provider_http_request *req,
                           struct provider_http_response *resp, struct agyn_error *err);
 /* Wipes and frees the body. */
 void provider_http_response_free(struct provider_http_response *resp);
-
 
 /* Checks a provider base URL: http or https, a host, no userinfo, query or fragment, at most
  * 2048 bytes. With allow_path false the path must be empty or "/". */

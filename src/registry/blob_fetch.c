@@ -126,7 +126,8 @@ static int transfer_done(struct blob_transfer *t, CURLcode result, struct agyn_e
     bool answered = result == CURLE_OK || (result == CURLE_WRITE_ERROR && t->meta.body_too_large);
     if (!answered) {
         if (t->too_large)
-            return pull_fail(err, PULL_TRANSIENT, "blob %s is larger than the %llu bytes its manifest says; the "
+            return pull_fail(err, PULL_TRANSIENT,
+                             "blob %s is larger than the %llu bytes its manifest says; the "
                              "download was stopped",
                              t->blob->digest, (unsigned long long)t->blob->size);
         if (t->write_failed)
@@ -142,8 +143,7 @@ static int transfer_done(struct blob_transfer *t, CURLcode result, struct agyn_e
         char next[HTTP_URL_MAX];
         bool same_origin;
         if (++t->redirects > HTTP_MAX_REDIRECTS)
-            return pull_fail(err, PULL_TRANSIENT, "blob %s: too many redirects",
-                             t->blob->digest);
+            return pull_fail(err, PULL_TRANSIENT, "blob %s: too many redirects", t->blob->digest);
         if (http_redirect_target(t->easy, s->policy, t->url, next, sizeof next, &same_origin,
                                  err) != 0) {
             pull_set_kind(err, PULL_TRANSIENT);
@@ -229,7 +229,8 @@ static int reserve_free_space(struct content_store *store, uint64_t missing_byte
     char needed[BYTE_SIZE_TEXT_MAX], available[BYTE_SIZE_TEXT_MAX];
     byte_size_format(missing_bytes, needed);
     byte_size_format(free_bytes, available);
-    return pull_fail(err, PULL_TRANSIENT, "not enough disk space for the image: its blobs still to download declare "
+    return pull_fail(err, PULL_TRANSIENT,
+                     "not enough disk space for the image: its blobs still to download declare "
                      "%s (%llu bytes), the content store has %s free for it",
                      needed, (unsigned long long)missing_bytes, available);
 }

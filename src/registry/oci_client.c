@@ -101,8 +101,7 @@ int registry_client_new(const struct registry_client_config *config, struct regi
     /* The CA store (the whole system bundle, a few MiB) is built at the first pull, not here:
      * an idle server should not carry it. An unreadable ca_file is still refused now. */
     if (client->ca_file && access(client->ca_file, R_OK) != 0) {
-        agyn_fail(err, AGYN_INVALID_ARGUMENT, "ca_file", "cannot read CA file %s",
-                  client->ca_file);
+        agyn_fail(err, AGYN_INVALID_ARGUMENT, "ca_file", "cannot read CA file %s", client->ca_file);
         registry_client_free(client);
         return -1;
     }
@@ -158,19 +157,18 @@ static int fetch_manifest(struct registry_session *s, const char *repository, co
     if (registry_session_get(s, path, MANIFEST_ACCEPT, &out->resp, err) != 0)
         return -1;
     if (out->resp.status != 200)
-        return pull_fail_response(out->resp.status, out->resp.body.data, out->resp.body.len,
-                                  err);
+        return pull_fail_response(out->resp.status, out->resp.body.data, out->resp.body.len, err);
     if (out->resp.body_too_large)
         return pull_fail(err, PULL_INVALID, "manifest %s is larger than %u bytes",
                          expected_digest ? expected_digest : reference, MANIFEST_MAX_BYTES);
     const char *body = out->resp.body.data ? out->resp.body.data : "";
     digest_sha256(body, out->resp.body.len, out->digest);
     if (expected_digest && strcmp(expected_digest, out->digest) != 0)
-        return pull_fail(err, PULL_TRANSIENT, "manifest %s digest mismatch",
-                         expected_digest);
+        return pull_fail(err, PULL_TRANSIENT, "manifest %s digest mismatch", expected_digest);
     if (manifest_parse(body, out->resp.body.len, out->resp.content_type, &out->parsed, err) != 0) {
         if (s->answered_by[0]) /* a redirect target's bytes are never shown */
-            return pull_fail(err, PULL_INVALID, "manifest %s from redirect target %s is not a usable manifest",
+            return pull_fail(err, PULL_INVALID,
+                             "manifest %s from redirect target %s is not a usable manifest",
                              expected_digest ? expected_digest : reference, s->answered_by);
         pull_set_kind(err, PULL_INVALID);
         return -1;
@@ -193,7 +191,8 @@ static int resolve_platform(struct registry_client *client, struct registry_sess
     if (image->resp.body.len != entry->size)
         return pull_fail(err, PULL_TRANSIENT, "manifest %s size mismatch", entry->digest);
     if (image->parsed.kind != MANIFEST_IMAGE)
-        return pull_fail(err, PULL_INVALID, "image index entry %s is not an image manifest", entry->digest);
+        return pull_fail(err, PULL_INVALID, "image index entry %s is not an image manifest",
+                         entry->digest);
     return 0;
 }
 
@@ -229,11 +228,13 @@ static int check_image_size(const struct registry_client *client, const struct d
     byte_size_format(client->max_image_bytes, limit);
     byte_size_format(blobs[largest].size, alone);
     if (blobs[largest].size > client->max_image_bytes)
-        return pull_fail(err, PULL_INVALID, "image too large: %s %s alone declares %s (%llu bytes), more than the "
+        return pull_fail(err, PULL_INVALID,
+                         "image too large: %s %s alone declares %s (%llu bytes), more than the "
                          "image size limit of %s",
                          largest == 0 ? "config" : "layer", blobs[largest].digest, alone,
                          (unsigned long long)blobs[largest].size, limit);
-    return pull_fail(err, PULL_INVALID, "image too large: its %zu blobs declare %s (%llu bytes), more than the "
+    return pull_fail(err, PULL_INVALID,
+                     "image too large: its %zu blobs declare %s (%llu bytes), more than the "
                      "image size limit of %s",
                      count, declared, (unsigned long long)total, limit);
 }
@@ -244,8 +245,8 @@ static int pull_image(struct registry_client *client, struct registry_session *s
     struct fetched_manifest top, platform;
     memset(&platform, 0, sizeof platform);
     const char *expected = ref->digest[0] ? ref->digest : NULL;
-    int rc = fetch_manifest(s, ref->repository, expected ? expected : ref->tag, expected, &top,
-                            err);
+    int rc =
+        fetch_manifest(s, ref->repository, expected ? expected : ref->tag, expected, &top, err);
     bool is_index = rc == 0 && top.parsed.kind == MANIFEST_INDEX;
     if (is_index)
         rc = resolve_platform(client, s, ref->repository, &top, &platform, err);

@@ -13,15 +13,15 @@
 #include "core/image_ref.h"
 
 struct registry_client_config {
-    const char *content_dir;                  /* OCI image layout root; created if missing */
-    const char *ca_file;                      /* extra CA bundle, or NULL for system CAs */
-    const char *const *insecure_registries;   /* NULL-terminated "host:port" allowed over HTTP */
-    const char *platform_os;                  /* NULL = "linux" */
-    const char *platform_arch;                /* NULL = the build's arch in OCI terms ("amd64") */
-    long connect_timeout_ms;                  /* 0 = 10000 */
-    long low_speed_timeout_s;                 /* abort a transfer slower than 1 KiB/s this long; 0 = 60 */
-    int max_parallel_blobs;                   /* 0 = 8 */
-    uint64_t max_image_bytes;                 /* config + layers as declared; 0 = 20 GiB */
+    const char *content_dir;                /* OCI image layout root; created if missing */
+    const char *ca_file;                    /* extra CA bundle, or NULL for system CAs */
+    const char *const *insecure_registries; /* NULL-terminated "host:port" allowed over HTTP */
+    const char *platform_os;                /* NULL = "linux" */
+    const char *platform_arch;              /* NULL = the build's arch in OCI terms ("amd64") */
+    long connect_timeout_ms;                /* 0 = 10000 */
+    long low_speed_timeout_s; /* abort a transfer slower than 1 KiB/s this long; 0 = 60 */
+    int max_parallel_blobs;   /* 0 = 8 */
+    uint64_t max_image_bytes; /* config + layers as declared; 0 = 20 GiB */
 };
 
 #define REGISTRY_DEFAULT_MAX_IMAGE_BYTES (UINT64_C(20) << 30)
@@ -46,7 +46,7 @@ enum pull_failure {
 };
 
 struct pull_result {
-    char manifest_digest[80]; /* digest of the platform manifest that was pulled */
+    char manifest_digest[80];  /* digest of the platform manifest that was pulled */
     uint64_t bytes_downloaded; /* blobs stored by this pull */
     uint64_t bytes_received;   /* blob bytes that arrived, a failed pull's partial ones too */
     uint64_t bytes_total;      /* sum of config + layer sizes as declared */

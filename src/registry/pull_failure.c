@@ -52,6 +52,6 @@ int pull_fail_response(long status, const char *body, size_t body_len, struct ag
 int pull_fail_foreign(long status, const char *who, const char *host, struct agyn_error *err) {
     struct registry_error_info none = {0}; /* the body is not looked at */
     const char *reason = http_status_reason(status);
-    return pull_fail(err, classify(status, &none), "%s at %s answered %ld%s%s", who, host,
-                     status, reason[0] ? " " : "", reason);
+    return pull_fail(err, classify(status, &none), "%s at %s answered %ld%s%s", who, host, status,
+                     reason[0] ? " " : "", reason);
 }

@@ -148,7 +148,8 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
     if (s->auth) {
         for (const char *c = s->auth->username; *c; c++) {
             if (*c == ':' || (unsigned char)*c < 0x20 || *c == 0x7f)
-                return pull_fail(err, PULL_INVALID, "registry username must not contain ':' or control characters");
+                return pull_fail(err, PULL_INVALID,
+                                 "registry username must not contain ':' or control characters");
         }
     }
     if (repository)
@@ -159,7 +160,8 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
     int rc = ping(s, &resp, err);
     if (rc == 0 && resp.status == 401) {
         if (auth_challenge_parse(resp.www_authenticate, &s->challenge) != 0)
-            rc = pull_fail(err, PULL_INVALID, "registry %s: unsupported authentication challenge", s->host);
+            rc = pull_fail(err, PULL_INVALID, "registry %s: unsupported authentication challenge",
+                           s->host);
     } else if (rc == 0 && resp.status != 200) {
         rc = pull_fail_response(resp.status, resp.body.data, resp.body.len, err);
         agyn_error_prefix(err, "registry %s", s->host);
@@ -255,10 +257,11 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         if (http_status_is_redirect(resp->status)) {
             char next[HTTP_URL_MAX];
             bool same_origin;
-            int rc = ++redirects > HTTP_MAX_REDIRECTS
-                         ? pull_fail(err, PULL_TRANSIENT, "registry %s: too many redirects", s->host)
-                         : http_redirect_target(easy, s->policy, url, next, sizeof next,
-                                                &same_origin, err);
+            int rc =
+                ++redirects > HTTP_MAX_REDIRECTS
+                    ? pull_fail(err, PULL_TRANSIENT, "registry %s: too many redirects", s->host)
+                    : http_redirect_target(easy, s->policy, url, next, sizeof next, &same_origin,
+                                           err);
             if (rc != 0) {
                 pull_set_kind(err, PULL_TRANSIENT);
                 return -1;

@@ -79,7 +79,8 @@ int token_grant_parse(const char *body, size_t len, const char *host, struct tok
         token = row_text(root, "access_token");
     if (!json_is_object(root) || !token || !token_is_clean(token)) {
         json_decref(root);
-        return pull_fail(err, PULL_TRANSIENT, "token service %s: the answer holds no usable token", host);
+        return pull_fail(err, PULL_TRANSIENT, "token service %s: the answer holds no usable token",
+                         host);
     }
     out->token = strdup(token);
     json_t *expires_in = json_object_get(root, "expires_in");
@@ -106,10 +107,10 @@ int token_service_fetch(const struct http_policy *policy, CURL *easy,
     char url[HTTP_URL_MAX], host[300] = "";
     memset(out, 0, sizeof *out);
     if (http_url_host(challenge->realm, host, sizeof host) != 0)
-        return pull_fail(err, PULL_INVALID, "the registry's token service address is not a usable URL");
+        return pull_fail(err, PULL_INVALID,
+                         "the registry's token service address is not a usable URL");
     if (!http_url_allowed(policy, challenge->realm))
-        return pull_fail(err, PULL_INVALID, "token service %s is not served over https",
-                         host);
+        return pull_fail(err, PULL_INVALID, "token service %s is not served over https", host);
     if (token_url(challenge, scope, auth, url, sizeof url) != 0)
         return pull_fail(err, PULL_INVALID, "token service %s: request too long", host);
     struct curl_slist *headers = NULL;

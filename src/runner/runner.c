@@ -171,8 +171,7 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
 static bool still_claimed(struct runner *runner, const char *workload_id) {
     json_t *row = NULL;
     struct agyn_error ignored;
-    if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row, &ignored) !=
-        0)
+    if (store_get(runner->resolve->store, &TABLE_WORKLOADS, NULL, workload_id, &row, &ignored) != 0)
         return false;
     const char *claimed_by = row_text(row, "claimed_by");
     bool mine = claimed_by && strcmp(claimed_by, runner->runner_id) == 0;
@@ -249,11 +248,16 @@ static void count_pull(const char *result, double seconds, uint64_t bytes) {
 
 static const char *failure_name(enum pull_failure failure) {
     switch (failure) {
-    case PULL_OK: return "success";
-    case PULL_UNAUTHORIZED: return "unauthorized";
-    case PULL_NOT_FOUND: return "not_found";
-    case PULL_INVALID: return "invalid";
-    case PULL_TRANSIENT: return "transient";
+    case PULL_OK:
+        return "success";
+    case PULL_UNAUTHORIZED:
+        return "unauthorized";
+    case PULL_NOT_FOUND:
+        return "not_found";
+    case PULL_INVALID:
+        return "invalid";
+    case PULL_TRANSIENT:
+        return "transient";
     }
     return "transient";
 }
@@ -328,8 +332,9 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
     if (credentials->count == 0) {
         if (pull_once(watch, ref, NULL, result, &err) == 0)
             return 0;
-        snprintf(part, sizeof part, "pulling \"%s\" anonymously (no attached image pull secret "
-                                    "matches its registry): %s",
+        snprintf(part, sizeof part,
+                 "pulling \"%s\" anonymously (no attached image pull secret "
+                 "matches its registry): %s",
                  image_text, err.message);
         append_message(message, message_size, part);
         *permanent = pull_failure_of(&err) != PULL_TRANSIENT;
@@ -353,8 +358,8 @@ static int attempt_pull(struct pull_watch *watch, const struct image_ref *ref,
             *used = cred;
             return 0;
         }
-        snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s",
-                 image_text, cred->name, err.message);
+        snprintf(part, sizeof part, "pulling \"%s\" with image pull secret \"%s\": %s", image_text,
+                 cred->name, err.message);
         append_message(message, message_size, part);
         if (pull_failure_of(&err) == PULL_UNAUTHORIZED)
             continue; /* the next matching credential may authenticate */
@@ -383,9 +388,8 @@ static const char *container_target(const json_t *container, const char **column
     return "";
 }
 
-static enum pull_outcome fail_workload(struct runner *runner, json_t *workload,
-                                       json_t *container, const char *reason,
-                                       const char *message) {
+static enum pull_outcome fail_workload(struct runner *runner, json_t *workload, json_t *container,
+                                       const char *reason, const char *message) {
     set_text(container, "reason", reason);
     set_text(container, "message", message);
     set_text(workload, "status", "failed");
@@ -447,8 +451,8 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
         if (stop_requested(runner, workload_id))
             break;
         if (attempt > 0) /* a provider that was unreachable may be back */
-            pull_credentials_retry_unresolved(runner->resolve, row_text(workload, "organization_id"),
-                                              &credentials);
+            pull_credentials_retry_unresolved(runner->resolve,
+                                              row_text(workload, "organization_id"), &credentials);
         int64_t now = clock_monotonic_ms();
         if (now >= grace_end_ms) { /* ran out while backing off, or before the first attempt */
             if (!message[0]) {
@@ -509,7 +513,7 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
             break;
         backoff_sleep(runner, workload_id, backoff < remaining ? backoff : remaining);
         backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
-                                                               : backoff * 2;
+                                                              : backoff * 2;
     }
     return outcome;
 }
@@ -554,9 +558,9 @@ struct progress_report {
 
 static void report_progress(void *ctx, unsigned long long done, unsigned long long total) {
     struct progress_report *report = ctx;
-    json_object_set_new(report->container, "pull_progress",
-                        json_pack("{s:I, s:I}", "bytes_done", (json_int_t)done, "bytes_total",
-                                  (json_int_t)total));
+    json_object_set_new(
+        report->container, "pull_progress",
+        json_pack("{s:I, s:I}", "bytes_done", (json_int_t)done, "bytes_total", (json_int_t)total));
     int64_t now = clock_monotonic_ms();
     if (now < report->next_save_ms)
         return;
@@ -602,7 +606,8 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
                 break;
             char message[1400];
             if (failure == RUNTIME_PULL_FAILED && used)
-                snprintf(message, sizeof message, "pulling \"%s\" with image pull secret \"%s\": %s",
+                snprintf(message, sizeof message,
+                         "pulling \"%s\" with image pull secret \"%s\": %s",
                          row_text(container, "image"), used->name, err.message);
             else if (failure == RUNTIME_PULL_FAILED)
                 snprintf(message, sizeof message, "pulling \"%s\" anonymously: %s",
@@ -618,12 +623,10 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
             bool unavailable = failure == RUNTIME_UNAVAILABLE;
             long long remaining = grace_end_ms - clock_monotonic_ms();
             if (!unavailable && (failure != RUNTIME_PULL_FAILED || remaining <= 0))
-                return fail_start(runner, workload, container,
-                                  failure == RUNTIME_PULL_FAILED ? "ImagePullBackOff"
-                                                                 : "StartError",
-                                  failure == RUNTIME_PULL_FAILED ? FAILURE_IMAGE_PULL
-                                                                 : FAILURE_START,
-                                  message);
+                return fail_start(
+                    runner, workload, container,
+                    failure == RUNTIME_PULL_FAILED ? "ImagePullBackOff" : "StartError",
+                    failure == RUNTIME_PULL_FAILED ? FAILURE_IMAGE_PULL : FAILURE_START, message);
             set_text(container, "reason", unavailable ? "EngineUnavailable" : "ErrImagePull");
             set_text(container, "message", message);
             if (save(runner, workload, "starting") == 1)
@@ -638,7 +641,7 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
             long long wait = unavailable || backoff < remaining ? backoff : remaining;
             backoff_sleep(runner, workload_id, wait);
             backoff = backoff * 2 > runner->config.backoff_max_ms ? runner->config.backoff_max_ms
-                                                                   : backoff * 2;
+                                                                  : backoff * 2;
         }
         char now[RFC3339_LEN];
         clock_now_rfc3339(now);
@@ -816,7 +819,8 @@ static void take_over_expired_claims(struct runner *runner, const char *now) {
             json_decref(changes);
             if (rc == 0)
                 log_kv("warn", "taking over a claim whose lease ran out",
-                       {"workload_id", row_text(row, "id")}, {"claimed_by", row_text(row, "claimed_by")});
+                       {"workload_id", row_text(row, "id")},
+                       {"claimed_by", row_text(row, "claimed_by")});
             released++;
         }
         json_decref(rows);
@@ -891,8 +895,8 @@ static void release_stale_claims(struct runner *runner) {
         json_t *rows = NULL;
         int64_t next = 0;
         struct agyn_error ignored;
-        if (store_list(runner->resolve->store, &TABLE_WORKLOADS, &query, &rows, &next,
-                       &ignored) != 0)
+        if (store_list(runner->resolve->store, &TABLE_WORKLOADS, &query, &rows, &next, &ignored) !=
+            0)
             continue;
         size_t i;
         json_t *row;
@@ -935,8 +939,7 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
                      "Image pull secret password resolutions by source and result.");
     if (!config->node_name) /* the embedded runner is alone on its store */
         release_stale_claims(runner);
-    if (runner->config.runtime->watch &&
-        runner->config.runtime->watch(resolve->store, err) != 0) {
+    if (runner->config.runtime->watch && runner->config.runtime->watch(resolve->store, err) != 0) {
         free(runner);
         return -1;
     }

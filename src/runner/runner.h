@@ -13,7 +13,7 @@
 #include "runner/runtime.h"
 
 struct runner_config {
-    int threads;                 /* workloads started at once (default 4) */
+    int threads; /* workloads started at once (default 4) */
     /* Workloads of one organization started at once on this runner; 0 = threads / 2, at
      * least 1. A worker never claims a workload of an organization at the limit. */
     int org_concurrency;
@@ -21,8 +21,8 @@ struct runner_config {
     long long backoff_max_ms;     /* 300000 */
     /* A pull attempt ends at min(attempt start + pull_timeout_ms, workload creation +
      * start_grace_ms) (see pull_deadline.h); the first is retried, the second fails. */
-    long long start_grace_ms;     /* 60000 */
-    long long pull_timeout_ms;    /* 1800000; 0 = the default */
+    long long start_grace_ms;  /* 60000 */
+    long long pull_timeout_ms; /* 1800000; 0 = the default */
     const struct runtime_backend *runtime;
     /* This runner's node (`agynd runner --node-name`), recorded on the workloads it claims;
      * NULL: the embedded runner, "embedded-<uuid>". */

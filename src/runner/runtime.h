@@ -36,7 +36,8 @@ struct runtime_start {
 struct runtime_backend {
     const char *name;
     /* true: the engine fetches the blobs, the runner only authorizes the manifest with the
-     * container's credential (registry_pull_request without fetch_blobs); false: the runner pulls. */
+     * container's credential (registry_pull_request without fetch_blobs); false: the runner pulls.
+     */
     bool engine_pulls;
     /* container is the workload's container object (name, role, image, image_digest); the
      * runtime may add fields (container_id). Containers start in order, main first. */

@@ -190,7 +190,8 @@ static int docker_stop(const json_t *workload, json_t *container, struct agyn_er
     char name[200];
     const char *id = row_text(container, "container_id");
     if (!id) {
-        docker_container_name(row_text(workload, "id"), row_text(container, "name"), name, sizeof name);
+        docker_container_name(row_text(workload, "id"), row_text(container, "name"), name,
+                              sizeof name);
         id = name;
     }
     return runtime_docker_remove(id, stop_grace_ms, err);

@@ -189,7 +189,8 @@ static long long scan(void) {
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row) {
-            if (!strstr(row_text(row, "containers") ? row_text(row, "containers") : "", "CrashLoopBackOff"))
+            if (!strstr(row_text(row, "containers") ? row_text(row, "containers") : "",
+                        "CrashLoopBackOff"))
                 continue; /* nothing waits in this one: no need to parse it */
             long long due = restart_due(row, clock_now_unix_ms());
             next = due >= 0 && (next < 0 || due < next) ? due : next;

@@ -10,15 +10,21 @@
 
 json_t *workload_view(const json_t *row) {
     json_t *view = json_object();
-    static const char *const columns[] = {"id",         "organization_id", "agent_id",
-                                          "status",     "failure_reason",  "failure_message",
-                                          "restart_policy", "created_at", "updated_at", NULL};
+    static const char *const columns[] = {"id",
+                                          "organization_id",
+                                          "agent_id",
+                                          "status",
+                                          "failure_reason",
+                                          "failure_message",
+                                          "restart_policy",
+                                          "created_at",
+                                          "updated_at",
+                                          NULL};
     for (size_t i = 0; columns[i]; i++) {
         json_t *value = json_object_get(row, columns[i]);
         json_object_set(view, columns[i], value ? value : json_null());
     }
-    json_t *containers = json_loads(row_text(row, "containers"), 0,
-                                    NULL);
+    json_t *containers = json_loads(row_text(row, "containers"), 0, NULL);
     json_object_set_new(view, "containers", containers ? containers : json_array());
     return view;
 }
@@ -26,8 +32,8 @@ json_t *workload_view(const json_t *row) {
 json_t *container_new(const char *name, const char *role, const char *image) {
     return json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:n, s:n, s:n, s:i}", "name", name,
                      "role", role, "image", image, "image_digest", "status", "waiting", "reason",
-                     "ContainerCreating", "message", "", "credential", "started_at",
-                     "finished_at", "restart_count", 0);
+                     "ContainerCreating", "message", "", "credential", "started_at", "finished_at",
+                     "restart_count", 0);
 }
 
 /* What the container runs, as its resource says (null: the image's own). */
@@ -51,9 +57,7 @@ static int append_parts(struct store *store, const char *org, const char *agent_
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
-        json_t *container =
-            container_new(row_text(row, label), role,
-                          row_text(row, "image"));
+        json_t *container = container_new(row_text(row, label), role, row_text(row, "image"));
         json_object_set(container, role[0] == 'm' ? "mcp_id" : "hook_id",
                         json_object_get(row, "id"));
         copy_run_spec(container, row);
@@ -84,9 +88,8 @@ int workload_create(struct store *store, const char *organization_id, const char
         return -1;
     }
     json_t *containers = json_array();
-    json_t *main_container = container_new(row_text(agent, "name"),
-                                           "main",
-                                           row_text(agent, "image"));
+    json_t *main_container =
+        container_new(row_text(agent, "name"), "main", row_text(agent, "image"));
     json_object_set_new(main_container, "agent_id", json_string(agent_id));
     copy_run_spec(main_container, agent);
     json_array_append_new(containers, main_container);
@@ -100,16 +103,16 @@ int workload_create(struct store *store, const char *organization_id, const char
     }
     char *text = json_dumps(containers, JSON_COMPACT);
     json_decref(containers);
-    json_t *row = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:i, s:n, s:n, s:s}",
-                            "organization_id", organization_id, "agent_id", agent_id, "status",
-                            "starting", "failure_reason", "failure_message", "containers", text,
-                            "stop_requested", 0, "claimed_by", "claimed_at", "restart_policy",
-                            restart_policy ? restart_policy : RESTART_NEVER);
+    json_t *row =
+        json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:i, s:n, s:n, s:s}", "organization_id",
+                  organization_id, "agent_id", agent_id, "status", "starting", "failure_reason",
+                  "failure_message", "containers", text, "stop_requested", 0, "claimed_by",
+                  "claimed_at", "restart_policy", restart_policy ? restart_policy : RESTART_NEVER);
     free(text);
     static const struct store_filter inactive[] = {{"status", "stopped"}, {"status", "failed"}};
-    const struct quota_limit limit = {&TABLE_WORKLOADS, max_active,
-                                      "--max-active-workloads-per-org", "active workloads",
-                                      inactive, 2};
+    const struct quota_limit limit = {
+        &TABLE_WORKLOADS,   max_active, "--max-active-workloads-per-org",
+        "active workloads", inactive,   2};
     int rc = store_tx_begin(store, err);
     if (rc == 0 && max_active > 0)
         rc = quota_check(store, &limit, organization_id, err);
@@ -156,11 +159,10 @@ int workload_save_guarded(struct store *store, json_t *workload, const char *pre
                           const struct workload_guard *guard, struct agyn_error *err) {
     const char *id = row_text(workload, "id");
     char *containers = json_dumps(json_object_get(workload, "containers"), JSON_COMPACT);
-    json_t *changes = json_pack("{s:O, s:O, s:O, s:s}", "status",
-                                json_object_get(workload, "status"), "failure_reason",
-                                json_object_get(workload, "failure_reason"), "failure_message",
-                                json_object_get(workload, "failure_message"), "containers",
-                                containers);
+    json_t *changes =
+        json_pack("{s:O, s:O, s:O, s:s}", "status", json_object_get(workload, "status"),
+                  "failure_reason", json_object_get(workload, "failure_reason"), "failure_message",
+                  json_object_get(workload, "failure_message"), "containers", containers);
     free(containers);
     int rc = store_tx_begin(store, err);
     if (rc == 0 && (previous_status || guard)) {
@@ -189,8 +191,7 @@ int workload_save_guarded(struct store *store, json_t *workload, const char *pre
     }
     const char *status = row_text(workload, "status");
     if (rc == 0)
-        rc = publish(store, workload, previous_status && strcmp(previous_status, status) != 0,
-                     err);
+        rc = publish(store, workload, previous_status && strcmp(previous_status, status) != 0, err);
     if (rc == 0)
         rc = store_tx_commit(store, err);
     if (rc != 0)

@@ -27,8 +27,8 @@ json_t *workload_view(const json_t *row);
 
 /* Creates a workload for an agent with one waiting container per image (agent, its MCP
  * servers, its hooks), each with its resource's command, args and env; restart_policy is one
- * of the RESTART_ names (NULL: never). Publishes workload.created. max_active (> 0) bounds the organization's
- * workloads that are starting, running or stopping (429 naming
+ * of the RESTART_ names (NULL: never). Publishes workload.created. max_active (> 0) bounds the
+ * organization's workloads that are starting, running or stopping (429 naming
  * --max-active-workloads-per-org), counted in the inserting transaction; 0 = no bound. */
 int workload_create(struct store *store, const char *organization_id, const char *agent_id,
                     const char *restart_policy, long long max_active, json_t **view_out,

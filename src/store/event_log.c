@@ -48,8 +48,10 @@ int event_log_append(struct store *store, const char *organization_id, const cha
 
 int event_log_read(struct store *store, const char *organization_id, int64_t after_id, int limit,
                    json_t **events_out, struct agyn_error *err) {
-    struct store_query query = {.organization_id = organization_id, .limit = limit,
-                                .after_seq = after_id, .include_seq = true};
+    struct store_query query = {.organization_id = organization_id,
+                                .limit = limit,
+                                .after_seq = after_id,
+                                .include_seq = true};
     json_t *rows = NULL;
     int64_t next = 0;
     if (store_list(store, &TABLE_EVENTS, &query, &rows, &next, err) != 0)
@@ -59,11 +61,11 @@ int event_log_read(struct store *store, const char *organization_id, int64_t aft
     json_t *row;
     json_array_foreach(rows, i, row) {
         json_t *payload = json_loads(row_text(row, "payload"), 0, NULL);
-        json_array_append_new(events, json_pack("{s:O, s:O, s:o, s:O}", "id",
-                                                json_object_get(row, "seq"), "type",
-                                                json_object_get(row, "type"), "payload",
-                                                payload ? payload : json_object(), "created_at",
-                                                json_object_get(row, "created_at")));
+        json_array_append_new(events,
+                              json_pack("{s:O, s:O, s:o, s:O}", "id", json_object_get(row, "seq"),
+                                        "type", json_object_get(row, "type"), "payload",
+                                        payload ? payload : json_object(), "created_at",
+                                        json_object_get(row, "created_at")));
     }
     json_decref(rows);
     *events_out = events;
@@ -72,8 +74,8 @@ int event_log_read(struct store *store, const char *organization_id, int64_t aft
 
 int event_log_last_id(struct store *store, const char *organization_id, int64_t *id_out,
                       struct agyn_error *err) {
-    struct store_query query = {.organization_id = organization_id, .limit = 1,
-                                .include_seq = true, .newest_first = true};
+    struct store_query query = {
+        .organization_id = organization_id, .limit = 1, .include_seq = true, .newest_first = true};
     json_t *rows = NULL;
     int64_t next = 0;
     if (store_list(store, &TABLE_EVENTS, &query, &rows, &next, err) != 0)

@@ -4,8 +4,9 @@
 
 #include "store/sqlite_schema.h"
 
-#define COMMON "seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, " \
-               "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, "
+#define COMMON                                                                                     \
+    "seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "                             \
+    "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, "
 #define IN_ORG "organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE, "
 
 const char *const SQLITE_MIGRATIONS[] = {
@@ -86,8 +87,7 @@ const char *const SQLITE_MIGRATIONS[] = {
     " stop_requested INTEGER NOT NULL DEFAULT 0, claimed_by TEXT, claimed_at TEXT);"
     "CREATE INDEX workloads_org ON workloads (organization_id, seq);"
     "CREATE INDEX workloads_unclaimed ON workloads (status, claimed_by);"
-    "CREATE TABLE events (" COMMON IN_ORG
-    "type TEXT NOT NULL, payload TEXT NOT NULL);"
+    "CREATE TABLE events (" COMMON IN_ORG "type TEXT NOT NULL, payload TEXT NOT NULL);"
     "CREATE INDEX events_org ON events (organization_id, seq);",
 
     /* 4: Console sessions: an HttpOnly cookie names a session bound to an API token. */

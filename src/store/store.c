@@ -15,8 +15,8 @@ int store_open(const char *location, struct store **out, struct agyn_error *err)
     return store_open_with(location, &defaults, out, err);
 }
 
-int store_open_with(const char *location, const struct store_options *options,
-                    struct store **out, struct agyn_error *err) {
+int store_open_with(const char *location, const struct store_options *options, struct store **out,
+                    struct agyn_error *err) {
     const struct store_backend *backend = &store_backend_sqlite;
     const char *rest = location;
     if (strncmp(location, "sqlite:", 7) == 0)
@@ -161,8 +161,8 @@ int store_find(struct store *store, const struct store_table *table,
 int store_get(struct store *store, const struct store_table *table, const char *organization_id,
               const char *id, json_t **row_out, struct agyn_error *err) {
     struct store_filter by_id = {"id", id};
-    struct store_query query = {.organization_id = organization_id, .filters = &by_id,
-                                .filter_count = 1};
+    struct store_query query = {
+        .organization_id = organization_id, .filters = &by_id, .filter_count = 1};
     if (store_find(store, table, &query, row_out, err) != 0)
         return -1;
     if (!*row_out)
@@ -196,9 +196,8 @@ int store_list_public_json(struct store *store, const struct store_table *table,
     return 0;
 }
 
-int store_update(struct store *store, const struct store_table *table,
-                 const char *organization_id, const char *id, json_t *changes,
-                 struct agyn_error *err) {
+int store_update(struct store *store, const struct store_table *table, const char *organization_id,
+                 const char *id, json_t *changes, struct agyn_error *err) {
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
     json_object_set_new(changes, "updated_at", json_string(now));
@@ -211,11 +210,11 @@ int store_update_quietly(struct store *store, const struct store_table *table,
     return store->backend->update(store, table, organization_id, id, changes, err);
 }
 
-int store_delete(struct store *store, const struct store_table *table,
-                 const char *organization_id, const char *id, struct agyn_error *err) {
+int store_delete(struct store *store, const struct store_table *table, const char *organization_id,
+                 const char *id, struct agyn_error *err) {
     struct store_filter by_id = {"id", id};
-    struct store_query query = {.organization_id = organization_id, .filters = &by_id,
-                                .filter_count = 1};
+    struct store_query query = {
+        .organization_id = organization_id, .filters = &by_id, .filter_count = 1};
     int removed = 0;
     if (store->backend->remove(store, table, &query, &removed, err) != 0)
         return -1;

@@ -84,9 +84,8 @@ struct store_backend {
     int (*list_public_json)(struct store *store, const struct store_table *table,
                             const struct store_query *query, struct json_writer *out,
                             int64_t *next_seq, struct agyn_error *err);
-    int (*update)(struct store *store, const struct store_table *table,
-                  const char *organization_id, const char *id, json_t *changes,
-                  struct agyn_error *err);
+    int (*update)(struct store *store, const struct store_table *table, const char *organization_id,
+                  const char *id, json_t *changes, struct agyn_error *err);
     int (*remove)(struct store *store, const struct store_table *table,
                   const struct store_query *query, int *removed, struct agyn_error *err);
     int (*count)(struct store *store, const struct store_table *table,
@@ -115,16 +114,16 @@ struct store {
 };
 
 struct store_options {
-    int pool_size;  /* PostgreSQL: connections at most (--database-pool; 0 = 10) */
-    bool migrate;   /* apply pending migrations (store_open: true) */
+    int pool_size; /* PostgreSQL: connections at most (--database-pool; 0 = 10) */
+    bool migrate;  /* apply pending migrations (store_open: true) */
 };
 
 /* Opens "sqlite:/path/agyn.db" (or a bare path), or "postgres://..." / "postgresql://..."
  * (any libpq connection URI; libpq's environment variables and service file apply), and
  * applies pending migrations. */
 int store_open(const char *location, struct store **out, struct agyn_error *err);
-int store_open_with(const char *location, const struct store_options *options,
-                    struct store **out, struct agyn_error *err);
+int store_open_with(const char *location, const struct store_options *options, struct store **out,
+                    struct agyn_error *err);
 /* The backend's name: "sqlite" or "postgres". */
 const char *store_backend_name(const struct store *store);
 /* Applies pending migrations (PostgreSQL: under an advisory lock, so that replicas starting
@@ -174,16 +173,15 @@ int store_list_public_json(struct store *store, const struct store_table *table,
                            const struct store_query *query, struct json_writer *out,
                            int64_t *next_seq, struct agyn_error *err);
 /* Sets updated_at and the given columns; AGYN_NOT_FOUND when the row does not exist. */
-int store_update(struct store *store, const struct store_table *table,
-                 const char *organization_id, const char *id, json_t *changes,
-                 struct agyn_error *err);
+int store_update(struct store *store, const struct store_table *table, const char *organization_id,
+                 const char *id, json_t *changes, struct agyn_error *err);
 /* Like store_update but leaves updated_at alone (maintenance such as re-encryption). */
 int store_update_quietly(struct store *store, const struct store_table *table,
                          const char *organization_id, const char *id, json_t *changes,
                          struct agyn_error *err);
 /* Deletes one row by id; AGYN_NOT_FOUND when absent. */
-int store_delete(struct store *store, const struct store_table *table,
-                 const char *organization_id, const char *id, struct agyn_error *err);
+int store_delete(struct store *store, const struct store_table *table, const char *organization_id,
+                 const char *id, struct agyn_error *err);
 /* Deletes every row matching the query; *removed gets the count (may be NULL). */
 int store_delete_where(struct store *store, const struct store_table *table,
                        const struct store_query *query, int *removed, struct agyn_error *err);

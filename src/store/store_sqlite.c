@@ -23,9 +23,8 @@
 /* Appends to sql (size bytes, *len used) like snprintf; on truncation *len becomes size, so
  * later appends write nothing and the caller's `len < size` check reports it. Never writes
  * out of bounds. */
-__attribute__((format(printf, 4, 5))) static void sql_appendf(char *sql, size_t size,
-                                                               size_t *len, const char *fmt,
-                                                               ...) {
+__attribute__((format(printf, 4, 5))) static void sql_appendf(char *sql, size_t size, size_t *len,
+                                                              const char *fmt, ...) {
     if (*len >= size)
         return;
     va_list ap;
@@ -71,8 +70,9 @@ static int sqlite_error(sqlite3 *db, int rc, struct agyn_error *err) {
         return agyn_fail(err, AGYN_CONFLICT, last_dot ? last_dot + 1 : NULL, "already exists");
     }
     if (extended == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return agyn_fail(err, AGYN_CONFLICT, NULL, "the row is referenced by or refers to "
-                                                   "another row that does not allow this");
+        return agyn_fail(err, AGYN_CONFLICT, NULL,
+                         "the row is referenced by or refers to "
+                         "another row that does not allow this");
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return agyn_fail(err, AGYN_UNPROCESSABLE, NULL, "constraint failed: %s", message);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
@@ -239,8 +239,8 @@ static int sqlite_migrate(struct store *store, struct agyn_error *err) {
         sqlite3_finalize(check);
         if (!applied) {
             char record[128];
-            snprintf(record, sizeof record,
-                     "INSERT INTO schema_migrations (version) VALUES (%d)", version);
+            snprintf(record, sizeof record, "INSERT INTO schema_migrations (version) VALUES (%d)",
+                     version);
             if (exec_sql(conn->db, SQLITE_MIGRATIONS[i], err) != 0 ||
                 exec_sql(conn->db, record, err) != 0) {
                 agyn_error_prefix(err, "migration %d", version);
@@ -342,8 +342,8 @@ static int bind_json(sqlite3_stmt *stmt, int index, json_t *value) {
 }
 
 /* Appends " WHERE ..." for the query and binds from *next_index. */
-static int build_where(const struct store_table *table, const struct store_query *query,
-                       char *sql, size_t size, struct agyn_error *err) {
+static int build_where(const struct store_table *table, const struct store_query *query, char *sql,
+                       size_t size, struct agyn_error *err) {
     size_t len = strlen(sql);
     const char *joiner = " WHERE ";
     if (table->organization_scoped) {
@@ -357,8 +357,7 @@ static int build_where(const struct store_table *table, const struct store_query
         const struct store_filter *f = &query->filters[i];
         if (!known_column(table, f->column))
             return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column %s", f->column);
-        sql_appendf(sql, size, &len, "%s%s %s", joiner, f->column,
-                                f->value ? "= ?" : "IS NULL");
+        sql_appendf(sql, size, &len, "%s%s %s", joiner, f->column, f->value ? "= ?" : "IS NULL");
         joiner = " AND ";
     }
     for (size_t i = 0; i < query->exclusion_count; i++) {
@@ -366,12 +365,11 @@ static int build_where(const struct store_table *table, const struct store_query
         if (!known_column(table, f->column))
             return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column %s", f->column);
         sql_appendf(sql, size, &len, "%s%s %s", joiner, f->column,
-                                f->value ? "IS NOT ?" : "IS NOT NULL");
+                    f->value ? "IS NOT ?" : "IS NOT NULL");
         joiner = " AND ";
     }
     if (query->after_seq > 0)
-        sql_appendf(sql, size, &len, "%sseq %s ?", joiner,
-                                query->newest_first ? "<" : ">");
+        sql_appendf(sql, size, &len, "%sseq %s ?", joiner, query->newest_first ? "<" : ">");
     return len < size ? 0 : agyn_fail(err, AGYN_INTERNAL, NULL, "query too long");
 }
 
@@ -466,7 +464,7 @@ static int run_list(struct store *store, const struct store_table *table,
         return -1;
     len = strlen(sql);
     sql_appendf(sql, sizeof sql, &len, " ORDER BY seq%s%s", query->newest_first ? " DESC" : "",
-             query->limit > 0 ? " LIMIT ?" : "");
+                query->limit > 0 ? " LIMIT ?" : "");
     if (len >= sizeof sql)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "query on %s too long", table->name);
     sqlite3_stmt *stmt = prepare(conn, sql, err);
@@ -542,8 +540,8 @@ static void write_text_row(struct row_sink *sink, sqlite3_stmt *stmt, const char
         for (size_t i = 0; i < n && i < 64; i++) {
             if (hidden[i])
                 continue;
-            int len = snprintf(self->keys[i], sizeof self->keys[i], "%s\"%s\":",
-                               first ? "{" : ",", names[i]);
+            int len = snprintf(self->keys[i], sizeof self->keys[i], "%s\"%s\":", first ? "{" : ",",
+                               names[i]);
             self->key_len[i] = len > 0 && (size_t)len < sizeof self->keys[i] ? (size_t)len : 0;
             first = 0;
         }
@@ -611,7 +609,7 @@ static int sqlite_update(struct store *store, const struct store_table *table,
         first = 0;
     }
     sql_appendf(sql, sizeof sql, &len, " WHERE id = ?%s",
-                            table->organization_scoped ? " AND organization_id = ?" : "");
+                table->organization_scoped ? " AND organization_id = ?" : "");
     if (len >= sizeof sql)
         return agyn_fail(err, AGYN_INTERNAL, NULL, "update too long");
     sqlite3_stmt *stmt = prepare(conn, sql, err);
@@ -683,8 +681,7 @@ static int sqlite_prune(struct store *store, const struct store_table *table, co
     if (!conn)
         return -1;
     if (!known_column(table, column) || (only && !known_column(table, only->column)))
-        return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column in a prune of %s",
-                         table->name);
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "unknown column in a prune of %s", table->name);
     char sql[SQL_MAX];
     snprintf(sql, sizeof sql,
              "DELETE FROM %s WHERE seq IN (SELECT seq FROM %s WHERE %s < ?%s%s%s ORDER BY seq "
@@ -708,8 +705,8 @@ static int sqlite_prune(struct store *store, const struct store_table *table, co
 }
 
 /* min(seq); for an empty table the AUTOINCREMENT counter + 1 (sqlite_sequence). */
-static int sqlite_oldest_seq(struct store *store, const struct store_table *table,
-                             int64_t *seq_out, struct agyn_error *err) {
+static int sqlite_oldest_seq(struct store *store, const struct store_table *table, int64_t *seq_out,
+                             struct agyn_error *err) {
     struct sqlite_connection *conn = connection(store, err);
     if (!conn)
         return -1;

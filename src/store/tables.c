@@ -1,17 +1,24 @@
 /* tables.c — column lists of every table. The SQL schema lives with each backend. */
 #include "store/tables.h"
 
-#define COLUMNS(...) (const struct store_column[]){__VA_ARGS__}
-#define COUNT(...) (sizeof((const struct store_column[]){__VA_ARGS__}) / sizeof(struct store_column))
-#define TABLE(sql_name, scoped, ...)                                                            \
-    {.name = sql_name,                                                                          \
-     .columns = COLUMNS(__VA_ARGS__),                                                           \
-     .column_count = COUNT(__VA_ARGS__),                                                        \
-     .organization_scoped = scoped}
+#define COLUMNS(...)                                                                               \
+    (const struct store_column[]) {                                                                \
+        __VA_ARGS__                                                                                \
+    }
+#define COUNT(...)                                                                                 \
+    (sizeof((const struct store_column[]){__VA_ARGS__}) / sizeof(struct store_column))
+#define TABLE(sql_name, scoped, ...)                                                               \
+    {                                                                                              \
+        .name = sql_name, .columns = COLUMNS(__VA_ARGS__), .column_count = COUNT(__VA_ARGS__),     \
+        .organization_scoped = scoped                                                              \
+    }
 
-#define TEXT(n) {n, COLUMN_TEXT, 0}
-#define TEXT_NULL(n) {n, COLUMN_TEXT, COLUMN_NULLABLE}
-#define JSON_NULL(n) {n, COLUMN_JSON, COLUMN_NULLABLE}
+#define TEXT(n)                                                                                    \
+    { n, COLUMN_TEXT, 0 }
+#define TEXT_NULL(n)                                                                               \
+    { n, COLUMN_TEXT, COLUMN_NULLABLE }
+#define JSON_NULL(n)                                                                               \
+    { n, COLUMN_JSON, COLUMN_NULLABLE }
 /* What a container runs: absent (NULL) means the image's own entrypoint, command, env. */
 #define RUN_SPEC JSON_NULL("command"), JSON_NULL("args"), JSON_NULL("env")
 
@@ -24,13 +31,11 @@ const struct store_table TABLE_API_TOKENS =
 const struct store_table TABLE_AGENTS =
     TABLE("agents", true, TEXT("name"), TEXT("image"), TEXT("description"), RUN_SPEC);
 
-const struct store_table TABLE_MCPS =
-    TABLE("mcps", true, TEXT("agent_id"), TEXT("name"), TEXT("image"), TEXT("description"),
-          RUN_SPEC);
+const struct store_table TABLE_MCPS = TABLE("mcps", true, TEXT("agent_id"), TEXT("name"),
+                                            TEXT("image"), TEXT("description"), RUN_SPEC);
 
-const struct store_table TABLE_HOOKS =
-    TABLE("hooks", true, TEXT("agent_id"), TEXT("event"), TEXT("image"), TEXT("description"),
-          RUN_SPEC);
+const struct store_table TABLE_HOOKS = TABLE("hooks", true, TEXT("agent_id"), TEXT("event"),
+                                             TEXT("image"), TEXT("description"), RUN_SPEC);
 
 const struct store_table TABLE_SECRET_PROVIDERS =
     TABLE("secret_providers", true, TEXT("name"), TEXT("type"), TEXT("config"),
@@ -57,20 +62,26 @@ const struct store_table TABLE_WORKLOADS =
           TEXT_NULL("failure_reason"), TEXT_NULL("failure_message"), TEXT("containers"),
           {"stop_requested", COLUMN_INTEGER, COLUMN_INTERNAL},
           {"claimed_by", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
-          {"claimed_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
-          TEXT("restart_policy"), {"node", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
+          {"claimed_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL}, TEXT("restart_policy"),
+          {"node", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL},
           {"lease_expires_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL});
 
-const struct store_table TABLE_EVENTS =
-    TABLE("events", true, TEXT("type"), TEXT("payload"));
+const struct store_table TABLE_EVENTS = TABLE("events", true, TEXT("type"), TEXT("payload"));
 
 const struct store_table TABLE_SESSIONS =
     TABLE("sessions", false, TEXT("token_id"), {"session_hash", COLUMN_TEXT, COLUMN_INTERNAL},
           {"csrf_token", COLUMN_TEXT, COLUMN_INTERNAL}, TEXT("expires_at"));
 
-const struct store_table *const STORE_ALL_TABLES[] = {
-    &TABLE_ORGANIZATIONS, &TABLE_API_TOKENS,  &TABLE_AGENTS,
-    &TABLE_MCPS,          &TABLE_HOOKS,       &TABLE_SECRET_PROVIDERS,
-    &TABLE_SECRETS,       &TABLE_IMAGE_PULL_SECRETS, &TABLE_ATTACHMENTS,
-    &TABLE_WORKLOADS,     &TABLE_EVENTS,      &TABLE_SESSIONS,
-    NULL};
+const struct store_table *const STORE_ALL_TABLES[] = {&TABLE_ORGANIZATIONS,
+                                                      &TABLE_API_TOKENS,
+                                                      &TABLE_AGENTS,
+                                                      &TABLE_MCPS,
+                                                      &TABLE_HOOKS,
+                                                      &TABLE_SECRET_PROVIDERS,
+                                                      &TABLE_SECRETS,
+                                                      &TABLE_IMAGE_PULL_SECRETS,
+                                                      &TABLE_ATTACHMENTS,
+                                                      &TABLE_WORKLOADS,
+                                                      &TABLE_EVENTS,
+                                                      &TABLE_SESSIONS,
+                                                      NULL};

@@ -1,4 +1,5 @@
-/* tables.h — the tables of the data model (docs/architecture.md), described once for every backend. */
+/* tables.h — the tables of the data model (docs/architecture.md), described once for every backend.
+ */
 #ifndef AGYN_STORE_TABLES_H
 #define AGYN_STORE_TABLES_H
 

@@ -82,8 +82,7 @@ static struct agyn_client client_for(const char *url, const char *tok) {
 
 /* Fills r from what the shared client returned (status -1: err says why no answer came). */
 static int to_result(int status, struct client_answer *answer, const struct agyn_error *err,
-                     const char *method, const char *url, const char *path,
-                     struct api_result *r) {
+                     const char *method, const char *url, const char *path, struct api_result *r) {
     if (status < 0) {
         snprintf(r->message, sizeof r->message, "%s %s%s: %s", method, url, path, err->message);
         return -1;

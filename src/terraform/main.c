@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include "base/wiping_alloc.h"
 #include "core/xalloc.h"
 #include "client/client.h"

@@ -676,8 +676,9 @@ static void read_data_source(const uint8_t *in, size_t len, struct rpc_result *o
     if (!ds) {
         unknown_type(&d, "data source", req->type_name);
     } else if (!config || tfv_is_null(config)) {
-        diag_error(&d, NULL, "Invalid data source request", "The configuration could not be "
-                                                             "decoded.");
+        diag_error(&d, NULL, "Invalid data source request",
+                   "The configuration could not be "
+                   "decoded.");
     } else if (require_configured(&d)) {
         struct tfv *state = tf_conform(ds->schema, config);
         if (ds->read(&d, state) == 0)

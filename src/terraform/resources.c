@@ -145,9 +145,9 @@ static const struct tf_attr AGENT_ATTRS[] = {
     {"name", TF_STRING, A_REQUIRED, "Agent name, unique in the organization."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the agent's main container."},
     DESCRIPTION_ATTR,
-    {"command", TF_STRING_LIST, A_OPTIONAL,
-     "Entrypoint of the container; unset: the image's own."},
-    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"command", TF_STRING_LIST, A_OPTIONAL, "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL,
+     "Arguments (the image's command); unset: the image's own."},
     {"env", TF_STRING_MAP, A_OPTIONAL,
      "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
@@ -162,9 +162,9 @@ static const struct tf_attr MCP_ATTRS[] = {
     {"name", TF_STRING, A_REQUIRED, "MCP server name, unique per agent."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the MCP server."},
     DESCRIPTION_ATTR,
-    {"command", TF_STRING_LIST, A_OPTIONAL,
-     "Entrypoint of the container; unset: the image's own."},
-    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"command", TF_STRING_LIST, A_OPTIONAL, "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL,
+     "Arguments (the image's command); unset: the image's own."},
     {"env", TF_STRING_MAP, A_OPTIONAL,
      "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
@@ -180,9 +180,9 @@ static const struct tf_attr HOOK_ATTRS[] = {
      "Event that runs the hook, e.g. agent.started (a-z, 0-9, '_', '.', '-', ':')."},
     {"image", TF_STRING, A_REQUIRED, "Container image of the hook."},
     DESCRIPTION_ATTR,
-    {"command", TF_STRING_LIST, A_OPTIONAL,
-     "Entrypoint of the container; unset: the image's own."},
-    {"args", TF_STRING_LIST, A_OPTIONAL, "Arguments (the image's command); unset: the image's own."},
+    {"command", TF_STRING_LIST, A_OPTIONAL, "Entrypoint of the container; unset: the image's own."},
+    {"args", TF_STRING_LIST, A_OPTIONAL,
+     "Arguments (the image's command); unset: the image's own."},
     {"env", TF_STRING_MAP, A_OPTIONAL,
      "Plain environment variables (shown to every member: never secrets)."},
     {NULL, 0, 0, NULL},
@@ -717,8 +717,7 @@ static void read_run_spec(struct tfv *state, json_t *api) {
     for (size_t i = 0; RUN_FIELDS[i]; i++) {
         json_t *value = json_object_get(api, RUN_FIELDS[i]);
         tfv_set(state, RUN_FIELDS[i],
-                json_is_array(value) || json_is_object(value) ? tfv_from_json(value)
-                                                              : tfv_null());
+                json_is_array(value) || json_is_object(value) ? tfv_from_json(value) : tfv_null());
     }
 }
 
@@ -854,9 +853,9 @@ static void credential_pair_validate(struct tf_op *op, const struct tf_nested *n
         bool wo = tfv_is_set(tfv_get(values, a->name)) || tfv_is_unknown(tfv_get(values, a->name));
         if (plain == wo) {
             snprintf(path, sizeof path, "%s.%s", n->name, plain ? a->name : base);
-            diag_error(op->diags, path, plain ? "Conflicting arguments" : "Missing required argument",
-                       "Exactly one of %s or %s is required in the %s block.", base, a->name,
-                       n->name);
+            diag_error(
+                op->diags, path, plain ? "Conflicting arguments" : "Missing required argument",
+                "Exactly one of %s or %s is required in the %s block.", base, a->name, n->name);
         }
         if (wo && !op->write_only_allowed) {
             snprintf(path, sizeof path, "%s.%s", n->name, a->name);
@@ -902,8 +901,7 @@ static void secret_provider_validate(struct tf_op *op, const struct tfv *config)
 
 /* The config object for the API from the block matching type; update sends null for unset
  * optional keys, credentials included (the API removes them; keys not sent would be kept). */
-static json_t *provider_config(const struct tfv *state, const struct tfv *tf_config,
-                               bool create) {
+static json_t *provider_config(const struct tfv *state, const struct tfv *tf_config, bool create) {
     const char *block = block_for_type(tfv_str(state, "type"));
     const struct tf_nested *n = block ? tf_block_nested(&SECRET_PROVIDER_SCHEMA, block) : NULL;
     json_t *config = json_object();
@@ -1037,11 +1035,11 @@ static void source_validate(struct tf_op *op, const struct source_impl *s,
         options[n++] = (struct password_source_option){PASSWORD_SOURCE_INLINE, s->wo_attr, NULL,
                                                        given(config, s->wo_attr), false};
     if (s->secret_attr)
-        options[n++] = (struct password_source_option){PASSWORD_SOURCE_SECRET, s->secret_attr,
-                                                       NULL, given(config, s->secret_attr), false};
-    options[n++] = (struct password_source_option){PASSWORD_SOURCE_REMOTE, "provider_id",
-                                                   "remote_path", given(config, "provider_id"),
-                                                   given(config, "remote_path")};
+        options[n++] = (struct password_source_option){PASSWORD_SOURCE_SECRET, s->secret_attr, NULL,
+                                                       given(config, s->secret_attr), false};
+    options[n++] =
+        (struct password_source_option){PASSWORD_SOURCE_REMOTE, "provider_id", "remote_path",
+                                        given(config, "provider_id"), given(config, "remote_path")};
     struct password_source_choice choice;
     struct agyn_error err = {0};
     if (password_source_choose(options, n, true, &choice, &err) != 0) {
@@ -1215,7 +1213,7 @@ static void ips_validate_short_lived(struct tf_op *op, const struct tfv *config)
         return;
     }
     bool ecr = strcmp(kind, "ecr") == 0;
-    static const char *const others[] = {"username",    "password",    "password_wo",
+    static const char *const others[] = {"username",           "password",    "password_wo",
                                          "password_secret_id", "remote_path", NULL};
     for (size_t i = 0; others[i]; i++)
         if (given(config, others[i]))
@@ -1371,10 +1369,10 @@ static int ips_update(struct tf_op *op, const struct tfv *prior, const struct tf
     put_optional(body, "description", state, false);
     /* agyn sends a stored password only to the registry it was given for: a new registry
      * needs the password (or its reference) in the same PATCH. */
-    bool source_differs = source_changed(&IPS_SOURCE, prior, state) ||
-                          !tfv_equal(tfv_get(prior, "password_source"),
-                                     tfv_get(state, "password_source")) ||
-                          !tfv_equal(tfv_get(prior, "plugin"), tfv_get(state, "plugin"));
+    bool source_differs =
+        source_changed(&IPS_SOURCE, prior, state) ||
+        !tfv_equal(tfv_get(prior, "password_source"), tfv_get(state, "password_source")) ||
+        !tfv_equal(tfv_get(prior, "plugin"), tfv_get(state, "plugin"));
     if (source_differs || !same_registry(tfv_str(prior, "registry"), tfv_str(state, "registry")))
         if (!ips_put_short_lived(body, state))
             source_put(&IPS_SOURCE, body, state, config);

@@ -972,8 +972,7 @@ static void test_shared_helpers(void **state) {
     assert_int_equal(json_string_value(a)[0], '\0');
     json_decref(doc);
 
-    url_origin("https://user:" VAULT_TOKEN "@vault.example.com:8200/v1/x?y=1", out,
-                        sizeof out);
+    url_origin("https://user:" VAULT_TOKEN "@vault.example.com:8200/v1/x?y=1", out, sizeof out);
     assert_string_equal(out, "https://vault.example.com:8200");
     url_origin("not a url", out, sizeof out);
     assert_string_equal(out, "(invalid URL)");
@@ -1667,37 +1666,35 @@ static int moto_setup(void **state) {
     forbid_text(moto.secret_access_key);
     struct dynbuf form = {0};
     dynbuf_add_str(&form, "Action=PutUserPolicy&UserName=agyn-test&PolicyName=secrets"
-                                      "&Version=2010-05-08&PolicyDocument=");
-    provider_add_url_escaped(
-        &form, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
-               "\"Allow\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}");
+                          "&Version=2010-05-08&PolicyDocument=");
+    provider_add_url_escaped(&form,
+                             "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                             "\"Allow\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}");
     iam_call(form.data, &resp);
     provider_http_response_free(&resp);
     dynbuf_free(&form);
 
     /* A role the test can assume, for temporary credentials with a session token. */
     dynbuf_add_str(&form, "Action=CreateRole&RoleName=agyn-role&Version=2010-05-08"
-                                      "&AssumeRolePolicyDocument=");
-    provider_add_url_escaped(&form,
-                                       "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
-                                       "\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":"
-                                       "\"sts:AssumeRole\"}]}");
+                          "&AssumeRolePolicyDocument=");
+    provider_add_url_escaped(&form, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                                    "\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":"
+                                    "\"sts:AssumeRole\"}]}");
     iam_call(form.data, &resp);
     char role_arn[256];
     xml_value(resp.body, "Arn", role_arn, sizeof role_arn);
     provider_http_response_free(&resp);
     dynbuf_free(&form);
     dynbuf_add_str(&form, "Action=PutRolePolicy&RoleName=agyn-role&PolicyName=secrets"
-                                      "&Version=2010-05-08&PolicyDocument=");
-    provider_add_url_escaped(
-        &form, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
-               "\"Allow\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}");
+                          "&Version=2010-05-08&PolicyDocument=");
+    provider_add_url_escaped(&form,
+                             "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                             "\"Allow\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}");
     iam_call(form.data, &resp);
     provider_http_response_free(&resp);
     dynbuf_free(&form);
-    dynbuf_add_str(&form,
-                               "Action=AssumeRole&RoleSessionName=agyn-test&Version=2011-06-15"
-                               "&RoleArn=");
+    dynbuf_add_str(&form, "Action=AssumeRole&RoleSessionName=agyn-test&Version=2011-06-15"
+                          "&RoleArn=");
     provider_add_url_escaped(&form, role_arn);
     aws_signed_post("sts", NULL, form.data, "AKIAANYTHING", "any-secret", &resp);
     if (resp.status != 200)
@@ -1732,8 +1729,7 @@ static int moto_setup(void **state) {
                         "{\"Name\":\"agyn/plain\",\"SecretString\":\"" AWS_PLAIN_VALUE "\"}",
                         &resp);
     json_t *created = json_loads(resp.body, 0, NULL);
-    snprintf(moto.plain_arn, sizeof moto.plain_arn, "%s",
-             row_text(created, "ARN"));
+    snprintf(moto.plain_arn, sizeof moto.plain_arn, "%s", row_text(created, "ARN"));
     json_decref(created);
     provider_http_response_free(&resp);
     secretsmanager_call(

@@ -155,16 +155,14 @@ static void test_load_from_store(void **state) {
     struct image_ref image;
     assert_int_equal(image_ref_parse("ghcr.io/acme/app:v1", "image", &image, &err), 0);
     struct pull_selection selection;
-    if (pull_selection_load(store, org, "agent_id", row_text(agent, "id"),
-                            &image, &selection, &err) != 0)
+    if (pull_selection_load(store, org, "agent_id", row_text(agent, "id"), &image, &selection,
+                            &err) != 0)
         fail_msg("load: %s", err.message);
     assert_int_equal(selection.count, 4);
     assert_int_equal(selection.matched, 3);
     static const size_t expected[] = {2, 0, 1, 3};
     for (size_t i = 0; i < 4; i++) {
-        assert_string_equal(
-            row_text(selection.entries[i].secret, "registry"),
-            registries[i]);
+        assert_string_equal(row_text(selection.entries[i].secret, "registry"), registries[i]);
         assert_int_equal(selection.entries[i].try_order, expected[i]);
     }
     assert_string_equal(

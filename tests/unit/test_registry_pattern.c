@@ -449,13 +449,36 @@ static void test_specificity_ordering(void **state) {
  * refused as registries before the grammar was shared. */
 static void test_hosts_agree_with_image_references(void **state) {
     (void)state;
-    static const char *const hosts[] = {
-        "1.2.3", "1.2.3:5000", "example.123", "1234:5000", "256.0.0.1", "01.2.3.4",
-        LABEL63 "x.example.com", "ghcr.io", "GHCR.IO", "localhost", "localhost:5000",
-        "127.0.0.1", "127.0.0.1:5000", "[::1]", "[::1]:5000", "[2001:DB8::1]:443",
-        "registry-1.docker.io", "a.b.c.d.e", "x-1.example.com", "ghcr.io:65535",
-        "ghcr.io:0", "ghcr.io:080", "ghcr.io:1:2", "[::1]x", "[fe80::1%eth0]",
-        "-ghcr.io", "ghcr-.io", "gh_cr.io", "ghcr..io", ".ghcr.io"};
+    static const char *const hosts[] = {"1.2.3",
+                                        "1.2.3:5000",
+                                        "example.123",
+                                        "1234:5000",
+                                        "256.0.0.1",
+                                        "01.2.3.4",
+                                        LABEL63 "x.example.com",
+                                        "ghcr.io",
+                                        "GHCR.IO",
+                                        "localhost",
+                                        "localhost:5000",
+                                        "127.0.0.1",
+                                        "127.0.0.1:5000",
+                                        "[::1]",
+                                        "[::1]:5000",
+                                        "[2001:DB8::1]:443",
+                                        "registry-1.docker.io",
+                                        "a.b.c.d.e",
+                                        "x-1.example.com",
+                                        "ghcr.io:65535",
+                                        "ghcr.io:0",
+                                        "ghcr.io:080",
+                                        "ghcr.io:1:2",
+                                        "[::1]x",
+                                        "[fe80::1%eth0]",
+                                        "-ghcr.io",
+                                        "ghcr-.io",
+                                        "gh_cr.io",
+                                        "ghcr..io",
+                                        ".ghcr.io"};
     char long_name[300];
     snprintf(long_name, sizeof long_name, "%s.%s.%s.%.62s", LABEL63, LABEL63, LABEL63, LABEL63);
     for (size_t i = 0; i <= sizeof hosts / sizeof hosts[0]; i++) {

@@ -57,8 +57,8 @@ static int teardown(void **state) {
 }
 
 static json_t *agent(const char *org, const char *name) {
-    return json_pack("{s:s, s:s, s:s, s:s}", "organization_id", org, "name", name, "image",
-                     "nginx", "description", "");
+    return json_pack("{s:s, s:s, s:s, s:s}", "organization_id", org, "name", name, "image", "nginx",
+                     "description", "");
 }
 
 static void test_insert_get_scoped(void **state) {
@@ -113,8 +113,7 @@ static void test_paging_visits_every_row_once(void **state) {
         for (size_t i = 0; i < json_array_size(rows); i++) {
             char expected[16];
             snprintf(expected, sizeof expected, "agent-%02d", seen++);
-            assert_string_equal(
-                row_text(json_array_get(rows, i), "name"), expected);
+            assert_string_equal(row_text(json_array_get(rows, i), "name"), expected);
         }
         json_decref(rows);
         pages++;
@@ -189,8 +188,7 @@ static void test_transaction_rolls_back(void **state) {
     assert_int_equal(store_insert(f->store, &TABLE_AGENTS, row, &err), 0);
     store_tx_rollback(f->store);
     json_t *got = NULL;
-    assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_a,
-                               row_text(row, "id"), &got, &err),
+    assert_int_equal(store_get(f->store, &TABLE_AGENTS, f->org_a, row_text(row, "id"), &got, &err),
                      -1);
     json_decref(row);
 }
@@ -206,8 +204,7 @@ static void test_agent_delete_cascades_to_parts(void **state) {
     assert_int_equal(store_insert(f->store, &TABLE_MCPS, mcp, &err), 0);
     assert_int_equal(store_delete(f->store, &TABLE_AGENTS, f->org_a, agent_id, &err), 0);
     json_t *got = NULL;
-    assert_int_equal(store_get(f->store, &TABLE_MCPS, f->org_a,
-                               row_text(mcp, "id"), &got, &err),
+    assert_int_equal(store_get(f->store, &TABLE_MCPS, f->org_a, row_text(mcp, "id"), &got, &err),
                      -1);
     json_decref(mcp);
     json_decref(a);
@@ -227,8 +224,7 @@ static void test_event_log_order_and_isolation(void **state) {
     assert_int_equal(event_log_read(f->store, f->org_a, 0, 10, &events, &err), 0);
     assert_int_equal(json_array_size(events), 2);
     int64_t first = json_integer_value(json_object_get(json_array_get(events, 0), "id"));
-    assert_string_equal(row_text(json_array_get(events, 1), "type"),
-                        "x.two");
+    assert_string_equal(row_text(json_array_get(events, 1), "type"), "x.two");
     json_decref(events);
     assert_int_equal(event_log_read(f->store, f->org_a, first, 10, &events, &err), 0);
     assert_int_equal(json_array_size(events), 1);
