@@ -1274,9 +1274,12 @@ class AttachmentTests(CredTestCase):
         ids = [a["id"] for a in org.member.get(path).json["items"]]
         self.assertNotIn(on_hook["id"], ids)
         self.assertEqual(len(ids), 4)
-        # Deleting an agent takes its MCP servers' and hooks' attachments too.
-        self.assertEqual(org.owner.delete(org.path(f"/agents/{other_agent['id']}")).status,
-                         204)
+        # Deleting an agent takes its MCP servers' and hooks' attachments too: refused (409,
+        # naming them) unless the caller says ?cascade=true.
+        refused = org.owner.delete(org.path(f"/agents/{other_agent['id']}"))
+        self.assertEqual(refused.status, 409, refused)
+        self.assertEqual(
+            org.owner.delete(org.path(f"/agents/{other_agent['id']}?cascade=true")).status, 200)
         self.assertEqual([a["id"] for a in org.member.get(path).json["items"]], [keep["id"]])
         # The image pull secrets themselves remain, and can now be deleted without detach.
         self.assertEqual(org.owner.delete(org.path(f"/image-pull-secrets/{ips[1]['id']}")
