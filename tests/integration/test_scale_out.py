@@ -319,16 +319,19 @@ class RunnerLeaseTest(unittest.TestCase):
         self.assertIn("lost-a", failed["failure_message"])
 
     def test_the_same_node_back_within_the_lease_adopts_its_running_workloads(self):
+        # A lease long enough that starting a sanitizer-built runner on a loaded machine stays
+        # "at once": with 2 s the restart itself could outlast the lease.
+        lease, lease_s = "5s", 5.0
         agent = self.agent(f"{self.registry.host}/team/fast:v1")
-        a = self.runner("adopt-a")
+        a = self.runner("adopt-a", lease=lease)
         workloads = [self.start(agent) for _ in range(3)]
         for workload_id in workloads:
             done = wait_for_status(self.ctx.member, self.ctx, workload_id, timeout=30)
             self.assertEqual(done["status"], "running", done)
-        self.runner("adopt-b")
+        self.runner("adopt-b", lease=lease)
         a.kill()
-        self.runner("adopt-a")  # back at once, well within the lease
-        time.sleep(3 * LEASE_S)
+        self.runner("adopt-a", lease=lease)  # back at once, well within the lease
+        time.sleep(3 * lease_s)
         now = self.api.sql("SELECT to_char(now() AT TIME ZONE 'UTC',"
                            " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")[0][0]
         for workload_id in workloads:
