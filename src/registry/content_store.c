@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "core/xalloc.h"
+#include "registry/blob_ingest_lock.h"
 #include "registry/manifest.h"
 
 #define OCI_LAYOUT_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}\n"
@@ -25,6 +26,7 @@ struct content_store {
     char root[PATH_MAX];
     char blobs_dir[PATH_MAX];
     char ingest_dir[PATH_MAX];
+    int users_lock_fd; /* shared flock on "<root>/ingest.lock" while open (blob_ingest_lock.h) */
 };
 
 struct ingest {
@@ -97,9 +99,10 @@ static int ensure_file(const struct content_store *store, const char *name, cons
                      strerror(saved));
 }
 
-/* Deletes every file under ingest/: a download cut short by a crash or kill left it there,
- * and nothing else writes to this directory while the store is opening. */
-static void remove_leftover_ingests(const struct content_store *store) {
+/* Deletes every file under ingest/: a download cut short by a crash or kill left it there.
+ * Runs only while no other process has the store open (blob_ingest_store_join). */
+static void remove_leftover_ingests(void *ctx) {
+    const struct content_store *store = ctx;
     DIR *dir = opendir(store->ingest_dir);
     if (!dir)
         return;
@@ -132,7 +135,13 @@ int content_store_open(const char *root, struct content_store **out, struct agyn
         free(store);
         return -1;
     }
-    remove_leftover_ingests(store);
+    char users_lock[PATH_MAX + 32];
+    snprintf(users_lock, sizeof users_lock, "%s/ingest.lock", root);
+    if (blob_ingest_store_join(users_lock, remove_leftover_ingests, store, &store->users_lock_fd,
+                               err) != 0) {
+        free(store);
+        return -1;
+    }
     *out = store;
     return 0;
 }
@@ -148,7 +157,13 @@ int content_store_free_bytes(const struct content_store *store, uint64_t *free_o
     return 0;
 }
 
+const char *content_store_ingest_dir(const struct content_store *store) {
+    return store->ingest_dir;
+}
+
 void content_store_close(struct content_store *store) {
+    if (store)
+        blob_ingest_store_leave(store->users_lock_fd);
     free(store);
 }
 

@@ -23,10 +23,14 @@ enum ingest_outcome {
     INGEST_IO_ERROR,
 };
 
-/* Opens (creating when missing, parents too) the layout at root and deletes the partial
- * downloads a previous process left under ingest/ (one process owns a content directory). */
+/* Opens (creating when missing, parents too) the layout at root; when no other process has it
+ * open, deletes the partial downloads a previous process left under ingest/. Several
+ * processes may share one store (blob_ingest_lock.h): each blob is fetched by one of them. */
 int content_store_open(const char *root, struct content_store **out, struct agyn_error *err);
 void content_store_close(struct content_store *store);
+
+/* "<root>/ingest": partial downloads and the per-blob locks of blob_ingest_lock.h. */
+const char *content_store_ingest_dir(const struct content_store *store);
 
 /* Bytes an unprivileged writer may still put on the content directory's file system. */
 int content_store_free_bytes(const struct content_store *store, uint64_t *free_out,

@@ -11,7 +11,7 @@
 
 #include "core/xalloc.h"
 #include "core/byte_size.h"
-#include "registry/blob_fetch.h"
+#include "registry/blob_fetch_shared.h"
 #include "registry/content_store.h"
 #include "registry/http.h"
 #include "registry/manifest.h"
@@ -268,8 +268,10 @@ static int pull_image(struct registry_client *client, struct registry_session *s
         goto done; /* authorized: the manifest answered to this credential */
     if (rc == 0) {
         struct blob_fetch_stats stats;
-        rc = blob_fetch_all(s, client->store, ref->repository, blobs, count,
-                            client->max_parallel_blobs, &stats, err);
+        /* A blob another pull is fetching is awaited, not fetched again: this pull's manifest
+         * has just answered to this pull's credential. */
+        rc = blob_fetch_shared(s, client->store, ref->repository, blobs, count,
+                               client->max_parallel_blobs, &stats, err);
         result->bytes_downloaded = stats.bytes_downloaded;
         result->bytes_received = stats.bytes_received;
         result->blobs_cached = stats.blobs_cached;
