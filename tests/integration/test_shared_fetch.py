@@ -5,14 +5,21 @@ credential first, so a workload whose credential is wrong fails (image_pull_fail
 gets the image. Across processes the protocol is an flock on <content>/ingest/<hex>.lock: this
 test holds that lock itself, as another runner process fetching the blob would, and checks
 that agynd waits for it, never past the start grace, and fetches the blob itself when the lock
-is let go without the blob."""
+is let go without the blob. Last, two `agynd runner` processes on one PostgreSQL and one
+content store start 4 workloads of one cold image between them and fetch each blob once."""
 import fcntl
 import os
 import time
 import unittest
 
+import agyn_testlib
 from agyn_testlib import Server
 from runner_helpers import Org, container, registry_fixture, unique, wait_for_status
+
+_database = agyn_testlib.TEST_DATABASE
+from test_scale_out import RunnerProcess  # noqa: E402  (its import switches to PostgreSQL)
+
+agyn_testlib.TEST_DATABASE = _database  # only TwoRunnerProcessesTest needs PostgreSQL
 
 USERS = {f"puller{i}": f"pull-{i}-{os.urandom(6).hex()}" for i in range(4)}
 LAYER_BYTES = 160 * 1024
@@ -20,6 +27,22 @@ LAYER_BYTES = 160 * 1024
 # together are all in the middle of the same blobs.
 THROTTLE = 256 * 1024
 GRACE_S = 4
+
+
+def push(registry, layers):
+    """A new repository with an image of layers uncompressed random layers."""
+    repo = unique("team/shared")
+    image = registry.push_image(repo, "v1", [LAYER_BYTES] * layers, compress=False)
+    image["ref"] = f"{registry.host}/{repo}:v1"
+    image["repo"] = repo
+    image["blobs"] = [image["config_digest"]] + image["layer_digests"]
+    return image
+
+
+def fetches(registry, image):
+    """{digest: blob GETs the registry answered 200} for the image's config and layers."""
+    gets = registry.blob_gets()
+    return {d: gets.get(d, {"requests": 0})["requests"] for d in image["blobs"]}
 
 
 class SharedFetchTest(unittest.TestCase):
@@ -55,16 +78,10 @@ class SharedFetchTest(unittest.TestCase):
             raise AssertionError("\n".join(failures))
 
     def push(self, layers):
-        repo = unique("team/shared")
-        image = self.registry.push_image(repo, "v1", [LAYER_BYTES] * layers, compress=False)
-        image["ref"] = f"{self.registry.host}/{repo}:v1"
-        image["repo"] = repo
-        image["blobs"] = [image["config_digest"]] + image["layer_digests"]
-        return image
+        return push(self.registry, layers)
 
     def fetches(self, image):
-        gets = self.registry.blob_gets()
-        return {d: gets.get(d, {"requests": 0})["requests"] for d in image["blobs"]}
+        return fetches(self.registry, image)
 
     def agent_with_secret(self, org, image, user, password):
         secret = org.secret(self.registry.host, user, password)
@@ -155,6 +172,63 @@ class SharedFetchTest(unittest.TestCase):
         done = wait_for_status(org.member, org.ctx, workload["id"], timeout=GRACE_S + 20)
         self.assertEqual(done["status"], "running", done)
         self.assertEqual(self.fetches(image), {d: 1 for d in image["blobs"]})
+
+
+class TwoRunnerProcessesTest(unittest.TestCase):
+    """Two `agynd runner` processes (4 threads, at most 2 workloads of one organization each)
+    on one API server's PostgreSQL and data directory, so one content store."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.registry = registry_fixture.Registry(
+            "htpasswd", USERS, throttle_bytes_per_second=THROTTLE, access_log=True).start()
+        cls.api = None
+        try:
+            agyn_testlib.TEST_DATABASE = "postgres"
+            try:
+                cls.api = Server(["--no-runner", "--database-pool", "4"])
+            finally:
+                agyn_testlib.TEST_DATABASE = _database
+        except Exception:
+            cls.registry.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        logs = cls.api.logs()
+        code = cls.api.close()
+        cls.registry.stop()
+        if code:
+            raise AssertionError(f"the API server exited with {code}:\n{logs[-4000:]}")
+
+    def test_two_runner_processes_fetch_each_blob_once(self):
+        runners = [RunnerProcess(self.api, f"share-{i}", threads=4, lease="10s") for i in range(2)]
+        try:
+            image = push(self.registry, 4)
+            org = Org(self, self.api)
+            ids = []
+            for user, password in USERS.items():
+                secret = org.secret(self.registry.host, user, password)
+                agent = org.agent(image["ref"])
+                org.attach(secret, agent)
+                ids.append(org.start(agent)["id"])
+            for workload_id in ids:
+                done = wait_for_status(org.member, org.ctx, workload_id, timeout=60)
+                self.assertEqual(done["status"], "running", done)
+                self.assertEqual(container(done, "main")["image_digest"],
+                                 image["manifest_digest"])
+            nodes = {self.api.sql("SELECT node FROM workloads WHERE id = ?", (i,))[0][0]
+                     for i in ids}
+            self.assertEqual(nodes, {"share-0", "share-1"}, "one runner started them all")
+            self.assertEqual(fetches(self.registry, image),
+                             {d: 1 for d in image["blobs"]})
+        finally:
+            logs = ""
+            for runner in runners:
+                self.assertEqual(runner.stop(), 0, runner.logs()[-4000:])
+                logs += runner.logs()
+            for bad in ("AddressSanitizer", "runtime error:"):
+                self.assertNotIn(bad, logs, logs[-8000:])
 
 
 if __name__ == "__main__":
