@@ -1,7 +1,9 @@
 /* runtime_docker.c — the `docker` runtime: pulls the authorized digest with the container's
  * own credential (unless the engine holds that digest already: the manifest was just checked
  * with this container's credential), creates the container from that digest into the pod
- * and starts it; stops with the grace, then removes. */
+ * and starts it; stops with the grace, then removes. Concurrent pulls of one blob are not
+ * shared by agynd here (blob_fetch_shared.h covers agynd's content store only): the engine
+ * fetches the blobs and dedupes its own concurrent pulls. */
 #include "runner/runtime_docker.h"
 
 #include <curl/curl.h>

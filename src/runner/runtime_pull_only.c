@@ -1,5 +1,7 @@
 /* runtime_pull_only.c — the `pull-only` runtime: nothing to execute; a container whose image
- * is present and verified is running, and stopping it only records that it ended. */
+ * is present and verified is running, and stopping it only records that it ended. Its pulls
+ * go to agynd's content store, where concurrent pulls of one blob share one fetch
+ * (registry/blob_fetch_shared.h), across runner processes on that store too. */
 #include <string.h>
 
 #include "runner/runtime.h"
