@@ -133,9 +133,10 @@ class PullLimitsTest(ServerTestCase):
 
     def test_trickling_pulls_of_one_org_do_not_hold_another(self):
         slow, fast = Org(self, self.server, unique("trickler")), Org(self, self.server)
-        trickle_agent = slow.agent(hostile_image("trickle"))
+        # Four images with distinct blobs: pulls of one blob would share one download.
+        names = ["trickle", "trickle-2", "trickle-3", "trickle-4"]
         good_agent = fast.agent(f"{GOOD.host}/team/good:v1")
-        trickling = [slow.start(trickle_agent) for _ in range(4)]
+        trickling = [slow.start(slow.agent(hostile_image(name))) for name in names]
 
         # Sample how many trickling downloads are open until the end of the test.
         peak, done = [0], threading.Event()
@@ -176,9 +177,9 @@ class PullLimitsTest(ServerTestCase):
             sampler.join()
         self.assertLessEqual(peak[0], 2, "more than 2 pulls of one organization at once")
         downloaded = 0
-        for w in finished:
+        for w, name in zip(finished, names):
             message = self.assertFailedWith(
-                w, hostile_image("trickle"),
+                w, hostile_image(name),
                 "the start grace (--start-grace 5s after a runner took the workload)")
             lasted = rfc3339(w["updated_at"]) - rfc3339(w["created_at"])
             self.assertGreaterEqual(lasted, GRACE_S - 0.2, w)
