@@ -180,6 +180,8 @@ class TwoRunnerProcessesTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        if not os.access(os.path.join(agyn_testlib.PG_BIN, "pg_ctl"), os.X_OK):
+            raise unittest.SkipTest("PostgreSQL 15 is not installed (pg_ctl)")
         cls.registry = registry_fixture.Registry(
             "htpasswd", USERS, throttle_bytes_per_second=THROTTLE, access_log=True).start()
         cls.api = None
