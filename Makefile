@@ -73,6 +73,7 @@ bench: build
 	@scripts/install-deps.sh bench
 	@bench/api.sh
 	@bench/pull.sh
+	@bench/shared_pull.sh
 	@bench/isolation.py
 
 fuzz: deps-test
