@@ -4,7 +4,8 @@
  * A round, for the blobs this pull still needs: a blob now in the store is done (another pull
  * fetched it); one whose ingest lock this pull claims is fetched by it (blob_fetch_all on those
  * blobs, then their locks are released); the others are busy. A round that claimed nothing
- * waits for a release (or BLOB_WAIT_POLL_MS), then the next round begins. Locks are held only
+ * waits for a release (or BLOB_WAIT_POLL_MS), then the next round begins — so a blob stored
+ * by a fetcher that still downloads its other blobs is taken at once. Locks are held only
  * during blob_fetch_all and never while waiting, so two pulls cannot wait for each other. */
 #include "registry/blob_fetch_shared.h"
 
