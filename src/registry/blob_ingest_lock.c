@@ -34,6 +34,12 @@ static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
 static struct blob_ingest_lock *in_flight; /* claims held (or being taken) by this process */
 static unsigned long releases;
 
+/* A file system without flock (some FUSE and network ones): this process's table alone
+ * coordinates, as when one process owns the store. */
+static bool flock_unsupported(int error) {
+    return error == ENOLCK || error == EOPNOTSUPP || error == ENOSYS || error == EINVAL;
+}
+
 static void cond_init(void) {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -73,6 +79,10 @@ static int flock_path(struct blob_ingest_lock *lock) {
             return -1;
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int saved = errno;
+            if (flock_unsupported(saved)) {
+                lock->fd = fd;
+                return 1;
+            }
             close(fd);
             if (saved == EWOULDBLOCK)
                 return 0;
@@ -168,7 +178,14 @@ int blob_ingest_store_join(const char *lock_path, void (*when_alone)(void *ctx),
     if (fd < 0)
         return agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot open %s: %s", lock_path,
                          strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && when_alone)
+    int alone = flock(fd, LOCK_EX | LOCK_NB);
+    if (alone != 0 && flock_unsupported(errno)) {
+        if (when_alone) /* one process per store, as before sharing */
+            when_alone(ctx);
+        *fd_out = fd;
+        return 0;
+    }
+    if (alone == 0 && when_alone)
         when_alone(ctx);
     /* Converting to shared (or taking it, when another process is in): waits only while a
      * process that is alone cleans up. */

@@ -15,7 +15,8 @@
  * that locked a file already unlinked sees another inode at the path and tries again.
  *
  * The content store's users hold a shared flock on "<root>/ingest.lock" while it is open;
- * the first user alone may delete the partial downloads a crash left under ingest/. */
+ * the first user alone may delete the partial downloads a crash left under ingest/. On a file
+ * system without flock only this process's table coordinates (one process per store). */
 #ifndef AGYN_REGISTRY_BLOB_INGEST_LOCK_H
 #define AGYN_REGISTRY_BLOB_INGEST_LOCK_H
 
