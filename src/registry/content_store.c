@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/clock.h"
 #include "core/xalloc.h"
 #include "registry/manifest.h"
 
@@ -35,7 +36,9 @@ struct ingest {
     uint64_t expected;
     uint64_t written;
     EVP_MD_CTX *sha;
+    struct ingest_timing *timing; /* NULL: not timed */
 };
+
 
 static int mkdir_p(char *path) {
     for (char *p = path + 1; *p; p++) {
@@ -198,11 +201,24 @@ int content_store_ingest_begin(struct content_store *store, const char *digest, 
     return 0;
 }
 
+void content_store_ingest_set_timing(struct ingest *ingest, struct ingest_timing *timing) {
+    ingest->timing = timing;
+}
+
 int content_store_ingest_write(struct ingest *ingest, const void *data, size_t len) {
     if (len > ingest->expected - ingest->written)
         return -1;
-    if (write_all(ingest->fd, data, len) != 0 || EVP_DigestUpdate(ingest->sha, data, len) != 1)
+    struct ingest_timing *timing = ingest->timing;
+    int64_t started = timing ? clock_monotonic_us() : 0;
+    if (write_all(ingest->fd, data, len) != 0)
         return -1;
+    int64_t written = timing ? clock_monotonic_us() : 0;
+    if (EVP_DigestUpdate(ingest->sha, data, len) != 1)
+        return -1;
+    if (timing) {
+        timing->write_us += written - started;
+        timing->hash_us += clock_monotonic_us() - written;
+    }
     ingest->written += len;
     return 0;
 }
@@ -243,6 +259,9 @@ enum ingest_outcome content_store_ingest_commit(struct ingest *ingest, struct ag
         ingest_free(ingest, true);
         return INGEST_SIZE_MISMATCH;
     }
+    struct ingest_timing untimed = {0};
+    struct ingest_timing *timing = ingest->timing ? ingest->timing : &untimed;
+    int64_t started = clock_monotonic_us();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     char actual[DIGEST_TEXT_MAX] = "sha256:";
@@ -260,8 +279,17 @@ enum ingest_outcome content_store_ingest_commit(struct ingest *ingest, struct ag
     }
     char final_path[PATH_MAX + 80];
     content_store_blob_path(ingest->store, ingest->digest, final_path, sizeof final_path);
-    if (fsync(ingest->fd) != 0 || rename(ingest->tmp_path, final_path) != 0 ||
-        fsync_dir(ingest->store->blobs_dir) != 0) {
+    int64_t verified = clock_monotonic_us();
+    timing->verify_us += verified - started;
+    int rc = fsync(ingest->fd);
+    int64_t synced = clock_monotonic_us();
+    timing->sync_us += synced - verified;
+    if (rc == 0)
+        rc = rename(ingest->tmp_path, final_path) == 0 && fsync_dir(ingest->store->blobs_dir) == 0
+                 ? 0
+                 : -1;
+    timing->rename_us += clock_monotonic_us() - synced;
+    if (rc != 0) {
         agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot store blob %s: %s", ingest->digest,
                   strerror(errno));
         ingest_free(ingest, true);
