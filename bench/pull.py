@@ -14,7 +14,8 @@ the previous one's dirty pages:
   curl    the 4 layer blobs fetched by 4 parallel curls (the ceiling: the same network copy
           with no verification and no fsync);
   agynd, small layers: its peak RSS must not grow with the layer size;
-  agynd on PostgreSQL, with BENCH_DATABASE=postgres (a throwaway PostgreSQL 15).
+  agynd on PostgreSQL, with BENCH_DATABASE=postgres (a throwaway PostgreSQL 15);
+  another agynd binary, with BENCH_BASELINE_BIN (before/after a change, same run).
 agynd runs with AGYN_PULL_TRACE=1: the medians of its per-phase durations are printed too.
 """
 import os
@@ -39,7 +40,13 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 LAYER_MIB = int(os.environ.get("BENCH_LAYER_MIB", "64"))
 SMALL_MIB = int(os.environ.get("BENCH_SMALL_MIB", "16"))
 WARM_STARTS = int(os.environ.get("BENCH_WARM_STARTS", "5"))
-DATABASES = ["sqlite"] + (["postgres"] if os.environ.get("BENCH_DATABASE") == "postgres" else [])
+BASELINE_BIN = os.environ.get("BENCH_BASELINE_BIN")
+# The agynd columns: (name, label, binary, database).
+COLUMNS = [("agynd-sqlite", "agynd", os.environ["AGYND_BIN"], "sqlite")]
+if os.environ.get("BENCH_DATABASE") == "postgres":
+    COLUMNS.append(("agynd-postgres", "agynd (PostgreSQL)", os.environ["AGYND_BIN"], "postgres"))
+if BASELINE_BIN:
+    COLUMNS.append(("agynd-baseline", "agynd (baseline)", BASELINE_BIN, "sqlite"))
 LAYERS = 4
 TARGET_CURL = 1.25  # agynd / parallel curl
 TARGET_SKOPEO = 0.5  # agynd / skopeo copy
@@ -80,9 +87,10 @@ def trace_fields(log_text):
     return fields
 
 
-def agynd_run(image, database, warm):
+def agynd_run(image, database, warm, binary=None):
     """One fresh agynd: the cold pull of image, then `warm` warm starts. Returns a dict."""
     agyn_testlib.TEST_DATABASE = database
+    agyn_testlib.AGYND = binary or os.environ["AGYND_BIN"]
     server = agyn_testlib.Server(env={"AGYN_PULL_TRACE": "1"})
     try:
         org = Org(Case(), server)
@@ -109,6 +117,7 @@ def agynd_run(image, database, warm):
         server.stop()
         shutil.rmtree(server.tmp, ignore_errors=True)
         agyn_testlib.TEST_DATABASE = "sqlite"
+        agyn_testlib.AGYND = os.environ["AGYND_BIN"]
 
 
 def timed(argv, work):
@@ -185,10 +194,10 @@ def main():
                       compress=False, creds=creds)
         runs = {}
         for rnd in range(1, ROUNDS + 1):
-            for database in DATABASES:
-                note(f"round {rnd}/{ROUNDS}: agynd ({database})")
-                runs.setdefault(f"agynd-{database}", []).append(
-                    agynd_run(f"{reg.host}/bench/big:v1", database, WARM_STARTS))
+            for name, label, binary, database in COLUMNS:
+                note(f"round {rnd}/{ROUNDS}: {label}")
+                runs.setdefault(name, []).append(
+                    agynd_run(f"{reg.host}/bench/big:v1", database, WARM_STARTS, binary))
             note(f"round {rnd}/{ROUNDS}: skopeo copy")
             runs.setdefault("skopeo", []).append(skopeo_run(reg.host, work))
             note(f"round {rnd}/{ROUNDS}: parallel curl")
@@ -208,6 +217,7 @@ def report(runs):
 
     labels = {"agynd-sqlite": f"agynd ({LAYERS}x{LAYER_MIB} MiB)",
               "agynd-postgres": f"agynd, PostgreSQL ({LAYERS}x{LAYER_MIB} MiB)",
+              "agynd-baseline": f"agynd baseline ({LAYERS}x{LAYER_MIB} MiB)",
               "skopeo": "skopeo copy", "curl": f"curl x{LAYERS} (ceiling)",
               "agynd-small": f"agynd ({LAYERS}x{SMALL_MIB} MiB)"}
     load = open("/proc/loadavg").read().split()[:3]
@@ -224,9 +234,7 @@ def report(runs):
               f"{mib / med(name):>8.0f}   {walls}")
     curl, skopeo = med("curl"), med("skopeo")
     print()
-    for database in DATABASES:
-        name = f"agynd-{database}"
-        label = "agynd" if database == "sqlite" else "agynd (PostgreSQL)"
+    for name, label, _, _ in COLUMNS:
         ours = med(name)
         ratio = ours / curl
         print(f"cold pull {label} vs parallel curl: {ours:.2f} s vs {curl:.2f} s = {ratio:.2f}× "
@@ -243,7 +251,7 @@ def report(runs):
           f"(target < {TARGET_GROWTH_MIB} MiB) {verdict(growth < TARGET_GROWTH_MIB)}")
     print(f"\nwhere agynd's cold pull goes (AGYN_PULL_TRACE, medians, ms; write/hash/verify/"
           f"fsync/rename are summed over the {LAYERS + 1} blobs):")
-    names = [f"agynd-{d}" for d in DATABASES]
+    names = [name for name, _, _, _ in COLUMNS]
     print(f"{'phase':<22}" + "".join(f"{n:>16}" for n in names))
     for field in TRACE_FIELDS:
         values = []

@@ -14,6 +14,7 @@
 
 #define ERROR_BODY_MAX (16 * 1024)
 #define POLL_TIMEOUT_MS 1000
+#define RECEIVE_BUFFER_BYTES (512L * 1024)
 
 struct blob_fetch {
     struct registry_session *session;
@@ -103,6 +104,9 @@ static int transfer_start(struct blob_transfer *t, struct agyn_error *err) {
     http_response_attach(t->easy, s->policy, &t->meta);
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_blob_data);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    /* Fewer, larger reads and callbacks: the bytes go to the blob's writer thread in big
+     * pieces (freed with the handle, so memory does not grow with the blob). */
+    curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
     if (curl_multi_add_handle(t->fetch->multi, t->easy) != CURLM_OK)
         return pull_fail(err, PULL_TRANSIENT, "cannot start blob download");
     return 0;
