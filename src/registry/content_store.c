@@ -44,7 +44,6 @@ struct ingest {
     struct ingest_writer *writer; /* NULL: written inline */
 };
 
-
 static int mkdir_p(char *path) {
     for (char *p = path + 1; *p; p++) {
         if (*p != '/')

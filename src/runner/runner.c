@@ -710,7 +710,7 @@ static void run_workload(struct runner *runner, json_t *row) {
         clock_parse_rfc3339(row_text(row, "created_at"), &trace.created_unix_ms);
         clock_parse_rfc3339(row_text(row, "claimed_at"), &trace.claimed_unix_ms);
         pull_trace_workload(workload_id,
-                            outcome == PULL_DONE ? "running"
+                            outcome == PULL_DONE      ? "running"
                             : outcome == PULL_STOPPED ? "stopped"
                                                       : "failed",
                             &trace);

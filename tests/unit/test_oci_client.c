@@ -783,9 +783,9 @@ static void test_content_store_ingest(void **state) {
 static void write_pieces(struct ingest *ingest, const unsigned char *data, size_t len,
                          size_t piece) {
     for (size_t done = 0; done < len; done += piece)
-        assert_int_equal(
-            content_store_ingest_write(ingest, data + done, len - done < piece ? len - done : piece),
-            0);
+        assert_int_equal(content_store_ingest_write(ingest, data + done,
+                                                    len - done < piece ? len - done : piece),
+                         0);
 }
 
 /* Blobs of a MiB and more are written and hashed by a thread of their own: the same outcomes as
@@ -865,7 +865,8 @@ static X509 *self_signed_ca(const char *cn) {
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     X509_set_issuer_name(cert, name);
     X509_set_pubkey(cert, key);
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
+    X509_EXTENSION *ext =
+        X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
     assert_non_null(ext);
     X509_add_ext(cert, ext, -1);
     X509_EXTENSION_free(ext);
