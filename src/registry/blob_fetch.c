@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "core/byte_size.h"
 #include "registry/pull_failure.h"
 #include "registry/token_service.h"
 
 #define ERROR_BODY_MAX (16 * 1024)
 #define POLL_TIMEOUT_MS 1000
+#define RECEIVE_BUFFER_BYTES (512L * 1024)
 
 struct blob_fetch {
     struct registry_session *session;
@@ -20,6 +22,7 @@ struct blob_fetch {
     const char *repository;
     CURLM *multi;
     struct blob_fetch_stats *stats;
+    int64_t started_us;
 };
 
 struct blob_transfer {
@@ -64,6 +67,8 @@ static size_t on_blob_data(char *data, size_t size, size_t nmemb, void *userdata
             t->write_failed = true;
         return 0;
     }
+    if (t->fetch->stats->bytes_received == 0)
+        t->fetch->stats->first_byte_us = clock_monotonic_us() - t->fetch->started_us;
     t->fetch->stats->bytes_received += len;
     return len;
 }
@@ -99,6 +104,9 @@ static int transfer_start(struct blob_transfer *t, struct agyn_error *err) {
     http_response_attach(t->easy, s->policy, &t->meta);
     curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_blob_data);
     curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    /* Fewer, larger reads and callbacks: the bytes go to the blob's writer thread in big
+     * pieces (freed with the handle, so memory does not grow with the blob). */
+    curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
     if (curl_multi_add_handle(t->fetch->multi, t->easy) != CURLM_OK)
         return pull_fail(err, PULL_TRANSIENT, "cannot start blob download");
     return 0;
@@ -115,6 +123,7 @@ static int transfer_begin(struct blob_transfer *t, struct agyn_error *err) {
         pull_set_kind(err, PULL_TRANSIENT);
         return -1;
     }
+    content_store_ingest_set_timing(t->ingest, &f->stats->ingest);
     return transfer_start(t, err);
 }
 
@@ -273,7 +282,7 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
                    const char *repository, const struct descriptor *blobs, size_t count,
                    int max_parallel, struct blob_fetch_stats *stats, struct agyn_error *err) {
     memset(stats, 0, sizeof *stats);
-    struct blob_fetch f = {session, store, repository, NULL, stats};
+    struct blob_fetch f = {session, store, repository, NULL, stats, clock_monotonic_us()};
     size_t *missing_blobs = calloc(count ? count : 1, sizeof *missing_blobs);
     struct blob_transfer *transfers = calloc(count ? count : 1, sizeof *transfers);
     f.multi = curl_multi_init();
@@ -293,6 +302,7 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
     int rc = n > 0 ? reserve_free_space(store, missing_bytes, err) : 0;
     if (rc == 0 && n > 0) {
         rc = run(&f, transfers, n, max_parallel > 0 ? max_parallel : 1, err);
+        stats->all_stored_us = clock_monotonic_us() - f.started_us;
         pthread_mutex_lock(&reservation_lock);
         reserved_bytes -= missing_bytes;
         pthread_mutex_unlock(&reservation_lock);

@@ -18,6 +18,11 @@ struct blob_fetch_stats {
     uint64_t bytes_downloaded; /* blob bytes stored by this call */
     uint64_t bytes_received;   /* every blob byte that arrived, unfinished downloads included */
     int blobs_cached;          /* blobs found in the store already */
+    /* The pull trace (AGYN_PULL_TRACE), microseconds: from the call to the first blob byte
+     * and to the last blob committed, and where the ingests spent theirs (summed over blobs,
+     * so they may exceed the wall time when blobs overlap). */
+    int64_t first_byte_us, all_stored_us;
+    struct ingest_timing ingest;
 };
 
 /* Fetches every blob of blobs[0..count) missing from store from session's registry,

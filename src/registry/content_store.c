@@ -15,9 +15,14 @@
 
 #include <openssl/evp.h>
 
+#include "base/clock.h"
 #include "core/xalloc.h"
 #include "registry/blob_ingest_lock.h"
+#include "registry/ingest_writer.h"
 #include "registry/manifest.h"
+
+/* Blobs from this size on are written and hashed by a thread of their own (ingest_writer.h). */
+#define WRITER_MIN_BYTES (1024 * 1024)
 
 #define OCI_LAYOUT_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}\n"
 #define EMPTY_INDEX_CONTENT "{\"schemaVersion\":2,\"manifests\":[]}\n"
@@ -37,6 +42,8 @@ struct ingest {
     uint64_t expected;
     uint64_t written;
     EVP_MD_CTX *sha;
+    struct ingest_timing *timing; /* NULL: not timed */
+    struct ingest_writer *writer; /* NULL: written inline */
 };
 
 static int mkdir_p(char *path) {
@@ -209,15 +216,36 @@ int content_store_ingest_begin(struct content_store *store, const char *digest, 
         free(ingest);
         return -1;
     }
+    if (size >= WRITER_MIN_BYTES)
+        ingest->writer = ingest_writer_start(ingest->fd, ingest->sha, size);
     *out = ingest;
     return 0;
+}
+
+void content_store_ingest_set_timing(struct ingest *ingest, struct ingest_timing *timing) {
+    ingest->timing = timing;
 }
 
 int content_store_ingest_write(struct ingest *ingest, const void *data, size_t len) {
     if (len > ingest->expected - ingest->written)
         return -1;
-    if (write_all(ingest->fd, data, len) != 0 || EVP_DigestUpdate(ingest->sha, data, len) != 1)
+    if (ingest->writer) {
+        if (ingest_writer_push(ingest->writer, data, len) != 0)
+            return -1;
+        ingest->written += len;
+        return 0;
+    }
+    struct ingest_timing *timing = ingest->timing;
+    int64_t started = timing ? clock_monotonic_us() : 0;
+    if (write_all(ingest->fd, data, len) != 0)
         return -1;
+    int64_t written = timing ? clock_monotonic_us() : 0;
+    if (EVP_DigestUpdate(ingest->sha, data, len) != 1)
+        return -1;
+    if (timing) {
+        timing->write_us += written - started;
+        timing->hash_us += clock_monotonic_us() - written;
+    }
     ingest->written += len;
     return 0;
 }
@@ -229,6 +257,8 @@ uint64_t content_store_ingest_written(const struct ingest *ingest) {
 int content_store_ingest_restart(struct ingest *ingest) {
     if (ingest->written == 0)
         return 0;
+    if (ingest->writer)
+        ingest_writer_reset(ingest->writer); /* idle until the next write */
     if (ftruncate(ingest->fd, 0) != 0 || lseek(ingest->fd, 0, SEEK_SET) != 0 ||
         EVP_DigestInit_ex(ingest->sha, EVP_sha256(), NULL) != 1)
         return -1;
@@ -237,6 +267,7 @@ int content_store_ingest_restart(struct ingest *ingest) {
 }
 
 static void ingest_free(struct ingest *ingest, bool remove_file) {
+    ingest_writer_stop(ingest->writer);
     if (ingest->fd >= 0)
         close(ingest->fd);
     if (remove_file)
@@ -258,6 +289,27 @@ enum ingest_outcome content_store_ingest_commit(struct ingest *ingest, struct ag
         ingest_free(ingest, true);
         return INGEST_SIZE_MISMATCH;
     }
+    struct ingest_timing untimed = {0};
+    struct ingest_timing *timing = ingest->timing ? ingest->timing : &untimed;
+    bool synced = false;
+    if (ingest->writer) { /* everything written and hashed, and fsynced as it completed */
+        int drained = ingest_writer_drain(ingest->writer);
+        int64_t write_us, hash_us, sync_us;
+        ingest_writer_times(ingest->writer, &write_us, &hash_us, &sync_us);
+        timing->write_us += write_us;
+        timing->hash_us += hash_us;
+        timing->sync_us += sync_us;
+        synced = ingest_writer_synced(ingest->writer);
+        ingest_writer_stop(ingest->writer);
+        ingest->writer = NULL;
+        if (drained != 0) {
+            agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot write blob %s",
+                      ingest->digest);
+            ingest_free(ingest, true);
+            return INGEST_IO_ERROR;
+        }
+    }
+    int64_t started = clock_monotonic_us();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     char actual[DIGEST_TEXT_MAX] = "sha256:";
@@ -275,8 +327,17 @@ enum ingest_outcome content_store_ingest_commit(struct ingest *ingest, struct ag
     }
     char final_path[PATH_MAX + 80];
     content_store_blob_path(ingest->store, ingest->digest, final_path, sizeof final_path);
-    if (fsync(ingest->fd) != 0 || rename(ingest->tmp_path, final_path) != 0 ||
-        fsync_dir(ingest->store->blobs_dir) != 0) {
+    int64_t verified = clock_monotonic_us();
+    timing->verify_us += verified - started;
+    int rc = synced ? 0 : fsync(ingest->fd);
+    int64_t on_disk = clock_monotonic_us();
+    timing->sync_us += on_disk - verified;
+    if (rc == 0)
+        rc = rename(ingest->tmp_path, final_path) == 0 && fsync_dir(ingest->store->blobs_dir) == 0
+                 ? 0
+                 : -1;
+    timing->rename_us += clock_monotonic_us() - on_disk;
+    if (rc != 0) {
         agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot store blob %s: %s", ingest->digest,
                   strerror(errno));
         ingest_free(ingest, true);

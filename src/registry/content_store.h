@@ -57,6 +57,14 @@ enum ingest_outcome content_store_ingest_commit(struct ingest *ingest, struct ag
 /* Deletes the temp file and frees ingest. */
 void content_store_ingest_abort(struct ingest *ingest);
 
+/* Where an ingest's time goes, in microseconds (the pull trace, AGYN_PULL_TRACE): writing to
+ * the temp file, hashing, the digest check, fsync, and rename + directory fsync. */
+struct ingest_timing {
+    int64_t write_us, hash_us, verify_us, sync_us, rename_us;
+};
+/* From now on ingest adds its times to *timing (NULL: stops), which must outlive it. */
+void content_store_ingest_set_timing(struct ingest *ingest, struct ingest_timing *timing);
+
 /* Writes a whole blob (a manifest) through an ingest. */
 enum ingest_outcome content_store_put(struct content_store *store, const char *digest,
                                       const void *data, size_t len, struct agyn_error *err);

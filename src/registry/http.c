@@ -1,6 +1,7 @@
 /* http.c — libcurl plumbing for the registry client: global init, policy-applied easy handles,
  * header and capped body capture, the plain-HTTP rule and redirect targets. */
 #include "registry/http.h"
+#include "registry/lazy_ca_bundle.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -152,7 +153,7 @@ static int load_store(const char *ca_file, X509_STORE **out, struct agyn_error *
     X509_STORE *store = X509_STORE_new();
     if (!store)
         return agyn_fail(err, AGYN_INTERNAL, "", "out of memory");
-    if (X509_STORE_set_default_paths(store) != 1) {
+    if (lazy_ca_bundle_add(store) != 0) { /* read at the first TLS verification */
         X509_STORE_free(store);
         return agyn_fail(err, AGYN_INTERNAL, "", "cannot load the system CA certificates");
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "core/xalloc.h"
 #include "core/byte_size.h"
 #include "registry/blob_fetch_shared.h"
@@ -245,11 +246,13 @@ static int pull_image(struct registry_client *client, struct registry_session *s
     struct fetched_manifest top, platform;
     memset(&platform, 0, sizeof platform);
     const char *expected = ref->digest[0] ? ref->digest : NULL;
+    int64_t started = clock_monotonic_us();
     int rc =
         fetch_manifest(s, ref->repository, expected ? expected : ref->tag, expected, &top, err);
     bool is_index = rc == 0 && top.parsed.kind == MANIFEST_INDEX;
     if (is_index)
         rc = resolve_platform(client, s, ref->repository, &top, &platform, err);
+    result->phases.manifest_us = clock_monotonic_us() - started;
     const struct fetched_manifest *image = is_index ? &platform : &top;
     struct descriptor *blobs = NULL;
     size_t count = 0;
@@ -275,12 +278,21 @@ static int pull_image(struct registry_client *client, struct registry_session *s
         result->bytes_downloaded = stats.bytes_downloaded;
         result->bytes_received = stats.bytes_received;
         result->blobs_cached = stats.blobs_cached;
+        result->phases.first_byte_us = stats.first_byte_us;
+        result->phases.blobs_us = stats.all_stored_us;
+        result->phases.write_us = stats.ingest.write_us;
+        result->phases.hash_us = stats.ingest.hash_us;
+        result->phases.verify_us = stats.ingest.verify_us;
+        result->phases.sync_us = stats.ingest.sync_us;
+        result->phases.rename_us = stats.ingest.rename_us;
     }
     /* Manifests are stored last, so a stored manifest implies its blobs are stored. */
+    int64_t stored = clock_monotonic_us();
     if (rc == 0)
         rc = store_manifest(client, image, err);
     if (rc == 0 && is_index)
         rc = store_manifest(client, &top, err);
+    result->phases.store_manifest_us = clock_monotonic_us() - stored;
 done:
     free(blobs);
     fetched_manifest_free(&platform);
@@ -308,16 +320,20 @@ int registry_pull_request(struct registry_client *client,
     if (ref->digest[0] && !digest_is_sha256(ref->digest))
         return pull_fail(err, PULL_INVALID, "only sha256 image digests are supported");
     struct registry_session session;
+    int64_t trust_started = clock_monotonic_us();
     if (ensure_trust_store(client, err) != 0) {
         pull_set_kind(err, PULL_INVALID);
         return -1;
     }
+    result->phases.trust_us = clock_monotonic_us() - trust_started;
     /* This pull's own copy of the policy carries its cancel hook to every transfer. */
     struct http_policy policy = client->policy;
     policy.cancelled = request->cancelled;
     policy.cancel_ctx = request->cancel_ctx;
     int rc = registry_session_open(&session, &policy, client->tokens, image_ref_api_host(ref),
                                    ref->repository, request->auth, err);
+    result->phases.ping_us = session.ping_us;
+    result->phases.credential_us = session.credential_us;
     if (rc == 0)
         rc = pull_image(client, &session, ref, request->fetch_blobs, result, err);
     registry_session_close(&session, rc != 0 ? err : NULL);

@@ -45,6 +45,16 @@ enum pull_failure {
                           declared, not enough disk space now, timeout, cancel: retry later */
 };
 
+/* Where a pull's time went, microseconds (logged by the runner with AGYN_PULL_TRACE=1):
+ * the ping (with a TLS attempt first), the credential (token exchange or Basic), the
+ * manifest(s), the blobs (first byte, all stored; the ingests' write/hash/verify/fsync/rename
+ * summed over blobs) and storing the manifests. */
+struct pull_phases {
+    int64_t trust_us; /* loading the CA store (the first pull of the process) */
+    int64_t ping_us, credential_us, manifest_us, first_byte_us, blobs_us, store_manifest_us;
+    int64_t write_us, hash_us, verify_us, sync_us, rename_us;
+};
+
 struct pull_result {
     char manifest_digest[80];  /* digest of the platform manifest that was pulled */
     uint64_t bytes_downloaded; /* blobs stored by this pull */
@@ -52,6 +62,7 @@ struct pull_result {
     uint64_t bytes_total;      /* sum of config + layer sizes as declared */
     int blobs_total;
     int blobs_cached; /* already present and verified in the content store */
+    struct pull_phases phases;
 };
 
 int registry_client_new(const struct registry_client_config *config, struct registry_client **out,

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/clock.h"
 #include "core/xalloc.h"
 #include "core/redact.h"
 #include "core/secure_mem.h"
@@ -157,6 +158,7 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
 
     struct http_response resp;
     http_response_init(&resp, PING_BODY_MAX);
+    int64_t started = clock_monotonic_us();
     int rc = ping(s, &resp, err);
     if (rc == 0 && resp.status == 401) {
         if (auth_challenge_parse(resp.www_authenticate, &s->challenge) != 0)
@@ -167,8 +169,11 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
         agyn_error_prefix(err, "registry %s", s->host);
     }
     http_response_free(&resp);
+    int64_t pinged = clock_monotonic_us();
+    s->ping_us = pinged - started;
     if (rc == 0)
         rc = prepare_credential(s, err);
+    s->credential_us = clock_monotonic_us() - pinged;
     return rc;
 }
 

@@ -21,6 +21,7 @@
 #include "credentials/pull_credentials.h"
 #include "registry/pull_failure.h"
 #include "runner/pull_deadline.h"
+#include "runner/pull_trace.h"
 #include "runner/workload.h"
 #include "store/event_log.h"
 #include "store/tables.h"
@@ -315,6 +316,7 @@ static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
     }
     count_pull(failure_name(rc == 0 ? PULL_OK : pull_failure_of(err)),
                (double)(clock_monotonic_us() - start) / 1e6, result->bytes_downloaded);
+    pull_trace_pull(watch->workload_id, rc, result);
     return rc;
 }
 
@@ -656,6 +658,7 @@ static enum pull_outcome start_containers(struct runner *runner, json_t *workloa
 static void run_workload(struct runner *runner, json_t *row) {
     json_t *workload = workload_view(row);
     const char *workload_id = row_text(workload, "id");
+    struct workload_trace trace = {.picked_us = clock_monotonic_us()};
     int64_t grace_end_ms = start_grace_end(runner, workload);
     size_t i, planned = 0;
     json_t *container;
@@ -669,11 +672,13 @@ static void run_workload(struct runner *runner, json_t *row) {
         outcome = plan_container(runner, workload, container, &plans[i], grace_end_ms);
         planned += outcome == PULL_DONE;
     }
+    trace.planned_us = clock_monotonic_us();
     json_array_foreach(containers, i, container) {
         if (outcome != PULL_DONE)
             break;
         outcome = pull_container(runner, workload, container, &plans[i], grace_end_ms);
     }
+    trace.pulled_us = clock_monotonic_us();
     /* A runner whose lease ran out (and was taken over) starts nothing: the claim is checked
      * before the containers start and again, in the same transaction, when "running" is
      * written. */
@@ -682,6 +687,7 @@ static void run_workload(struct runner *runner, json_t *row) {
         outcome = PULL_STOPPED;
     if (outcome == PULL_DONE)
         outcome = start_containers(runner, workload, plans, grace_end_ms);
+    trace.started_us = clock_monotonic_us();
     for (i = 0; i < planned; i++)
         pull_credentials_free(&plans[i].credentials);
     free(plans);
@@ -698,6 +704,16 @@ static void run_workload(struct runner *runner, json_t *row) {
                 log_kv("error", "saving workload failed", {"workload_id", workload_id},
                        {"error", err.message});
         }
+    }
+    trace.saved_us = clock_monotonic_us();
+    if (pull_trace_enabled()) {
+        clock_parse_rfc3339(row_text(row, "created_at"), &trace.created_unix_ms);
+        clock_parse_rfc3339(row_text(row, "claimed_at"), &trace.claimed_unix_ms);
+        pull_trace_workload(workload_id,
+                            outcome == PULL_DONE      ? "running"
+                            : outcome == PULL_STOPPED ? "stopped"
+                                                      : "failed",
+                            &trace);
     }
     if (lost) {
         log_kv("warn", "claim lost to another runner after its lease ran out",

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "core/error.h"
 #include "net/egress.h"
@@ -22,6 +25,7 @@
 #include "registry/content_store.h"
 #include "registry/error_body.h"
 #include "registry/http.h"
+#include "registry/lazy_ca_bundle.h"
 #include "registry/manifest.h"
 #include "registry/oci_client.h"
 #include "registry/session.h"
@@ -774,6 +778,147 @@ static void test_content_store_ingest(void **state) {
     remove_tree(root);
 }
 
+/* Writes data into ingest in pieces of `piece` bytes (pieces that do not divide the writer's
+ * ring make it wrap mid-piece). */
+static void write_pieces(struct ingest *ingest, const unsigned char *data, size_t len,
+                         size_t piece) {
+    for (size_t done = 0; done < len; done += piece)
+        assert_int_equal(content_store_ingest_write(ingest, data + done,
+                                                    len - done < piece ? len - done : piece),
+                         0);
+}
+
+/* Blobs of a MiB and more are written and hashed by a thread of their own: the same outcomes as
+ * inline (stored with the right bytes, digest and size mismatches, restart, abort), no temp file
+ * left, and the ingest timing filled in. */
+static void test_content_store_large_ingest(void **state) {
+    (void)state;
+    char root[] = "/tmp/agyn-test-store-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    struct content_store *store;
+    struct agyn_error err = {0};
+    assert_int_equal(content_store_open(root, &store, &err), 0);
+    size_t len = 3 * 1024 * 1024 + 12345;
+    unsigned char *data = malloc(len);
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (unsigned char)(i * 2654435761u >> 13);
+    char digest[DIGEST_TEXT_MAX], path[800];
+    digest_sha256((const char *)data, len, digest);
+
+    struct ingest_timing timing = {0};
+    struct ingest *ingest;
+    /* Started over after 2 MiB, then the whole blob: stored, byte for byte. */
+    assert_int_equal(content_store_ingest_begin(store, digest, len, &ingest, &err), 0);
+    content_store_ingest_set_timing(ingest, &timing);
+    write_pieces(ingest, data, 2 * 1024 * 1024, 70001);
+    assert_int_equal(content_store_ingest_restart(ingest), 0);
+    assert_int_equal(content_store_ingest_written(ingest), 0);
+    write_pieces(ingest, data, len, 524288 + 7);
+    assert_int_equal(content_store_ingest_write(ingest, "x", 1), -1); /* past the size */
+    assert_int_equal(content_store_ingest_commit(ingest, &err), INGEST_COMMITTED);
+    assert_true(content_store_has_blob(store, digest, len));
+    assert_true(timing.write_us >= 0 && timing.hash_us >= 0 && timing.sync_us >= 0);
+    assert_int_equal(content_store_blob_path(store, digest, path, sizeof path), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *back = malloc(len + 1);
+    assert_non_null(back);
+    assert_int_equal(fread(back, 1, len + 1, f), len);
+    fclose(f);
+    assert_memory_equal(back, data, len);
+    free(back);
+
+    /* One byte changed: a digest mismatch, nothing stored under the digest. */
+    data[len / 2] ^= 1;
+    char other[DIGEST_TEXT_MAX];
+    snprintf(other, sizeof other, "%s", DIGEST_A);
+    assert_int_equal(content_store_ingest_begin(store, other, len, &ingest, &err), 0);
+    write_pieces(ingest, data, len, 1 << 20);
+    assert_int_equal(content_store_ingest_commit(ingest, &err), INGEST_DIGEST_MISMATCH);
+    assert_false(content_store_has_blob(store, other, UINT64_MAX));
+    /* Short: a size mismatch. Aborted while the thread writes: no temp file either. */
+    assert_int_equal(content_store_ingest_begin(store, other, len, &ingest, &err), 0);
+    write_pieces(ingest, data, len - 1, 65536);
+    assert_int_equal(content_store_ingest_commit(ingest, &err), INGEST_SIZE_MISMATCH);
+    assert_int_equal(content_store_ingest_begin(store, other, len, &ingest, &err), 0);
+    write_pieces(ingest, data, len / 2, 300000);
+    content_store_ingest_abort(ingest);
+    snprintf(path, sizeof path, "%s/ingest", root);
+    assert_int_equal(count_entries(path), 0);
+    free(data);
+    content_store_close(store);
+    remove_tree(root);
+}
+
+/* A self-signed CA certificate named cn (its key is freed). */
+static X509 *self_signed_ca(const char *cn) {
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    assert_non_null(key);
+    X509 *cert = X509_new();
+    assert_non_null(cert);
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+    X509_NAME *name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509_set_pubkey(cert, key);
+    X509_EXTENSION *ext =
+        X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
+    assert_non_null(ext);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
+    EVP_PKEY_free(key);
+    return cert;
+}
+
+static int verify_with(X509_STORE *store, X509 *cert) {
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    assert_non_null(ctx);
+    assert_int_equal(X509_STORE_CTX_init(ctx, store, cert, NULL), 1);
+    int ok = X509_verify_cert(ctx);
+    X509_STORE_CTX_free(ctx);
+    return ok;
+}
+
+/* The system bundle (here SSL_CERT_FILE) is read at the first lookup, not when the store is
+ * built, and then trusts what it holds and nothing else. */
+static void test_lazy_ca_bundle(void **state) {
+    (void)state;
+    char bundle[] = "/tmp/agyn-test-bundle-XXXXXX";
+    int fd = mkstemp(bundle);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    X509 *trusted = self_signed_ca("agyn test trusted CA");
+    X509 *stranger = self_signed_ca("agyn test stranger CA");
+    assert_int_equal(PEM_write_X509(f, trusted), 1);
+    fclose(f);
+    const char *saved = getenv("SSL_CERT_FILE");
+    char *saved_copy = saved ? strdup(saved) : NULL;
+    setenv("SSL_CERT_FILE", bundle, 1);
+    X509_STORE *store = X509_STORE_new();
+    assert_non_null(store);
+    assert_int_equal(lazy_ca_bundle_add(store), 0);
+    assert_int_equal(sk_X509_OBJECT_num(X509_STORE_get0_objects(store)), 0); /* not read yet */
+    assert_int_equal(verify_with(store, trusted), 1);
+    assert_true(sk_X509_OBJECT_num(X509_STORE_get0_objects(store)) >= 1);
+    assert_int_equal(verify_with(store, trusted), 1); /* from the store now */
+    assert_int_not_equal(verify_with(store, stranger), 1);
+    X509_STORE_free(store);
+    if (saved_copy)
+        setenv("SSL_CERT_FILE", saved_copy, 1);
+    else
+        unsetenv("SSL_CERT_FILE");
+    free(saved_copy);
+    X509_free(trusted);
+    X509_free(stranger);
+    unlink(bundle);
+}
+
 /* ---- HTTP policy ---- */
 
 static void test_http_policy(void **state) {
@@ -935,6 +1080,8 @@ int main(void) {
         cmocka_unit_test(test_token_cache_invalidate_and_capacity),
         cmocka_unit_test(test_token_cache_threads),
         cmocka_unit_test(test_content_store_ingest),
+        cmocka_unit_test(test_content_store_large_ingest),
+        cmocka_unit_test(test_lazy_ca_bundle),
         cmocka_unit_test(test_http_policy),
         cmocka_unit_test(test_trust_store_sharing),
         cmocka_unit_test(test_secret_redaction),
