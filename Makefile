@@ -9,7 +9,7 @@
 #   make bench   the benchmarks under bench/
 #   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
 #                build-fuzz/new-corpus/, crashes in build-fuzz/); make test runs each briefly
-#   make soak    a time-bounded mixed load (SOAK_SECONDS) reporting RSS, fds, threads, DB size
+#   make soak    a time-bounded mixed load (SOAK_SECONDS) judging RSS, fds, threads, DB size flat
 #   make install-terraform-provider [TERRAFORM_MIRROR=DIR]  the Terraform provider into a
 #                filesystem mirror (default ~/.terraform.d/plugins): see docs/terraform.md
 #   make format        clang-format every tracked C file in place

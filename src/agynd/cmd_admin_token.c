@@ -56,22 +56,18 @@ static int database_exists(const char *location) {
 int cmd_admin_token(int argc, char **argv) {
     struct app_config config;
     config_defaults(&config);
-    int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
-    static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
-                                            {"database", required_argument, NULL, 'b'},
+    struct config_location location = config_location_from_env();
+    location.keyring_set = 1; /* no keyring needed */
+    static const struct option options[] = {CONFIG_OPTION_DATA_DIR,
+                                            CONFIG_OPTION_DATABASE,
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (config_location_option(&config, &location, opt, optarg))
+            continue;
         switch (opt) {
-        case 'd':
-            snprintf(config.data_dir, sizeof config.data_dir, "%s", optarg);
-            break;
-        case 'b':
-            snprintf(config.database, sizeof config.database, "%s", optarg);
-            database_set = 1;
-            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -80,7 +76,7 @@ int cmd_admin_token(int argc, char **argv) {
             return 2;
         }
     }
-    config_derive_paths(&config, database_set, 1);
+    config_location_finish(&config, &location);
     if (optind + 1 != argc || strcmp(argv[optind], "rotate") != 0) {
         usage(stderr);
         return 2;

@@ -26,26 +26,22 @@ static void usage(FILE *out) {
 int cmd_backup(int argc, char **argv) {
     struct app_config config;
     config_defaults(&config);
-    int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
+    struct config_location location = config_location_from_env();
+    location.keyring_set = 1; /* no keyring needed */
     const char *to = NULL;
     static const struct option options[] = {{"to", required_argument, NULL, 't'},
-                                            {"data-dir", required_argument, NULL, 'd'},
-                                            {"database", required_argument, NULL, 'b'},
+                                            CONFIG_OPTION_DATA_DIR,
+                                            CONFIG_OPTION_DATABASE,
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (config_location_option(&config, &location, opt, optarg))
+            continue;
         switch (opt) {
         case 't':
             to = optarg;
-            break;
-        case 'd':
-            snprintf(config.data_dir, sizeof config.data_dir, "%s", optarg);
-            break;
-        case 'b':
-            snprintf(config.database, sizeof config.database, "%s", optarg);
-            database_set = 1;
             break;
         case 'h':
             usage(stdout);
@@ -59,7 +55,7 @@ int cmd_backup(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    config_derive_paths(&config, database_set, 1);
+    config_location_finish(&config, &location);
     struct agyn_error err = {0};
     if (store_backup(config.database, to, &err) != 0) {
         fprintf(stderr, "agynd backup: %s\n", err.message);

@@ -49,28 +49,19 @@ static int directory_is_empty_or_missing(const char *path) {
 int cmd_init(int argc, char **argv) {
     struct app_config config;
     config_defaults(&config);
-    int keyring_set = getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE");
-    int database_set = 0;
-    static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
-                                            {"database", required_argument, NULL, 'b'},
-                                            {"keyring-file", required_argument, NULL, 'k'},
+    struct config_location location = config_location_from_env();
+    location.database_set = 0; /* the database is DIR/agyn.db unless --database says otherwise */
+    static const struct option options[] = {CONFIG_OPTION_DATA_DIR,
+                                            CONFIG_OPTION_DATABASE,
+                                            CONFIG_OPTION_KEYRING_FILE,
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (config_location_option(&config, &location, opt, optarg))
+            continue;
         switch (opt) {
-        case 'd':
-            snprintf(config.data_dir, sizeof config.data_dir, "%s", optarg);
-            break;
-        case 'k':
-            snprintf(config.keyring_file, sizeof config.keyring_file, "%s", optarg);
-            keyring_set = 1;
-            break;
-        case 'b':
-            snprintf(config.database, sizeof config.database, "%s", optarg);
-            database_set = 1;
-            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -79,7 +70,7 @@ int cmd_init(int argc, char **argv) {
             return 2;
         }
     }
-    config_derive_paths(&config, database_set, keyring_set);
+    config_location_finish(&config, &location);
     if (!directory_is_empty_or_missing(config.data_dir)) {
         fprintf(stderr,
                 "agynd init: %s already exists and is not empty; refusing to overwrite it.\n"
@@ -127,6 +118,6 @@ int cmd_init(int argc, char **argv) {
     fprintf(stderr,
             "agynd init: created %s (database %s, keyring key %s).\n"
             "The line above is the server-admin token; it is not shown again.\n",
-            config.data_dir, database_set ? "as given" : "agyn.db", key_id);
+            config.data_dir, location.database_set ? "as given" : "agyn.db", key_id);
     return 0;
 }

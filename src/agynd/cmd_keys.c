@@ -86,28 +86,18 @@ static int rewrap(const struct app_config *config) {
 int cmd_keys(int argc, char **argv) {
     struct app_config config;
     config_defaults(&config);
-    int keyring_set = getenv("AGYN_KEYRING_FILE") && *getenv("AGYN_KEYRING_FILE");
-    int database_set = getenv("AGYN_DATABASE") && *getenv("AGYN_DATABASE");
-    static const struct option options[] = {{"data-dir", required_argument, NULL, 'd'},
-                                            {"keyring-file", required_argument, NULL, 'k'},
-                                            {"database", required_argument, NULL, 'b'},
+    struct config_location location = config_location_from_env();
+    static const struct option options[] = {CONFIG_OPTION_DATA_DIR,
+                                            CONFIG_OPTION_KEYRING_FILE,
+                                            CONFIG_OPTION_DATABASE,
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (config_location_option(&config, &location, opt, optarg))
+            continue;
         switch (opt) {
-        case 'd':
-            snprintf(config.data_dir, sizeof config.data_dir, "%s", optarg);
-            break;
-        case 'k':
-            snprintf(config.keyring_file, sizeof config.keyring_file, "%s", optarg);
-            keyring_set = 1;
-            break;
-        case 'b':
-            snprintf(config.database, sizeof config.database, "%s", optarg);
-            database_set = 1;
-            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -116,7 +106,7 @@ int cmd_keys(int argc, char **argv) {
             return 2;
         }
     }
-    config_derive_paths(&config, database_set, keyring_set);
+    config_location_finish(&config, &location);
     if (optind >= argc) {
         usage(stderr);
         return 2;

@@ -20,17 +20,17 @@ static void usage(FILE *out) {
 }
 
 int cmd_migrate(int argc, char **argv) {
-    const char *database = getenv("AGYN_DATABASE");
-    static const struct option options[] = {{"database", required_argument, NULL, 'b'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    struct app_config config;
+    config_defaults(&config);
+    struct config_location location = config_location_from_env();
+    static const struct option options[] = {
+        CONFIG_OPTION_DATABASE, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (config_location_option(&config, &location, opt, optarg))
+            continue;
         switch (opt) {
-        case 'b':
-            database = optarg;
-            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -39,13 +39,13 @@ int cmd_migrate(int argc, char **argv) {
             return 2;
         }
     }
-    if (!database || !*database) {
+    if (!location.database_set || !*config.database) {
         fprintf(stderr, "agynd migrate: --database is required\n");
         return 2;
     }
     struct store *store = NULL;
     struct agyn_error err = {0};
-    if (store_open(database, &store, &err) != 0) {
+    if (store_open(config.database, &store, &err) != 0) {
         fprintf(stderr, "agynd migrate: %s\n", err.message);
         return 1;
     }

@@ -1,4 +1,5 @@
-/* config.c — agynd configuration defaults from the environment. */
+/* config.c — agynd configuration defaults from the environment, and the options naming the
+ * data directory, database and keyring that the maintenance subcommands share. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,34 @@ void config_derive_paths(struct app_config *config, int database_set, int keyrin
     if (!keyring_set)
         snprintf(config->keyring_file, sizeof config->keyring_file, "%s/keyring.json",
                  config->data_dir);
+}
+
+struct config_location config_location_from_env(void) {
+    return (struct config_location){.database_set = *env_or("AGYN_DATABASE", "") != '\0',
+                                    .keyring_set = *env_or("AGYN_KEYRING_FILE", "") != '\0'};
+}
+
+int config_location_option(struct app_config *config, struct config_location *location, int opt,
+                           const char *arg) {
+    switch (opt) {
+    case CONFIG_OPT_DATA_DIR:
+        snprintf(config->data_dir, sizeof config->data_dir, "%s", arg);
+        return 1;
+    case CONFIG_OPT_DATABASE:
+        snprintf(config->database, sizeof config->database, "%s", arg);
+        location->database_set = 1;
+        return 1;
+    case CONFIG_OPT_KEYRING_FILE:
+        snprintf(config->keyring_file, sizeof config->keyring_file, "%s", arg);
+        location->keyring_set = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void config_location_finish(struct app_config *config, const struct config_location *location) {
+    config_derive_paths(config, location->database_set, location->keyring_set);
 }
 
 void config_defaults(struct app_config *config) {

@@ -2,7 +2,8 @@
  * finished workloads (stopped, failed, succeeded) not updated for the workload retention and
  * expired Console sessions are deleted, oldest first, in small batches, by one background
  * thread (every interval) so that no write transaction is long and the database stops growing
- * once it holds one retention window of activity. Event streams that resume from an event that
+ * once it holds one retention window of activity; each pass ends with store_reclaim (SQLite:
+ * the WAL checkpointed and truncated). Event streams that resume from an event that
  * was deleted are told so (`event: reset`, see sse.c). */
 #ifndef AGYN_API_RETENTION_H
 #define AGYN_API_RETENTION_H

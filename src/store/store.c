@@ -242,6 +242,10 @@ int store_prune(struct store *store, const struct store_table *table, const char
     return rc;
 }
 
+int store_reclaim(struct store *store, struct agyn_error *err) {
+    return store->backend->reclaim ? store->backend->reclaim(store, err) : 0;
+}
+
 int store_oldest_seq(struct store *store, const struct store_table *table, int64_t *seq_out,
                      struct agyn_error *err) {
     return store->backend->oldest_seq(store, table, seq_out, err);

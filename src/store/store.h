@@ -105,6 +105,9 @@ struct store_backend {
      * and once after a lost listening connection is back (notifications may have been missed). */
     int (*subscribe)(struct store *store, const char *channel, void (*fn)(void),
                      struct agyn_error *err);
+    /* Optional (NULL: the database reclaims space itself, as PostgreSQL's autovacuum does):
+     * see store_reclaim. */
+    int (*reclaim)(struct store *store, struct agyn_error *err);
 };
 
 struct store {
@@ -194,6 +197,12 @@ int store_count(struct store *store, const struct store_table *table,
 int store_prune(struct store *store, const struct store_table *table, const char *column,
                 const char *before, const struct store_filter *only, int limit, int *removed,
                 struct agyn_error *err);
+/* After deletes (retention): hands what the deleted rows took back to reuse, so that the
+ * database's files stop growing once they hold one retention window. SQLite checkpoints the
+ * WAL into the main file and truncates the WAL (its free pages are reused by later writes);
+ * waiting for readers is bounded, and a checkpoint that still finds one is left for the next
+ * call (not an error). A no-op on PostgreSQL, whose autovacuum does the same. */
+int store_reclaim(struct store *store, struct agyn_error *err);
 /* The position of the oldest row still kept, in any organization: every row at or after it is
  * still there (rows are pruned oldest first). For an empty table, the position the next row
  * will get. */

@@ -1,6 +1,9 @@
 /* store_sqlite.c — the embedded SQLite backend. One connection per thread (opened on first
  * use, closed with the store), WAL journal, foreign keys on, a busy timeout, synchronous=FULL
  * for durable commits and secure_delete so deleted ciphertexts do not linger in free pages.
+ * The WAL file is kept bounded: journal_size_limit truncates it whenever a checkpoint restarts
+ * it, and store_reclaim (the retention thread, after each pass) checkpoints and truncates it
+ * even when busy readers kept the automatic checkpoints from restarting it.
  * SQL is generated from the table descriptions; only column names from tables.c ever reach
  * the SQL text, every value is a bound parameter. */
 #include <pthread.h>
@@ -19,6 +22,13 @@
 
 #define STATEMENT_CACHE_SIZE 48
 #define SQL_MAX 8192
+#define BUSY_TIMEOUT_MS 10000
+/* A WAL restarted by a checkpoint is cut back to this; about the 1000 pages at which SQLite
+ * checkpoints by itself. */
+#define WAL_SIZE_LIMIT_BYTES (4 << 20)
+/* How long store_reclaim waits for writers and readers before leaving it to its next call;
+ * writers wait on it meanwhile, so it is short. */
+#define RECLAIM_BUSY_TIMEOUT_MS 1000
 
 /* Appends to sql (size bytes, *len used) like snprintf; on truncation *len becomes size, so
  * later appends write nothing and the caller's `len < size` check reports it. Never writes
@@ -97,11 +107,14 @@ static struct sqlite_connection *open_connection(struct sqlite_state *state,
         free(conn);
         return NULL;
     }
-    sqlite3_busy_timeout(conn->db, 10000);
+    sqlite3_busy_timeout(conn->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(conn->db, 1);
-    if (exec_sql(conn->db,
-                 "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;",
-                 err) != 0) {
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+             " PRAGMA journal_size_limit=%d;",
+             WAL_SIZE_LIMIT_BYTES);
+    if (exec_sql(conn->db, pragmas, err) != 0) {
         sqlite3_close(conn->db);
         free(conn);
         return NULL;
@@ -725,6 +738,22 @@ static int sqlite_oldest_seq(struct store *store, const struct store_table *tabl
     return result;
 }
 
+/* Copies the WAL into the main file and truncates it to zero bytes. Busy (a reader or writer
+ * outlasting RECLAIM_BUSY_TIMEOUT_MS) is not an error: the next call tries again. */
+static int sqlite_reclaim(struct store *store, struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    if (conn->in_transaction)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "reclaim inside a transaction");
+    sqlite3_busy_timeout(conn->db, RECLAIM_BUSY_TIMEOUT_MS);
+    int rc = sqlite3_wal_checkpoint_v2(conn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_busy_timeout(conn->db, BUSY_TIMEOUT_MS);
+    if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return 0;
+    return sqlite_error(conn->db, rc, err);
+}
+
 const struct store_backend store_backend_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -742,4 +771,5 @@ const struct store_backend store_backend_sqlite = {
     .count = sqlite_count,
     .prune = sqlite_prune,
     .oldest_seq = sqlite_oldest_seq,
+    .reclaim = sqlite_reclaim,
 };

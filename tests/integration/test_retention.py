@@ -1,11 +1,13 @@
 """test_retention.py — what accumulates is bounded: events older than --event-retention are
 deleted (oldest first, in small batches) and a stream that resumes from a deleted event is told
-so with `event: reset` before it continues; recent events are kept and replayed as before."""
+so with `event: reset` before it continues; recent events are kept and replayed as before. On
+SQLite the space stays bounded too: the pages that pruned rows freed are reused, and each
+retention pass checkpoints the WAL and truncates it."""
 import os
 import time
 import unittest
 
-from agyn_testlib import ServerTestCase
+from agyn_testlib import TEST_DATABASE, ServerTestCase
 from runner_helpers import open_stream
 
 RETENTION_S = 2
@@ -77,6 +79,48 @@ class RetentionTest(ServerTestCase):
                                 text=True)
         self.assertEqual(result.returncode, 2)
         self.assertIn("--event-retention", result.stderr)
+
+
+@unittest.skipIf(TEST_DATABASE == "postgres", "PostgreSQL's autovacuum reclaims space itself")
+class RetentionReclaimTest(ServerTestCase):
+    server_args = ("--event-retention", "1s", "--workload-retention", "1s")
+
+    def database_files(self):
+        db = os.path.join(self.server.data_dir, "agyn.db")
+        wal = db + "-wal"
+        return os.path.getsize(db), os.path.getsize(wal) if os.path.exists(wal) else 0
+
+    def churn(self, ctx, tag, n):
+        """n secrets created and deleted: 2n events and 2n row writes, each page rewritten."""
+        for i in range(n):
+            made = ctx.owner.post(ctx.path("/secrets"), {"name": f"{tag}-{i}",
+                                                         "value": "v" * 2000})
+            self.assertEqual(made.status, 201, made)
+            gone = ctx.owner.delete(ctx.path(f"/secrets/{made.json['id']}"))
+            self.assertEqual(gone.status, 204, gone)
+
+    def wait_until_pruned(self):
+        deadline = time.time() + 6
+        while count_events(self.server) and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(count_events(self.server), 0, "old events were not deleted")
+
+    def test_the_files_stop_growing_once_rows_are_pruned(self):
+        ctx = self.server.new_org("reclaim")
+        sizes = []
+        for round_ in range(4):
+            self.churn(ctx, f"r{round_}", 120)
+            self.wait_until_pruned()
+            sizes.append(self.database_files()[0])
+        # Each round writes as much as the first, into pages the prune freed: the main file
+        # keeps the first round's size (a few pages of slack for where the b-trees split).
+        self.assertLessEqual(max(sizes[1:]), sizes[0] + 64 * 4096, sizes)
+        # Nothing writes now; the next retention pass (every half second) truncates the WAL
+        # that the rounds and the prunes filled.
+        deadline = time.time() + 5
+        while self.database_files()[1] and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.database_files()[1], 0, "the WAL was not checkpointed and truncated")
 
 
 if __name__ == "__main__":
