@@ -359,6 +359,9 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
         free(res->body);
         res->body = NULL;
         res->static_body = NULL;
+        if (res->body_release)
+            res->body_release(res->body_cls);
+        res->body_release = NULL;
         if (res->stream_free)
             res->stream_free(res->stream_cls);
         res->stream_read = NULL;
@@ -379,6 +382,12 @@ static struct MHD_Response *build_response(struct api_response *res) {
         if (!response && res->stream_free)
             res->stream_free(res->stream_cls); /* libmicrohttpd did not take it */
         res->stream_read = NULL;
+    } else if (res->static_body && res->body_release) {
+        response = MHD_create_response_from_buffer_with_free_callback_cls(
+            res->body_len, (void *)res->static_body, res->body_release, res->body_cls);
+        if (!response)
+            res->body_release(res->body_cls); /* libmicrohttpd did not take it */
+        res->body_release = NULL;
     } else if (res->static_body) {
         response = MHD_create_response_from_buffer(res->body_len, (void *)res->static_body,
                                                    MHD_RESPMEM_PERSISTENT);
