@@ -15,9 +15,21 @@
 #include "core/base64.h"
 #include "store/tables.h"
 
+/* SHA-256 fetched once: SHA256() looks the algorithm up in OpenSSL's provider store on every
+ * call, which costs more than hashing a token. */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void fetch_sha256(void) {
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void auth_token_hash(const char *value, char hash[TOKEN_HASH_HEX]) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)value, strlen(value), digest);
+    pthread_once(&sha256_once, fetch_sha256);
+    if (!sha256_md ||
+        EVP_Digest(value, strlen(value), digest, NULL, sha256_md, NULL) != 1)
+        SHA256((const unsigned char *)value, strlen(value), digest);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         static const char hex[] = "0123456789abcdef";
         hash[2 * i] = hex[digest[i] >> 4];
