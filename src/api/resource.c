@@ -64,8 +64,10 @@ static int list_page_key(const struct api_request *req, const struct store_table
                         (long long)query->after_seq);
     for (size_t i = 0; i < query->filter_count && used > 0 && (size_t)used < size; i++) {
         const struct store_filter *filter = &query->filters[i];
-        used += snprintf(key + used, size - (size_t)used, "|%s%c%s", filter->column,
-                         filter->value ? '=' : '~', filter->value ? filter->value : "");
+        const char *value = filter->value ? filter->value : "";
+        /* The value's length first: a value holding '|' cannot pass for two filters. */
+        used += snprintf(key + used, size - (size_t)used, "|%s%c%zu:%s", filter->column,
+                         filter->value ? '=' : '~', strlen(value), value);
     }
     return used > 0 && (size_t)used < size;
 }

@@ -7,6 +7,7 @@ gets it.
 """
 import json
 import unittest
+import uuid
 
 from agyn_testlib import ServerTestCase
 
@@ -17,8 +18,9 @@ def names(resp):
 
 class PageCacheTest(ServerTestCase):
     def setUp(self):
-        self.a = self.server.new_org(f"cache-a-{self._testMethodName[-20:]}")
-        self.b = self.server.new_org(f"cache-b-{self._testMethodName[-20:]}")
+        suffix = uuid.uuid4().hex[:12]
+        self.a = self.server.new_org(f"cache-a-{suffix}")
+        self.b = self.server.new_org(f"cache-b-{suffix}")
 
     def add_agent(self, org, name):
         resp = org.owner.post(org.path("/agents"), {"name": name, "image": "busybox:1"})
@@ -55,7 +57,7 @@ class PageCacheTest(ServerTestCase):
         self.server.sql("DELETE FROM agents WHERE id = ?", (agent,))
         self.assertEqual(names(self.list(self.a.owner, self.a)), [])
 
-    def test_pages_and_filters_are_cached_apart(self):
+    def test_pages_are_cached_apart(self):
         for name in ("p1", "p2", "p3"):
             self.add_agent(self.a, name)
         first = self.list(self.a.owner, self.a, "?page_size=2")
@@ -65,6 +67,20 @@ class PageCacheTest(ServerTestCase):
         self.assertEqual(names(second), ["p3"])
         self.assertEqual(names(self.list(self.a.owner, self.a, "?page_size=1")), ["p1"])
         self.assertEqual(names(self.list(self.a.owner, self.a, "?page_size=2")), ["p1", "p2"])
+
+    def test_filters_are_cached_apart(self):
+        first, second = self.add_agent(self.a, "f1"), self.add_agent(self.a, "f2")
+        for agent, name in ((first, "tools-1"), (second, "tools-2")):
+            resp = self.a.owner.post(self.a.path("/mcps"),
+                                     {"agent_id": agent, "name": name, "image": "busybox:1"})
+            self.assertEqual(resp.status, 201, resp)
+        for _ in range(2):
+            for agent, expected in ((first, ["tools-1"]), (second, ["tools-2"]),
+                                    (None, ["tools-1", "tools-2"])):
+                query = f"?agent_id={agent}" if agent else ""
+                resp = self.a.owner.get(self.a.path("/mcps") + query)
+                self.assertEqual(resp.status, 200, resp)
+                self.assertEqual(names(resp), expected)
 
     def test_another_organization_never_gets_the_page(self):
         self.add_agent(self.a, "secret-of-a")
