@@ -27,8 +27,7 @@ static void fetch_sha256(void) {
 void auth_token_hash(const char *value, char hash[TOKEN_HASH_HEX]) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     pthread_once(&sha256_once, fetch_sha256);
-    if (!sha256_md ||
-        EVP_Digest(value, strlen(value), digest, NULL, sha256_md, NULL) != 1)
+    if (!sha256_md || EVP_Digest(value, strlen(value), digest, NULL, sha256_md, NULL) != 1)
         SHA256((const unsigned char *)value, strlen(value), digest);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         static const char hex[] = "0123456789abcdef";

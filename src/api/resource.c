@@ -59,9 +59,9 @@ int resource_query_filter(const struct api_request *req, const char *name,
 static int list_page_key(const struct api_request *req, const struct store_table *table,
                          const struct store_query *query, char *key, size_t size) {
     const struct principal *who = &req->principal;
-    int used = snprintf(key, size, "%s|%s|%d|%s|%s|%d|%lld", table->name, req->org_id,
-                        (int)who->role, who->organization_id, who->token_id, query->limit,
-                        (long long)query->after_seq);
+    int used =
+        snprintf(key, size, "%s|%s|%d|%s|%s|%d|%lld", table->name, req->org_id, (int)who->role,
+                 who->organization_id, who->token_id, query->limit, (long long)query->after_seq);
     for (size_t i = 0; i < query->filter_count && used > 0 && (size_t)used < size; i++) {
         const struct store_filter *filter = &query->filters[i];
         const char *value = filter->value ? filter->value : "";

@@ -307,8 +307,9 @@ static int wal_index_changed(struct store *store, struct sqlite_state *state) {
     unsigned char header[2 * WAL_INDEX_HEADER];
     if (fd < 0 || pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
         return -1;
+    /* Copies that differ: a commit is writing the header right now. */
     if (memcmp(header, header + WAL_INDEX_HEADER, WAL_INDEX_HEADER) != 0)
-        return 1; /* a commit is writing it right now */
+        return 1;
     uint64_t stamp = 14695981039346656037ull; /* FNV-1a, 64 bits */
     for (size_t i = 0; i < WAL_INDEX_HEADER; i++)
         stamp = (stamp ^ header[i]) * 1099511628211ull;
