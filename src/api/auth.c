@@ -15,9 +15,20 @@
 #include "core/base64.h"
 #include "store/tables.h"
 
+/* SHA-256 fetched once: SHA256() looks the algorithm up in OpenSSL's provider store on every
+ * call, which costs more than hashing a token. */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void fetch_sha256(void) {
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void auth_token_hash(const char *value, char hash[TOKEN_HASH_HEX]) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)value, strlen(value), digest);
+    pthread_once(&sha256_once, fetch_sha256);
+    if (!sha256_md || EVP_Digest(value, strlen(value), digest, NULL, sha256_md, NULL) != 1)
+        SHA256((const unsigned char *)value, strlen(value), digest);
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         static const char hex[] = "0123456789abcdef";
         hash[2 * i] = hex[digest[i] >> 4];
@@ -87,7 +98,9 @@ enum role role_parse(const char *text) {
 
 /* Recently verified tokens, so that a burst of requests costs one database read per token per
  * second. A revocation in this process clears it at once (auth_cache_clear); one in another
- * process (a replica) takes effect here within AUTH_CACHE_MS. Only hashes are kept. */
+ * process clears it as soon as its notification arrives (agynd serve subscribes
+ * auth_cache_clear to AUTH_REVOCATION_CHANNEL: PostgreSQL's LISTEN/NOTIFY), and in any case
+ * within AUTH_CACHE_MS (a process that cannot notify: SQLite). Only hashes are kept. */
 #define AUTH_CACHE_SIZE 64
 #define AUTH_CACHE_MS 1000
 
@@ -97,7 +110,9 @@ struct auth_cache_entry {
     int64_t expires_ms;
 };
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Readers share the lock, so a lookup on every request does not serialize the HTTP threads;
+ * a waiting writer (a revocation clearing the cache) goes before readers that come later. */
+static pthread_rwlock_t cache_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static struct auth_cache_entry cache[AUTH_CACHE_SIZE];
 /* Bumped by auth_cache_clear: a row read before a revocation must not be cached after it. */
 static uint64_t cache_generation;
@@ -106,7 +121,7 @@ static int cache_lookup(const char hash[TOKEN_HASH_HEX], struct principal *out,
                         uint64_t *generation) {
     int64_t now = clock_monotonic_ms();
     int found = 0;
-    pthread_mutex_lock(&cache_lock);
+    pthread_rwlock_rdlock(&cache_lock);
     *generation = cache_generation;
     for (size_t i = 0; i < AUTH_CACHE_SIZE && !found; i++) {
         if (cache[i].expires_ms > now && CRYPTO_memcmp(cache[i].hash, hash, 64) == 0) {
@@ -114,16 +129,16 @@ static int cache_lookup(const char hash[TOKEN_HASH_HEX], struct principal *out,
             found = 1;
         }
     }
-    pthread_mutex_unlock(&cache_lock);
+    pthread_rwlock_unlock(&cache_lock);
     return found;
 }
 
 static void cache_store(const char hash[TOKEN_HASH_HEX], const struct principal *principal,
                         uint64_t generation) {
     int64_t now = clock_monotonic_ms();
-    pthread_mutex_lock(&cache_lock);
+    pthread_rwlock_wrlock(&cache_lock);
     if (generation != cache_generation) {
-        pthread_mutex_unlock(&cache_lock);
+        pthread_rwlock_unlock(&cache_lock);
         return;
     }
     size_t slot = 0;
@@ -133,17 +148,17 @@ static void cache_store(const char hash[TOKEN_HASH_HEX], const struct principal 
     memcpy(cache[slot].hash, hash, TOKEN_HASH_HEX);
     cache[slot].principal = *principal;
     cache[slot].expires_ms = now + AUTH_CACHE_MS;
-    pthread_mutex_unlock(&cache_lock);
+    pthread_rwlock_unlock(&cache_lock);
 }
 
 static atomic_uint_fast64_t revocations;
 static void (*_Atomic revocation_listener)(void);
 
 void auth_cache_clear(void) {
-    pthread_mutex_lock(&cache_lock);
+    pthread_rwlock_wrlock(&cache_lock);
     memset(cache, 0, sizeof cache);
     cache_generation++;
-    pthread_mutex_unlock(&cache_lock);
+    pthread_rwlock_unlock(&cache_lock);
     atomic_fetch_add(&revocations, 1);
     void (*listener)(void) = atomic_load(&revocation_listener);
     if (listener)

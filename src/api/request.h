@@ -45,6 +45,10 @@ struct api_response {
     char *body;   /* raw body (malloc'd) */
     size_t body_len;
     const void *static_body; /* raw body that outlives the response (embedded assets) */
+    /* When set, static_body is shared (a cached page): called with body_cls once the
+     * response no longer needs it. */
+    void (*body_release)(void *cls);
+    void *body_cls;
     const char *content_type;
     const char *cache_control;
     char set_cookie[200]; /* a Set-Cookie header value, or "" */

@@ -2,9 +2,11 @@
 #include "api/resource.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/input.h"
+#include "api/page_cache.h"
 #include "base/log.h"
 #include "store/event_log.h"
 
@@ -50,6 +52,36 @@ int resource_query_filter(const struct api_request *req, const char *name,
     return 0;
 }
 
+/* The cache key of a list page: everything the page depends on (table, organization, page,
+ * filters) and everything that authorized it (the principal's role, organization and token),
+ * so that a cached page is only ever served to the very authorization it was rendered for.
+ * 0 when it does not fit (the page is then simply not cached). */
+static int list_page_key(const struct api_request *req, const struct store_table *table,
+                         const struct store_query *query, char *key, size_t size) {
+    const struct principal *who = &req->principal;
+    int used =
+        snprintf(key, size, "%s|%s|%d|%s|%s|%d|%lld", table->name, req->org_id, (int)who->role,
+                 who->organization_id, who->token_id, query->limit, (long long)query->after_seq);
+    for (size_t i = 0; i < query->filter_count && used > 0 && (size_t)used < size; i++) {
+        const struct store_filter *filter = &query->filters[i];
+        const char *value = filter->value ? filter->value : "";
+        /* The value's length first: a value holding '|' cannot pass for two filters. */
+        used += snprintf(key + used, size - (size_t)used, "|%s%c%zu:%s", filter->column,
+                         filter->value ? '=' : '~', strlen(value), value);
+    }
+    return used > 0 && (size_t)used < size;
+}
+
+static int respond_page(struct api_response *res, struct cached_page *page) {
+    res->static_body = page->body;
+    res->body_len = page->len;
+    res->body_release = page_cache_release;
+    res->body_cls = page;
+    res->status = 200;
+    res->content_type = "application/json";
+    return 0;
+}
+
 int resource_list(struct api_request *req, struct api_response *res,
                   const struct store_table *table, const struct store_filter *filters,
                   size_t filter_count, struct agyn_error *err) {
@@ -57,6 +89,14 @@ int resource_list(struct api_request *req, struct api_response *res,
         .organization_id = req->org_id, .filters = filters, .filter_count = filter_count};
     if (input_page(req, &query.limit, &query.after_seq, err) != 0)
         return -1;
+    /* The version is read before the rows: a commit after it makes the page stale at once. */
+    char key[256];
+    uint64_t version = list_page_key(req, table, &query, key, sizeof key)
+                           ? store_data_version(req->app->store)
+                           : 0;
+    struct cached_page *page = page_cache_get(key, version);
+    if (page)
+        return respond_page(res, page);
     struct json_writer out = {0};
     int64_t next = 0;
     json_writer_text(&out, "{\"items\":");
@@ -74,6 +114,12 @@ int resource_list(struct api_request *req, struct api_response *res,
         return agyn_fail(err, AGYN_INTERNAL, NULL, "out of memory writing the response");
     res->status = 200;
     res->content_type = "application/json";
+    page = page_cache_put(key, version, res->body, res->body_len);
+    if (page) {
+        free(res->body);
+        res->body = NULL;
+        return respond_page(res, page);
+    }
     return 0;
 }
 

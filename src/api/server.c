@@ -359,6 +359,9 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
         free(res->body);
         res->body = NULL;
         res->static_body = NULL;
+        if (res->body_release)
+            res->body_release(res->body_cls);
+        res->body_release = NULL;
         if (res->stream_free)
             res->stream_free(res->stream_cls);
         res->stream_read = NULL;
@@ -379,6 +382,12 @@ static struct MHD_Response *build_response(struct api_response *res) {
         if (!response && res->stream_free)
             res->stream_free(res->stream_cls); /* libmicrohttpd did not take it */
         res->stream_read = NULL;
+    } else if (res->static_body && res->body_release) {
+        response = MHD_create_response_from_buffer_with_free_callback_cls(
+            res->body_len, (void *)res->static_body, res->body_release, res->body_cls);
+        if (!response)
+            res->body_release(res->body_cls); /* libmicrohttpd did not take it */
+        res->body_release = NULL;
     } else if (res->static_body) {
         response = MHD_create_response_from_buffer(res->body_len, (void *)res->static_body,
                                                    MHD_RESPMEM_PERSISTENT);
@@ -524,14 +533,15 @@ static enum MHD_Result finish(struct MHD_Connection *connection, const char *met
         queued = MHD_queue_response(connection, (unsigned)res->status, response);
         MHD_destroy_response(response);
     }
-    double duration_ms = (double)(clock_monotonic_us() - ctx->started_us) / 1000.0;
+    int64_t duration_us = clock_monotonic_us() - ctx->started_us;
     char labels[320];
     snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",status=\"%d\"",
              method_label(method), ctx->route, res->status);
     metrics_add("agyn_http_requests_total", labels, 1);
     char status_text[16], duration_text[32];
     snprintf(status_text, sizeof status_text, "%d", res->status);
-    snprintf(duration_text, sizeof duration_text, "%.3f", duration_ms);
+    snprintf(duration_text, sizeof duration_text, "%lld.%03lld", (long long)(duration_us / 1000),
+             (long long)(duration_us % 1000)); /* as "%.3f" of the milliseconds, without floats */
     log_kv("info", "request", {"request_id", ctx->request_id}, {"method", method},
            {"route", ctx->route}, {"status", status_text}, {"duration_ms", duration_text});
     json_decref(res->json);

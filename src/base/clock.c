@@ -1,6 +1,7 @@
 /* clock.c — RFC 3339 timestamps and monotonic time. */
 #include "base/clock.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,12 +12,37 @@ int64_t clock_now_unix_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Every request logs a timestamp: each thread keeps the "YYYY-MM-DDTHH:MM:SS" of the last
+ * second it formatted, so only the milliseconds are written again within that second. */
 void clock_format_rfc3339(int64_t unix_ms, char buf[RFC3339_LEN]) {
-    time_t seconds = (time_t)(unix_ms / 1000);
-    struct tm tm;
-    gmtime_r(&seconds, &tm);
-    size_t len = strftime(buf, RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + len, RFC3339_LEN - len, ".%03dZ", (int)(unix_ms % 1000));
+    static __thread int64_t cached_seconds = INT64_MIN;
+    static __thread char cached_prefix[RFC3339_LEN];
+    static __thread size_t cached_len;
+    int64_t seconds = unix_ms / 1000;
+    int millis = (int)(unix_ms % 1000);
+    if (millis < 0) { /* before 1970: floor, as gmtime counts */
+        seconds -= 1;
+        millis += 1000;
+    }
+    if (seconds != cached_seconds) {
+        time_t t = (time_t)seconds;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        cached_len = strftime(cached_prefix, RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_seconds = seconds;
+    }
+    if (cached_len + 6 > RFC3339_LEN) { /* a year too long to fit: as snprintf would cut it */
+        snprintf(buf, RFC3339_LEN, "%s.%03dZ", cached_prefix, millis);
+        return;
+    }
+    memcpy(buf, cached_prefix, cached_len);
+    char *p = buf + cached_len;
+    p[0] = '.';
+    p[1] = (char)('0' + millis / 100);
+    p[2] = (char)('0' + millis / 10 % 10);
+    p[3] = (char)('0' + millis % 10);
+    p[4] = 'Z';
+    p[5] = '\0';
 }
 
 /* The number written by the n ASCII digits at p; -1 when one of them is not a digit (sscanf

@@ -2,6 +2,7 @@
  * stamps ids and timestamps, and forwards every call. */
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ int store_open_with(const char *location, const struct store_options *options, s
         backend = &store_backend_postgres;
     struct store *store = xcalloc(1, sizeof *store);
     store->backend = backend;
+    atomic_init(&store->data_version, 1);
     store->pool_size = options->pool_size > 0 ? options->pool_size : 10;
     if (backend->open(store, rest, err) != 0) {
         free(store);
@@ -75,9 +77,38 @@ static __thread struct {
     const struct store *store; /* NULL when no transaction is open on this thread */
     void (*after_commit[AFTER_COMMIT_MAX])(void);
     size_t after_commit_count;
+    int wrote; /* a write happened inside it: its commit changes the data version */
 } open_tx;
 
+/* Version 0 means "cannot tell", so the counter starts at 1 and skips 0 when it wraps. */
+void store_data_version_bump(struct store *store) {
+    if (atomic_fetch_add(&store->data_version, 1) + 1 == 0)
+        atomic_fetch_add(&store->data_version, 1);
+}
+
+/* After every write call, successful or not (a failed statement may still have changed rows
+ * inside a transaction that then commits). */
+static void wrote(struct store *store) {
+    if (open_tx.store == store)
+        open_tx.wrote = 1;
+    else
+        store_data_version_bump(store);
+}
+
+uint64_t store_data_version(struct store *store) {
+    if (open_tx.store == store || !store->backend->changed_elsewhere)
+        return 0;
+    int changed = store->backend->changed_elsewhere(store);
+    if (changed < 0)
+        return 0;
+    if (changed)
+        store_data_version_bump(store);
+    return atomic_load(&store->data_version);
+}
+
 static void open_tx_end(int committed) {
+    if (committed && open_tx.wrote)
+        store_data_version_bump((struct store *)open_tx.store);
     size_t count = open_tx.after_commit_count;
     void (*fns[AFTER_COMMIT_MAX])(void);
     memcpy(fns, open_tx.after_commit, sizeof fns);
@@ -142,7 +173,9 @@ int store_insert(struct store *store, const struct store_table *table, json_t *r
     clock_now_rfc3339(now);
     json_object_set_new(row, "created_at", json_string(now));
     json_object_set_new(row, "updated_at", json_string(now));
-    return store->backend->insert(store, table, row, err);
+    int rc = store->backend->insert(store, table, row, err);
+    wrote(store);
+    return rc;
 }
 
 int store_find(struct store *store, const struct store_table *table,
@@ -201,13 +234,17 @@ int store_update(struct store *store, const struct store_table *table, const cha
     char now[RFC3339_LEN];
     clock_now_rfc3339(now);
     json_object_set_new(changes, "updated_at", json_string(now));
-    return store->backend->update(store, table, organization_id, id, changes, err);
+    int rc = store->backend->update(store, table, organization_id, id, changes, err);
+    wrote(store);
+    return rc;
 }
 
 int store_update_quietly(struct store *store, const struct store_table *table,
                          const char *organization_id, const char *id, json_t *changes,
                          struct agyn_error *err) {
-    return store->backend->update(store, table, organization_id, id, changes, err);
+    int rc = store->backend->update(store, table, organization_id, id, changes, err);
+    wrote(store);
+    return rc;
 }
 
 int store_delete(struct store *store, const struct store_table *table, const char *organization_id,
@@ -216,7 +253,9 @@ int store_delete(struct store *store, const struct store_table *table, const cha
     struct store_query query = {
         .organization_id = organization_id, .filters = &by_id, .filter_count = 1};
     int removed = 0;
-    if (store->backend->remove(store, table, &query, &removed, err) != 0)
+    int rc = store->backend->remove(store, table, &query, &removed, err);
+    wrote(store);
+    if (rc != 0)
         return -1;
     if (removed == 0)
         return agyn_fail(err, AGYN_NOT_FOUND, "id", "not found");
@@ -227,6 +266,7 @@ int store_delete_where(struct store *store, const struct store_table *table,
                        const struct store_query *query, int *removed, struct agyn_error *err) {
     int count = 0;
     int rc = store->backend->remove(store, table, query, &count, err);
+    wrote(store);
     if (removed)
         *removed = count;
     return rc;
@@ -237,6 +277,7 @@ int store_prune(struct store *store, const struct store_table *table, const char
                 struct agyn_error *err) {
     int count = 0;
     int rc = store->backend->prune(store, table, column, before, only, limit, &count, err);
+    wrote(store);
     if (removed)
         *removed = count;
     return rc;

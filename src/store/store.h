@@ -108,12 +108,17 @@ struct store_backend {
     /* Optional (NULL: the database reclaims space itself, as PostgreSQL's autovacuum does):
      * see store_reclaim. */
     int (*reclaim)(struct store *store, struct agyn_error *err);
+    /* Optional (NULL: cannot tell, nothing read may be cached): 1 when a connection other
+     * than this thread's (another thread's, another process's) committed since this thread
+     * last asked, 0 when none did, -1 when it cannot tell. */
+    int (*changed_elsewhere)(struct store *store);
 };
 
 struct store {
     const struct store_backend *backend;
     void *state; /* the backend's */
     int pool_size;
+    _Atomic uint64_t data_version; /* store_data_version: bumped after each committed write */
 };
 
 struct store_options {
@@ -156,6 +161,16 @@ int store_subscribe(struct store *store, const char *channel, void (*fn)(void),
  * transaction runs once. Lets a module above the store (the event log waking its readers)
  * act on commits without the store knowing it. */
 void store_after_commit(struct store *store, void (*fn)(void));
+
+/* A number that changes whenever a committed write may have changed what a read returns:
+ * every write through this store (inside a transaction: when it commits) and, where the
+ * backend can tell (SQLite's data_version), commits by other connections and processes. A
+ * result rendered from reads made after this returned v stays right while it still returns v,
+ * so it may be cached under v. 0 means "cannot tell" (PostgreSQL, whose replicas commit unseen;
+ * inside a transaction): cache nothing. */
+uint64_t store_data_version(struct store *store);
+/* For backends: something changed that store.c did not write (another process's commit). */
+void store_data_version_bump(struct store *store);
 
 /* Fills id (when absent), created_at and updated_at, then inserts. */
 int store_insert(struct store *store, const struct store_table *table, json_t *row,

@@ -66,6 +66,7 @@ struct pg_state {
     pthread_t listener;
     int listener_running;
     atomic_int stopping;
+    _Atomic uint64_t snapshot_stamp; /* pg_changed_elsewhere: a hash of the last snapshot */
 };
 
 static atomic_uint_fast64_t next_instance = 1;
@@ -355,6 +356,34 @@ static int exec_simple(struct pg_conn *c, const char *sql, struct agyn_error *er
 }
 
 static void *listen_loop(void *arg);
+
+/* pg_current_snapshot() (xmin:xmax:in-progress ids) decides which commits a query sees: while
+ * it stays the same nothing committed anywhere in the cluster (every write takes a transaction
+ * id, which moves xmax and, once committed, leaves the in-progress list), so a read returns
+ * what it returned before. One round trip; the bump (store.c) happens before the new stamp is
+ * published, so a thread that sees the stamp unchanged also sees the bumped version. */
+static int pg_changed_elsewhere(struct store *store) {
+    struct pg_state *state = store->state;
+    if (thread_tx.instance == state->instance && thread_tx.conn)
+        return -1;
+    struct pg_conn *c = acquire(store, NULL);
+    if (!c)
+        return -1;
+    PGresult *res = run(c, "SELECT pg_current_snapshot()::text", NULL, NULL);
+    const char *text = res && PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL;
+    uint64_t stamp = 14695981039346656037ull; /* FNV-1a, 64 bits */
+    for (const char *p = text; p && *p; p++)
+        stamp = (stamp ^ (unsigned char)*p) * 1099511628211ull;
+    PQclear(res);
+    release(store, c);
+    if (!text)
+        return -1;
+    if (atomic_load(&state->snapshot_stamp) != stamp) {
+        store_data_version_bump(store);
+        atomic_store(&state->snapshot_stamp, stamp);
+    }
+    return 0;
+}
 
 static int pg_open(struct store *store, const char *location, struct agyn_error *err) {
     struct pg_state *state = xcalloc(1, sizeof *state);
@@ -1065,4 +1094,5 @@ const struct store_backend store_backend_postgres = {
     .tx_begin_row_locks = pg_tx_begin_row_locks,
     .notify = pg_notify,
     .subscribe = pg_subscribe,
+    .changed_elsewhere = pg_changed_elsewhere,
 };

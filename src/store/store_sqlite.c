@@ -6,12 +6,14 @@
  * even when busy readers kept the automatic checkpoints from restarting it.
  * SQL is generated from the table descriptions; only column names from tables.c ever reach
  * the SQL text, every value is a bound parameter. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -54,12 +56,17 @@ struct sqlite_connection {
     struct cached_statement cache[STATEMENT_CACHE_SIZE];
     size_t cache_next;
     int in_transaction;
+    int64_t data_version; /* PRAGMA data_version when last asked; 0: never asked */
     struct sqlite_connection *next;
 };
 
 struct sqlite_state {
     char *path;
     uint64_t instance;
+    /* The WAL index (PATH-shm), read to notice commits by any connection (see
+     * sqlite_changed_elsewhere); -1 until opened, -2 when it cannot be. */
+    _Atomic int shm_fd;
+    _Atomic uint64_t shm_stamp; /* a hash of its header when last looked at */
     pthread_mutex_t lock;
     struct sqlite_connection *connections;
 };
@@ -189,6 +196,7 @@ static int sqlite_open(struct store *store, const char *location, struct agyn_er
     struct sqlite_state *state = xcalloc(1, sizeof *state);
     state->path = xstrdup(location);
     state->instance = atomic_fetch_add(&next_instance, 1);
+    atomic_init(&state->shm_fd, -1);
     pthread_mutex_init(&state->lock, NULL);
     store->state = state;
     struct sqlite_connection *conn = connection(store, err);
@@ -215,6 +223,8 @@ static void sqlite_close(struct store *store) {
     if (thread_connection.instance == state->instance)
         thread_connection.conn = NULL;
     pthread_mutex_destroy(&state->lock);
+    if (atomic_load(&state->shm_fd) >= 0)
+        close(atomic_load(&state->shm_fd));
     free(state->path);
     free(state);
     store->state = NULL;
@@ -277,6 +287,73 @@ static int sqlite_ping(struct store *store, struct agyn_error *err) {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     return rc == SQLITE_ROW ? 0 : sqlite_error(conn->db, rc, err);
+}
+
+/* The WAL-index header (https://sqlite.org/walformat.html): two copies of a 48-byte header at
+ * the start of PATH-shm, rewritten by every commit of any connection (its frame count, salts
+ * and checksum change). One pread, no lock: a torn read (copies differ) counts as a change. */
+#define WAL_INDEX_HEADER 48
+
+static int shm_descriptor(struct sqlite_state *state) {
+    int fd = atomic_load(&state->shm_fd);
+    if (fd != -1)
+        return fd;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s-shm", state->path) >= (int)sizeof path)
+        fd = -2;
+    else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        fd = -2;
+    int expected = -1;
+    if (!atomic_compare_exchange_strong(&state->shm_fd, &expected, fd)) {
+        if (fd >= 0)
+            close(fd); /* another thread opened it first */
+        fd = expected;
+    }
+    return fd;
+}
+
+/* 1 when the header changed since the last look, 0 when not, -1 when it cannot be read. The
+ * bump (store.c) happens before the new stamp is published, so a thread that sees the stamp
+ * unchanged also sees the bumped version. */
+static int wal_index_changed(struct store *store, struct sqlite_state *state) {
+    int fd = shm_descriptor(state);
+    unsigned char header[2 * WAL_INDEX_HEADER];
+    if (fd < 0 || pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
+        return -1;
+    /* Copies that differ: a commit is writing the header right now. */
+    if (memcmp(header, header + WAL_INDEX_HEADER, WAL_INDEX_HEADER) != 0)
+        return 1;
+    uint64_t stamp = 14695981039346656037ull; /* FNV-1a, 64 bits */
+    for (size_t i = 0; i < WAL_INDEX_HEADER; i++)
+        stamp = (stamp ^ header[i]) * 1099511628211ull;
+    if (atomic_load(&state->shm_stamp) == stamp)
+        return 0;
+    store_data_version_bump(store);
+    atomic_store(&state->shm_stamp, stamp);
+    return 0; /* already bumped */
+}
+
+/* A commit by another connection (another thread's, another process's) since this thread last
+ * asked: from the WAL index, else PRAGMA data_version (which changes when another connection
+ * committed; this connection's own commits are counted by store.c). */
+static int sqlite_changed_elsewhere(struct store *store) {
+    int from_wal_index = wal_index_changed(store, store->state);
+    if (from_wal_index >= 0)
+        return from_wal_index;
+    struct sqlite_connection *conn = connection(store, NULL);
+    if (!conn || conn->in_transaction)
+        return -1;
+    sqlite3_stmt *stmt = prepare(conn, "PRAGMA data_version", NULL);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step(stmt);
+    int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW)
+        return -1;
+    int changed = version != conn->data_version;
+    conn->data_version = version;
+    return changed;
 }
 
 static int sqlite_tx_begin(struct store *store, struct agyn_error *err) {
@@ -772,4 +849,5 @@ const struct store_backend store_backend_sqlite = {
     .prune = sqlite_prune,
     .oldest_seq = sqlite_oldest_seq,
     .reclaim = sqlite_reclaim,
+    .changed_elsewhere = sqlite_changed_elsewhere,
 };
