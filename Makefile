@@ -65,6 +65,7 @@ demo-registry:
 
 test: deps-test
 	@tests/console/install.sh
+	@tests/deploy/install.sh
 	@cmake -S . -B build-test -DAGYN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-test -j$(JOBS)
 	@cd build-test && ctest --output-on-failure -j$(JOBS) --timeout 900
