@@ -211,6 +211,14 @@ class Operations(CliTestCase):
     def test_backup_while_serving(self):
         self.new_owner("backed-up")
         target = os.path.join(self.server.tmp, "backup.db")
+        if self.server.database_args:  # PostgreSQL: pg_dump's job, and the URL is not echoed
+            proc = subprocess.run([AGYND, "backup", "--data-dir", self.server.data_dir, "--to",
+                                   target], capture_output=True, text=True, env=self.server.env)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertIn("pg_dump", proc.stderr)
+            self.assertNotIn(self.server.database_url, proc.stderr)
+            self.assertFalse(os.path.exists(target))
+            return
         proc = subprocess.run([AGYND, "backup", "--data-dir", self.server.data_dir, "--to",
                                target], capture_output=True, text=True)
         self.assertEqual(proc.returncode, 0, proc.stderr)
