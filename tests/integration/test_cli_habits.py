@@ -18,7 +18,7 @@ import time
 
 import yaml
 
-from agyn_testlib import AGYND, Server
+from agyn_testlib import AGYND, Server, backend_independent
 from test_cli import AGYN, CliTestCase
 
 VERSION = re.compile(r"^agynd? \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,40}|unknown)\)$")
@@ -31,6 +31,7 @@ class Habits(CliTestCase):
         if Habits.owner is None:
             Habits.org_id, Habits.owner = self.new_owner("habits")
 
+    @backend_independent
     def test_version_everywhere(self):
         for argv in ([AGYN, "--version"], [AGYN, "version"], [AGYND, "--version"],
                      [AGYND, "version"]):
@@ -197,6 +198,7 @@ class Habits(CliTestCase):
         names = self.ok("ips", "ls", "-o", "name", token=self.owner).stdout.split()
         self.assertEqual(names.count("again.example.com"), 1)
 
+    @backend_independent
     def test_completion_scripts(self):
         bash = self.ok("completion", "bash").stdout
         self.assertIn("image-pull-secrets|ips", bash)
