@@ -6,6 +6,7 @@
 #                registry with a sample image, a wrong password, a rotation, a running workload
 #   make demo-registry  only the tour's private registry, on 127.0.0.1:5000 (user demo)
 #   make test    install test packages, build with ASan+UBSan and -Werror, run every test
+#                (integration suites on SQLite and PostgreSQL; CTEST_JOBS sets ctest -j)
 #   make bench   the benchmarks under bench/
 #   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
 #                build-fuzz/new-corpus/, crashes in build-fuzz/); make test runs each briefly
@@ -17,6 +18,8 @@
 DATA_DIR ?= $(CURDIR)/var
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= $(shell nproc)
+# ctest -j for make test (the integration suites mostly wait on servers; try more than JOBS).
+CTEST_JOBS ?= $(JOBS)
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 180
 AGYND_FLAGS ?=
@@ -65,9 +68,10 @@ demo-registry:
 
 test: deps-test
 	@tests/console/install.sh
+	@tests/deploy/install.sh
 	@cmake -S . -B build-test -DAGYN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-test -j$(JOBS)
-	@cd build-test && ctest --output-on-failure -j$(JOBS) --timeout 900
+	@cd build-test && ctest --output-on-failure -j$(CTEST_JOBS) --timeout 900
 
 bench: build
 	@scripts/install-deps.sh bench

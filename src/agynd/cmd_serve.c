@@ -537,6 +537,7 @@ static int serve_main(int argc, char **argv, int runner_only) {
         return 2;
     }
     runner_config.node_name = node_name;
+    docker_config.node_name = node_name;
     app.config.operational_only = runner_only;
     config_derive_paths(&app.config, database_set, keyring_set);
     if (!app.config.tls_cert[0] != !app.config.tls_key[0]) {

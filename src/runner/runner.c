@@ -775,9 +775,10 @@ static bool lease_expired(const json_t *row, const char *now) {
     return lease && strcmp(lease, now) < 0;
 }
 
-/* Renews, in one transaction, the lease of every workload this runner holds: those it has
- * claimed (being started or stopped) and the running ones on its node whose lease has not run
- * out (a restarted node adopts them here; an expired one is NodeLost, see mark_nodes_lost). */
+/* Renews, in one transaction and one UPDATE, the lease of every workload this runner holds:
+ * those it has claimed (being started or stopped) and the running ones on its node whose lease
+ * has not run out (a restarted node adopts them here; an expired one is NodeLost, see
+ * mark_nodes_lost). One statement however many workloads, so a beat stays short under load. */
 static void renew_leases(struct runner *runner, const char *now) {
     struct store *store = runner->resolve->store;
     struct agyn_error ignored;
@@ -790,17 +791,20 @@ static void renew_leases(struct runner *runner, const char *now) {
     json_t *held[] = {list_workloads(runner, &claimed, 1, false),
                       list_workloads(runner, running, 2, false)};
     json_t *changes = json_pack("{s:s}", "lease_expires_at", lease_end);
+    json_t *ids = json_array();
     int rc = held[0] && held[1] ? 0 : -1;
     for (size_t h = 0; h < 2 && rc == 0; h++) {
         size_t i;
         json_t *row;
         json_array_foreach(held[h], i, row) {
-            if (rc != 0 || (h == 1 && (row_text(row, "claimed_by") || lease_expired(row, now))))
+            if (h == 1 && (row_text(row, "claimed_by") || lease_expired(row, now)))
                 continue;
-            rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, row_text(row, "id"), changes,
-                                      &ignored);
+            json_array_append_new(ids, json_string(row_text(row, "id")));
         }
     }
+    if (rc == 0)
+        rc = store_update_many_quietly(store, &TABLE_WORKLOADS, ids, changes, NULL, &ignored);
+    json_decref(ids);
     json_decref(changes);
     json_decref(held[0]);
     json_decref(held[1]);

@@ -23,6 +23,7 @@ static char network[128] = "bridge";
 static long long stop_grace_ms = 10000;
 static long long crash_backoff_initial_ms = 10000;
 static long long crash_backoff_max_ms = 300000;
+static char node_name[64];
 
 int runtime_docker_configure(const struct runtime_docker_config *config, struct agyn_error *err) {
     const char *host = config->host;
@@ -44,7 +45,12 @@ int runtime_docker_configure(const struct runtime_docker_config *config, struct 
         crash_backoff_initial_ms = config->crash_backoff_initial_ms;
     if (config->crash_backoff_max_ms > 0)
         crash_backoff_max_ms = config->crash_backoff_max_ms;
+    snprintf(node_name, sizeof node_name, "%s", config->node_name ? config->node_name : "");
     return 0;
+}
+
+const char *runtime_docker_node_name(void) {
+    return node_name[0] ? node_name : NULL;
 }
 
 long long runtime_docker_crash_backoff_ms(long long restart_count) {

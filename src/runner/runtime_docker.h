@@ -13,11 +13,17 @@ struct runtime_docker_config {
      * first, doubling with each restart up to the max. 0 = 10 s and 300 s. */
     long long crash_backoff_initial_ms;
     long long crash_backoff_max_ms;
+    /* The runner process's --node-name: at (re)connection it reconciles only the running
+     * workloads of this node (the others' containers are on other engines). NULL: the
+     * embedded runner, alone, reconciles every running workload. */
+    const char *node_name;
 };
 
 int runtime_docker_configure(const struct runtime_docker_config *config, struct agyn_error *err);
 const char *runtime_docker_network(void);
 long long runtime_docker_stop_grace_ms(void);
+/* The configured node_name, or NULL. */
+const char *runtime_docker_node_name(void);
 /* The wait before the restart that follows restart_count earlier restarts. */
 long long runtime_docker_crash_backoff_ms(long long restart_count);
 

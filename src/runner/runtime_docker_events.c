@@ -221,10 +221,13 @@ static int on_chunk(void *ctx, const char *data, size_t len) {
     return 0;
 }
 
-/* Active workloads' containers that ended or vanished while nobody watched. */
+/* Active workloads' containers that ended or vanished while nobody watched — those of this
+ * node only when runner processes share the store (another node's containers are on another
+ * engine). A runner back under its node name so fails the workloads whose containers its
+ * engine lost instead of adopting them. */
 static void reconcile_workloads(void) {
-    struct store_filter filter = {"status", "running"};
-    struct store_query query = {.filters = &filter, .filter_count = 1};
+    struct store_filter filters[] = {{"status", "running"}, {"node", runtime_docker_node_name()}};
+    struct store_query query = {.filters = filters, .filter_count = filters[1].value ? 2 : 1};
     json_t *rows = NULL;
     int64_t next = 0;
     struct agyn_error err;

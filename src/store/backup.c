@@ -14,9 +14,14 @@
 #define BUSY_PAUSE_MS 20
 
 int store_backup(const char *location, const char *to_path, struct agyn_error *err) {
+    /* The location is never repeated: a PostgreSQL URL may hold a password. */
+    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "database",
+                         "backup copies SQLite databases; back up PostgreSQL with pg_dump or "
+                         "continuous archiving (docs/scale-out.md)");
     if (strncmp(location, "sqlite:", 7) != 0)
         return agyn_fail(err, AGYN_UNPROCESSABLE, "database",
-                         "backup copies SQLite databases (sqlite:PATH), not \"%s\"", location);
+                         "backup copies SQLite databases (sqlite:PATH) only");
     const char *from_path = location + 7;
     if (access(from_path, R_OK) != 0)
         return agyn_fail(err, AGYN_NOT_FOUND, "database", "cannot read %s (%s)", from_path,

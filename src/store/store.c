@@ -247,6 +247,39 @@ int store_update_quietly(struct store *store, const struct store_table *table,
     return rc;
 }
 
+int store_update_many_quietly(struct store *store, const struct store_table *table, json_t *ids,
+                              json_t *changes, int *updated, struct agyn_error *err) {
+    int count = 0;
+    if (table->organization_scoped)
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "%s is organization-scoped", table->name);
+    if (json_array_size(ids) == 0) {
+        if (updated)
+            *updated = 0;
+        return 0;
+    }
+    int rc = 0;
+    if (store->backend->update_many) {
+        rc = store->backend->update_many(store, table, ids, changes, &count, err);
+    } else {
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id) {
+            struct agyn_error one = {0};
+            if (store->backend->update(store, table, NULL, json_string_value(id), changes, &one) ==
+                0)
+                count++;
+            else if (one.code != AGYN_NOT_FOUND) {
+                *err = one;
+                rc = -1;
+                break;
+            }
+        }
+    }
+    if (updated)
+        *updated = count;
+    return rc;
+}
+
 int store_delete(struct store *store, const struct store_table *table, const char *organization_id,
                  const char *id, struct agyn_error *err) {
     struct store_filter by_id = {"id", id};

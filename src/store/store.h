@@ -86,6 +86,9 @@ struct store_backend {
                             int64_t *next_seq, struct agyn_error *err);
     int (*update)(struct store *store, const struct store_table *table, const char *organization_id,
                   const char *id, json_t *changes, struct agyn_error *err);
+    /* Optional (NULL: one update per id): store_update_many_quietly in one statement. */
+    int (*update_many)(struct store *store, const struct store_table *table, json_t *ids,
+                       json_t *changes, int *updated, struct agyn_error *err);
     int (*remove)(struct store *store, const struct store_table *table,
                   const struct store_query *query, int *removed, struct agyn_error *err);
     int (*count)(struct store *store, const struct store_table *table,
@@ -197,6 +200,12 @@ int store_update(struct store *store, const struct store_table *table, const cha
 int store_update_quietly(struct store *store, const struct store_table *table,
                          const char *organization_id, const char *id, json_t *changes,
                          struct agyn_error *err);
+/* Like store_update_quietly for every row whose id is in ids (a JSON array of strings) of a
+ * table that is not organization-scoped, in one statement where the backend can (PostgreSQL:
+ * one round trip however many rows); ids that no longer exist are skipped. *updated gets the
+ * number of rows changed (may be NULL). */
+int store_update_many_quietly(struct store *store, const struct store_table *table, json_t *ids,
+                              json_t *changes, int *updated, struct agyn_error *err);
 /* Deletes one row by id; AGYN_NOT_FOUND when absent. */
 int store_delete(struct store *store, const struct store_table *table, const char *organization_id,
                  const char *id, struct agyn_error *err);

@@ -880,6 +880,39 @@ static int pg_update(struct store *store, const struct store_table *table,
     return changed == 0 ? agyn_fail(err, AGYN_NOT_FOUND, "id", "not found") : 0;
 }
 
+/* One UPDATE for every id of the JSON array ids (sent as one json parameter). */
+static int pg_update_many(struct store *store, const struct store_table *table, json_t *ids,
+                          json_t *changes, int *updated, struct agyn_error *err) {
+    struct params p = {0};
+    char sql[SQL_MAX];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", table->name);
+    const char *key;
+    json_t *value;
+    int first = 1;
+    json_object_foreach(changes, key, value) {
+        if (!known_column(table, key) || strcmp(key, "id") == 0 ||
+            strcmp(key, "organization_id") == 0) {
+            params_free(&p);
+            return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot update column %s", key);
+        }
+        sql_appendf(sql, sizeof sql, &len, "%s%s = $%d", first ? "" : ", ", key,
+                    param_json(&p, value));
+        first = 0;
+    }
+    sql_appendf(sql, sizeof sql, &len, " WHERE id IN (SELECT json_array_elements_text($%d::json))",
+                param_json(&p, ids));
+    if (len >= sizeof sql || p.count >= PARAMS_MAX) {
+        params_free(&p);
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "update too long");
+    }
+    long long changed = run_change(store, sql, &p, err);
+    params_free(&p);
+    if (changed < 0)
+        return -1;
+    *updated = (int)changed;
+    return 0;
+}
+
 static int pg_remove(struct store *store, const struct store_table *table,
                      const struct store_query *query, int *removed, struct agyn_error *err) {
     struct params p = {0};
@@ -1087,6 +1120,7 @@ const struct store_backend store_backend_postgres = {
     .list = pg_list,
     .list_public_json = pg_list_public_json,
     .update = pg_update,
+    .update_many = pg_update_many,
     .remove = pg_remove,
     .count = pg_count,
     .prune = pg_prune,

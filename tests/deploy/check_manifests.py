@@ -1,8 +1,8 @@
 """Checks deploy/kubernetes/*.yaml: well-formed YAML, every object with apiVersion, kind and
 metadata.name in the agyn namespace, workload selectors matching their pod labels, Services
 selecting an existing workload, containers naming an image and the agynd command, and every
-Secret key a container reads existing. (A full schema check with the kubernetes-models npm
-package is not wired yet.)"""
+Secret key a container reads existing. The schema check
+proper is validate_manifests.mjs (kubernetes-models)."""
 import glob
 import os
 import sys

@@ -94,6 +94,17 @@ DEFAULT_EGRESS_ALLOW = ("127.0.0.0/8", "::1/128")
 # loopback port), a fresh database per Server.
 TEST_DATABASE = os.environ.get("AGYN_TEST_DATABASE", "sqlite")
 PG_BIN = os.environ.get("AGYN_PG_BIN", "/usr/lib/postgresql/15/bin")
+# Every suite runs on both backends (CTest integration/<suite> and integration/<suite>/postgres).
+# A test that never reaches the database (a client binary's own checks, Terraform's plan-time
+# validation, a plugin handshake) is marked @backend_independent: it runs on SQLite only, so
+# the PostgreSQL pass stays lean; AGYN_TEST_FULL=1 runs it on PostgreSQL too.
+TEST_FULL = os.environ.get("AGYN_TEST_FULL") == "1"
+
+
+def backend_independent(test):
+    """Runs test on SQLite only (unless AGYN_TEST_FULL=1): it does not reach the database."""
+    return unittest.skipIf(TEST_DATABASE == "postgres" and not TEST_FULL,
+                           "backend-independent: runs on sqlite (AGYN_TEST_FULL=1 runs it here)")(test)
 
 
 class Postgres:

@@ -23,7 +23,7 @@ import tempfile
 import time
 import unittest
 
-from agyn_testlib import AGYND, FIXTURES, ServerTestCase
+from agyn_testlib import AGYND, FIXTURES, ServerTestCase, backend_independent
 
 sys.path.insert(0, FIXTURES)
 import registry_fixture  # noqa: E402
@@ -264,6 +264,7 @@ class Commands(CliTestCase):
         self.assertIn("invalid API token", bad_token.stderr)
         self.assertIn("cannot reach the API at http://127.0.0.1:1", down.stderr)
 
+    @backend_independent
     def test_usage_errors_exit_2(self):
         owner = self.owner_token
         cases = [
@@ -301,6 +302,7 @@ class Commands(CliTestCase):
         self.assertEqual(admin_without_org.returncode, 2)
         self.assertIn("--org", admin_without_org.stderr)
 
+    @backend_independent
     def test_help_at_every_level(self):
         top = self.ok("--help")
         self.assertIn("image-pull-secrets", top.stdout)

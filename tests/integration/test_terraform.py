@@ -122,7 +122,9 @@ class Vault:
 
 
 @unittest.skipUnless(TERRAFORM, "no terraform binary on PATH (set TERRAFORM_BIN)")
-class TerraformProviderTest(lib.ServerTestCase):
+class TerraformCase(lib.ServerTestCase):
+    """agynd, the Vault stand-in and a Terraform CLI configuration using the built provider;
+    helpers only (test_terraform_habits reuses them without running this file's tests again)."""
 
     @classmethod
     def setUpClass(cls):
@@ -229,6 +231,8 @@ class TerraformProviderTest(lib.ServerTestCase):
         out = self.tf(path, "plan", "-refresh-only", expect=0)
         self.assertIn("No changes.", out)
 
+
+class TerraformProviderTest(TerraformCase):
     # -- the seed's examples ------------------------------------------------------------------
 
     def test_seed_inline_then_remote_backed(self):
@@ -485,6 +489,7 @@ resource "agyn_hook" "started" {
 
     # -- plan-time validation -----------------------------------------------------------------
 
+    @lib.backend_independent
     def test_plan_time_validation(self):
         """Invalid configurations fail at plan time, before anything is created, each with a
         diagnostic on the offending attribute (Terraform quotes that attribute's line)."""
@@ -601,6 +606,7 @@ resource "agyn_image_pull_secret" "two" {
 
     # -- the plugin binary itself -------------------------------------------------------------
 
+    @lib.backend_independent
     def test_handshake_line_port_range_and_parent_exit(self):
         cert_dir = os.path.join(self.tmp, "client-cert")
         os.makedirs(cert_dir, exist_ok=True)
@@ -643,6 +649,7 @@ resource "agyn_image_pull_secret" "two" {
             os.kill(pid, 9)
             self.fail("the plugin kept running after its parent exited")
 
+    @lib.backend_independent
     def test_binary_refuses_to_run_outside_terraform(self):
         env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
         proc = subprocess.run([PROVIDER], env=env, capture_output=True, text=True, timeout=30)

@@ -12,7 +12,7 @@ import test_terraform as tft
 SECRET_CONFIG = tft.TERRAFORM_BLOCK + tft.org_and_agent("{org}") + tft.SEED_INLINE
 
 
-class TerraformHabits(tft.TerraformProviderTest):
+class TerraformHabits(tft.TerraformCase):
 
     def config(self, org):
         return SECRET_CONFIG.replace("{org}", org)

@@ -180,6 +180,29 @@ static void test_update_and_delete(void **state) {
     json_decref(row);
 }
 
+static void test_update_many_skips_missing_rows(void **state) {
+    struct fixture *f = *state;
+    struct agyn_error err = {0};
+    json_t *ids = json_pack("[s, s]", f->org_a, "no-such-id");
+    json_t *changes = json_pack("{s:s}", "updated_at", "2000-01-01T00:00:00.000Z");
+    int updated = -1;
+    assert_int_equal(
+        store_update_many_quietly(f->store, &TABLE_ORGANIZATIONS, ids, changes, &updated, &err), 0);
+    assert_int_equal(updated, 1);
+    json_t *row = NULL;
+    assert_int_equal(store_get(f->store, &TABLE_ORGANIZATIONS, NULL, f->org_a, &row, &err), 0);
+    assert_string_equal(row_text(row, "updated_at"), "2000-01-01T00:00:00.000Z");
+    json_decref(row);
+    assert_int_equal(store_get(f->store, &TABLE_ORGANIZATIONS, NULL, f->org_b, &row, &err), 0);
+    assert_string_not_equal(row_text(row, "updated_at"), "2000-01-01T00:00:00.000Z");
+    json_decref(row);
+    /* An organization-scoped table needs the organization: refused. */
+    assert_int_equal(store_update_many_quietly(f->store, &TABLE_AGENTS, ids, changes, NULL, &err),
+                     -1);
+    json_decref(changes);
+    json_decref(ids);
+}
+
 static void test_transaction_rolls_back(void **state) {
     struct fixture *f = *state;
     struct agyn_error err = {0};
@@ -294,6 +317,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_event_log_order_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_after_commit_runs_on_commit_only, setup, teardown),
         cmocka_unit_test(test_postgres_url_is_refused_clearly),
+        cmocka_unit_test_setup_teardown(test_update_many_skips_missing_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
