@@ -328,6 +328,21 @@ static void api_error(struct tf_op *op, const char *action, const struct api_res
         diag_error(op->diags, NULL, summary, "%s", r->message);
         return;
     }
+    /* A 422 that lists every field error (error.errors): one diagnostic on each attribute. */
+    const json_t *errors = json_object_get(json_object_get(r->body, "error"), "errors");
+    if (json_array_size(errors) > 1) {
+        size_t i;
+        const json_t *entry;
+        json_array_foreach(errors, i, entry) {
+            const char *field = row_text(entry, "field");
+            const char *message = row_text(entry, "message");
+            const char *at = field ? tf_field_to_path(op->diags->arena, op->res, state, field)
+                                   : NULL;
+            diag_error(op->diags, at, summary, "%s (agyn API: HTTP %ld, %s, field %s)",
+                       message ? message : "invalid", r->status, r->code, field ? field : "");
+        }
+        return;
+    }
     const char *path = tf_field_to_path(op->diags->arena, op->res, state, r->field);
     diag_error(op->diags, path, summary, "%s (agyn API: HTTP %ld%s%s%s%s)", r->message, r->status,
                r->code[0] ? ", " : "", r->code, r->field[0] ? ", field " : "", r->field);
