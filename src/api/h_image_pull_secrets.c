@@ -115,9 +115,9 @@ static int read_username(json_t *body, const char **username, struct agyn_error 
 
 /* The checks of create and update, each field's error collected (api/input.h). */
 static int read_ips_fields(struct api_request *req, bool creating, const char **name,
-                           const char **description, const char **registry_text,
-                           char registry[600], const char **username,
-                           struct password_source *source, struct agyn_error *err) {
+                           const char **description, const char **registry_text, char registry[600],
+                           const char **username, struct password_source *source,
+                           struct agyn_error *err) {
     struct field_errors fe = {0};
     struct agyn_error *e = &fe.scratch;
     *name = *description = *registry_text = *username = NULL;

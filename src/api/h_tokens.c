@@ -20,8 +20,8 @@ HANDLER(h_tokens_create) {
         field_check(&fe, name_validate(name, "name", e));
     if (field_check(&fe, input_string(req->body, "role", true, &role, e)) &&
         strcmp(role, "owner") != 0 && strcmp(role, "member") != 0)
-        field_check(&fe, agyn_fail(e, AGYN_UNPROCESSABLE, "role",
-                                   "role must be \"owner\" or \"member\""));
+        field_check(
+            &fe, agyn_fail(e, AGYN_UNPROCESSABLE, "role", "role must be \"owner\" or \"member\""));
     if (field_errors_finish(req, &fe, err) != 0)
         return -1;
     char value[TOKEN_VALUE_LEN + 1];
