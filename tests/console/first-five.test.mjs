@@ -21,15 +21,13 @@ after(async () => {
   if (browser) await browser.close();
 });
 
-/** A page signed in with token (this file's tests switch between owner and admin). */
+/** A page signed in with token (this file's tests switch between owner and admin, so each
+ * starts signed out). */
 async function pageAs(token) {
+  await browser.context.clearCookies();
   const page = await newPage(browser.context);
   await signIn(page, token);
   return page;
-}
-
-async function signOut(page) {
-  await page.context().clearCookies();
 }
 
 test('a refused form shows every field error at once, each beside its field', async () => {
@@ -55,7 +53,6 @@ test('a refused form shows every field error at once, each beside its field', as
   await nameError.waitFor({ state: 'hidden' });
   await imageError.waitFor();
   page.watcher.check();
-  await signOut(page);
   await page.close();
 });
 
@@ -79,12 +76,20 @@ test('the server admin deletes an organization, shown what goes with it first', 
   await page.getByRole('row', { name: new RegExp(doomed.name) }).waitFor({ state: 'detached' });
   const gone = await fetch(`${ENV.url}/api/v1/organizations/${doomed.id}`, { headers: { Authorization: `Bearer ${ENV.adminToken}` } });
   assert.equal(gone.status, 404);
+  await dialog.waitFor({ state: 'hidden' });
   // An empty organization goes at the first confirmation.
   await page.getByRole('button', { name: `Delete ${empty.name}` }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Delete organization' }).click();
+  const second = page.getByRole('dialog');
+  await second.getByText(`Delete organization “${empty.name}”?`).waitFor();
+  await second.getByRole('button', { name: 'Delete organization', exact: true }).click();
+  await page.waitForFunction(() => !document.querySelector('dialog[open]')
+    || document.querySelector('dialog[open] .form-error:not([hidden])'));
+  const open = page.locator('dialog[open]');
+  assert.equal(await open.count(), 0, `the dialog stayed: ${await open.first().textContent().catch(() => '')}`);
   await page.getByRole('row', { name: new RegExp(empty.name) }).waitFor({ state: 'detached' });
+  const emptyGone = await fetch(`${ENV.url}/api/v1/organizations/${empty.id}`, { headers: { Authorization: `Bearer ${ENV.adminToken}` } });
+  assert.equal(emptyGone.status, 404);
   page.watcher.check();
-  await signOut(page);
   await page.close();
 });
 
@@ -110,6 +115,5 @@ test('the Updated column of Image Pull Secrets is not under Test login at 1280 o
     assert.ok(updated.x >= 0 && updated.x + updated.width <= width, `Updated is inside the ${width} px viewport`);
   }
   page.watcher.check();
-  await signOut(page);
   await page.close();
 });
