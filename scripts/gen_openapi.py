@@ -57,8 +57,13 @@ SHORT_LIVED_FIELDS = {
                "(GET /api/v1/credential-provider-plugins); with password_source plugin."}}
 
 SCHEMAS = {
-    "Error": obj({"error": obj({"code": STR, "message": STR, "field": STR}, ["code", "message"])},
-                 ["error"]),
+    "Error": obj({"error": obj({
+        "code": STR, "message": STR, "field": STR,
+        "errors": {"type": "array", "description":
+                   "In a 422 of a request body: every field error of the body, one per field, "
+                   "in the order the fields are checked (the first is field and message).",
+                   "items": obj({"field": STR, "message": STR}, ["field", "message"])}},
+        ["code", "message"])}, ["error"]),
     "Organization": obj({"id": UUID, "name": STR, "created_at": TIME, "updated_at": TIME}),
     "OrganizationCreate": obj({"name": STR}, ["name"]),
     "Me": obj({"role": {"enum": ["admin", "owner", "member"]}, "token_id": UUID,

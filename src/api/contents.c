@@ -53,7 +53,11 @@ int contents_of_organization(struct api_request *req, json_t **out, struct agyn_
         add_kind(req, &TABLE_SECRETS, "secret", "name", NULL, NULL, *out, err) != 0 ||
         add_kind(req, &TABLE_SECRET_PROVIDERS, "secret_provider", "name", NULL, NULL, *out, err) !=
             0 ||
-        add_kind(req, &TABLE_WORKLOADS, "workload", "id", NULL, NULL, *out, err) != 0) {
+        /* Workloads are not organization_scoped in the store (the runner claims them across
+         * organizations): the organization is a filter of its own, else every organization's
+         * workloads would be counted and named here. */
+        add_kind(req, &TABLE_WORKLOADS, "workload", "id", "organization_id", req->org_id, *out,
+                 err) != 0) {
         json_decref(*out);
         *out = NULL;
         return -1;

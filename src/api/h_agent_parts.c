@@ -37,27 +37,35 @@ static const struct part_kind HOOK = {&TABLE_HOOKS,        "hook",     "a hook",
 
 static int part_create(const struct part_kind *kind, struct api_request *req,
                        struct api_response *res, struct agyn_error *err) {
-    const char *agent_id, *label, *image, *description;
-    if (input_require_object(req, kind->fields, err) != 0 ||
-        input_uuid(req->body, "agent_id", true, &agent_id, err) != 0 ||
-        input_string(req->body, kind->label, true, &label, err) != 0 ||
-        kind->validate_label(label, err) != 0 ||
-        input_string(req->body, "image", true, &image, err) != 0 ||
-        validate_image(image, "image", err) != 0 ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0)
+    const char *agent_id = NULL, *label = NULL, *image = NULL, *description = NULL;
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, kind->fields, &fe, err) != 0)
         return -1;
+    field_check(&fe, input_uuid(req->body, "agent_id", true, &agent_id, e));
+    if (field_check(&fe, input_string(req->body, kind->label, true, &label, e)))
+        field_check(&fe, kind->validate_label(label, e));
+    if (field_check(&fe, input_string(req->body, "image", true, &image, e)))
+        field_check(&fe, validate_image(image, "image", e));
+    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
+        field_check(&fe, validate_description(description, e));
+    json_t *spec = json_object();
+    field_check(&fe, run_spec_read(req->body, false, spec, e));
+    if (field_errors_finish(req, &fe, err) != 0) {
+        json_decref(spec);
+        return -1;
+    }
     json_t *agent = NULL;
-    if (resource_load(req, &TABLE_AGENTS, "agent", "agent_id", agent_id, &agent, err) != 0)
+    if (resource_load(req, &TABLE_AGENTS, "agent", "agent_id", agent_id, &agent, err) != 0) {
+        json_decref(spec);
         return -1;
+    }
     json_decref(agent);
     json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "agent_id",
                             agent_id, kind->label, label, "image", image, "description",
                             description ? description : "");
-    if (run_spec_read(req->body, false, row, err) != 0) {
-        json_decref(row);
-        return -1;
-    }
+    json_object_update(row, spec);
+    json_decref(spec);
     if (store_insert(req->app->store, kind->table, row, err) != 0) {
         resource_conflict_message(err, kind->a_noun, label);
         json_decref(row);
@@ -85,28 +93,32 @@ static int part_get(const struct part_kind *kind, struct api_request *req, struc
 
 static int part_update(const struct part_kind *kind, struct api_request *req,
                        struct api_response *res, struct agyn_error *err) {
-    const char *agent_id, *label, *image, *description;
-    if (input_require_object(req, kind->fields, err) != 0 ||
-        input_uuid(req->body, "agent_id", false, &agent_id, err) != 0 ||
-        input_string(req->body, kind->label, false, &label, err) != 0 ||
-        (label && kind->validate_label(label, err) != 0) ||
-        input_string(req->body, "image", false, &image, err) != 0 ||
-        (image && validate_image(image, "image", err) != 0) ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0)
+    const char *agent_id = NULL, *label = NULL, *image = NULL, *description = NULL;
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, kind->fields, &fe, err) != 0)
         return -1;
-    json_t *current = NULL;
-    if (resource_load(req, kind->table, kind->noun, "id", req->id, &current, err) != 0)
-        return -1;
-    int moved = agent_id && strcmp(agent_id, row_text(current, "agent_id"));
-    json_decref(current);
-    if (moved)
-        return agyn_fail(err, AGYN_UNPROCESSABLE, "agent_id",
-                         "agent_id cannot be changed; create a new %s instead", kind->noun);
+    field_check(&fe, input_uuid(req->body, "agent_id", false, &agent_id, e));
+    if (field_check(&fe, input_string(req->body, kind->label, false, &label, e)) && label)
+        field_check(&fe, kind->validate_label(label, e));
+    if (field_check(&fe, input_string(req->body, "image", false, &image, e)) && image)
+        field_check(&fe, validate_image(image, "image", e));
+    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
+        field_check(&fe, validate_description(description, e));
     json_t *changes = json_object();
-    if (run_spec_read(req->body, true, changes, err) != 0) {
+    field_check(&fe, run_spec_read(req->body, true, changes, e));
+    json_t *current = NULL;
+    if (field_errors_finish(req, &fe, err) != 0 ||
+        resource_load(req, kind->table, kind->noun, "id", req->id, &current, err) != 0) {
         json_decref(changes);
         return -1;
+    }
+    int moved = agent_id && strcmp(agent_id, row_text(current, "agent_id"));
+    json_decref(current);
+    if (moved) {
+        json_decref(changes);
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "agent_id",
+                         "agent_id cannot be changed; create a new %s instead", kind->noun);
     }
     if (label)
         json_object_set_new(changes, kind->label, json_string(label));

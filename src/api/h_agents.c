@@ -16,21 +16,27 @@ static const char *const AGENT_FIELDS[] = {"name", "image", "description", "comm
                                            "args", "env",   NULL};
 
 HANDLER(h_agents_create) {
-    const char *name, *image, *description;
-    if (input_require_object(req, AGENT_FIELDS, err) != 0 ||
-        input_string(req->body, "name", true, &name, err) != 0 ||
-        name_validate(name, "name", err) != 0 ||
-        input_string(req->body, "image", true, &image, err) != 0 ||
-        validate_image(image, "image", err) != 0 ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0)
+    const char *name = NULL, *image = NULL, *description = NULL;
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, AGENT_FIELDS, &fe, err) != 0)
         return -1;
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "name", name,
-                            "image", image, "description", description ? description : "");
-    if (run_spec_read(req->body, false, row, err) != 0) {
-        json_decref(row);
+    if (field_check(&fe, input_string(req->body, "name", true, &name, e)))
+        field_check(&fe, name_validate(name, "name", e));
+    if (field_check(&fe, input_string(req->body, "image", true, &image, e)))
+        field_check(&fe, validate_image(image, "image", e));
+    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
+        field_check(&fe, validate_description(description, e));
+    json_t *spec = json_object();
+    field_check(&fe, run_spec_read(req->body, false, spec, e));
+    if (field_errors_finish(req, &fe, err) != 0) {
+        json_decref(spec);
         return -1;
     }
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "name", name,
+                            "image", image, "description", description ? description : "");
+    json_object_update(row, spec);
+    json_decref(spec);
     if (store_insert(req->app->store, &TABLE_AGENTS, row, err) != 0) {
         resource_conflict_message(err, "an agent", name);
         json_decref(row);
@@ -51,17 +57,20 @@ HANDLER(h_agents_get) {
 }
 
 HANDLER(h_agents_update) {
-    const char *name, *image, *description;
-    if (input_require_object(req, AGENT_FIELDS, err) != 0 ||
-        input_string(req->body, "name", false, &name, err) != 0 ||
-        (name && name_validate(name, "name", err) != 0) ||
-        input_string(req->body, "image", false, &image, err) != 0 ||
-        (image && validate_image(image, "image", err) != 0) ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0)
+    const char *name = NULL, *image = NULL, *description = NULL;
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, AGENT_FIELDS, &fe, err) != 0)
         return -1;
+    if (field_check(&fe, input_string(req->body, "name", false, &name, e)) && name)
+        field_check(&fe, name_validate(name, "name", e));
+    if (field_check(&fe, input_string(req->body, "image", false, &image, e)) && image)
+        field_check(&fe, validate_image(image, "image", e));
+    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
+        field_check(&fe, validate_description(description, e));
     json_t *changes = json_object();
-    if (run_spec_read(req->body, true, changes, err) != 0) {
+    field_check(&fe, run_spec_read(req->body, true, changes, e));
+    if (field_errors_finish(req, &fe, err) != 0) {
         json_decref(changes);
         return -1;
     }

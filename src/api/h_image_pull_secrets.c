@@ -102,23 +102,48 @@ static int insert_image_pull_secret(struct api_request *req, const char *name,
     return rc;
 }
 
+/* Validates a username field (absent is fine here; required is decided with the source). */
+static int read_username(json_t *body, const char **username, struct agyn_error *err) {
+    if (input_string(body, "username", false, username, err) != 0)
+        return -1;
+    if (!*username)
+        return 0;
+    if (!**username)
+        return agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username must not be empty");
+    return validate_username(*username, err);
+}
+
+/* The checks of create and update, each field's error collected (api/input.h). */
+static int read_ips_fields(struct api_request *req, bool creating, const char **name,
+                           const char **description, const char **registry_text, char registry[600],
+                           const char **username, struct password_source *source,
+                           struct agyn_error *err) {
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    *name = *description = *registry_text = *username = NULL;
+    memset(source, 0, sizeof *source);
+    if (input_object_fields(req, IPS_FIELDS, &fe, err) != 0)
+        return -1;
+    if (field_check(&fe, input_string(req->body, "name", creating, name, e)) && *name)
+        field_check(&fe, name_validate(*name, "name", e));
+    if (field_check(&fe, input_string(req->body, "description", false, description, e)))
+        field_check(&fe, validate_description(*description, e));
+    if (field_check(&fe, input_string(req->body, "registry", creating, registry_text, e)) &&
+        *registry_text)
+        field_check(&fe, normalize_registry(*registry_text, registry, 600, e));
+    bool username_ok = field_check(&fe, read_username(req->body, username, e));
+    if (field_check(&fe, password_source_read(req, &IPS_PASSWORD_SOURCE, creating, source, e)) &&
+        creating && username_ok)
+        field_check(&fe, check_username_for_source(*username, source->kind, true, e));
+    return field_errors_finish(req, &fe, err);
+}
+
 HANDLER(h_image_pull_secrets_create) {
     const char *name, *description, *registry_text, *username;
     struct password_source source;
     char registry[600];
-    if (input_require_object(req, IPS_FIELDS, err) != 0 ||
-        input_string(req->body, "name", true, &name, err) != 0 ||
-        name_validate(name, "name", err) != 0 ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0 ||
-        input_string(req->body, "registry", true, &registry_text, err) != 0 ||
-        normalize_registry(registry_text, registry, sizeof registry, err) != 0 ||
-        input_string(req->body, "username", false, &username, err) != 0 ||
-        (username &&
-         (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username must not be empty")
-                     : validate_username(username, err)) != 0) ||
-        password_source_read(req, &IPS_PASSWORD_SOURCE, true, &source, err) != 0 ||
-        check_username_for_source(username, source.kind, true, err) != 0)
+    if (read_ips_fields(req, true, &name, &description, &registry_text, registry, &username,
+                        &source, err) != 0)
         return -1;
     if (!username)
         username = short_lived_username(source.kind);
@@ -194,18 +219,8 @@ HANDLER(h_image_pull_secrets_update) {
     const char *name, *description, *registry_text, *username;
     struct password_source source;
     char registry[600];
-    if (input_require_object(req, IPS_FIELDS, err) != 0 ||
-        input_string(req->body, "name", false, &name, err) != 0 ||
-        (name && name_validate(name, "name", err) != 0) ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0 ||
-        input_string(req->body, "registry", false, &registry_text, err) != 0 ||
-        (registry_text && normalize_registry(registry_text, registry, sizeof registry, err) != 0) ||
-        input_string(req->body, "username", false, &username, err) != 0 ||
-        (username &&
-         (!*username ? agyn_fail(err, AGYN_UNPROCESSABLE, "username", "username must not be empty")
-                     : validate_username(username, err)) != 0) ||
-        password_source_read(req, &IPS_PASSWORD_SOURCE, false, &source, err) != 0)
+    if (read_ips_fields(req, false, &name, &description, &registry_text, registry, &username,
+                        &source, err) != 0)
         return -1;
     json_t *row = NULL;
     if (resource_load(req, &TABLE_IMAGE_PULL_SECRETS, "image pull secret", "id", req->id, &row,

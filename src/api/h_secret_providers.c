@@ -170,19 +170,22 @@ static const struct provider_backend *backend_for(const char *type, struct agyn_
 }
 
 HANDLER(h_secret_providers_create) {
-    const char *name, *type;
-    if (input_require_object(req, PROVIDER_FIELDS, err) != 0 ||
-        input_string(req->body, "name", true, &name, err) != 0 ||
-        name_validate(name, "name", err) != 0 ||
-        input_string(req->body, "type", true, &type, err) != 0)
+    const char *name = NULL, *type = NULL;
+    const struct provider_backend *backend = NULL;
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, PROVIDER_FIELDS, &fe, err) != 0)
         return -1;
-    const struct provider_backend *backend = backend_for(type, err);
-    if (!backend)
-        return -1;
+    if (field_check(&fe, input_string(req->body, "name", true, &name, e)))
+        field_check(&fe, name_validate(name, "name", e));
+    if (field_check(&fe, input_string(req->body, "type", true, &type, e)))
+        field_check(&fe, (backend = backend_for(type, e)) ? 0 : -1);
     json_t *config = json_object_get(req->body, "config");
     if (!json_is_object(config))
-        return agyn_fail(err, AGYN_UNPROCESSABLE, "config", "config must be an object");
-    if (backend->validate_config(config, err) != 0)
+        field_check(&fe, agyn_fail(e, AGYN_UNPROCESSABLE, "config", "config must be an object"));
+    else if (backend)
+        field_check(&fe, backend->validate_config(config, e));
+    if (field_errors_finish(req, &fe, err) != 0)
         return -1;
     char id[AGYN_UUID_LEN + 1];
     uuid_generate(id);

@@ -25,14 +25,18 @@ static const struct password_source_fields VALUE_SOURCE = {
 };
 
 HANDLER(h_secrets_create) {
-    const char *name, *description;
+    const char *name = NULL, *description = NULL;
     struct password_source source;
-    if (input_require_object(req, SECRET_FIELDS, err) != 0 ||
-        input_string(req->body, "name", true, &name, err) != 0 ||
-        name_validate(name, "name", err) != 0 ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0 ||
-        password_source_read(req, &VALUE_SOURCE, true, &source, err) != 0)
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, SECRET_FIELDS, &fe, err) != 0)
+        return -1;
+    if (field_check(&fe, input_string(req->body, "name", true, &name, e)))
+        field_check(&fe, name_validate(name, "name", e));
+    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
+        field_check(&fe, validate_description(description, e));
+    field_check(&fe, password_source_read(req, &VALUE_SOURCE, true, &source, e));
+    if (field_errors_finish(req, &fe, err) != 0)
         return -1;
     char id[AGYN_UUID_LEN + 1];
     uuid_generate(id);
@@ -68,14 +72,18 @@ HANDLER(h_secrets_get) {
 }
 
 HANDLER(h_secrets_update) {
-    const char *name, *description;
+    const char *name = NULL, *description = NULL;
     struct password_source source;
-    if (input_require_object(req, SECRET_FIELDS, err) != 0 ||
-        input_string(req->body, "name", false, &name, err) != 0 ||
-        (name && name_validate(name, "name", err) != 0) ||
-        input_string(req->body, "description", false, &description, err) != 0 ||
-        validate_description(description, err) != 0 ||
-        password_source_read(req, &VALUE_SOURCE, false, &source, err) != 0)
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, SECRET_FIELDS, &fe, err) != 0)
+        return -1;
+    if (field_check(&fe, input_string(req->body, "name", false, &name, e)) && name)
+        field_check(&fe, name_validate(name, "name", e));
+    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
+        field_check(&fe, validate_description(description, e));
+    field_check(&fe, password_source_read(req, &VALUE_SOURCE, false, &source, e));
+    if (field_errors_finish(req, &fe, err) != 0)
         return -1;
     json_t *row = NULL;
     if (resource_load(req, &TABLE_SECRETS, "secret", "id", req->id, &row, err) != 0)

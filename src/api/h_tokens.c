@@ -11,14 +11,19 @@
 
 HANDLER(h_tokens_create) {
     static const char *const fields[] = {"name", "role", NULL};
-    const char *name, *role;
-    if (input_require_object(req, fields, err) != 0 ||
-        input_string(req->body, "name", true, &name, err) != 0 ||
-        name_validate(name, "name", err) != 0 ||
-        input_string(req->body, "role", true, &role, err) != 0)
+    const char *name = NULL, *role = NULL;
+    struct field_errors fe = {0};
+    struct agyn_error *e = &fe.scratch;
+    if (input_object_fields(req, fields, &fe, err) != 0)
         return -1;
-    if (strcmp(role, "owner") != 0 && strcmp(role, "member") != 0)
-        return agyn_fail(err, AGYN_UNPROCESSABLE, "role", "role must be \"owner\" or \"member\"");
+    if (field_check(&fe, input_string(req->body, "name", true, &name, e)))
+        field_check(&fe, name_validate(name, "name", e));
+    if (field_check(&fe, input_string(req->body, "role", true, &role, e)) &&
+        strcmp(role, "owner") != 0 && strcmp(role, "member") != 0)
+        field_check(
+            &fe, agyn_fail(e, AGYN_UNPROCESSABLE, "role", "role must be \"owner\" or \"member\""));
+    if (field_errors_finish(req, &fe, err) != 0)
+        return -1;
     char value[TOKEN_VALUE_LEN + 1];
     json_t *row = NULL;
     if (auth_token_create(req->app->store, req->org_id, name, role, value, &row, err) != 0)

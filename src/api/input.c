@@ -29,6 +29,79 @@ int input_require_object(const struct api_request *req, const char *const allowe
     return 0;
 }
 
+bool field_failed(const struct field_errors *fe, const char *field) {
+    size_t i;
+    json_t *entry;
+    json_array_foreach(fe->list, i, entry) {
+        if (strcmp(json_string_value(json_object_get(entry, "field")), field) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool field_check(struct field_errors *fe, int rc) {
+    if (rc == 0)
+        return true;
+    if (fe->first.code == AGYN_OK)
+        fe->first = fe->scratch;
+    if (fe->scratch.code == AGYN_UNPROCESSABLE && fe->scratch.field[0] &&
+        !field_failed(fe, fe->scratch.field)) {
+        if (!fe->list)
+            fe->list = json_array();
+        /* Fields and messages may quote request bytes: error_response in server.c makes the
+         * top-level one valid UTF-8; here a string jansson refuses is left out. */
+        json_t *field = json_string(fe->scratch.field);
+        json_t *message = json_string(fe->scratch.message);
+        if (field && message)
+            json_array_append_new(fe->list,
+                                  json_pack("{s:o, s:o}", "field", field, "message", message));
+        else {
+            json_decref(field);
+            json_decref(message);
+        }
+    }
+    agyn_error_clear(&fe->scratch);
+    return false;
+}
+
+int input_object_fields(const struct api_request *req, const char *const allowed[],
+                        struct field_errors *fe, struct agyn_error *err) {
+    if (!req->body)
+        return agyn_fail(err, AGYN_INVALID_ARGUMENT, NULL, "a JSON object body is required");
+    const char *key;
+    json_t *value;
+    json_object_foreach(req->body, key, value) {
+        bool known = false;
+        for (size_t i = 0; allowed[i]; i++)
+            if (strcmp(allowed[i], key) == 0)
+                known = true;
+        if (!known) {
+            char field[80];
+            snprintf(field, sizeof field, "%.64s", key);
+            field_check(fe, agyn_fail(&fe->scratch, AGYN_UNPROCESSABLE, field,
+                                      "unknown field \"%s\"", field));
+        }
+    }
+    return 0;
+}
+
+int field_errors_finish(struct api_request *req, struct field_errors *fe, struct agyn_error *err) {
+    if (fe->first.code == AGYN_OK) {
+        json_decref(fe->list);
+        fe->list = NULL;
+        return 0;
+    }
+    *err = fe->first;
+    json_decref(req->field_errors);
+    req->field_errors = NULL;
+    if (fe->first.code == AGYN_UNPROCESSABLE && json_array_size(fe->list) > 0)
+        req->field_errors = fe->list;
+    else
+        json_decref(fe->list);
+    fe->list = NULL;
+    return -1;
+}
+
 bool input_has(json_t *body, const char *field) {
     json_t *value = body ? json_object_get(body, field) : NULL;
     return value && !json_is_null(value);

@@ -33,6 +33,9 @@ struct api_request {
     char id[AGYN_UUID_LEN + 1];     /* {id} path parameter */
     char sub[64];                   /* a trailing fixed word some routes capture */
     json_t *body;                   /* parsed JSON object, NULL when the request has no body */
+    /* Every field error of the body, [{field, message}], when validation found more than
+     * the one in the returned agyn_error (api/input.h field_errors); owned, NULL otherwise. */
+    json_t *field_errors;
     const char *raw_body;
     size_t raw_body_len;
     struct principal principal;

@@ -367,6 +367,9 @@ static void dispatch(struct api_server *server, struct MHD_Connection *connectio
         res->stream_read = NULL;
         res->stream_free = NULL;
         error_response(res, &err);
+        /* Validation that collected every field error (api/input.h) lists them all. */
+        if (req->field_errors && err.code == AGYN_UNPROCESSABLE)
+            json_object_set(json_object_get(res->json, "error"), "errors", req->field_errors);
         if (err.code == AGYN_INTERNAL)
             log_kv("error", "request failed", {"request_id", req->request_id},
                    {"route", req->route}, {"error", err.message});
@@ -701,6 +704,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     dispatch(server, connection, method, url, ctx, &req, &res);
     ctx->route = req.route;
     json_decref(req.body);
+    json_decref(req.field_errors);
     if (res.deferred) {
         ctx->job = res.deferred;
         /* The idle timer must not close the connection while it waits for its job. */

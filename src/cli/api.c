@@ -17,17 +17,36 @@ static void print_clean(FILE *out, const char *text) {
         fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
 }
 
-void api_print_error(const char *context, int status, const json_t *response) {
-    struct client_api_error error;
-    client_decode_error(status, response, NULL, 0, &error);
+/* One "agyn: [context: ][field: ]message" line. */
+static void print_error_line(const char *context, const char *field, const char *message) {
     fputs("agyn: ", stderr);
     if (context) {
         print_clean(stderr, context);
         fputs(": ", stderr);
     }
-    if (error.field[0])
-        fprintf(stderr, "%s: ", error.field);
-    fprintf(stderr, "%s\n", error.message);
+    if (field && field[0]) {
+        print_clean(stderr, field);
+        fputs(": ", stderr);
+    }
+    print_clean(stderr, message);
+    fputc('\n', stderr);
+}
+
+void api_print_error(const char *context, int status, const json_t *response) {
+    /* A 422 that lists every field error (error.errors) prints one line per field. */
+    const json_t *errors = json_object_get(json_object_get(response, "error"), "errors");
+    if (json_array_size(errors) > 1) {
+        size_t i;
+        const json_t *entry;
+        json_array_foreach(errors, i, entry) {
+            const char *message = row_text(entry, "message");
+            print_error_line(context, row_text(entry, "field"), message ? message : "invalid");
+        }
+        return;
+    }
+    struct client_api_error error;
+    client_decode_error(status, response, NULL, 0, &error);
+    print_error_line(context, error.field, error.message);
 }
 
 int api_call_status(struct cli *cli, const char *method, const char *path, const char *body_text,

@@ -93,7 +93,13 @@ static const struct tf_attr AWS_ATTRS[] = {
      "in plan or state. Change secret_access_key_wo_version to send a new one."},
     {"secret_access_key_wo_version", TF_NUMBER, A_OPTIONAL,
      "Any number; changing it sends secret_access_key_wo again."},
-    {"session_token", TF_STRING, A_OPTIONAL | A_SENSITIVE, "AWS session token."},
+    /* Write-only alone: a second sensitive attribute in the block would make Terraform's
+     * sensitive_attributes order, and so refresh-only -detailed-exitcode, vary run to run. */
+    {"session_token_wo", TF_STRING, A_OPTIONAL | A_WRITE_ONLY,
+     "Write-only AWS session token (Terraform 1.11 or later), optional: sent to agyn, never "
+     "stored in plan or state. Change session_token_wo_version to send a new one."},
+    {"session_token_wo_version", TF_NUMBER, A_OPTIONAL,
+     "Any number; changing it sends session_token_wo again."},
     {"endpoint_url", TF_STRING, A_OPTIONAL,
      "Alternative Secrets Manager endpoint (e.g. a local emulator)."},
     {NULL, 0, 0, NULL},
@@ -326,6 +332,21 @@ static void api_error(struct tf_op *op, const char *action, const struct api_res
     snprintf(summary, sizeof summary, "Unable to %s %s", action, op->res->type_name);
     if (r->status == 0) {
         diag_error(op->diags, NULL, summary, "%s", r->message);
+        return;
+    }
+    /* A 422 that lists every field error (error.errors): one diagnostic on each attribute. */
+    const json_t *errors = json_object_get(json_object_get(r->body, "error"), "errors");
+    if (json_array_size(errors) > 1) {
+        size_t i;
+        const json_t *entry;
+        json_array_foreach(errors, i, entry) {
+            const char *field = row_text(entry, "field");
+            const char *message = row_text(entry, "message");
+            const char *at =
+                field ? tf_field_to_path(op->diags->arena, op->res, state, field) : NULL;
+            diag_error(op->diags, at, summary, "%s (agyn API: HTTP %ld, %s, field %s)",
+                       message ? message : "invalid", r->status, r->code, field ? field : "");
+        }
         return;
     }
     const char *path = tf_field_to_path(op->diags->arena, op->res, state, r->field);
@@ -851,7 +872,9 @@ static void credential_pair_validate(struct tf_op *op, const struct tf_nested *n
         snprintf(version, sizeof version, "%s_version", a->name);
         bool plain = tfv_is_set(tfv_get(values, base)) || tfv_is_unknown(tfv_get(values, base));
         bool wo = tfv_is_set(tfv_get(values, a->name)) || tfv_is_unknown(tfv_get(values, a->name));
-        if (plain == wo) {
+        /* A write-only credential without a plain twin (session_token_wo) is optional. */
+        bool paired = tf_block_attr(n->block, base) != NULL;
+        if (paired && plain == wo) {
             snprintf(path, sizeof path, "%s.%s", n->name, plain ? a->name : base);
             diag_error(
                 op->diags, path, plain ? "Conflicting arguments" : "Missing required argument",
@@ -911,6 +934,15 @@ static json_t *provider_config(const struct tfv *state, const struct tfv *tf_con
         return config;
     for (const struct tf_attr *a = n->block->attrs; a->name; a++) {
         char base[64];
+        if ((a->flags & A_WRITE_ONLY) && credential_of_companion(a->name, base) &&
+            !tf_block_attr(n->block, base)) { /* write-only alone: session_token_wo */
+            const char *v = tfv_str(configured, a->name);
+            if (v)
+                json_object_set_new(config, base, json_string(v));
+            else if (!create)
+                json_object_set_new(config, base, json_null());
+            continue;
+        }
         if (credential_of_companion(a->name, base))
             continue; /* token_wo goes out as token, below; versions stay in Terraform */
         const char *v = tfv_str(values, a->name);

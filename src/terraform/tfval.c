@@ -1,6 +1,7 @@
 /* tfval.c — the Terraform value tree and its msgpack / JSON codecs (see tfval.h). */
 #include "terraform/tfval.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,12 +367,21 @@ static void pack(msgpack_packer *pk, const struct tfv *v) {
         msgpack_pack_str_body(pk, v->str, n);
         break;
     }
-    case TFV_NUMBER:
+    case TFV_NUMBER: {
+        /* As a decimal string, which cty reads with ParseNumberVal — as Terraform reads the
+         * numbers of a state file. A msgpack int or float gives a big.Float of another
+         * precision, which Terraform's refresh-only check (reflect.DeepEqual of the prior and
+         * refreshed state) takes for a change: -detailed-exitcode would exit 2, "No changes". */
+        char text[40];
         if (v->num == floor(v->num) && fabs(v->num) < 9.0e15)
-            msgpack_pack_int64(pk, (int64_t)v->num);
+            snprintf(text, sizeof text, "%" PRId64, (int64_t)v->num);
         else
-            msgpack_pack_double(pk, v->num);
+            snprintf(text, sizeof text, "%.17g", v->num);
+        size_t n = strlen(text);
+        msgpack_pack_str(pk, n);
+        msgpack_pack_str_body(pk, text, n);
         break;
+    }
     case TFV_BOOL:
         if (v->b)
             msgpack_pack_true(pk);

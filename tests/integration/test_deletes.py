@@ -75,6 +75,21 @@ class CascadingDeletes(test_cli.CliTestCase):
         self.json_of("organizations", "create", "cascade-empty", token=self.admin)
         self.ok("organizations", "delete", "cascade-empty", token=self.admin)
 
+    def test_another_organizations_workloads_are_not_counted_or_named(self):
+        # Workloads are claimed across organizations by the runner, so the store does not
+        # confine them to one: the contents of an organization must filter them itself.
+        busy, idle = self.server.new_org("busy-tenant"), self.server.new_org("idle-tenant")
+        agent = busy.owner.post(busy.path("/agents"), {"name": "a", "image": "127.0.0.1:1/x:1"})
+        workload = busy.owner.post(busy.path("/workloads"), {"agent_id": agent.json["id"]})
+        self.assertEqual(workload.status, 201, workload)
+        gone = self.server.admin().delete(f"/api/v1/organizations/{idle.id}")
+        self.assertEqual(gone.status, 204, gone)
+        self.assertNotIn(workload.json["id"], gone.body)
+        refused = self.server.admin().delete(f"/api/v1/organizations/{busy.id}")
+        self.assertEqual(refused.status, 409, refused)
+        [counted] = [c for c in refused.json["error"]["contents"] if c["kind"] == "workload"]
+        self.assertEqual(counted["names"], [workload.json["id"]])
+
 
 if __name__ == "__main__":
     unittest.main()

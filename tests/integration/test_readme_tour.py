@@ -1,5 +1,6 @@
 """test_readme_tour.py — the README's tour runs as printed, and `make demo` (scripts/demo.sh)
-shows the failure and then the running workload.
+shows the failure and then the running workload; with a Docker engine, the workload's log line
+(a temporary dockerd of tests/fixtures/docker_fixture.py), without one, why that part is skipped.
 
 The tour's commands are the ```sh block between <!-- tour:begin --> and <!-- tour:end --> of
 README.md (scripts/readme_tour.py extracts them without changing a character). They run in one
@@ -18,6 +19,9 @@ from agyn_testlib import AGYND, SOURCE_DIR, Server
 AGYN = os.path.abspath(os.environ.get("AGYN_CLI_BIN", os.path.join(os.path.dirname(AGYND), "agyn")))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 import readme_tour  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "fixtures"))
+import docker_fixture  # noqa: E402
 
 README = os.path.join(SOURCE_DIR, "README.md")
 
@@ -73,8 +77,9 @@ class ReadmeTour(unittest.TestCase):
         statuses = sorted((w["created_at"], w["status"]) for w in workloads)
         self.assertEqual([s for _, s in statuses], ["failed", "running"])
 
-    def test_make_demo_shows_failure_then_running(self):
-        env = dict(os.environ, AGYN_BIN_DIR=os.path.dirname(os.path.abspath(AGYND)))
+    def run_demo(self, docker_host):
+        env = dict(os.environ, AGYN_BIN_DIR=os.path.dirname(os.path.abspath(AGYND)),
+                   DOCKER_HOST=docker_host)
         proc = subprocess.run([os.path.join(SOURCE_DIR, "scripts", "demo.sh")], env=env,
                               capture_output=True, text=True, timeout=240)
         out = proc.stdout + proc.stderr
@@ -83,6 +88,23 @@ class ReadmeTour(unittest.TestCase):
         self.assertIn("ImagePullBackOff", out)
         self.assertGreater(out.index("status:          running"), failed)
         self.assertIn("== Done", out)
+        return out
+
+    def test_make_demo_shows_failure_then_running(self):
+        out = self.run_demo("unix:///nonexistent/docker.sock")
+        self.assertIn("Docker runtime: skipped (no Docker engine socket at "
+                      "/nonexistent/docker.sock; set DOCKER_HOST)", out)
+        self.assertNotIn("hello from the agyn demo", out)
+
+    @unittest.skipIf(docker_fixture.available(), "needs dockerd and busybox-static")
+    def test_make_demo_with_a_docker_engine_prints_the_log_line(self):
+        engine = docker_fixture.Dockerd().start()
+        self.addCleanup(engine.close)
+        out = self.run_demo(engine.host)
+        logs = out.index("$ agyn --org acme workloads logs ")
+        self.assertGreater(out.index("hello from the agyn demo", logs), logs)
+        # The demo stopped its workload: no container of it is left in the engine.
+        self.assertEqual(engine.containers(), [])
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error.code || (status === 0 ? 'network' : 'unknown');
     this.field = error.field || null;
+    // A 422 lists every field error at once: [{field, message}] (the first is field/message).
+    this.errors = Array.isArray(error.errors)
+      ? error.errors.filter((e) => e && typeof e.field === 'string' && typeof e.message === 'string')
+      : null;
     this.referrers = Array.isArray(error.referrers) ? error.referrers : null;
     // A refused delete of something that holds other objects: [{kind, count, names}].
     this.contents = Array.isArray(error.contents) ? error.contents : null;

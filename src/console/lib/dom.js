@@ -253,20 +253,20 @@ export function showFieldError(form, name, message) {
   return true;
 }
 
-/** Shows an API error beside the field it names (error.field), or above the form's buttons. */
-export function showError(form, error) {
-  clearErrors(form);
-  let message = error && error.message ? error.message : String(error);
-  if (error && error.status === 403) message = `Not allowed: ${message}`;
-  // "args[1]" or "env.PATH" land on the args or env field when there is no field of their own.
-  const field = error && error.field && !form.querySelector(`[data-field="${CSS.escape(error.field)}"]`)
-    ? error.field.replace(/[[.].*$/, '') : error && error.field;
-  if (field && showFieldError(form, field, message)) {
-    error.field = field;
-    const control = form.querySelector(`[data-field="${CSS.escape(error.field)}"] input, [data-field="${CSS.escape(error.field)}"] select, [data-field="${CSS.escape(error.field)}"] textarea`);
-    if (control) control.focus();
-    return;
-  }
+/* The form's field for an error's field: "args[1]" or "env.PATH" land on the args or env field
+ * when there is no field of their own. */
+function formFieldFor(form, name) {
+  if (!name) return null;
+  return form.querySelector(`[data-field="${CSS.escape(name)}"]`) ? name : name.replace(/[[.].*$/, '');
+}
+
+function focusField(form, name) {
+  const at = `[data-field="${CSS.escape(name)}"]`;
+  const control = form.querySelector(`${at} input, ${at} select, ${at} textarea`);
+  if (control) control.focus();
+}
+
+function showBanner(form, message) {
   let banner = form.querySelector('.form-error');
   if (!banner) {
     banner = h('div', { class: 'alert alert-danger form-error', role: 'alert' });
@@ -275,6 +275,35 @@ export function showError(form, error) {
   }
   banner.textContent = message;
   banner.hidden = false;
+}
+
+/** Shows an API error beside the field it names (error.field) — every field of a 422's
+ * error.errors beside its own — or above the form's buttons. */
+export function showError(form, error) {
+  clearErrors(form);
+  let message = error && error.message ? error.message : String(error);
+  if (error && error.status === 403) message = `Not allowed: ${message}`;
+  // Every field error of a 422 at once, each beside its field; those without one in the banner.
+  if (error && error.errors && error.errors.length > 1) {
+    const elsewhere = [];
+    let first = null;
+    for (const entry of error.errors) {
+      const field = formFieldFor(form, entry.field);
+      if (field && form.querySelector(`[data-field="${CSS.escape(field)}"] .field-error:not([hidden])`)) continue;
+      if (field && showFieldError(form, field, entry.message)) first = first || field;
+      else elsewhere.push(entry.field ? `${entry.field}: ${entry.message}` : entry.message);
+    }
+    if (elsewhere.length) showBanner(form, elsewhere.join(' '));
+    if (first) focusField(form, first);
+    if (first || elsewhere.length) return;
+  }
+  const field = error && formFieldFor(form, error.field);
+  if (field && showFieldError(form, field, message)) {
+    error.field = field;
+    focusField(form, field);
+    return;
+  }
+  showBanner(form, message);
 }
 
 /** Checks required fields in visible sections; shows "X is required" beside each. */
