@@ -832,11 +832,11 @@ static struct MHD_Daemon *start_daemon(struct api_server *server, const char *li
         flags, asked_port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_UNESCAPE_CALLBACK,
         unescape, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, total,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)511, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+        IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)511, MHD_OPTION_ARRAY,
+        tls_options, MHD_OPTION_END);
     if (!daemon)
         agyn_fail(err, AGYN_UNAVAILABLE, "listen", "cannot listen on %s%s", listen,
                   server->tls_cert_pem ? " (or the TLS certificate and key do not match)" : "");
