@@ -50,7 +50,7 @@ echo
 plot scale-list "list p99, GET image-pull-secrets?page_size=50" "image pull secrets in the organization" "ms" \
     "'$RESULTS/list.dat' using 1:2 with linespoints title 'p99 first page', '$RESULTS/list.dat' using 1:3 with linespoints title 'p99 middle page'"
 plot scale-serve-start "agynd serve start with N sealed values" "sealed values" "ms to /readyz" \
-    "'$RESULTS/sealed.dat' using 1:2 with linespoints title 'start (ms)'"
+    "'$RESULTS/sealed.dat' using 1:2 with linespoints title 'exec to /readyz (wall)', '$RESULTS/sealed.dat' using 1:5 with linespoints title 'agynd CPU'"
 plot scale-serve-rss "agynd serve RSS with N sealed values" "sealed values" "MiB" \
     "'$RESULTS/sealed.dat' using 1:3 with linespoints title 'RSS after start', '$RESULTS/sealed.dat' using 1:4 with linespoints title 'peak RSS'"
 plot scale-start "warm start (pull-only) with N attached secrets" "attached secrets" "ms, POST to running" \
