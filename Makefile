@@ -7,7 +7,8 @@
 #   make demo-registry  only the tour's private registry, on 127.0.0.1:5000 (user demo)
 #   make test    install test packages, build with ASan+UBSan and -Werror, run every test
 #                (integration suites on SQLite and PostgreSQL; CTEST_JOBS sets ctest -j)
-#   make bench   the benchmarks under bench/
+#   make bench   every benchmark under bench/ (bench/run_all.sh) against a Release build in
+#                build-bench/, then one summary table of all their rows (bench/README.md)
 #   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
 #                build-fuzz/new-corpus/, crashes in build-fuzz/); make test runs each briefly
 #   make soak    a time-bounded mixed load (SOAK_SECONDS) judging RSS, fds, threads, DB size flat
@@ -73,12 +74,11 @@ test: deps-test
 	@cmake --build build-test -j$(JOBS)
 	@cd build-test && ctest --output-on-failure -j$(CTEST_JOBS) --timeout 900
 
-bench: build
+bench:
 	@scripts/install-deps.sh bench
-	@bench/api.sh
-	@bench/pull.sh
-	@bench/shared_pull.sh
-	@bench/isolation.py
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-bench -j$(JOBS) --target agynd agyn-cli
+	@AGYND_BIN=$(CURDIR)/build-bench/bin/agynd bench/run_all.sh
 
 fuzz: deps-test
 	@cmake -S tests/fuzz -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -101,4 +101,4 @@ format-check:
 	@scripts/check_format.sh
 
 clean:
-	rm -rf build build-test build-fuzz
+	rm -rf build build-test build-fuzz build-bench

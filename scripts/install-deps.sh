@@ -9,7 +9,8 @@ BUILD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-de
 TEST_PACKAGES="$BUILD_PACKAGES libcmocka-dev python3 docker-registry skopeo apache2-utils openssl
   docker.io busybox-static podman
   chromium fonts-liberation clang clang-format gdb postgresql-15 python3-yaml"
-BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time"
+# gnuplot-nox: bench/scale.sh draws its curves as SVG (no X needed).
+BENCH_PACKAGES="$TEST_PACKAGES wrk nginx-light time gnuplot-nox"
 # make demo and the README's tour: the private registry, its sample image, curl and jq.
 DEMO_PACKAGES="$BUILD_PACKAGES python3 docker-registry skopeo apache2-utils busybox-static curl jq"
 

@@ -53,6 +53,8 @@ static void usage(FILE *out) {
             "                        (env AGYN_METRICS_TOKEN)\n"
             "  --max-connections-per-client N  open connections one client address may\n"
             "                        hold (default 128)\n"
+            "  --max-connections N   open connections in all, event streams included\n"
+            "                        (default 1000; raise the open-files limit to match)\n"
             "  --event-retention DUR  events older than this are deleted, and expired Console\n"
             "                        sessions (default 7d); a stream resuming from a deleted\n"
             "                        event gets 'event: reset'\n"
@@ -231,6 +233,7 @@ static int serve_main(int argc, char **argv, int runner_only) {
         {"egress-allow", required_argument, NULL, 1010},
         {"event-retention", required_argument, NULL, 1011},
         {"workload-retention", required_argument, NULL, 1012},
+        {"max-connections", required_argument, NULL, 1013},
         {"docker-host", required_argument, NULL, 3001},
         {"docker-network", required_argument, NULL, 3002},
         {"stop-grace", required_argument, NULL, 3003},
@@ -439,6 +442,13 @@ static int serve_main(int argc, char **argv, int runner_only) {
             c->outbound.timeout_ms = ms;
             break;
         }
+        case 1013:
+            c->max_connections = atoi(optarg);
+            if (c->max_connections < 1 || c->max_connections > 65536) {
+                fprintf(stderr, "agynd serve: --max-connections must be 1 to 65536\n");
+                return 2;
+            }
+            break;
         case 1011:
         case 1012: {
             const char *name = opt == 1011 ? "--event-retention" : "--workload-retention";

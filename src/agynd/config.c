@@ -59,6 +59,7 @@ void config_defaults(struct app_config *config) {
                  getenv("AGYN_KEYRING_FILE"));
     config->http_threads = 4;
     config->max_connections_per_client = 128;
+    config->max_connections = 1000;
     config->outbound = (struct outbound_config){
         .threads = 8, .org_running = 2, .org_queued = 8, .timeout_ms = 15000};
     config->quotas = (struct org_quotas){.active_workloads = QUOTA_DEFAULT_ACTIVE_WORKLOADS,

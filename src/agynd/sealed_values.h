@@ -13,7 +13,8 @@ struct sealed_values_report {
 };
 
 /* Fails (naming the key id and a row) when a stored value names a key the keyring lacks or
- * that does not open it. Opens one value per key id, and checks every value's key id. */
+ * that does not open it. Opens one value per key id: the database groups each sealed column by
+ * key id in one pass (store_sealed_samples), so start-up does not read every row. */
 int sealed_values_check(struct store *store, struct keyring *kr, struct agyn_error *err);
 /* Opens (decrypts) every stored value, counting them in *opened; fails at the first that
  * does not open, naming it. `agynd keys verify`, e.g. after restoring a backup. */

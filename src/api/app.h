@@ -26,6 +26,7 @@ struct app_config {
     char metrics_token[256];        /* bearer token /metrics requires, or "" */
     char metrics_listen[300];       /* a separate HOST:PORT serving only /metrics, or "" */
     int max_connections_per_client; /* open connections one client address may hold */
+    int max_connections;            /* open connections in all (event streams included) */
     struct outbound_config outbound; /* verify/test jobs: threads, per-org limits, deadline */
     struct org_quotas quotas;        /* what one organization may hold (store/quota.h) */
     int database_pool;               /* PostgreSQL connections at most (--database-pool) */

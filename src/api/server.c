@@ -6,7 +6,8 @@
  *
  * Limits against exhaustion by clients that never finish: a connection is closed after
  * IDLE_TIMEOUT_S without progress, a request's headers must arrive within HEADER_DEADLINE_MS
- * (header_deadline.c), a body within BODY_DEADLINE_MS, one client address holds at most
+ * (header_deadline.c), a body within BODY_DEADLINE_MS, all clients hold at most
+ * max_connections connections and one client address at most
  * max_connections_per_client connections, each connection's header memory is capped by
  * libmicrohttpd's per-connection pool, and the bodies held at once are capped by
  * BODIES_HELD_MAX. Only sign-in takes a body without a token: UNAUTHENTICATED_BODY_MAX bytes,
@@ -830,6 +831,7 @@ static struct MHD_Daemon *start_daemon(struct api_server *server, const char *li
     unsigned per_client = config->max_connections_per_client > 0
                               ? (unsigned)config->max_connections_per_client
                               : 128u;
+    unsigned total = config->max_connections > 0 ? (unsigned)config->max_connections : 1000u;
     struct MHD_OptionItem tls_options[] = {
         {server->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0,
          server->tls_cert_pem},
@@ -844,11 +846,11 @@ static struct MHD_Daemon *start_daemon(struct api_server *server, const char *li
         flags, asked_port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_UNESCAPE_CALLBACK,
         unescape, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)511, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+        IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, server, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)511, MHD_OPTION_ARRAY,
+        tls_options, MHD_OPTION_END);
     if (!daemon)
         agyn_fail(err, AGYN_UNAVAILABLE, "listen", "cannot listen on %s%s", listen,
                   server->tls_cert_pem ? " (or the TLS certificate and key do not match)" : "");

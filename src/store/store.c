@@ -325,6 +325,15 @@ int store_oldest_seq(struct store *store, const struct store_table *table, int64
     return store->backend->oldest_seq(store, table, seq_out, err);
 }
 
+int store_sealed_samples(struct store *store, const struct store_table *table, const char *column,
+                         store_sealed_visit visit, void *state, struct agyn_error *err) {
+    const struct store_column *c = store_table_column(table, column);
+    if (!c || !(c->flags & COLUMN_SEALED))
+        return agyn_fail(err, AGYN_INTERNAL, NULL, "%s.%s is not a sealed column", table->name,
+                         column);
+    return store->backend->sealed_samples(store, table, column, visit, state, err);
+}
+
 int store_count(struct store *store, const struct store_table *table,
                 const struct store_query *query, long long *count_out, struct agyn_error *err) {
     return store->backend->count(store, table, query, count_out, err);

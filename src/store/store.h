@@ -66,6 +66,10 @@ struct store_query {
 
 struct store;
 
+/* Receives one stored value of a sealed column with its row's organization and id. */
+typedef int (*store_sealed_visit)(void *state, const char *organization_id, const char *id,
+                                  const char *sealed, struct agyn_error *err);
+
 struct store_backend {
     const char *name;
     int (*open)(struct store *store, const char *location, struct agyn_error *err);
@@ -98,6 +102,8 @@ struct store_backend {
                  struct agyn_error *err);
     int (*oldest_seq)(struct store *store, const struct store_table *table, int64_t *seq_out,
                       struct agyn_error *err);
+    int (*sealed_samples)(struct store *store, const struct store_table *table, const char *column,
+                          store_sealed_visit visit, void *state, struct agyn_error *err);
     /* Optional (NULL: same as tx_begin): a transaction that relies on row locks
      * (store_query.lock_rows) instead of excluding every other writer. */
     int (*tx_begin_row_locks)(struct store *store, struct agyn_error *err);
@@ -230,6 +236,12 @@ int store_reclaim(struct store *store, struct agyn_error *err);
 /* The position of the oldest row still kept, in any organization: every row at or after it is
  * still there (rows are pruned oldest first). For an empty table, the position the next row
  * will get. */
+/* Calls visit once for each distinct prefix "<format>:<key id>:" among the non-NULL values of
+ * table.column (the envelope's stored form, crypto/envelope.h), with the oldest such value:
+ * one sample per key id, found by the database in one pass without returning every row. A
+ * value without that form is its own prefix group, so the sample shows it. */
+int store_sealed_samples(struct store *store, const struct store_table *table, const char *column,
+                         store_sealed_visit visit, void *state, struct agyn_error *err);
 int store_oldest_seq(struct store *store, const struct store_table *table, int64_t *seq_out,
                      struct agyn_error *err);
 

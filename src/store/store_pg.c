@@ -981,6 +981,31 @@ static int pg_oldest_seq(struct store *store, const struct store_table *table, i
     return res ? 0 : -1;
 }
 
+/* One pass: the oldest row of each "<format>:<key id>" prefix (DISTINCT ON, ordered by seq). */
+static int pg_sealed_samples(struct store *store, const struct store_table *table,
+                             const char *column, store_sealed_visit visit, void *state,
+                             struct agyn_error *err) {
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql,
+             "SELECT DISTINCT ON (split_part(%s, ':', 1), split_part(%s, ':', 2))"
+             " organization_id, id, %s FROM %s WHERE %s IS NOT NULL"
+             " ORDER BY split_part(%s, ':', 1), split_part(%s, ':', 2), seq",
+             column, column, column, table->name, column, column, column);
+    struct pg_conn *c = acquire(store, err);
+    if (!c)
+        return -1;
+    PGresult *res = run(c, sql, NULL, err);
+    release(store, c);
+    if (!res)
+        return -1;
+    int result = 0;
+    for (int i = 0; result == 0 && i < PQntuples(res); i++)
+        result =
+            visit(state, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), err);
+    PQclear(res);
+    return result;
+}
+
 static int valid_channel(const char *channel) {
     size_t len = strlen(channel);
     if (len == 0 || len >= 64)
@@ -1125,6 +1150,7 @@ const struct store_backend store_backend_postgres = {
     .count = pg_count,
     .prune = pg_prune,
     .oldest_seq = pg_oldest_seq,
+    .sealed_samples = pg_sealed_samples,
     .tx_begin_row_locks = pg_tx_begin_row_locks,
     .notify = pg_notify,
     .subscribe = pg_subscribe,

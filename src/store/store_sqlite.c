@@ -831,6 +831,56 @@ static int sqlite_reclaim(struct store *store, struct agyn_error *err) {
     return sqlite_error(conn->db, rc, err);
 }
 
+/* The envelope prefix "<format>:<key id>:" of a sealed column, as SQL. */
+#define SEALED_PREFIX_SQL "substr(%s, 1, instr(substr(%s, 7), ':') + 6)"
+
+/* One pass over the table for the distinct prefixes (only they are kept, in a small ephemeral
+ * index), then each prefix's oldest row, found by walking seq order from its start. */
+static int sqlite_sealed_samples(struct store *store, const struct store_table *table,
+                                 const char *column, store_sealed_visit visit, void *state,
+                                 struct agyn_error *err) {
+    struct sqlite_connection *conn = connection(store, err);
+    if (!conn)
+        return -1;
+    char sql[SQL_MAX];
+    snprintf(sql, sizeof sql, "SELECT DISTINCT " SEALED_PREFIX_SQL " FROM %s WHERE %s IS NOT NULL",
+             column, column, table->name, column);
+    sqlite3_stmt *stmt = prepare(conn, sql, err);
+    if (!stmt)
+        return -1;
+    char **prefixes = NULL;
+    size_t count = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        prefixes = xrealloc(prefixes, (count + 1) * sizeof *prefixes);
+        prefixes[count++] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+    }
+    int result = rc == SQLITE_DONE ? 0 : sqlite_error(conn->db, rc, err);
+    sqlite3_reset(stmt);
+    snprintf(sql, sizeof sql,
+             "SELECT organization_id, id, %s FROM %s WHERE %s IS NOT NULL AND " SEALED_PREFIX_SQL
+             " = ? ORDER BY seq LIMIT 1",
+             column, table->name, column, column, column);
+    stmt = result == 0 ? prepare(conn, sql, err) : NULL;
+    if (result == 0 && !stmt)
+        result = -1;
+    for (size_t i = 0; result == 0 && i < count; i++) {
+        sqlite3_bind_text(stmt, 1, prefixes[i], -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW)
+            result = visit(state, (const char *)sqlite3_column_text(stmt, 0),
+                           (const char *)sqlite3_column_text(stmt, 1),
+                           (const char *)sqlite3_column_text(stmt, 2), err);
+        else if (rc != SQLITE_DONE)
+            result = sqlite_error(conn->db, rc, err);
+        sqlite3_reset(stmt);
+    }
+    for (size_t i = 0; i < count; i++)
+        free(prefixes[i]);
+    free(prefixes);
+    return result;
+}
+
 const struct store_backend store_backend_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -850,4 +900,5 @@ const struct store_backend store_backend_sqlite = {
     .oldest_seq = sqlite_oldest_seq,
     .reclaim = sqlite_reclaim,
     .changed_elsewhere = sqlite_changed_elsewhere,
+    .sealed_samples = sqlite_sealed_samples,
 };

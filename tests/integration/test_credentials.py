@@ -1803,6 +1803,47 @@ class KeyringTests(CredAsserts, unittest.TestCase):
             os.chmod(keyring, 0o600)
         server.start()  # the original keyring works again
 
+    def test_serve_checks_every_key_id_among_many_values(self):
+        """The start check samples one value per key id (grouped by the database, not read row
+        by row): a key that sealed only the newest of many values, once dropped from the
+        keyring, still stops `agynd serve`; so does a stored value that is not an envelope."""
+        server = self.new_server()
+        org, _ = self.populate(server)
+        for _ in range(40):
+            self.make_ips(org)
+        _, first = self.key_ids(server)
+        server.stop()
+        added = server.keys("add")
+        self.assertEqual(added.returncode, 0, added.stderr)
+        second = added.stdout.strip()
+        server.start()
+        late = self.make_ips(org)  # the only value sealed under the second key
+        self.assertEqual(self.sealed_keys(server)[("image_pull_secrets", late["id"],
+                                                   "password_sealed")], second)
+        server.stop()
+        keyring = server.keyring_path
+        with open(keyring) as f:
+            original = f.read()
+        try:
+            doc = json.loads(original)
+            doc["keys"] = [k for k in doc["keys"] if k["id"] != second]
+            doc["active"] = first
+            with open(keyring, "w") as f:
+                json.dump(doc, f)
+            failed = server.serve_once()
+            self.assertNotEqual(failed.returncode, 0, failed.stderr)
+            self.assertIn(second, failed.stderr)
+            self.assertIn(late["id"], failed.stderr)
+        finally:
+            with open(keyring, "w") as f:
+                f.write(original)
+        server.sql("UPDATE image_pull_secrets SET password_sealed = 'not-an-envelope' WHERE id = ?",
+                   (late["id"],))
+        failed = server.serve_once()
+        self.assertNotEqual(failed.returncode, 0, failed.stderr)
+        self.assertIn(late["id"], failed.stderr)
+        self.assertIn("not a sealed value", failed.stderr)
+
     def test_keyring_file_option(self):
         outside = tempfile.mkdtemp(prefix="agyn-keyring-")
         self.addCleanup(shutil.rmtree, outside, True)
