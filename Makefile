@@ -8,7 +8,8 @@
 #   make test    install test packages, build with ASan+UBSan and -Werror, run every test
 #                (integration suites on SQLite and PostgreSQL; CTEST_JOBS sets ctest -j)
 #   make bench   every benchmark under bench/ (bench/run_all.sh) against a Release build in
-#                build-bench/, then one summary table of all their rows (bench/README.md)
+#                build-bench/, then one summary table of all their rows (bench/README.md);
+#                the scale curve stops at 10,000 secrets unless BENCH_SCALE_MAX=100000
 #   make fuzz    every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (new inputs in
 #                build-fuzz/new-corpus/, crashes in build-fuzz/); make test runs each briefly
 #   make soak    a time-bounded mixed load (SOAK_SECONDS) judging RSS, fds, threads, DB size flat

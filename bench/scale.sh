@@ -6,7 +6,7 @@
 # with 1, 10 and 100 attached secrets; SSE fan-out to 10, 100 and 1,000 clients. All seeding
 # goes through the API (concurrent POSTs). About 4-5 minutes with the defaults on 2 cores.
 # Environment: AGYND_BIN (default build/bin/agynd; use a Release build), BENCH_SCALE_MAX (caps
-# the largest organization, default 100000), BENCH_SCALE_ROUNDS (20), BENCH_SCALE_COMMITS (30),
+# the largest organization, default 100000; `make bench` passes 10000 unless it is set), BENCH_SCALE_ROUNDS (20), BENCH_SCALE_COMMITS (30),
 # BENCH_RESULTS (default bench/results), BENCH_SUMMARY (see bench/README.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,6 +64,4 @@ echo "cost curves (this machine, $(nproc) cores, shared with whatever else runs;
     printf 'figure\tagynd\tpeer (same run)\ttarget\tverdict\n'
     cat "$RESULTS/rows.tsv"
 } | column -t -s $'\t' | sed 's/^/  /'
-while IFS=$'\t' read -r figure ours peer target verdict; do
-    bench_row "$figure" "$ours" "$peer" "$target" "$verdict"
-done <"$RESULTS/rows.tsv"
+bench_rows_from "$RESULTS/rows.tsv"
