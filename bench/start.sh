@@ -7,7 +7,8 @@
 #           the manifest re-authorized with the agent's credential, container created from
 #           the authorized digest and started;
 #   CLI     `docker create` + `docker start` of the same image by digest.
-# Prints the medians beside each other and the target (agynd <= 1.1 x CLI + 20 ms).
+# Prints the medians beside each other and the target (agynd <= 1.1 x CLI + 20 ms), and appends
+# them as one row to the `make bench` summary (bench/summary.py).
 # Environment: AGYND_BIN (default build/bin/agynd), BENCH_ROUNDS (default 15).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,10 +21,12 @@ cd "$ROOT/tests/integration"
 exec python3 - <<'PY'
 import os, statistics, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.getcwd(), "..", "fixtures"))
+sys.path.insert(0, os.path.join(os.getcwd(), "..", "..", "bench"))
 import docker_fixture as df
 import registry_fixture as rf
 from agyn_testlib import Server
 from runner_helpers import Org, SseStream, open_stream
+from summary import bench_row, verdict
 
 class Case:  # the bits of unittest.TestCase that Org uses
     def assertEqual(self, a, b, msg=None):
@@ -71,6 +74,9 @@ try:
     print(f"  docker create + docker start     {c:8.1f}")
     print(f"  target agynd <= 1.1 x CLI + 20 ms = {1.1 * c + 20:.1f}: "
           f"{'met' if a <= 1.1 * c + 20 else 'NOT met'}")
+    bench_row(f"warm container start, docker runtime, median of {rounds}",
+              f"{a:.1f} ms", f"{c:.1f} ms docker create + start",
+              "<= 1.1x CLI + 20 ms", verdict(a <= 1.1 * c + 20))
 finally:
     if server:
         server.close()
