@@ -103,7 +103,7 @@ private_mib() {
     "/proc/$1/smaps_rollup"
 }
 # nginx's figures: its master and its workers summed.
-nginx_pids() { echo "$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"); }
+nginx_pids() { echo "$NGINX_PID"; ps -o pid= --ppid "$NGINX_PID" || true; }
 nginx_private_mib() {
   local pid files=()
   for pid in $(nginx_pids); do files+=("/proc/$pid/smaps_rollup"); done

@@ -5,7 +5,8 @@ Measures organization B's `GET .../agents?page_size=50` latency (sequential requ
 client) twice in the same run against the same agynd: once on a quiet server (the baseline,
 the peer figure) and once while organization A keeps 8 verifies running against a registry
 that accepts TCP and never answers (tests/fixtures/tarpit.py). Prints p50/p99 of both beside
-the target (p99 under load < 50 ms). Runs the release build (make build); loopback only.
+the target (p99 under load < 50 ms), and appends that as one row, the quiet p99 as its peer, to
+the `make bench` summary (bench/summary.py). Runs the release build (make build); loopback only.
 
 Environment: AGYND_BIN (default build/bin/agynd), BENCH_SECONDS per phase (default 6).
 """
@@ -16,11 +17,13 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 os.environ.setdefault("AGYND_BIN", os.path.join(ROOT, "build", "bin", "agynd"))
 os.environ.setdefault("AGYN_SOURCE_DIR", ROOT)
 
 from agyn_testlib import Server  # noqa: E402
 from test_isolation import Tarpit, percentile  # noqa: E402
+from summary import bench_row, verdict  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
 TARGET_P99_MS = 50
@@ -73,6 +76,10 @@ def main():
               f"p50 {ms(percentile(loaded, 50)):.2f} ms  p99 {ms(percentile(loaded, 99)):.2f} ms"
               f"  (target p99 < {TARGET_P99_MS} ms: "
               f"{'met' if ms(percentile(loaded, 99)) < TARGET_P99_MS else 'MISSED'})")
+        loaded_p99, quiet_p99 = ms(percentile(loaded, 99)), ms(percentile(quiet, 99))
+        bench_row("org B GET agents p99 while org A runs 8 verifies against a tarpit",
+                  f"{loaded_p99:.2f} ms", f"{quiet_p99:.2f} ms on a quiet server",
+                  f"< {TARGET_P99_MS} ms", verdict(loaded_p99 < TARGET_P99_MS))
     finally:
         tarpit.stop()
         server.proc.kill()

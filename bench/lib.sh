@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh — shared by the shell bench scripts (source it): bench_row appends one row to the
 # summary that `make bench` prints at the end (bench/run_all.sh; see bench/README.md, "summary
 # rows"; bench/summary.py is the same for Python). Without BENCH_SUMMARY in the environment a

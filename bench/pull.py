@@ -272,7 +272,7 @@ def report(runs):
         ratio = ours / curl
         print(f"cold pull {label} vs parallel curl: {ours:.2f} s vs {curl:.2f} s = {ratio:.2f}× "
               f"(target ≤ {TARGET_CURL}×) {verdict(ratio <= TARGET_CURL)}")
-        bench_row(f"cold pull {size}, htpasswd registry{tag}: agynd vs parallel curl",
+        bench_row(f"cold pull {size}{tag}, htpasswd registry: agynd vs parallel curl",
                   f"{ours:.2f} s = {ratio:.2f}x", f"{curl:.2f} s curl x{LAYERS}",
                   target(f"<= {TARGET_CURL}x curl"), verdict(ratio <= TARGET_CURL) if judged else "INFO")
         ratio = ours / skopeo

@@ -9,7 +9,10 @@
 # each timed run so that no run pays for the previous one's dirty pages.
 # Prints a table and the row
 #   4 concurrent pulls of one image: N MiB fetched (target 256), wall X s vs single Y s = R×
-# (medians), with the load average before and after (other work on the machine skews walls).
+# (medians), with the load average before and after (other work on the machine skews walls),
+# and appends both figures to the `make bench` summary (bench/summary.py), each beside the
+# single pull of the same run: MiB fetched (target: the image's size, each blob once) and
+# wall (target <= 1.2x the single pull's).
 #
 # Builds nothing: run after `make build` (a Release build). Environment:
 #   AGYND_BIN          agynd to measure (default build/bin/agynd)
@@ -206,9 +209,11 @@ LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- the table -----------------------------------------------------------------------------------
 python3 - "$WORK/results" "$LAYERS" "$LAYER_MIB" "$WORKLOADS" "$TARGET_RATIO" "$LOAD_BEFORE" \
-  "$LOAD_AFTER" "$(nproc)" <<'EOF'
+  "$LOAD_AFTER" "$(nproc)" "$ROOT/bench" <<'EOF'
 import statistics, sys
-path, layers, mib, workloads, target, load_before, load_after, cpus = sys.argv[1:]
+path, layers, mib, workloads, target, load_before, load_after, cpus, bench_dir = sys.argv[1:]
+sys.path.insert(0, bench_dir)
+from summary import bench_row, verdict
 layers, mib, workloads, target = int(layers), int(mib), int(workloads), float(target)
 rows = [line.split() for line in open(path)]
 rows = [(name, int(rnd), float(wall), int(sent)) for name, rnd, wall, sent in rows]
@@ -222,6 +227,7 @@ for name, rnd, wall, sent in rows:
 med = lambda name, i: statistics.median(r[i] for r in rows if r[0] == name)
 single, concurrent = med("single", 2), med("concurrent", 2)
 fetched = med("concurrent", 3) / 2**20
+single_fetched = med("single", 3) / 2**20
 ratio = concurrent / single
 ok = lambda good: "ok" if good else "MISSED"
 print(f"\nload average {load_before} before, {load_after} after ({cpus} CPUs)\n")
@@ -229,4 +235,11 @@ print(f"{workloads} concurrent pulls of one image: {fetched:.0f} MiB fetched (ta
       f"{image_mib}), wall {concurrent:.2f} s vs single {single:.2f} s = {ratio:.2f}× "
       f"(target ≤ {target}×)   bytes {ok(round(fetched) <= image_mib + 1)}, "
       f"wall {ok(ratio <= target)}")
+size = f"{layers}x{mib} MiB"
+bench_row(f"{workloads} concurrent cold pulls of one {size} image: MiB the registry sent",
+          f"{fetched:.0f} MiB", f"{single_fetched:.0f} MiB for 1 pull",
+          f"{image_mib} MiB (each blob once)", verdict(round(fetched) <= image_mib + 1))
+bench_row(f"{workloads} concurrent cold pulls of one {size} image: wall",
+          f"{concurrent:.2f} s = {ratio:.2f}x", f"{single:.2f} s for 1 pull",
+          f"<= {target}x the single pull", verdict(ratio <= target))
 EOF
