@@ -194,18 +194,22 @@ static void queue_unauthorized(struct sse_stream *s, const char *reason) {
 }
 
 /* Checks the stream's token or session when due: every AUTHORITY_RECHECK_MS and after every
- * revocation. A store error keeps the stream and checks again on the next read. */
+ * revocation (a check that held for another stream of the same authority within that time and
+ * since the last revocation counts). A store error keeps the stream and checks again on the
+ * next read. */
 static void check_authority(struct sse_stream *s) {
     int64_t now = clock_monotonic_ms();
     uint64_t revocations = auth_revocation_count();
     if (s->revocations_seen == revocations && now - s->authority_checked_ms < AUTHORITY_RECHECK_MS)
         return;
     struct agyn_error err = {0};
-    int holds = stream_authority_holds(s->app, &s->authority, &err);
+    int64_t checked_ms = now;
+    int holds = stream_authority_holds_shared(s->app, &s->authority, revocations, now,
+                                              AUTHORITY_RECHECK_MS, &checked_ms, &err);
     if (holds < 0)
         return;
     s->revocations_seen = revocations;
-    s->authority_checked_ms = now;
+    s->authority_checked_ms = checked_ms;
     if (holds == 0)
         queue_unauthorized(s, err.message);
 }

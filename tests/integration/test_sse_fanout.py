@@ -1,7 +1,8 @@
 """SSE fan-out from the shared tail of recent events (src/api/event_tail.c): many event streams
 of two organizations, opened before and during interleaved writes of both (and resuming from
 Last-Event-ID 0, which starts in the store and hands over to the tail), each receive exactly
-their own organization's events, in order, none missing, none twice. On PostgreSQL the second
+their own organization's events, in order, none missing, none twice. Streams of one token share
+its 2-second re-check: revoking it ends every one of them, and none of another token's. On PostgreSQL the second
 organization writes through a second replica (`agynd serve --no-runner` on the same database),
 so commits of two processes interleave and reach the first one through LISTEN/NOTIFY."""
 import os
@@ -13,7 +14,7 @@ import unittest
 
 import agyn_testlib
 from agyn_testlib import AGYND, Client, ServerTestCase, free_port
-from runner_helpers import open_stream
+from runner_helpers import SseStream, open_stream
 
 STREAMS_PER_ORG = 25
 WRITES_PER_ORG = 30
@@ -124,6 +125,32 @@ class TestSseFanout(ServerTestCase):
         finally:
             if replica:
                 self.assertEqual(replica.stop(), 0)
+
+    def test_revoking_a_token_ends_all_its_streams_and_no_others(self):
+        ctx = self.server.new_org("fanout-revoke")
+        admin = self.server.admin()
+        tokens = [admin.post(ctx.path("/tokens"), {"name": f"watcher-{i}", "role": "member"}).json
+                  for i in (0, 1)]
+        streams = {i: [SseStream(self.server.port, ctx.path("/events"), tokens[i]["token"])
+                       for _ in range(8)] for i in (0, 1)}
+        for stream_list in streams.values():
+            for stream in stream_list:
+                self.addCleanup(stream.close)
+                self.assertEqual(stream.status, 200)
+        time.sleep(2.5)  # past one re-check period: the streams' checks are shared now
+        self.assertEqual(admin.delete(ctx.path(f"/tokens/{tokens[0]['id']}")).status, 204)
+        for stream in streams[0]:
+            stream.wait_for(lambda e: e.type == "unauthorized", timeout=5, what="unauthorized")
+        resp = ctx.owner.post(ctx.path("/image-pull-secrets"), {
+            "name": "after-revoke", "registry": "r.example", "username": "u", "password": "p"})
+        self.assertEqual(resp.status, 201, resp)
+        for stream in streams[1]:
+            stream.wait_for(lambda e: (e.data or {}).get("name") == "after-revoke", timeout=10,
+                            what="the event after the revocation")
+            self.assertFalse([e for e in stream.snapshot() if e.type == "unauthorized"])
+        for stream in streams[0]:
+            self.assertFalse([e for e in stream.snapshot()
+                              if (e.data or {}).get("name") == "after-revoke"])
 
 
 if __name__ == "__main__":
