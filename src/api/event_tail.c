@@ -14,6 +14,7 @@
 #include "core/names.h"
 #include "core/xalloc.h"
 #include "store/event_log.h"
+#include "store/tables.h"
 
 #define REFRESH_BATCH 500
 
@@ -92,6 +93,18 @@ static void append_events(json_t *events) {
     free(entries);
 }
 
+/* Drops what retention deleted (in this process or another): every id below oldest. */
+static void forget_deleted(struct store *store) {
+    struct agyn_error err = {0};
+    int64_t oldest = 0;
+    if (store_oldest_seq(store, &TABLE_EVENTS, &oldest, &err) != 0)
+        return;
+    pthread_rwlock_wrlock(&lock);
+    while (count > 0 && entry_at(0)->id < oldest)
+        drop_oldest_locked();
+    pthread_rwlock_unlock(&lock);
+}
+
 int event_tail_refresh(struct store *store) {
     struct agyn_error err = {0};
     pthread_rwlock_rdlock(&lock);
@@ -120,8 +133,10 @@ int event_tail_refresh(struct store *store) {
         json_decref(events);
         added += (int)n;
         if (n < REFRESH_BATCH)
-            return added;
+            break;
     }
+    forget_deleted(store);
+    return added;
 }
 
 /* The index of the first entry with an id above position (count when none). */

@@ -6,7 +6,9 @@
  * event after the newest one it holds (event_log_read_all) and keeps the last
  * EVENT_TAIL_MAX_EVENTS events or EVENT_TAIL_MAX_BYTES bytes, each already formatted as an SSE
  * frame. The tail is complete over (start, newest]: every event with an id in that range is in
- * it, because events become visible in id order (event_log.h). Streams then copy out what is
+ * it, because events become visible in id order (event_log.h), and it drops at each refresh
+ * what retention deleted (ids below store_oldest_seq), so it never serves an event the store
+ * no longer keeps. Streams then copy out what is
  * newer than their own position and belongs to their organization (event_tail_read); a
  * position older than the start (a slow client, a Last-Event-ID far back) reads the store
  * instead, as before. */
