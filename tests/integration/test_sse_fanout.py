@@ -18,6 +18,7 @@ from runner_helpers import SseStream, open_stream
 
 STREAMS_PER_ORG = 25
 WRITES_PER_ORG = 30
+EARLY_WRITES = 3
 
 
 class Replica:
@@ -64,11 +65,6 @@ class TestSseFanout(ServerTestCase):
         try:
             writers = [orgs[0].owner,
                        Client(replica.port, orgs[1].owner.token) if replica else orgs[1].owner]
-            # Half the streams of each organization open now, from "now"; the rest open during
-            # the writes, half of those from Last-Event-ID 0 (a replay of everything kept).
-            streams = {i: [self.stream(ctx) for _ in range(STREAMS_PER_ORG // 2)]
-                       for i, ctx in enumerate(orgs)}
-            time.sleep(0.3)
             names = {0: [], 1: []}
             failures = []
             replayed = set()
@@ -85,7 +81,18 @@ class TestSseFanout(ServerTestCase):
                         return
                     names[i].append(name)
 
-            threads = [threading.Thread(target=write, args=(i, WRITES_PER_ORG)) for i in (0, 1)]
+            # A few events before any stream: the tail starts after them (it is filled once a
+            # stream is open), so a replay from Last-Event-ID 0 reads them from the store and
+            # then moves over to the tail.
+            for i in (0, 1):
+                write(i, EARLY_WRITES)
+            # Half the streams of each organization open now, from "now"; the rest open during
+            # the writes, half of those from Last-Event-ID 0 (a replay of everything kept).
+            streams = {i: [self.stream(ctx) for _ in range(STREAMS_PER_ORG // 2)]
+                       for i, ctx in enumerate(orgs)}
+            time.sleep(1.2)  # the tail is filled (the ticker runs at least once a second)
+            threads = [threading.Thread(target=write, args=(i, WRITES_PER_ORG, EARLY_WRITES))
+                       for i in (0, 1)]
             for t in threads:
                 t.start()
             for i, ctx in enumerate(orgs):
@@ -98,7 +105,7 @@ class TestSseFanout(ServerTestCase):
             for t in threads:
                 t.join()
             for i in (0, 1):  # one more each, which every stream must get, however late it opened
-                write(i, 1, WRITES_PER_ORG)
+                write(i, 1, EARLY_WRITES + WRITES_PER_ORG)
             self.assertEqual(failures, [])
 
             for i in (0, 1):
@@ -120,8 +127,10 @@ class TestSseFanout(ServerTestCase):
                     start = names[i].index(got_names[0]) if got_names[0] in names[i] else -1
                     self.assertGreaterEqual(start, 0, f"org {i} stream {s}: {got_names[:3]}")
                     self.assertEqual(got_names, names[i][start:], f"org {i} stream {s}")
-                    if s < STREAMS_PER_ORG // 2 or stream in replayed:
+                    if stream in replayed:
                         self.assertEqual(start, 0, f"org {i} stream {s} missed the first events")
+                    elif s < STREAMS_PER_ORG // 2:
+                        self.assertEqual(start, EARLY_WRITES, f"org {i} stream {s} started wrong")
         finally:
             if replica:
                 self.assertEqual(replica.stop(), 0)
