@@ -12,15 +12,6 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static uint64_t generation;
-static void (*listener_fn)(void *);
-static void *listener_ctx;
-
-void event_log_set_listener(void (*listener)(void *ctx), void *ctx) {
-    pthread_mutex_lock(&lock);
-    listener_fn = listener;
-    listener_ctx = ctx;
-    pthread_mutex_unlock(&lock);
-}
 
 int event_log_append(struct store *store, const char *organization_id, const char *type,
                      json_t *payload, struct agyn_error *err) {
@@ -36,14 +27,7 @@ int event_log_append(struct store *store, const char *organization_id, const cha
     /* Readers woken now may not see the row yet; the commit that makes it visible wakes them
      * again. */
     store_after_commit(store, event_log_notify);
-    pthread_mutex_lock(&lock);
-    generation++;
-    pthread_cond_broadcast(&changed);
-    void (*fn)(void *) = listener_fn;
-    void *ctx = listener_ctx;
-    pthread_mutex_unlock(&lock);
-    if (fn)
-        fn(ctx);
+    event_log_notify();
     return 0;
 }
 

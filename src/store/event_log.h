@@ -42,7 +42,5 @@ uint64_t event_log_generation(void);
 void event_log_wait(uint64_t seen, int timeout_ms);
 /* Wakes every event_log_wait without appending (shutdown). */
 void event_log_notify(void);
-/* Called after each append (in-process), e.g. to resume suspended SSE connections. */
-void event_log_set_listener(void (*listener)(void *ctx), void *ctx);
 
 #endif
