@@ -629,7 +629,7 @@ static int serve_main(int argc, char **argv, int runner_only) {
         keyring_free(app.keyring);
         return 1;
     }
-    sse_start();
+    sse_start(app.store);
     app.config.outbound.org_queued = app.config.outbound.org_running * 4;
     struct retention *retention = NULL;
     if ((!runner_only && retention_start(app.store, &retention_config, &retention, &err) != 0) ||

@@ -1,5 +1,7 @@
 /* sse.c — streaming the event log over libmicrohttpd with suspend/resume; each stream ends
- * with its authority (see stream_authority.h). */
+ * with its authority (see stream_authority.h). Streams serve new events from the process's
+ * shared tail (event_tail.h), which the ticker refreshes with one store query per wake-up; a
+ * stream behind the tail reads the store itself. */
 #include "api/sse.h"
 
 #include <pthread.h>
@@ -12,6 +14,7 @@
 
 #include "core/row.h"
 #include "core/xalloc.h"
+#include "api/event_tail.h"
 #include "api/stream_authority.h"
 #include "base/clock.h"
 #include "core/dynbuf.h"
@@ -32,7 +35,9 @@ struct sse_stream {
     int ending; /* the final "unauthorized" event is queued: end once it is written */
     struct MHD_Connection *connection;
     char org_id[AGYN_UUID_LEN + 1];
-    int64_t last_id;
+    /* Every event of the organization up to this id was sent (or was before Last-Event-ID);
+     * it may pass the last id sent, as events of other organizations go by. */
+    int64_t position;
     char *pending;
     size_t pending_len, pending_off;
     int64_t last_write_ms;
@@ -46,6 +51,7 @@ static struct sse_stream *streams;
 static atomic_int shutting_down;
 static pthread_t ticker;
 static atomic_int ticker_running;
+static struct store *tail_store;
 
 /* Resumes every suspended stream; each resumed stream reads new events (or a heartbeat). */
 static void resume_all(void *unused) {
@@ -67,18 +73,34 @@ static void resume_all(void *unused) {
     }
 }
 
-/* Resumes every stream once a second (heartbeats) and whenever the event log's generation
- * moves. The append listener alone is not enough: an event appended inside a transaction
- * wakes the streams before its commit, so they read nothing; store_tx_commit calls
- * event_log_notify(), which lands here. */
+/* Whenever the event log's generation moves (an append, its commit: store_tx_commit calls
+ * event_log_notify(); another process's commit through store_subscribe) and once a second,
+ * reads what was committed into the shared tail, then resumes every stream if it added events
+ * or a second has passed since the last resume (heartbeats, authority checks, streams behind
+ * the tail). The generation is taken before the read, so a commit during it wakes the ticker
+ * again. With no stream open the tail is dropped: it costs neither memory nor queries. */
 static void *tick(void *unused) {
     (void)unused;
     uint64_t seen = event_log_generation();
+    int64_t resumed_ms = clock_monotonic_ms();
     while (!atomic_load(&shutting_down)) {
         event_log_wait(seen, 1000);
         seen = event_log_generation();
-        if (!atomic_load(&shutting_down))
+        if (atomic_load(&shutting_down))
+            break;
+        pthread_mutex_lock(&lock);
+        int open = streams != NULL;
+        pthread_mutex_unlock(&lock);
+        int added = open ? event_tail_refresh(tail_store) : 0;
+        /* No stream, or the store failed: drop the tail, so that streams read the store
+         * themselves (and report nothing new) until a refresh fills it again. */
+        if (!open || added < 0)
+            event_tail_clear();
+        int64_t now = clock_monotonic_ms();
+        if (added != 0 || now - resumed_ms >= 1000) {
+            resumed_ms = now;
             resume_all(NULL);
+        }
     }
     return NULL;
 }
@@ -87,9 +109,9 @@ static void resume_all_on_revocation(void) {
     resume_all(NULL);
 }
 
-void sse_start(void) {
+void sse_start(struct store *store) {
     atomic_store(&shutting_down, 0);
-    event_log_set_listener(resume_all, NULL);
+    tail_store = store;
     auth_set_revocation_listener(resume_all_on_revocation);
     if (pthread_create(&ticker, NULL, tick, NULL) == 0)
         atomic_store(&ticker_running, 1);
@@ -99,7 +121,6 @@ void sse_stop(void) {
     pthread_mutex_lock(&lock);
     atomic_store(&shutting_down, 1);
     pthread_mutex_unlock(&lock);
-    event_log_set_listener(NULL, NULL);
     auth_set_revocation_listener(NULL);
     /* Every stream must end before the HTTP daemon stops: libmicrohttpd refuses to stop with
      * suspended connections. Resumed streams read END_OF_STREAM and are freed. */
@@ -116,34 +137,46 @@ void sse_stop(void) {
     event_log_notify(); /* wakes the ticker */
     if (atomic_exchange(&ticker_running, 0))
         pthread_join(ticker, NULL);
+    event_tail_clear();
 }
 
-static void fill_pending(struct sse_stream *s) {
+/* Appends the organization's events after s->position from the store (the stream is behind
+ * the shared tail, or it is not filled yet). A short read has seen every event up to the id
+ * the tail had before it began (ids become visible in order), so the position moves there and
+ * the next read can come from the tail. */
+static void read_from_store(struct sse_stream *s, struct dynbuf *buf) {
+    int64_t visible = event_tail_newest();
     json_t *events = NULL;
     struct agyn_error err = {0};
-    free(s->pending);
-    s->pending = NULL;
-    s->pending_len = s->pending_off = 0;
-    if (event_log_read(s->store, s->org_id, s->last_id, BATCH, &events, &err) != 0)
+    if (event_log_read(s->store, s->org_id, s->position, BATCH, &events, &err) != 0)
         return;
-    struct dynbuf buf;
-    dynbuf_init(&buf, 0, true); /* event payloads never carry secrets */
     size_t i;
     json_t *event;
     json_array_foreach(events, i, event) {
         char *data = json_dumps(json_object_get(event, "payload"), JSON_COMPACT);
         int64_t id = row_int(event, "id");
-        const char *type = row_text(event, "type");
-        dynbuf_addf(&buf, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)id,
-                    type ? type : "message", data ? data : "{}");
+        event_tail_format(buf, id, row_text(event, "type"), data);
         free(data);
-        s->last_id = id;
+        s->position = id;
     }
+    if (json_array_size(events) < BATCH && visible > s->position)
+        s->position = visible;
     json_decref(events);
+}
+
+static void fill_pending(struct sse_stream *s) {
+    free(s->pending);
+    s->pending = NULL;
+    s->pending_len = s->pending_off = 0;
+    struct dynbuf buf;
+    dynbuf_init(&buf, 0, true); /* event payloads never carry secrets */
+    if (event_tail_read(s->org_id, &s->position, BATCH, &buf) < 0)
+        read_from_store(s, &buf);
     if (buf.len == 0 && clock_monotonic_ms() - s->last_write_ms >= HEARTBEAT_MS)
         dynbuf_add_str(&buf, ": heartbeat\n\n");
     s->pending_len = buf.len;
     s->pending = buf.len ? dynbuf_take(&buf) : NULL;
+    dynbuf_free(&buf);
 }
 
 /* Replaces what is pending with the stream's last event: "unauthorized", saying why. */
@@ -161,18 +194,22 @@ static void queue_unauthorized(struct sse_stream *s, const char *reason) {
 }
 
 /* Checks the stream's token or session when due: every AUTHORITY_RECHECK_MS and after every
- * revocation. A store error keeps the stream and checks again on the next read. */
+ * revocation (a check that held for another stream of the same authority within that time and
+ * since the last revocation counts). A store error keeps the stream and checks again on the
+ * next read. */
 static void check_authority(struct sse_stream *s) {
     int64_t now = clock_monotonic_ms();
     uint64_t revocations = auth_revocation_count();
     if (s->revocations_seen == revocations && now - s->authority_checked_ms < AUTHORITY_RECHECK_MS)
         return;
     struct agyn_error err = {0};
-    int holds = stream_authority_holds(s->app, &s->authority, &err);
+    int64_t checked_ms = now;
+    int holds = stream_authority_holds_shared(s->app, &s->authority, revocations, now,
+                                              AUTHORITY_RECHECK_MS, &checked_ms, &err);
     if (holds < 0)
         return;
     s->revocations_seen = revocations;
-    s->authority_checked_ms = now;
+    s->authority_checked_ms = checked_ms;
     if (holds == 0)
         queue_unauthorized(s, err.message);
 }
@@ -236,7 +273,7 @@ int sse_open(struct api_request *req, struct api_response *res, int64_t last_id,
     s->store = req->app->store;
     s->connection = req->connection;
     snprintf(s->org_id, sizeof s->org_id, "%s", req->org_id);
-    s->last_id = last_id;
+    s->position = last_id;
     s->last_write_ms = clock_monotonic_ms();
     /* The first write is a comment, so clients see the stream open at once. */
     s->pending = xstrdup(events_lost ? ": connected\n\nevent: reset\ndata: {\"reason\":"

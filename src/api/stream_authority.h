@@ -4,6 +4,8 @@
 #ifndef AGYN_API_STREAM_AUTHORITY_H
 #define AGYN_API_STREAM_AUTHORITY_H
 
+#include <stdint.h>
+
 #include "api/auth.h"
 #include "api/request.h"
 
@@ -25,5 +27,14 @@ int stream_authority_capture(const struct api_request *req, struct stream_author
  * again later). */
 int stream_authority_holds(struct app *app, const struct stream_authority *authority,
                            struct agyn_error *err);
+
+/* stream_authority_holds, answered from a check of the same authority (kind, hash and
+ * organization) that another stream made at most max_age_ms ago with no revocation since
+ * (revocations is auth_revocation_count() read before the call): a thousand streams of one
+ * token cost one check per period, not a thousand. Only a check that held is shared; *checked_ms
+ * is when it was made, so each stream checks again max_age_ms after it. */
+int stream_authority_holds_shared(struct app *app, const struct stream_authority *authority,
+                                  uint64_t revocations, int64_t now_ms, int64_t max_age_ms,
+                                  int64_t *checked_ms, struct agyn_error *err);
 
 #endif

@@ -2,6 +2,7 @@
 #include "store/event_log.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -11,15 +12,6 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static uint64_t generation;
-static void (*listener_fn)(void *);
-static void *listener_ctx;
-
-void event_log_set_listener(void (*listener)(void *ctx), void *ctx) {
-    pthread_mutex_lock(&lock);
-    listener_fn = listener;
-    listener_ctx = ctx;
-    pthread_mutex_unlock(&lock);
-}
 
 int event_log_append(struct store *store, const char *organization_id, const char *type,
                      json_t *payload, struct agyn_error *err) {
@@ -35,41 +27,52 @@ int event_log_append(struct store *store, const char *organization_id, const cha
     /* Readers woken now may not see the row yet; the commit that makes it visible wakes them
      * again. */
     store_after_commit(store, event_log_notify);
-    pthread_mutex_lock(&lock);
-    generation++;
-    pthread_cond_broadcast(&changed);
-    void (*fn)(void *) = listener_fn;
-    void *ctx = listener_ctx;
-    pthread_mutex_unlock(&lock);
-    if (fn)
-        fn(ctx);
+    event_log_notify();
     return 0;
 }
 
-int event_log_read(struct store *store, const char *organization_id, int64_t after_id, int limit,
-                   json_t **events_out, struct agyn_error *err) {
+/* Lists events after after_id from table (TABLE_EVENTS for one organization, or the
+ * cross-organization view) as [{"id", "type", "payload", "created_at"}], with each event's
+ * "organization_id" when with_organization. */
+static int read_events(struct store *store, const struct store_table *table,
+                       const char *organization_id, bool with_organization, int64_t after_id,
+                       int limit, json_t **events_out, struct agyn_error *err) {
     struct store_query query = {.organization_id = organization_id,
                                 .limit = limit,
                                 .after_seq = after_id,
                                 .include_seq = true};
     json_t *rows = NULL;
     int64_t next = 0;
-    if (store_list(store, &TABLE_EVENTS, &query, &rows, &next, err) != 0)
+    if (store_list(store, table, &query, &rows, &next, err) != 0)
         return -1;
     json_t *events = json_array();
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
         json_t *payload = json_loads(row_text(row, "payload"), 0, NULL);
-        json_array_append_new(events,
-                              json_pack("{s:O, s:O, s:o, s:O}", "id", json_object_get(row, "seq"),
-                                        "type", json_object_get(row, "type"), "payload",
-                                        payload ? payload : json_object(), "created_at",
-                                        json_object_get(row, "created_at")));
+        json_t *event =
+            json_pack("{s:O, s:O, s:o, s:O}", "id", json_object_get(row, "seq"), "type",
+                      json_object_get(row, "type"), "payload", payload ? payload : json_object(),
+                      "created_at", json_object_get(row, "created_at"));
+        if (with_organization)
+            json_object_set(event, "organization_id", json_object_get(row, "organization_id"));
+        json_array_append_new(events, event);
     }
     json_decref(rows);
     *events_out = events;
     return 0;
+}
+
+int event_log_read(struct store *store, const char *organization_id, int64_t after_id, int limit,
+                   json_t **events_out, struct agyn_error *err) {
+    return read_events(store, &TABLE_EVENTS, organization_id, false, after_id, limit, events_out,
+                       err);
+}
+
+int event_log_read_all(struct store *store, int64_t after_id, int limit, json_t **events_out,
+                       struct agyn_error *err) {
+    return read_events(store, &TABLE_EVENTS_ALL_ORGANIZATIONS, NULL, true, after_id, limit,
+                       events_out, err);
 }
 
 int event_log_last_id(struct store *store, const char *organization_id, int64_t *id_out,
@@ -78,7 +81,9 @@ int event_log_last_id(struct store *store, const char *organization_id, int64_t 
         .organization_id = organization_id, .limit = 1, .include_seq = true, .newest_first = true};
     json_t *rows = NULL;
     int64_t next = 0;
-    if (store_list(store, &TABLE_EVENTS, &query, &rows, &next, err) != 0)
+    const struct store_table *table =
+        organization_id ? &TABLE_EVENTS : &TABLE_EVENTS_ALL_ORGANIZATIONS;
+    if (store_list(store, table, &query, &rows, &next, err) != 0)
         return -1;
     json_t *first = json_array_get(rows, 0);
     *id_out = first ? row_int(first, "seq") : 0;

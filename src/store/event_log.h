@@ -24,7 +24,15 @@ int event_log_append(struct store *store, const char *organization_id, const cha
 /* Events after after_id, oldest first, at most limit: [{"id", "type", "payload", "created_at"}]. */
 int event_log_read(struct store *store, const char *organization_id, int64_t after_id, int limit,
                    json_t **events_out, struct agyn_error *err);
-/* The newest event id of the organization (0 when none). */
+/* Events of every organization after after_id, oldest first, at most limit: the same objects
+ * with each event's "organization_id". For this process's shared tail (api/event_tail.h) only:
+ * whoever serves them filters by organization. With PostgreSQL every insert holds the write
+ * lock until its commit (store_pg.c), so events become visible in id order: a reader that has
+ * seen id N never later finds an id below N. */
+int event_log_read_all(struct store *store, int64_t after_id, int limit, json_t **events_out,
+                       struct agyn_error *err);
+/* The newest event id of the organization, or of every organization when organization_id is
+ * NULL (0 when none). */
 int event_log_last_id(struct store *store, const char *organization_id, int64_t *id_out,
                       struct agyn_error *err);
 
@@ -34,7 +42,5 @@ uint64_t event_log_generation(void);
 void event_log_wait(uint64_t seen, int timeout_ms);
 /* Wakes every event_log_wait without appending (shutdown). */
 void event_log_notify(void);
-/* Called after each append (in-process), e.g. to resume suspended SSE connections. */
-void event_log_set_listener(void (*listener)(void *ctx), void *ctx);
 
 #endif

@@ -67,6 +67,10 @@ const struct store_table TABLE_WORKLOADS =
           {"lease_expires_at", COLUMN_TEXT, COLUMN_NULLABLE | COLUMN_INTERNAL});
 
 const struct store_table TABLE_EVENTS = TABLE("events", true, TEXT("type"), TEXT("payload"));
+/* The same rows read across organizations (each row names its own): only the event log's
+ * process-wide reader (event_log_read_all) uses it, never a request. */
+const struct store_table TABLE_EVENTS_ALL_ORGANIZATIONS =
+    TABLE("events", false, TEXT("organization_id"), TEXT("type"), TEXT("payload"));
 
 const struct store_table TABLE_SESSIONS =
     TABLE("sessions", false, TEXT("token_id"), {"session_hash", COLUMN_TEXT, COLUMN_INTERNAL},

@@ -18,6 +18,7 @@ extern const struct store_table TABLE_ATTACHMENTS;
  * filters on organization_id explicitly. */
 extern const struct store_table TABLE_WORKLOADS;
 extern const struct store_table TABLE_EVENTS;
+extern const struct store_table TABLE_EVENTS_ALL_ORGANIZATIONS; /* not in STORE_ALL_TABLES */
 extern const struct store_table TABLE_SESSIONS;
 
 /* Every table, NULL-terminated (used by `agynd keys rewrap` to find sealed columns). */
