@@ -223,9 +223,10 @@ class RunnerLeaseTest(unittest.TestCase):
                           "--max-active-workloads-per-org", "1000"])
         cls.registry = registry_fixture.Registry().start()
         cls.registry.push_image("team/fast", "v1", [2000])
-        # 4 x 24 KiB at 24 KiB/s: a pull takes about 4 s.
+        # 4 x 96 KiB at 24 KiB/s per connection, the 4 blobs fetched in parallel: a pull takes
+        # about 4 s.
         cls.slow = registry_fixture.Registry(throttle_bytes_per_second=24 * 1024).start()
-        cls.slow.push_image("team/slow", "v1", [24 * 1024] * 4)
+        cls.slow.push_image("team/slow", "v1", [96 * 1024] * 4)
 
     @classmethod
     def tearDownClass(cls):
