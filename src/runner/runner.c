@@ -116,6 +116,9 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     struct store_query query;
     json_t *claimed = NULL;
     *row_out = NULL;
+    char labels[32];
+    snprintf(labels, sizeof labels, "status=\"%s\"", status);
+    metrics_add("agyn_runner_claim_probes_total", labels, 1);
     /* A read first: idle workers look without taking the write lock. */
     json_t *row = NULL;
     int threshold = limit_orgs ? 1 : 0, rc;
@@ -1007,6 +1010,8 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
     metrics_describe("agyn_image_pull_bytes_total", "counter", "Bytes downloaded by pulls.");
     metrics_describe("agyn_image_pull_duration_seconds", "histogram",
                      "Duration of image pull attempts.");
+    metrics_describe("agyn_runner_claim_probes_total", "counter",
+                     "Looks for a workload to claim, by the status looked for.");
     metrics_describe("agyn_credential_resolutions_total", "counter",
                      "Image pull secret password resolutions by source and result.");
     if (!config->node_name) /* the embedded runner is alone on its store */
