@@ -121,7 +121,19 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     metrics_add("agyn_runner_claim_probes_total", labels, 1);
     /* A read first: idle workers look without taking the write lock. */
     json_t *row = NULL;
-    int threshold = limit_orgs ? 1 : 0, rc;
+    int threshold = 0, rc;
+    if (limit_orgs) {
+        /* Most looks find nothing (another runner's looker claimed it first): one indexed read
+         * says so before this runner's claims are listed for the organizations' turns. */
+        rc = claim_query(runner, status, 0, filters, &query, &claimed, err);
+        if (rc == 0)
+            rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
+        if (rc != 0 || !row)
+            return rc;
+        json_decref(row);
+        row = NULL;
+        threshold = 1;
+    }
     for (;;) {
         rc = claim_query(runner, status, threshold, filters, &query, &claimed, err);
         if (rc == 0)
