@@ -22,6 +22,7 @@
 #include "net/egress.h"
 #include "runner/runner.h"
 #include "store/event_log.h"
+#include "store/work_signal.h"
 #include "store/store.h"
 #include "api/auth.h"
 
@@ -175,9 +176,12 @@ static void reload_keyring(void) {
         log_kv("warn", "keyring reload failed", {"error", ignored.message});
 }
 
-/* Cross-process wake-ups (PostgreSQL LISTEN/NOTIFY; nothing to do on SQLite). */
-static int subscribe_all(struct app *app, int api, struct agyn_error *err) {
-    if (store_subscribe(app->store, EVENT_LOG_CHANNEL, event_log_notify, err) != 0)
+/* Cross-process wake-ups (PostgreSQL LISTEN/NOTIFY; nothing to do on SQLite). Only the API
+ * reads the event log (SSE); the runner wakes for claimable work alone, not every write. */
+static int subscribe_all(struct app *app, int api, int runner, struct agyn_error *err) {
+    if (api && store_subscribe(app->store, EVENT_LOG_CHANNEL, event_log_notify, err) != 0)
+        return -1;
+    if (runner && store_subscribe(app->store, WORK_SIGNAL_CHANNEL, work_signal_wake, err) != 0)
         return -1;
     reloaded_keyring = app->keyring;
     reloaded_keyring_file = app->config.keyring_file;
@@ -599,7 +603,7 @@ static int serve_main(int argc, char **argv, int runner_only) {
     const struct store_options store_options = {.pool_size = app.config.database_pool,
                                                 .migrate = true};
     if (store_open_with(app.config.database, &store_options, &app.store, &err) != 0 ||
-        subscribe_all(&app, !runner_only, &err) != 0) {
+        subscribe_all(&app, !runner_only, !no_runner, &err) != 0) {
         fprintf(stderr, "%s: %s\n", self, err.message);
         store_close(app.store);
         keyring_free(app.keyring);

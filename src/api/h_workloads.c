@@ -8,6 +8,7 @@
 #include "runner/workload.h"
 #include "store/event_log.h"
 #include "store/tables.h"
+#include "store/work_signal.h"
 
 static const char *const STATUSES[] = {"starting",  "running", "stopping", "stopped",
                                        "succeeded", "failed",  NULL};
@@ -112,6 +113,8 @@ HANDLER(h_workloads_stop) {
         }
         if (rc == 0)
             rc = event_log_append(store, req->org_id, "workload.status_changed", view, err);
+        if (rc == 0) /* a runner claims the stop (the one starting it sees stop_requested) */
+            rc = work_signal_publish(store, err);
     } else if (rc == 0) {
         view = workload_view(row);
     }

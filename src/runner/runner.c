@@ -23,8 +23,8 @@
 #include "runner/pull_deadline.h"
 #include "runner/pull_trace.h"
 #include "runner/workload.h"
-#include "store/event_log.h"
 #include "store/tables.h"
+#include "store/work_signal.h"
 
 struct runner {
     struct runner_config config;
@@ -36,6 +36,11 @@ struct runner {
     bool heartbeat_started;
     pthread_mutex_t heartbeat_lock;
     pthread_cond_t heartbeat_wake;
+    /* The looker: at most one idle worker probes the store for work at a time; the others wait
+     * on looker_free until it claims something (or the process stops). */
+    pthread_mutex_t looker_lock;
+    pthread_cond_t looker_free;
+    bool looker_present;
     atomic_int stopping;
 };
 
@@ -111,9 +116,24 @@ static int claim(struct runner *runner, const char *status, bool limit_orgs, jso
     struct store_query query;
     json_t *claimed = NULL;
     *row_out = NULL;
+    char labels[32];
+    snprintf(labels, sizeof labels, "status=\"%s\"", status);
+    metrics_add("agyn_runner_claim_probes_total", labels, 1);
     /* A read first: idle workers look without taking the write lock. */
     json_t *row = NULL;
-    int threshold = limit_orgs ? 1 : 0, rc;
+    int threshold = 0, rc;
+    if (limit_orgs) {
+        /* Most looks find nothing (another runner's looker claimed it first): one indexed read
+         * says so before this runner's claims are listed for the organizations' turns. */
+        rc = claim_query(runner, status, 0, filters, &query, &claimed, err);
+        if (rc == 0)
+            rc = store_find(store, &TABLE_WORKLOADS, &query, &row, err);
+        if (rc != 0 || !row)
+            return rc;
+        json_decref(row);
+        row = NULL;
+        threshold = 1;
+    }
     for (;;) {
         rc = claim_query(runner, status, threshold, filters, &query, &claimed, err);
         if (rc == 0)
@@ -180,20 +200,29 @@ static bool still_claimed(struct runner *runner, const char *workload_id) {
     return mine;
 }
 
-/* Gives up this runner's claim; a claim another runner took over is left alone. */
+/* Gives up this runner's claim; a claim another runner took over is left alone. A workload
+ * still starting or stopping (its work was not finished) can be claimed again: every runner is
+ * told. Otherwise the claim freed a slot of its organization (--runner-org-concurrency): this
+ * process's looker looks again. */
 static void release(struct runner *runner, const char *workload_id) {
     struct store *store = runner->resolve->store;
     struct agyn_error ignored;
     if (store_tx_begin(store, &ignored) != 0)
         return;
-    int rc = 0;
-    if (still_claimed(runner, workload_id)) {
+    json_t *row = NULL;
+    int rc = store_get(store, &TABLE_WORKLOADS, NULL, workload_id, &row, &ignored);
+    const char *claimed_by = rc == 0 ? row_text(row, "claimed_by") : NULL;
+    if (claimed_by && strcmp(claimed_by, runner->runner_id) == 0) {
         json_t *changes = json_pack("{s:n}", "claimed_by");
         rc = store_update_quietly(store, &TABLE_WORKLOADS, NULL, workload_id, changes, &ignored);
         json_decref(changes);
+        if (rc == 0 && being_worked_on(row))
+            rc = work_signal_publish(store, &ignored);
     }
+    json_decref(row);
     if (rc != 0 || store_tx_commit(store, &ignored) != 0)
         store_tx_rollback(store);
+    work_signal_wake();
 }
 
 static int stop_requested(struct runner *runner, const char *workload_id) {
@@ -223,14 +252,14 @@ static int save(struct runner *runner, json_t *workload, const char *previous_st
     return -1;
 }
 
-/* Sleeps up to ms, waking early on any event (a stop request publishes one). */
+/* Sleeps up to ms, waking early on a work signal (a stop request publishes one). */
 static void backoff_sleep(struct runner *runner, const char *workload_id, long long ms) {
     int64_t until = clock_monotonic_ms() + ms;
     while (!stop_requested(runner, workload_id)) {
         int64_t left = until - clock_monotonic_ms();
         if (left <= 0)
             return;
-        event_log_wait(event_log_generation(), (int)(left < 500 ? left : 500));
+        work_signal_wait(work_signal_generation(), (int)(left < 500 ? left : 500));
     }
 }
 
@@ -727,26 +756,64 @@ static void run_workload(struct runner *runner, json_t *row) {
     json_decref(workload);
 }
 
+/* Waits until no other worker is the looker, then becomes it; false when stopping. */
+static bool become_looker(struct runner *runner) {
+    pthread_mutex_lock(&runner->looker_lock);
+    while (runner->looker_present && !atomic_load(&runner->stopping))
+        pthread_cond_wait(&runner->looker_free, &runner->looker_lock);
+    bool looking = !atomic_load(&runner->stopping);
+    runner->looker_present = looking;
+    pthread_mutex_unlock(&runner->looker_lock);
+    return looking;
+}
+
+/* The looker claimed a workload: another idle worker (if any) looks again at once, so a
+ * backlog is claimed by every idle worker in turn while the claimed ones run in parallel. */
+static void hand_over_looking(struct runner *runner) {
+    pthread_mutex_lock(&runner->looker_lock);
+    runner->looker_present = false;
+    pthread_cond_signal(&runner->looker_free);
+    pthread_mutex_unlock(&runner->looker_lock);
+}
+
+/* Claims the next workload to start (or stop) as the looker: probes, and when there is none
+ * waits for a work signal (a created workload, a stop request, a released claim; at most a
+ * second, in case one was missed) and probes again. Returns the claimed row (and whether it is a
+ * stop) with the looker's role handed over, or NULL when the runner stops. Idle workers other
+ * than the looker wait in become_looker and touch neither the store nor the signal. */
+static json_t *look_for_work(struct runner *runner, bool *is_stop) {
+    if (!become_looker(runner))
+        return NULL;
+    json_t *row = NULL;
+    while (!atomic_load(&runner->stopping)) {
+        uint64_t seen = work_signal_generation();
+        struct agyn_error err = {0};
+        *is_stop = false;
+        if (claim(runner, "starting", true, &row, &err) == 0 && row)
+            break;
+        *is_stop = true;
+        if (claim(runner, "stopping", false, &row, &err) == 0 && row)
+            break;
+        work_signal_wait(seen, 1000);
+    }
+    hand_over_looking(runner);
+    return row;
+}
+
 static void *worker(void *arg) {
     struct runner *runner = arg;
-    while (!atomic_load(&runner->stopping)) {
-        uint64_t seen = event_log_generation();
-        struct agyn_error err = {0};
-        json_t *row = NULL;
-        if (claim(runner, "starting", true, &row, &err) == 0 && row) {
+    bool is_stop = false;
+    json_t *row;
+    while ((row = look_for_work(runner, &is_stop))) {
+        if (!is_stop) {
             run_workload(runner, row);
-            json_decref(row);
-            continue;
-        }
-        if (claim(runner, "stopping", false, &row, &err) == 0 && row) {
+        } else {
             json_t *workload = workload_view(row);
             finish_stop(runner, workload, "stopping");
             release(runner, row_text(workload, "id"));
             json_decref(workload);
-            json_decref(row);
-            continue;
         }
-        event_log_wait(seen, 1000);
+        json_decref(row);
     }
     return NULL;
 }
@@ -845,10 +912,10 @@ static void take_over_expired_claims(struct runner *runner, const char *now) {
         }
         json_decref(rows);
     }
+    if (rc == 0 && released) /* every runner's looker claims them at once */
+        rc = work_signal_publish(store, &ignored);
     if (rc != 0 || store_tx_commit(store, &ignored) != 0)
         store_tx_rollback(store);
-    else if (released)
-        event_log_notify(); /* this process's idle workers claim them at once */
 }
 
 /* Marks failed (reason NodeLost) the running workloads whose node stopped renewing their
@@ -955,6 +1022,8 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
     metrics_describe("agyn_image_pull_bytes_total", "counter", "Bytes downloaded by pulls.");
     metrics_describe("agyn_image_pull_duration_seconds", "histogram",
                      "Duration of image pull attempts.");
+    metrics_describe("agyn_runner_claim_probes_total", "counter",
+                     "Looks for a workload to claim, by the status looked for.");
     metrics_describe("agyn_credential_resolutions_total", "counter",
                      "Image pull secret password resolutions by source and result.");
     if (!config->node_name) /* the embedded runner is alone on its store */
@@ -963,6 +1032,8 @@ int runner_start(const struct runner_config *config, const struct resolve_contex
         free(runner);
         return -1;
     }
+    pthread_mutex_init(&runner->looker_lock, NULL);
+    pthread_cond_init(&runner->looker_free, NULL);
     runner->threads = xcalloc((size_t)runner->config.threads, sizeof *runner->threads);
     int started = 0;
     while (started < runner->config.threads &&
@@ -990,7 +1061,10 @@ void runner_stop(struct runner *runner) {
     if (!runner)
         return;
     atomic_store(&runner->stopping, 1);
-    event_log_notify();
+    work_signal_wake();
+    pthread_mutex_lock(&runner->looker_lock);
+    pthread_cond_broadcast(&runner->looker_free);
+    pthread_mutex_unlock(&runner->looker_lock);
     pthread_mutex_lock(&runner->heartbeat_lock);
     pthread_cond_signal(&runner->heartbeat_wake);
     pthread_mutex_unlock(&runner->heartbeat_lock);
@@ -1000,6 +1074,8 @@ void runner_stop(struct runner *runner) {
         pthread_join(runner->heartbeat, NULL);
     pthread_mutex_destroy(&runner->heartbeat_lock);
     pthread_cond_destroy(&runner->heartbeat_wake);
+    pthread_mutex_destroy(&runner->looker_lock);
+    pthread_cond_destroy(&runner->looker_free);
     if (runner->config.runtime->unwatch)
         runner->config.runtime->unwatch();
     free(runner->threads);

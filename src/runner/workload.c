@@ -7,6 +7,7 @@
 #include "core/row.h"
 #include "store/event_log.h"
 #include "store/tables.h"
+#include "store/work_signal.h"
 
 json_t *workload_view(const json_t *row) {
     json_t *view = json_object();
@@ -124,6 +125,8 @@ int workload_create(struct store *store, const char *organization_id, const char
         rc = event_log_append(store, organization_id, "workload.created", view, err);
     if (rc == 0)
         rc = publish(store, view, 1, err);
+    if (rc == 0) /* the runners claim it as soon as it commits */
+        rc = work_signal_publish(store, err);
     if (rc == 0)
         rc = store_tx_commit(store, err);
     if (rc != 0) {

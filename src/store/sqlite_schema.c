@@ -173,5 +173,10 @@ const char *const SQLITE_MIGRATIONS[] = {
     "ALTER TABLE workloads ADD COLUMN node TEXT;"
     "ALTER TABLE workloads ADD COLUMN lease_expires_at TEXT;",
 
+    /* 9: what runners look up on every claim and heartbeat: their own claims (claimed_by = ?;
+     * workloads_unclaimed leads with status) and the running workloads of their node. */
+    "CREATE INDEX workloads_claimed_by ON workloads (claimed_by) WHERE claimed_by IS NOT NULL;"
+    "CREATE INDEX workloads_node ON workloads (node, status) WHERE node IS NOT NULL;",
+
     NULL,
 };
