@@ -1,17 +1,14 @@
 /* event_log.c — append, read and wait on the event log. */
 #include "store/event_log.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "base/generation.h"
 #include "core/row.h"
 #include "store/tables.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static uint64_t generation;
+static struct generation generation = GENERATION_INIT;
 
 int event_log_append(struct store *store, const char *organization_id, const char *type,
                      json_t *payload, struct agyn_error *err) {
@@ -92,31 +89,13 @@ int event_log_last_id(struct store *store, const char *organization_id, int64_t 
 }
 
 void event_log_notify(void) {
-    pthread_mutex_lock(&lock);
-    generation++;
-    pthread_cond_broadcast(&changed);
-    pthread_mutex_unlock(&lock);
+    generation_bump(&generation);
 }
 
 uint64_t event_log_generation(void) {
-    pthread_mutex_lock(&lock);
-    uint64_t value = generation;
-    pthread_mutex_unlock(&lock);
-    return value;
+    return generation_read(&generation);
 }
 
 void event_log_wait(uint64_t seen, int timeout_ms) {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&lock);
-    while (generation == seen)
-        if (pthread_cond_timedwait(&changed, &lock, &deadline) != 0)
-            break;
-    pthread_mutex_unlock(&lock);
+    generation_wait(&generation, seen, timeout_ms);
 }
