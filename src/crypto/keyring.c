@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fd_write.h"
 #include "core/row.h"
 #include "core/xalloc.h"
 #include "core/base64.h"
@@ -308,19 +309,6 @@ static int read_and_parse(const char *path, struct parsed_keyring *parsed, struc
 
 /* ---- writing the file ---- */
 
-static int write_all(int fd, const char *data, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int fsync_directory_of(const char *path, struct agyn_error *err) {
     char *dir = directory_of(path);
     if (!dir)
@@ -358,7 +346,7 @@ static int write_file_atomically(const char *path, const char *data, size_t len,
         return rc;
     }
     int rc = 0;
-    if (fchmod(fd, 0600) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0)
+    if (fchmod(fd, 0600) != 0 || fd_write_all(fd, data, len) != 0 || fsync(fd) != 0)
         rc = agyn_fail(err, AGYN_INTERNAL, NULL, "cannot write %s: %s", temp_path, strerror(errno));
     if (close(fd) != 0 && rc == 0)
         rc = agyn_fail(err, AGYN_INTERNAL, NULL, "cannot write %s: %s", temp_path, strerror(errno));

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "base/clock.h"
+#include "base/fd_write.h"
 #include "core/xalloc.h"
 #include "registry/blob_ingest_lock.h"
 #include "registry/ingest_writer.h"
@@ -59,20 +60,6 @@ static int mkdir_p(char *path) {
     return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int fsync_dir(const char *dir) {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -94,9 +81,10 @@ static int ensure_file(const struct content_store *store, const char *name, cons
     if (fd < 0)
         return agyn_fail(err, AGYN_INTERNAL, "", "content store: cannot create %s: %s", name,
                          strerror(errno));
-    int rc = fchmod(fd, 0644) == 0 && write_all(fd, content, strlen(content)) == 0 && fsync(fd) == 0
-                 ? 0
-                 : -1;
+    int rc =
+        fchmod(fd, 0644) == 0 && fd_write_all(fd, content, strlen(content)) == 0 && fsync(fd) == 0
+            ? 0
+            : -1;
     close(fd);
     if (rc == 0 && rename(tmp, path) == 0)
         return 0;
@@ -237,7 +225,7 @@ int content_store_ingest_write(struct ingest *ingest, const void *data, size_t l
     }
     struct ingest_timing *timing = ingest->timing;
     int64_t started = timing ? clock_monotonic_us() : 0;
-    if (write_all(ingest->fd, data, len) != 0)
+    if (fd_write_all(ingest->fd, data, len) != 0)
         return -1;
     int64_t written = timing ? clock_monotonic_us() : 0;
     if (EVP_DigestUpdate(ingest->sha, data, len) != 1)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fd_write.h"
 #include "base/clock.h"
 
 struct ingest_writer {
@@ -26,23 +27,10 @@ struct ingest_writer {
     int64_t write_us, hash_us, sync_us;
 };
 
-static int write_all(int fd, const unsigned char *p, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Writes and hashes one contiguous piece of the ring; false when the file could not take it. */
 static bool consume(struct ingest_writer *w, const unsigned char *data, size_t len) {
     int64_t started = clock_monotonic_us();
-    if (write_all(w->fd, data, len) != 0)
+    if (fd_write_all(w->fd, data, len) != 0)
         return false;
     int64_t written = clock_monotonic_us();
     if (EVP_DigestUpdate(w->sha, data, len) != 1)
