@@ -9,6 +9,20 @@
 
 #include "core/names.h"
 
+static bool known_field(const char *const allowed[], const char *key) {
+    for (size_t i = 0; allowed[i]; i++)
+        if (strcmp(allowed[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* The 422 for a field the body may not have (its name cut to 64 bytes); returns -1. */
+static int unknown_field(struct agyn_error *err, const char *key) {
+    char field[80];
+    snprintf(field, sizeof field, "%.64s", key);
+    return agyn_fail(err, AGYN_UNPROCESSABLE, field, "unknown field \"%s\"", field);
+}
+
 int input_require_object(const struct api_request *req, const char *const allowed[],
                          struct agyn_error *err) {
     if (!req->body)
@@ -16,15 +30,8 @@ int input_require_object(const struct api_request *req, const char *const allowe
     const char *key;
     json_t *value;
     json_object_foreach(req->body, key, value) {
-        bool known = false;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(allowed[i], key) == 0)
-                known = true;
-        if (!known) {
-            char field[80];
-            snprintf(field, sizeof field, "%.64s", key);
-            return agyn_fail(err, AGYN_UNPROCESSABLE, field, "unknown field \"%s\"", field);
-        }
+        if (!known_field(allowed, key))
+            return unknown_field(err, key);
     }
     return 0;
 }
@@ -71,16 +78,8 @@ int input_object_fields(const struct api_request *req, const char *const allowed
     const char *key;
     json_t *value;
     json_object_foreach(req->body, key, value) {
-        bool known = false;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(allowed[i], key) == 0)
-                known = true;
-        if (!known) {
-            char field[80];
-            snprintf(field, sizeof field, "%.64s", key);
-            field_check(fe, agyn_fail(&fe->scratch, AGYN_UNPROCESSABLE, field,
-                                      "unknown field \"%s\"", field));
-        }
+        if (!known_field(allowed, key))
+            field_check(fe, unknown_field(&fe->scratch, key));
     }
     return 0;
 }
