@@ -846,25 +846,34 @@ static long long run_change(struct store *store, const char *sql, const struct p
     return changed;
 }
 
-static int pg_update(struct store *store, const struct store_table *table,
-                     const char *organization_id, const char *id, json_t *changes,
-                     struct agyn_error *err) {
-    struct params p = {0};
-    char sql[SQL_MAX];
-    size_t len = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", table->name);
+/* "UPDATE table SET col = $n, ..." for the changes (never id or organization_id) into sql;
+ * *len is what it holds. -1 (p freed) for a column the table does not have. */
+static int update_set_clause(const struct store_table *table, json_t *changes, struct params *p,
+                             char *sql, size_t size, size_t *len, struct agyn_error *err) {
+    *len = (size_t)snprintf(sql, size, "UPDATE %s SET ", table->name);
     const char *key;
     json_t *value;
     int first = 1;
     json_object_foreach(changes, key, value) {
         if (!known_column(table, key) || strcmp(key, "id") == 0 ||
             strcmp(key, "organization_id") == 0) {
-            params_free(&p);
+            params_free(p);
             return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot update column %s", key);
         }
-        sql_appendf(sql, sizeof sql, &len, "%s%s = $%d", first ? "" : ", ", key,
-                    param_json(&p, value));
+        sql_appendf(sql, size, len, "%s%s = $%d", first ? "" : ", ", key, param_json(p, value));
         first = 0;
     }
+    return 0;
+}
+
+static int pg_update(struct store *store, const struct store_table *table,
+                     const char *organization_id, const char *id, json_t *changes,
+                     struct agyn_error *err) {
+    struct params p = {0};
+    char sql[SQL_MAX];
+    size_t len;
+    if (update_set_clause(table, changes, &p, sql, sizeof sql, &len, err) != 0)
+        return -1;
     sql_appendf(sql, sizeof sql, &len, " WHERE id = $%d", param_text(&p, id));
     if (table->organization_scoped)
         sql_appendf(sql, sizeof sql, &len, " AND organization_id = $%d",
@@ -885,20 +894,9 @@ static int pg_update_many(struct store *store, const struct store_table *table, 
                           json_t *changes, int *updated, struct agyn_error *err) {
     struct params p = {0};
     char sql[SQL_MAX];
-    size_t len = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", table->name);
-    const char *key;
-    json_t *value;
-    int first = 1;
-    json_object_foreach(changes, key, value) {
-        if (!known_column(table, key) || strcmp(key, "id") == 0 ||
-            strcmp(key, "organization_id") == 0) {
-            params_free(&p);
-            return agyn_fail(err, AGYN_INTERNAL, NULL, "cannot update column %s", key);
-        }
-        sql_appendf(sql, sizeof sql, &len, "%s%s = $%d", first ? "" : ", ", key,
-                    param_json(&p, value));
-        first = 0;
-    }
+    size_t len;
+    if (update_set_clause(table, changes, &p, sql, sizeof sql, &len, err) != 0)
+        return -1;
     sql_appendf(sql, sizeof sql, &len, " WHERE id IN (SELECT json_array_elements_text($%d::json))",
                 param_json(&p, ids));
     if (len >= sizeof sql || p.count >= PARAMS_MAX) {
