@@ -309,6 +309,45 @@ class Server:
                           Client(self.port, member.json["token"]))
 
 
+class Replica:
+    """Another `agynd serve --no-runner` on the first replica's database and keyring."""
+
+    def __init__(self, first):
+        self.port = free_port()
+        self.log_path = os.path.join(first.tmp, f"replica-{self.port}.log")
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [AGYND, "serve", "--no-runner", "--data-dir", first.data_dir, "--listen",
+             f"127.0.0.1:{self.port}", "--database-pool", "4"] + first.database_args,
+            stdout=self.log, stderr=self.log, env=first.env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if Client(self.port).get("/healthz", timeout=2).status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("replica did not start:\n" + self.logs())
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def client(self, token):
+        return Client(self.port, token)
+
+    def stop(self):
+        """SIGTERM and wait (SIGKILL after 30 s); returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.log.close()
+        return code
+
+
 class OrgContext:
     def __init__(self, org_id, owner, member):
         self.id = org_id

@@ -5,52 +5,18 @@ their own organization's events, in order, none missing, none twice. Streams of 
 its 2-second re-check: revoking it ends every one of them, and none of another token's. On PostgreSQL the second
 organization writes through a second replica (`agynd serve --no-runner` on the same database),
 so commits of two processes interleave and reach the first one through LISTEN/NOTIFY."""
-import os
-import signal
-import subprocess
 import threading
 import time
 import unittest
 
 import agyn_testlib
-from agyn_testlib import AGYND, Client, ServerTestCase, free_port
+from agyn_testlib import Client, Replica, ServerTestCase
 from runner_helpers import SseStream, open_stream
 
 STREAMS_PER_ORG = 25
 WRITES_PER_ORG = 30
 EARLY_WRITES = 3
 
-
-class Replica:
-    """Another API process on the server's PostgreSQL database and keyring."""
-
-    def __init__(self, server):
-        self.port = free_port()
-        self.log_path = os.path.join(server.tmp, f"replica-{self.port}.log")
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [AGYND, "serve", "--no-runner", "--data-dir", server.data_dir, "--listen",
-             f"127.0.0.1:{self.port}"] + server.database_args,
-            stdout=self.log, stderr=self.log, env=server.env)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if Client(self.port).get("/healthz", timeout=2).status == 200:
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("the replica did not start")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self.log.close()
-        return code
 
 
 class TestSseFanout(ServerTestCase):
