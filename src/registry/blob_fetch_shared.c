@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "registry/blob_ingest_lock.h"
 #include "registry/pull_failure.h"
 
@@ -21,6 +22,7 @@ struct shared_round {
     struct descriptor *claimed; /* blobs this round fetches */
     struct blob_ingest_lock **locks;
     size_t claimed_count;
+    int64_t started_us; /* when blob_fetch_shared was called (the trace's times count from it) */
 };
 
 static void release_claims(struct shared_round *r) {
@@ -68,6 +70,23 @@ static bool cancelled(const struct registry_session *s) {
     return s->policy->cancelled && s->policy->cancelled(s->policy->cancel_ctx);
 }
 
+/* Adds one round's stats (its times count from offset_us into the whole call). */
+static void add_round_stats(struct blob_fetch_stats *stats, const struct blob_fetch_stats *round,
+                            int64_t offset_us) {
+    stats->bytes_downloaded += round->bytes_downloaded;
+    stats->bytes_received += round->bytes_received;
+    stats->blobs_cached += round->blobs_cached;
+    if (!stats->first_byte_us && round->first_byte_us)
+        stats->first_byte_us = offset_us + round->first_byte_us;
+    if (round->all_stored_us)
+        stats->all_stored_us = offset_us + round->all_stored_us;
+    stats->ingest.write_us += round->ingest.write_us;
+    stats->ingest.hash_us += round->ingest.hash_us;
+    stats->ingest.verify_us += round->ingest.verify_us;
+    stats->ingest.sync_us += round->ingest.sync_us;
+    stats->ingest.rename_us += round->ingest.rename_us;
+}
+
 static int rounds(struct registry_session *session, struct content_store *store,
                   const char *repository, const struct descriptor *blobs, int max_parallel,
                   struct shared_round *r, struct blob_fetch_stats *stats, struct agyn_error *err) {
@@ -77,12 +96,11 @@ static int rounds(struct registry_session *session, struct content_store *store,
             return -1;
         if (r->claimed_count > 0) {
             struct blob_fetch_stats fetched;
+            int64_t offset_us = clock_monotonic_us() - r->started_us;
             int rc = blob_fetch_all(session, store, repository, r->claimed, r->claimed_count,
                                     max_parallel, &fetched, err);
             release_claims(r);
-            stats->bytes_downloaded += fetched.bytes_downloaded;
-            stats->bytes_received += fetched.bytes_received;
-            stats->blobs_cached += fetched.blobs_cached;
+            add_round_stats(stats, &fetched, offset_us);
             if (rc != 0)
                 return -1;
             continue;
@@ -103,7 +121,7 @@ int blob_fetch_shared(struct registry_session *session, struct content_store *st
                       const char *repository, const struct descriptor *blobs, size_t count,
                       int max_parallel, struct blob_fetch_stats *stats, struct agyn_error *err) {
     memset(stats, 0, sizeof *stats);
-    struct shared_round r = {0};
+    struct shared_round r = {.started_us = clock_monotonic_us()};
     size_t slots = count ? count : 1;
     r.pending = calloc(slots, sizeof *r.pending);
     r.claimed = calloc(slots, sizeof *r.claimed);

@@ -23,7 +23,7 @@ struct ingest_writer {
     uint64_t pushed, consumed;
     bool failed, synced, stopping;
     /* The thread's own: bytes written to the file since the last reset. */
-    uint64_t file_bytes;
+    uint64_t file_bytes, kicked; /* kicked: bytes whose writeback has been started */
     int64_t write_us, hash_us, sync_us;
 };
 
@@ -39,6 +39,11 @@ static bool consume(struct ingest_writer *w, const unsigned char *data, size_t l
     w->write_us += written - started;
     w->hash_us += hashed - written;
     w->file_bytes += len;
+    if (w->file_bytes - w->kicked >= INGEST_WRITER_KICK) { /* start writeback, do not wait */
+        sync_file_range(w->fd, (off_t)w->kicked, (off_t)(w->file_bytes - w->kicked),
+                        SYNC_FILE_RANGE_WRITE);
+        w->kicked = w->file_bytes;
+    }
     return true;
 }
 
@@ -134,7 +139,7 @@ void ingest_writer_reset(struct ingest_writer *w) {
     ingest_writer_drain(w); /* the thread is idle from here until the next push */
     pthread_mutex_lock(&w->lock);
     w->failed = w->synced = false;
-    w->file_bytes = 0;
+    w->file_bytes = w->kicked = 0;
     pthread_mutex_unlock(&w->lock);
 }
 
