@@ -1913,7 +1913,11 @@ class KeyringTests(CredAsserts, unittest.TestCase):
         failed = server.keys("rewrap")
         self.assertNotEqual(failed.returncode, 0, failed.stdout)
         self.assertIn(second["id"], failed.stderr)
-        self.assertIn(f"{table}.{column}", failed.stderr)
+        # Named as "table.column of row ID" when the envelope does not parse, or as
+        # ".../table/ID/column" when it parses but does not open (a cut that leaves whole
+        # base64 groups): which one depends on the value's length.
+        self.assertIn(table, failed.stderr)
+        self.assertIn(column, failed.stderr)
 
     def test_provider_credentials_moved_to_another_row_do_not_open(self):
         server = self.new_server()
