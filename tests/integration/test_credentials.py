@@ -1913,9 +1913,9 @@ class KeyringTests(CredAsserts, unittest.TestCase):
         failed = server.keys("rewrap")
         self.assertNotEqual(failed.returncode, 0, failed.stdout)
         self.assertIn(second["id"], failed.stderr)
-        # Named as "table.column of row ID" when the envelope does not parse, or as
-        # ".../table/ID/column" when it parses but does not open (a cut that leaves whole
-        # base64 groups): which one depends on the value's length.
+        # Named as "table.column of row ID" when the envelope does not parse (the cut leaves a
+        # last base64 character with non-zero spare bits, which strict decoding refuses), or as
+        # ".../table/ID/column" when it parses but does not open (the other 1 time in 16).
         self.assertIn(table, failed.stderr)
         self.assertIn(column, failed.stderr)
 
