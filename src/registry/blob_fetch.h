@@ -1,8 +1,10 @@
-/* blob_fetch.h — downloading an image's blobs (config and layers) in parallel with curl multi,
- * at most max_parallel at once: each blob streams into a content-store ingest that hashes and
- * counts it (memory does not grow with blob size) and is renamed into place only when size and
- * SHA-256 match. Blobs already in the store are not fetched. Redirects to storage are followed
- * without Authorization; a 401 from the registry gets one token refresh and a retry. */
+/* blob_fetch.h — downloading an image's blobs (config and layers) in parallel, at most
+ * max_parallel at once, each on its own receiving thread: each blob streams into a
+ * content-store ingest that hashes and counts it (memory does not grow with blob size) and is
+ * renamed into place only when size and SHA-256 match. Blobs already in the store are not
+ * fetched. Redirects to storage are followed without Authorization; a 401 from the registry
+ * gets one token refresh and a retry. The caller's cancel hook is asked on the calling thread
+ * only (every CANCEL_CHECK_MS of blob_fetch.c). */
 #ifndef AGYN_REGISTRY_BLOB_FETCH_H
 #define AGYN_REGISTRY_BLOB_FETCH_H
 

@@ -1131,6 +1131,14 @@ static void test_hostile_blobs(void **state) {
     expect_hostile(HOSTILE, "evil/redirect-loop:latest", PULL_TRANSIENT, "too many redirects");
     expect_hostile(HOSTILE, "evil/blob-503:latest", PULL_TRANSIENT, "unavailable: try later");
     expect_hostile(HOSTILE, "evil/blob-429:latest", PULL_TRANSIENT, "toomanyrequests: slow down");
+    /* One layer fails while the other trickles (it would take ~1000 s): the failure ends the
+     * pull at once, the trickling download too. */
+    long long started = now_ms();
+    expect_hostile(HOSTILE, "evil/trickle-and-503:latest", PULL_TRANSIENT,
+                   "unavailable: try later");
+    long long took = now_ms() - started;
+    if (took > 10000)
+        fail_msg("a failed layer ended the pull only after %lld ms", took);
 }
 
 static long peak_rss_kib(void) {
