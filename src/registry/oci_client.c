@@ -330,8 +330,9 @@ int registry_pull_request(struct registry_client *client,
     struct http_policy policy = client->policy;
     policy.cancelled = request->cancelled;
     policy.cancel_ctx = request->cancel_ctx;
-    int rc = registry_session_open(&session, &policy, client->tokens, image_ref_api_host(ref),
-                                   ref->repository, request->auth, err);
+    int rc =
+        registry_session_open_for_pull(&session, &policy, client->tokens, image_ref_api_host(ref),
+                                       ref->repository, request->auth, err);
     result->phases.ping_us = session.ping_us;
     result->phases.credential_us = session.credential_us;
     if (rc == 0)

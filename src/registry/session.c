@@ -12,6 +12,7 @@
 #include "core/xalloc.h"
 #include "core/redact.h"
 #include "core/secure_mem.h"
+#include "registry/ping_memory.h"
 #include "registry/pull_failure.h"
 #include "registry/token_service.h"
 
@@ -126,9 +127,54 @@ static int prepare_credential(struct registry_session *s, struct agyn_error *err
     return 0;
 }
 
-int registry_session_open(struct registry_session *s, const struct http_policy *policy,
-                          struct token_cache *tokens, const char *host, const char *repository,
-                          const struct registry_auth *auth, struct agyn_error *err) {
+/* Pings the registry and gets the credential ready; the answer is remembered when the session
+ * has a memory key. */
+static int ping_and_prepare(struct registry_session *s, struct agyn_error *err) {
+    struct http_response resp;
+    http_response_init(&resp, PING_BODY_MAX);
+    memset(&s->challenge, 0, sizeof s->challenge);
+    int64_t started = clock_monotonic_us();
+    int rc = ping(s, &resp, err);
+    if (rc == 0 && resp.status == 401) {
+        if (auth_challenge_parse(resp.www_authenticate, &s->challenge) != 0)
+            rc = pull_fail(err, PULL_INVALID, "registry %s: unsupported authentication challenge",
+                           s->host);
+    } else if (rc == 0 && resp.status != 200) {
+        rc = pull_fail_response(resp.status, resp.body.data, resp.body.len, err);
+        agyn_error_prefix(err, "registry %s", s->host);
+    }
+    http_response_free(&resp);
+    int64_t pinged = clock_monotonic_us();
+    s->ping_us = pinged - started;
+    if (rc == 0 && s->memory_key[0]) {
+        struct ping_answer answer = {.plain_http = strncmp(s->base_url, "http://", 7) == 0,
+                                     .challenge = s->challenge};
+        ping_memory_put(s->memory_key, &answer, token_clock_now());
+    }
+    if (rc == 0)
+        rc = prepare_credential(s, err);
+    s->credential_us = clock_monotonic_us() - pinged;
+    return rc;
+}
+
+/* Takes the scheme and challenge from a remembered ping answer: false when there is none (or
+ * plain HTTP is no longer allowed for the host). */
+static bool recall_ping(struct registry_session *s) {
+    struct ping_answer answer;
+    if (!s->memory_key[0] || ping_memory_get(s->memory_key, token_clock_now(), &answer) != 0)
+        return false;
+    if (answer.plain_http && !http_plain_allowed(s->policy, s->host))
+        return false;
+    snprintf(s->base_url, sizeof s->base_url, "%s://%s", answer.plain_http ? "http" : "https",
+             s->host);
+    s->own_policy.registry_origin = s->base_url;
+    s->challenge = answer.challenge;
+    return true;
+}
+
+static int session_open(struct registry_session *s, const struct http_policy *policy,
+                        struct token_cache *tokens, const char *host, const char *repository,
+                        const struct registry_auth *auth, bool for_pull, struct agyn_error *err) {
     memset(s, 0, sizeof *s);
     s->own_policy = *policy;
     s->own_policy.registry_origin = NULL;
@@ -155,26 +201,32 @@ int registry_session_open(struct registry_session *s, const struct http_policy *
     }
     if (repository)
         snprintf(s->scope, sizeof s->scope, "repository:%s:pull", repository);
-
-    struct http_response resp;
-    http_response_init(&resp, PING_BODY_MAX);
-    int64_t started = clock_monotonic_us();
-    int rc = ping(s, &resp, err);
-    if (rc == 0 && resp.status == 401) {
-        if (auth_challenge_parse(resp.www_authenticate, &s->challenge) != 0)
-            rc = pull_fail(err, PULL_INVALID, "registry %s: unsupported authentication challenge",
-                           s->host);
-    } else if (rc == 0 && resp.status != 200) {
-        rc = pull_fail_response(resp.status, resp.body.data, resp.body.len, err);
-        agyn_error_prefix(err, "registry %s", s->host);
+    if (for_pull &&
+        token_cache_key(s->host, "ping", s->auth, s->memory_key, sizeof s->memory_key) != 0)
+        s->memory_key[0] = '\0';
+    if (recall_ping(s)) {
+        int64_t started = clock_monotonic_us();
+        s->from_memory = prepare_credential(s, err) == 0;
+        s->credential_us = clock_monotonic_us() - started;
+        if (s->from_memory)
+            return 0;
+        agyn_error_clear(err); /* the registry may have changed since: ask it */
+        ping_memory_forget(s->memory_key);
     }
-    http_response_free(&resp);
-    int64_t pinged = clock_monotonic_us();
-    s->ping_us = pinged - started;
-    if (rc == 0)
-        rc = prepare_credential(s, err);
-    s->credential_us = clock_monotonic_us() - pinged;
-    return rc;
+    return ping_and_prepare(s, err);
+}
+
+int registry_session_open(struct registry_session *s, const struct http_policy *policy,
+                          struct token_cache *tokens, const char *host, const char *repository,
+                          const struct registry_auth *auth, struct agyn_error *err) {
+    return session_open(s, policy, tokens, host, repository, auth, false, err);
+}
+
+int registry_session_open_for_pull(struct registry_session *s, const struct http_policy *policy,
+                                   struct token_cache *tokens, const char *host,
+                                   const char *repository, const struct registry_auth *auth,
+                                   struct agyn_error *err) {
+    return session_open(s, policy, tokens, host, repository, auth, true, err);
 }
 
 void registry_session_close(struct registry_session *s, struct agyn_error *err) {
@@ -220,8 +272,8 @@ int registry_session_refresh(struct registry_session *s, unsigned used_generatio
     return obtain_token(s, false, err);
 }
 
-int registry_session_get(struct registry_session *s, const char *path, const char *accept,
-                         struct http_response *resp, struct agyn_error *err) {
+static int session_get_once(struct registry_session *s, const char *path, const char *accept,
+                            struct http_response *resp, struct agyn_error *err) {
     char url[HTTP_URL_MAX], host[300];
     s->answered_by[0] = '\0';
     if (snprintf(url, sizeof url, "%s%s", s->base_url, path) >= (int)sizeof url)
@@ -287,6 +339,23 @@ int registry_session_get(struct registry_session *s, const char *path, const cha
         }
         return 0;
     }
+}
+
+int registry_session_get(struct registry_session *s, const char *path, const char *accept,
+                         struct http_response *resp, struct agyn_error *err) {
+    int rc = session_get_once(s, path, accept, resp, err);
+    if (!s->from_memory)
+        return rc;
+    s->from_memory = false; /* the first answer confirms the remembered ping, or refutes it */
+    if (rc == 0 && (resp->status == 200 || resp->status == 404))
+        return 0;
+    /* Refused, failed or odd (a TLS registry answers plain HTTP with 400): the registry may
+     * have changed since it was pinged. Ping it, and ask once more. */
+    ping_memory_forget(s->memory_key);
+    agyn_error_clear(err);
+    if (ping_and_prepare(s, err) != 0)
+        return -1;
+    return session_get_once(s, path, accept, resp, err);
 }
 
 int registry_session_fail_answer(const struct registry_session *s, const char *url, long status,

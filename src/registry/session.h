@@ -37,6 +37,11 @@ struct registry_session {
      * registry's own origin (a redirect target); "" when it was the registry. */
     char answered_by[300];
     int64_t ping_us, credential_us; /* how long registry_session_open's two steps took */
+    /* Where the ping's answer is remembered (ping_memory.h; "" for a login), and whether this
+     * session was opened from it: then the first registry_session_get confirms it, or forgets
+     * it and pings again. */
+    char memory_key[TOKEN_CACHE_KEY_MAX];
+    bool from_memory;
 };
 
 /* Pings host and gets the credential ready (for Bearer: a token for repository's pull scope,
@@ -44,6 +49,12 @@ struct registry_session {
 int registry_session_open(struct registry_session *s, const struct http_policy *policy,
                           struct token_cache *tokens, const char *host, const char *repository,
                           const struct registry_auth *auth, struct agyn_error *err);
+/* The same for a pull: when a ping with the same credential answered less than
+ * PING_MEMORY_TTL_S ago, that answer is used instead of pinging (ping_memory.h). */
+int registry_session_open_for_pull(struct registry_session *s, const struct http_policy *policy,
+                                   struct token_cache *tokens, const char *host,
+                                   const char *repository, const struct registry_auth *auth,
+                                   struct agyn_error *err);
 /* Frees and wipes the credential lines; err, when not NULL, is first scrubbed of the password
  * and tokens (see registry_session_redact). */
 void registry_session_close(struct registry_session *s, struct agyn_error *err);

@@ -197,6 +197,34 @@ class PullLimitsTest(ServerTestCase):
         self.assertIngestEmpty()
 
 
+class PingMemoryTest(ServerTestCase):
+    """A registry's ping answer is remembered per credential (registry/ping_memory.c): a warm
+    start goes straight to the manifest; a registry that changed since is pinged again."""
+
+    def test_a_warm_start_skips_the_ping_and_a_changed_registry_is_pinged_again(self):
+        with rf.HostileRegistry() as registry:  # open: /v2/ answers 200
+            o = Org(self, self.server)
+            agent = o.agent(f"{registry.host}/evil/plain:latest")
+            o.attach(o.secret(registry.host, "alice", "pw-1"), agent)
+            for _ in range(2):
+                self.assertEqual(o.run(agent, timeout=15)["status"], "running")
+            self.assertEqual(registry.stats["pings"], 1, "the second start pinged again")
+            # Another credential never uses this one's memory.
+            other = Org(self, self.server)
+            other_agent = other.agent(f"{registry.host}/evil/plain:latest")
+            other.attach(other.secret(registry.host, "bob", "pw-2"), other_agent)
+            self.assertEqual(other.run(other_agent, timeout=15)["status"], "running")
+            self.assertEqual(registry.stats["pings"], 2, "bob's pull used alice's ping")
+            # The registry now wants credentials: the remembered "open" answer is refuted by
+            # the manifest's 401, the pull pings again, learns Basic and succeeds.
+            registry.challenge = 'Basic realm="hostile"'
+            registry.manifests_need_auth = True
+            self.assertEqual(o.run(agent, timeout=15)["status"], "running")
+            self.assertEqual(registry.stats["pings"], 3)
+            self.assertEqual(o.run(agent, timeout=15)["status"], "running")
+            self.assertEqual(registry.stats["pings"], 3, "the new answer was not remembered")
+
+
 class DiskSpaceTest(ServerTestCase):
     """With a size limit above the 1 TiB layer, the free-space check refuses it instead: a
     transient failure (space may be freed), retried until the start grace ends."""
