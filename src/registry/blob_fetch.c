@@ -487,6 +487,8 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
         if ((size_t)f.lane_count > f.count)
             f.lane_count = (int)f.count;
         f.lanes = calloc((size_t)f.lane_count, sizeof *f.lanes);
+        if (!f.lanes)
+            f.lane_count = 0;
         rc = f.lanes ? run_lanes(&f, err) : pull_fail(err, PULL_TRANSIENT, "out of memory");
         sum_lanes(&f, stats);
         stats->all_stored_us = clock_monotonic_us() - f.started_us;
