@@ -15,6 +15,8 @@ the previous one's dirty pages:
           peer: the manifest fetched with the credential, nothing else);
   curl    the 4 layer blobs fetched by 4 parallel curls (the ceiling: the same network copy
           with no verification and no fsync);
+  disk    the same bytes written with O_DIRECT by 4 dd at once, nothing received: the other
+          floor of a durable pull (INFO: on this virtual disk it moves from run to run);
   agynd, small layers: its peak RSS must not grow with the layer size;
   agynd on PostgreSQL, with BENCH_DATABASE=postgres (a throwaway PostgreSQL 15);
   another agynd binary, with BENCH_BASELINE_BIN (before/after a change, same run).
@@ -199,6 +201,30 @@ def curl_run(host, digests, work):
     return {"wall": wall, "peak": rss}
 
 
+DISK_SCRIPT = r'''
+dir=$1 mib=$2 count=$3
+pids=""
+for i in $(seq 1 "$count"); do
+  dd if=/dev/zero of="$dir/layer$i" bs=1M count="$mib" oflag=direct status=none &
+  pids="$pids $!"
+done
+status=0
+for pid in $pids; do wait "$pid" || status=1; done
+exit $status
+'''
+
+
+def disk_run(work):
+    """The disk's share: the same bytes written durably (O_DIRECT), 4 files at once, nothing
+    received. A durable pull can be no faster than this, nor than the parallel curl."""
+    target = os.path.join(work, "disk.blobs")
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    wall, rss = timed(["bash", "-c", DISK_SCRIPT, "_", target, str(LAYER_MIB), str(LAYERS)], work)
+    shutil.rmtree(target, ignore_errors=True)
+    return {"wall": wall, "peak": rss}
+
+
 def verdict(good):
     return "PASS" if good else "MISS"
 
@@ -228,6 +254,8 @@ def main():
             runs["skopeo"][-1]["warm"] = skopeo_inspect_runs(reg.host, max(WARM_STARTS, 1))
             note(f"round {rnd}/{ROUNDS}: parallel curl")
             runs.setdefault("curl", []).append(curl_run(reg.host, big["layer_digests"], work))
+            note(f"round {rnd}/{ROUNDS}: the disk alone (dd oflag=direct x{LAYERS})")
+            runs.setdefault("disk", []).append(disk_run(work))
             note(f"round {rnd}/{ROUNDS}: agynd, {SMALL_MIB} MiB layers")
             runs.setdefault("agynd-small", []).append(
                 agynd_run(f"{reg.host}/bench/small:v1", "sqlite", 0))
@@ -245,6 +273,7 @@ def report(runs):
               "agynd-postgres": f"agynd, PostgreSQL ({LAYERS}x{LAYER_MIB} MiB)",
               "agynd-baseline": f"agynd baseline ({LAYERS}x{LAYER_MIB} MiB)",
               "skopeo": "skopeo copy", "curl": f"curl x{LAYERS} (ceiling)",
+              "disk": f"dd oflag=direct x{LAYERS} (the disk)",
               "agynd-small": f"agynd ({LAYERS}x{SMALL_MIB} MiB)"}
     load = open("/proc/loadavg").read().split()[:3]
     print(f"\ncold pull of {LAYERS} x {LAYER_MIB} MiB uncompressed layers from a local htpasswd "
@@ -287,6 +316,12 @@ def report(runs):
         bench_row(f"warm start, pull-only{tag}: POST /workloads -> running", f"{warm:.1f} ms",
                   f"{inspect:.1f} ms skopeo inspect --raw", target(f"<= {TARGET_WARM_MS} ms"),
                   verdict(warm <= TARGET_WARM_MS) if judged else "INFO")
+    disk = med("disk")
+    print(f"the same bytes written with O_DIRECT by {LAYERS} dd at once (the disk's share of a "
+          f"durable pull): {disk:.2f} s = {disk / curl:.2f}× the parallel curl")
+    bench_row(f"cold pull {size}: the disk alone, dd oflag=direct x{LAYERS}",
+              f"{med('agynd-sqlite'):.2f} s agynd", f"{disk:.2f} s dd = {disk / curl:.2f}x curl",
+              "info (a durable pull's other floor)", "INFO")
     print(f"skopeo inspect --raw of the same image (the warm start's peer): {inspect:.1f} ms")
     growth = round(med("agynd-sqlite", "peak") - med("agynd-small", "peak"), 1) + 0.0
     print(f"agynd peak RSS {med('agynd-sqlite', 'peak'):.1f} MiB ({LAYER_MIB} MiB layers) vs "
