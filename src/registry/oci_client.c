@@ -332,7 +332,7 @@ int registry_pull_request(struct registry_client *client,
     policy.cancel_ctx = request->cancel_ctx;
     int rc =
         registry_session_open_for_pull(&session, &policy, client->tokens, image_ref_api_host(ref),
-                                       ref->repository, request->auth, err);
+                                       ref->repository, request->auth, request->tenant, err);
     result->phases.ping_us = session.ping_us;
     result->phases.credential_us = session.credential_us;
     if (rc == 0)

@@ -90,10 +90,13 @@ struct registry_pull_request {
      * by that digest. */
     bool fetch_blobs;
     /* When not NULL, the pull gives up (PULL_TRANSIENT, "pull cancelled") as soon as
-     * cancelled(cancel_ctx) returns non-zero; it is asked between requests and about once a
-     * second during transfers, so it must be cheap. */
+     * cancelled(cancel_ctx) returns non-zero; it is asked between requests and every 100 ms
+     * while blobs download, always on the calling thread, so it must be cheap. */
     int (*cancelled)(void *ctx);
     void *cancel_ctx;
+    /* Who pulls (the workload's organization id): what the registry's ping answered is
+     * remembered for this tenant and credential only (ping_memory.h); NULL remembers nothing. */
+    const char *tenant;
 };
 
 /* registry_pull with everything a request may set. */

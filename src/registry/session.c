@@ -174,7 +174,8 @@ static bool recall_ping(struct registry_session *s) {
 
 static int session_open(struct registry_session *s, const struct http_policy *policy,
                         struct token_cache *tokens, const char *host, const char *repository,
-                        const struct registry_auth *auth, bool for_pull, struct agyn_error *err) {
+                        const struct registry_auth *auth, const char *tenant,
+                        struct agyn_error *err) {
     memset(s, 0, sizeof *s);
     s->own_policy = *policy;
     s->own_policy.registry_origin = NULL;
@@ -201,9 +202,13 @@ static int session_open(struct registry_session *s, const struct http_policy *po
     }
     if (repository)
         snprintf(s->scope, sizeof s->scope, "repository:%s:pull", repository);
-    if (for_pull &&
-        token_cache_key(s->host, "ping", s->auth, s->memory_key, sizeof s->memory_key) != 0)
-        s->memory_key[0] = '\0';
+    char credential_key[TOKEN_CACHE_KEY_MAX];
+    if (tenant &&
+        token_cache_key(s->host, "ping", s->auth, credential_key, sizeof credential_key) == 0) {
+        int n = snprintf(s->memory_key, sizeof s->memory_key, "%s|%s", tenant, credential_key);
+        if (n < 0 || (size_t)n >= sizeof s->memory_key)
+            s->memory_key[0] = '\0'; /* too long to remember: pings every time */
+    }
     if (recall_ping(s)) {
         int64_t started = clock_monotonic_us();
         s->from_memory = prepare_credential(s, err) == 0;
@@ -219,14 +224,14 @@ static int session_open(struct registry_session *s, const struct http_policy *po
 int registry_session_open(struct registry_session *s, const struct http_policy *policy,
                           struct token_cache *tokens, const char *host, const char *repository,
                           const struct registry_auth *auth, struct agyn_error *err) {
-    return session_open(s, policy, tokens, host, repository, auth, false, err);
+    return session_open(s, policy, tokens, host, repository, auth, NULL, err);
 }
 
 int registry_session_open_for_pull(struct registry_session *s, const struct http_policy *policy,
                                    struct token_cache *tokens, const char *host,
                                    const char *repository, const struct registry_auth *auth,
-                                   struct agyn_error *err) {
-    return session_open(s, policy, tokens, host, repository, auth, true, err);
+                                   const char *tenant, struct agyn_error *err) {
+    return session_open(s, policy, tokens, host, repository, auth, tenant, err);
 }
 
 void registry_session_close(struct registry_session *s, struct agyn_error *err) {

@@ -49,12 +49,13 @@ struct registry_session {
 int registry_session_open(struct registry_session *s, const struct http_policy *policy,
                           struct token_cache *tokens, const char *host, const char *repository,
                           const struct registry_auth *auth, struct agyn_error *err);
-/* The same for a pull: when a ping with the same credential answered less than
- * PING_MEMORY_TTL_S ago, that answer is used instead of pinging (ping_memory.h). */
+/* The same for a pull by tenant: when a ping by the same tenant with the same credential
+ * answered less than PING_MEMORY_TTL_S ago, that answer is used instead of pinging
+ * (ping_memory.h). tenant NULL: always pings, remembers nothing. */
 int registry_session_open_for_pull(struct registry_session *s, const struct http_policy *policy,
                                    struct token_cache *tokens, const char *host,
                                    const char *repository, const struct registry_auth *auth,
-                                   struct agyn_error *err);
+                                   const char *tenant, struct agyn_error *err);
 /* Frees and wipes the credential lines; err, when not NULL, is first scrubbed of the password
  * and tokens (see registry_session_redact). */
 void registry_session_close(struct registry_session *s, struct agyn_error *err);

@@ -298,6 +298,7 @@ static const char *failure_name(enum pull_failure failure) {
 struct pull_watch {
     struct runner *runner;
     const char *workload_id;
+    const char *organization_id; /* the pull's tenant (registry_pull_request.tenant) */
     int64_t next_check_ms;
     int stop_seen;
     struct pull_deadline deadline; /* of the attempt in progress */
@@ -335,6 +336,7 @@ static int pull_once(struct pull_watch *watch, const struct image_ref *ref,
         .fetch_blobs = !watch->runner->config.runtime->engine_pulls,
         .cancelled = pull_cancelled,
         .cancel_ctx = watch,
+        .tenant = watch->organization_id,
     };
     int rc = registry_pull_request(watch->runner->registry, &request, result, err);
     if (rc != 0 && watch->expired) { /* say which deadline, instead of "pull cancelled" */
@@ -477,7 +479,9 @@ static enum pull_outcome pull_container(struct runner *runner, json_t *workload,
     long long backoff = runner->config.backoff_initial_ms;
     char message[4096] = "";
     enum pull_outcome outcome = PULL_STOPPED;
-    struct pull_watch watch = {.runner = runner, .workload_id = workload_id};
+    struct pull_watch watch = {.runner = runner,
+                               .workload_id = workload_id,
+                               .organization_id = row_text(workload, "organization_id")};
     for (int attempt = 0;; attempt++) {
         if (stop_requested(runner, workload_id))
             break;

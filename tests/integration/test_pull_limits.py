@@ -209,20 +209,25 @@ class PingMemoryTest(ServerTestCase):
             for _ in range(2):
                 self.assertEqual(o.run(agent, timeout=15)["status"], "running")
             self.assertEqual(registry.stats["pings"], 1, "the second start pinged again")
-            # Another credential never uses this one's memory.
+            # Another organization never uses this one's memory, not even with the same
+            # credential (it could time it); nor does another credential.
             other = Org(self, self.server)
             other_agent = other.agent(f"{registry.host}/evil/plain:latest")
-            other.attach(other.secret(registry.host, "bob", "pw-2"), other_agent)
+            other.attach(other.secret(registry.host, "alice", "pw-1"), other_agent)
             self.assertEqual(other.run(other_agent, timeout=15)["status"], "running")
-            self.assertEqual(registry.stats["pings"], 2, "bob's pull used alice's ping")
+            self.assertEqual(registry.stats["pings"], 2, "another organization's pull used it")
+            bob = o.agent(f"{registry.host}/evil/plain:latest")
+            o.attach(o.secret(registry.host, "bob", "pw-2"), bob)
+            self.assertEqual(o.run(bob, timeout=15)["status"], "running")
+            self.assertEqual(registry.stats["pings"], 3, "bob's pull used alice's ping")
             # The registry now wants credentials: the remembered "open" answer is refuted by
             # the manifest's 401, the pull pings again, learns Basic and succeeds.
             registry.challenge = 'Basic realm="hostile"'
             registry.manifests_need_auth = True
             self.assertEqual(o.run(agent, timeout=15)["status"], "running")
-            self.assertEqual(registry.stats["pings"], 3)
+            self.assertEqual(registry.stats["pings"], 4)
             self.assertEqual(o.run(agent, timeout=15)["status"], "running")
-            self.assertEqual(registry.stats["pings"], 3, "the new answer was not remembered")
+            self.assertEqual(registry.stats["pings"], 4, "the new answer was not remembered")
 
 
 class DiskSpaceTest(ServerTestCase):
