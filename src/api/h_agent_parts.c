@@ -37,7 +37,7 @@ static const struct part_kind HOOK = {&TABLE_HOOKS,        "hook",     "a hook",
 
 static int part_create(const struct part_kind *kind, struct api_request *req,
                        struct api_response *res, struct agyn_error *err) {
-    const char *agent_id = NULL, *label = NULL, *image = NULL, *description = NULL;
+    const char *agent_id = NULL, *label = NULL;
     struct field_errors fe = {0};
     struct agyn_error *e = &fe.scratch;
     if (input_object_fields(req, kind->fields, &fe, err) != 0)
@@ -45,12 +45,8 @@ static int part_create(const struct part_kind *kind, struct api_request *req,
     field_check(&fe, input_uuid(req->body, "agent_id", true, &agent_id, e));
     if (field_check(&fe, input_string(req->body, kind->label, true, &label, e)))
         field_check(&fe, kind->validate_label(label, e));
-    if (field_check(&fe, input_string(req->body, "image", true, &image, e)))
-        field_check(&fe, validate_image(image, "image", e));
-    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
-        field_check(&fe, validate_description(description, e));
     json_t *spec = json_object();
-    field_check(&fe, run_spec_read(req->body, false, spec, e));
+    run_spec_read_runnable(req->body, false, spec, &fe);
     if (field_errors_finish(req, &fe, err) != 0) {
         json_decref(spec);
         return -1;
@@ -61,9 +57,8 @@ static int part_create(const struct part_kind *kind, struct api_request *req,
         return -1;
     }
     json_decref(agent);
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "agent_id",
-                            agent_id, kind->label, label, "image", image, "description",
-                            description ? description : "");
+    json_t *row = json_pack("{s:s, s:s, s:s}", "organization_id", req->org_id, "agent_id", agent_id,
+                            kind->label, label);
     json_object_update(row, spec);
     json_decref(spec);
     if (store_insert(req->app->store, kind->table, row, err) != 0) {
@@ -93,7 +88,7 @@ static int part_get(const struct part_kind *kind, struct api_request *req, struc
 
 static int part_update(const struct part_kind *kind, struct api_request *req,
                        struct api_response *res, struct agyn_error *err) {
-    const char *agent_id = NULL, *label = NULL, *image = NULL, *description = NULL;
+    const char *agent_id = NULL, *label = NULL;
     struct field_errors fe = {0};
     struct agyn_error *e = &fe.scratch;
     if (input_object_fields(req, kind->fields, &fe, err) != 0)
@@ -101,12 +96,8 @@ static int part_update(const struct part_kind *kind, struct api_request *req,
     field_check(&fe, input_uuid(req->body, "agent_id", false, &agent_id, e));
     if (field_check(&fe, input_string(req->body, kind->label, false, &label, e)) && label)
         field_check(&fe, kind->validate_label(label, e));
-    if (field_check(&fe, input_string(req->body, "image", false, &image, e)) && image)
-        field_check(&fe, validate_image(image, "image", e));
-    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
-        field_check(&fe, validate_description(description, e));
     json_t *changes = json_object();
-    field_check(&fe, run_spec_read(req->body, true, changes, e));
+    run_spec_read_runnable(req->body, true, changes, &fe);
     json_t *current = NULL;
     if (field_errors_finish(req, &fe, err) != 0 ||
         resource_load(req, kind->table, kind->noun, "id", req->id, &current, err) != 0) {
@@ -122,10 +113,6 @@ static int part_update(const struct part_kind *kind, struct api_request *req,
     }
     if (label)
         json_object_set_new(changes, kind->label, json_string(label));
-    if (image)
-        json_object_set_new(changes, "image", json_string(image));
-    if (description)
-        json_object_set_new(changes, "description", json_string(description));
     int rc = store_update(req->app->store, kind->table, req->org_id, req->id, changes, err);
     json_decref(changes);
     if (rc != 0) {

@@ -8,7 +8,6 @@
 #include "api/input.h"
 #include "api/resource.h"
 #include "api/run_spec.h"
-#include "core/field_rules.h"
 #include "store/tables.h"
 #include "core/row.h"
 
@@ -16,25 +15,20 @@ static const char *const AGENT_FIELDS[] = {"name", "image", "description", "comm
                                            "args", "env",   NULL};
 
 HANDLER(h_agents_create) {
-    const char *name = NULL, *image = NULL, *description = NULL;
+    const char *name = NULL;
     struct field_errors fe = {0};
     struct agyn_error *e = &fe.scratch;
     if (input_object_fields(req, AGENT_FIELDS, &fe, err) != 0)
         return -1;
     if (field_check(&fe, input_string(req->body, "name", true, &name, e)))
         field_check(&fe, name_validate(name, "name", e));
-    if (field_check(&fe, input_string(req->body, "image", true, &image, e)))
-        field_check(&fe, validate_image(image, "image", e));
-    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
-        field_check(&fe, validate_description(description, e));
     json_t *spec = json_object();
-    field_check(&fe, run_spec_read(req->body, false, spec, e));
+    run_spec_read_runnable(req->body, false, spec, &fe);
     if (field_errors_finish(req, &fe, err) != 0) {
         json_decref(spec);
         return -1;
     }
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "organization_id", req->org_id, "name", name,
-                            "image", image, "description", description ? description : "");
+    json_t *row = json_pack("{s:s, s:s}", "organization_id", req->org_id, "name", name);
     json_object_update(row, spec);
     json_decref(spec);
     if (store_insert(req->app->store, &TABLE_AGENTS, row, err) != 0) {
@@ -57,29 +51,21 @@ HANDLER(h_agents_get) {
 }
 
 HANDLER(h_agents_update) {
-    const char *name = NULL, *image = NULL, *description = NULL;
+    const char *name = NULL;
     struct field_errors fe = {0};
     struct agyn_error *e = &fe.scratch;
     if (input_object_fields(req, AGENT_FIELDS, &fe, err) != 0)
         return -1;
     if (field_check(&fe, input_string(req->body, "name", false, &name, e)) && name)
         field_check(&fe, name_validate(name, "name", e));
-    if (field_check(&fe, input_string(req->body, "image", false, &image, e)) && image)
-        field_check(&fe, validate_image(image, "image", e));
-    if (field_check(&fe, input_string(req->body, "description", false, &description, e)))
-        field_check(&fe, validate_description(description, e));
     json_t *changes = json_object();
-    field_check(&fe, run_spec_read(req->body, true, changes, e));
+    run_spec_read_runnable(req->body, true, changes, &fe);
     if (field_errors_finish(req, &fe, err) != 0) {
         json_decref(changes);
         return -1;
     }
     if (name)
         json_object_set_new(changes, "name", json_string(name));
-    if (image)
-        json_object_set_new(changes, "image", json_string(image));
-    if (description)
-        json_object_set_new(changes, "description", json_string(description));
     int rc = store_update(req->app->store, &TABLE_AGENTS, req->org_id, req->id, changes, err);
     json_decref(changes);
     if (rc != 0) {

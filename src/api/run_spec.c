@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/field_rules.h"
+
 #define RUN_ITEMS_MAX 256         /* command or args entries */
 #define RUN_ENV_MAX 256           /* env variables */
 #define RUN_STRING_MAX 4096       /* one entry, or one env value */
@@ -100,4 +102,16 @@ int run_spec_read(json_t *body, bool for_update, json_t *out, struct agyn_error 
         return agyn_fail(err, AGYN_UNPROCESSABLE, "command",
                          "command, args and env together may hold at most %d bytes", RUN_TOTAL_MAX);
     return 0;
+}
+
+void run_spec_read_runnable(json_t *body, bool for_update, json_t *out, struct field_errors *fe) {
+    struct agyn_error *e = &fe->scratch;
+    const char *image = NULL, *description = NULL;
+    if (field_check(fe, input_string(body, "image", !for_update, &image, e)) && image &&
+        field_check(fe, validate_image(image, "image", e)))
+        json_object_set_new(out, "image", json_string(image));
+    if (field_check(fe, input_string(body, "description", false, &description, e)) &&
+        field_check(fe, validate_description(description, e)) && (description || !for_update))
+        json_object_set_new(out, "description", json_string(description ? description : ""));
+    field_check(fe, run_spec_read(body, for_update, out, e));
 }

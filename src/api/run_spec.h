@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "api/input.h"
 #include "core/error.h"
 
 /* Checks body's command, args and env and copies them into out (a row or a PATCH's changes).
@@ -16,5 +17,11 @@
  * (for_update) it is left unchanged. A wrong type or a bound exceeded is a 422 naming the
  * field. */
 int run_spec_read(json_t *body, bool for_update, json_t *out, struct agyn_error *err);
+
+/* Everything an agent, MCP server or hook runs, besides its name: image (required on create),
+ * description and the run spec above, each field's error noted in fe. On create out gets
+ * image, description ("" when absent), command, args and env; on update (for_update) only
+ * what body carries. */
+void run_spec_read_runnable(json_t *body, bool for_update, json_t *out, struct field_errors *fe);
 
 #endif
