@@ -101,6 +101,18 @@ PG_BIN = os.environ.get("AGYN_PG_BIN", "/usr/lib/postgresql/15/bin")
 TEST_FULL = os.environ.get("AGYN_TEST_FULL") == "1"
 
 
+def terminate(proc, log):
+    """SIGTERM proc and wait (SIGKILL after 30 s), then close its log; returns the exit code."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    log.close()
+    return code
+
+
 def backend_independent(test):
     """Runs test on SQLite only (unless AGYN_TEST_FULL=1): it does not reach the database."""
     return unittest.skipIf(TEST_DATABASE == "postgres" and not TEST_FULL,
@@ -242,14 +254,8 @@ class Server:
         """SIGTERM and wait; returns the exit code."""
         if not self.proc:
             return 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
+        code = terminate(self.proc, self.log)
         self.proc = None
-        self.log.close()
         return code
 
     def logs(self):
@@ -338,14 +344,7 @@ class Replica:
 
     def stop(self):
         """SIGTERM and wait (SIGKILL after 30 s); returns the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self.log.close()
-        return code
+        return terminate(self.proc, self.log)
 
 
 class OrgContext:
