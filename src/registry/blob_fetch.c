@@ -421,21 +421,21 @@ static int run_lanes(struct blob_fetch *f, struct agyn_error *err) {
     return 0;
 }
 
-/* Adds what the lanes counted to stats. */
-static void sum_lanes(const struct blob_fetch *f, struct blob_fetch_stats *stats) {
-    for (int i = 0; i < f->lane_count; i++) {
-        const struct blob_fetch_stats *lane = &f->lanes[i].stats;
-        stats->bytes_downloaded += lane->bytes_downloaded;
-        stats->bytes_received += lane->bytes_received;
-        if (lane->first_byte_us &&
-            (!stats->first_byte_us || lane->first_byte_us < stats->first_byte_us))
-            stats->first_byte_us = lane->first_byte_us;
-        stats->ingest.write_us += lane->ingest.write_us;
-        stats->ingest.hash_us += lane->ingest.hash_us;
-        stats->ingest.verify_us += lane->ingest.verify_us;
-        stats->ingest.sync_us += lane->ingest.sync_us;
-        stats->ingest.rename_us += lane->ingest.rename_us;
-    }
+void blob_fetch_stats_add(struct blob_fetch_stats *into, const struct blob_fetch_stats *part,
+                          int64_t offset_us) {
+    into->bytes_downloaded += part->bytes_downloaded;
+    into->bytes_received += part->bytes_received;
+    into->blobs_cached += part->blobs_cached;
+    if (part->first_byte_us &&
+        (!into->first_byte_us || offset_us + part->first_byte_us < into->first_byte_us))
+        into->first_byte_us = offset_us + part->first_byte_us;
+    if (part->all_stored_us && offset_us + part->all_stored_us > into->all_stored_us)
+        into->all_stored_us = offset_us + part->all_stored_us;
+    into->ingest.write_us += part->ingest.write_us;
+    into->ingest.hash_us += part->ingest.hash_us;
+    into->ingest.verify_us += part->ingest.verify_us;
+    into->ingest.sync_us += part->ingest.sync_us;
+    into->ingest.rename_us += part->ingest.rename_us;
 }
 
 static void fetch_free(struct blob_fetch *f) {
@@ -490,7 +490,8 @@ int blob_fetch_all(struct registry_session *session, struct content_store *store
         if (!f.lanes)
             f.lane_count = 0;
         rc = f.lanes ? run_lanes(&f, err) : pull_fail(err, PULL_TRANSIENT, "out of memory");
-        sum_lanes(&f, stats);
+        for (int i = 0; i < f.lane_count; i++)
+            blob_fetch_stats_add(stats, &f.lanes[i].stats, 0);
         stats->all_stored_us = clock_monotonic_us() - f.started_us;
         pthread_mutex_lock(&reservation_lock);
         reserved_bytes -= missing_bytes;

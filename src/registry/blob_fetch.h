@@ -27,6 +27,11 @@ struct blob_fetch_stats {
     struct ingest_timing ingest;
 };
 
+/* Adds part's counts and times to into; part's times count from offset_us into into's (the
+ * first byte is the earliest of the two, all stored the latest). */
+void blob_fetch_stats_add(struct blob_fetch_stats *into, const struct blob_fetch_stats *part,
+                          int64_t offset_us);
+
 /* Fetches every blob of blobs[0..count) missing from store from session's registry,
  * repository. First the declared sizes of the missing blobs must fit the content store's free
  * space (else PULL_TRANSIENT "not enough disk space ..."); a blob whose Content-Length or body

@@ -70,23 +70,6 @@ static bool cancelled(const struct registry_session *s) {
     return s->policy->cancelled && s->policy->cancelled(s->policy->cancel_ctx);
 }
 
-/* Adds one round's stats (its times count from offset_us into the whole call). */
-static void add_round_stats(struct blob_fetch_stats *stats, const struct blob_fetch_stats *round,
-                            int64_t offset_us) {
-    stats->bytes_downloaded += round->bytes_downloaded;
-    stats->bytes_received += round->bytes_received;
-    stats->blobs_cached += round->blobs_cached;
-    if (!stats->first_byte_us && round->first_byte_us)
-        stats->first_byte_us = offset_us + round->first_byte_us;
-    if (round->all_stored_us)
-        stats->all_stored_us = offset_us + round->all_stored_us;
-    stats->ingest.write_us += round->ingest.write_us;
-    stats->ingest.hash_us += round->ingest.hash_us;
-    stats->ingest.verify_us += round->ingest.verify_us;
-    stats->ingest.sync_us += round->ingest.sync_us;
-    stats->ingest.rename_us += round->ingest.rename_us;
-}
-
 static int rounds(struct registry_session *session, struct content_store *store,
                   const char *repository, const struct descriptor *blobs, int max_parallel,
                   struct shared_round *r, struct blob_fetch_stats *stats, struct agyn_error *err) {
@@ -100,7 +83,7 @@ static int rounds(struct registry_session *session, struct content_store *store,
             int rc = blob_fetch_all(session, store, repository, r->claimed, r->claimed_count,
                                     max_parallel, &fetched, err);
             release_claims(r);
-            add_round_stats(stats, &fetched, offset_us);
+            blob_fetch_stats_add(stats, &fetched, offset_us);
             if (rc != 0)
                 return -1;
             continue;
